@@ -1,0 +1,79 @@
+"""Command-line entry point: `distill-tui [DIR]` opens the app, and each
+subcommand runs the same engine code headless, for scripts.
+
+Subcommands live in `distill_tui/commands/<name>.py`, each with
+`add_parser(subparsers)` and `run(args) -> int`; they are imported only when
+used so `distill-tui status` does not pay for importing mlx or textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from distill_tui.core.errors import UserError
+
+# name -> module under distill_tui.commands
+COMMANDS: dict[str, str] = {
+    "init": "init",
+    "import": "import_",
+    "status": "status",
+}
+
+HELP: dict[str, str] = {
+    "init": "create a project folder",
+    "import": "import inputs from files, folders or JSONL",
+    "status": "print the project's counts",
+}
+
+
+def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="distill-tui",
+        description="Distil a large teacher model into a small local MLX student.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = argv[0] if argv else None
+    for name, module in COMMANDS.items():
+        if wanted in COMMANDS and name != wanted:
+            sub.add_parser(name, help=HELP.get(name))
+            continue
+        mod = importlib.import_module(f"distill_tui.commands.{module}")
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in COMMANDS:
+        parser = _build_parser(args_list)
+        args = parser.parse_args(args_list)
+        mod = importlib.import_module(f"distill_tui.commands.{COMMANDS[args.command]}")
+        runner = mod.run
+    else:
+        # `distill-tui [DIR] [--theme NAME]`: open the app.
+        parser = argparse.ArgumentParser(
+            prog="distill-tui",
+            description="Open the distill-tui app on a project folder, or run a COMMAND.",
+            epilog="commands: " + ", ".join(COMMANDS) + " (distill-tui COMMAND -h for help)",
+        )
+        parser.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
+        args = parser.parse_args(args_list)
+        from distill_tui.commands import app as app_cmd
+
+        runner = app_cmd.run
+    try:
+        return int(runner(args) or 0)
+    except UserError as e:
+        print(f"distill-tui: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("distill-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""`distill-tui status DIR [--json]`: the project's counts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from distill_tui.core.project import Workspace
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="print the project's counts")
+    p.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = Workspace.open(args.dir)
+    counts = ws.store.counts()
+    if args.json:
+        print(json.dumps(counts))
+        return 0
+    print(f"{ws.settings.task.name}  ({ws.root})")
+    print(
+        f"inputs {counts['inputs']}: pending {counts['pending']}, running {counts['running']},"
+        f" done {counts['done']}, failed {counts['failed']}"
+    )
+    print(
+        f"curation: accepted {counts['accepted']}, rejected {counts['rejected']},"
+        f" unreviewed {counts['unreviewed']}"
+    )
+    print(
+        f"teacher: {counts['input_tokens']:,} input tokens"
+        f" ({counts['cache_read_tokens']:,} from cache),"
+        f" {counts['output_tokens']:,} output tokens, ${counts['cost_usd']:.4f}"
+    )
+    return 0

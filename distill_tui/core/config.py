@@ -1,0 +1,171 @@
+"""The project file `distill.toml`: one documented model, read with tomllib and
+written with tomli-w. A bad file raises `ConfigError` with the key and line."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from distill_tui.core.errors import UserError
+
+
+class _Section(BaseModel):
+    # Unknown keys are typos more often than not: say so instead of ignoring them.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Example(_Section):
+    input: str
+    output: str
+
+
+class Task(_Section):
+    name: str = "my-task"
+    instructions: str = ""
+    input_description: str = ""
+    output_description: str = ""
+    output_format: Literal["text", "json"] = "text"
+    examples: list[Example] = Field(default_factory=list)
+
+
+class Price(_Section):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+
+
+class Teacher(_Section):
+    provider: Literal["anthropic", "openai", "mlx"] = "anthropic"
+    model: str = "claude-sonnet-4-5"
+    max_tokens: int = Field(default=1024, ge=1)
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    requests_per_minute: int = Field(default=50, ge=0)
+    base_url: str | None = None
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    use_batches: bool = False
+    prices: dict[str, Price] = Field(default_factory=dict)
+
+
+class Student(_Section):
+    model: str = "mlx-community/Qwen2.5-1.5B-Instruct-4bit"
+
+
+class Split(_Section):
+    valid_fraction: float = Field(default=0.1, ge=0, lt=1)
+    test_fraction: float = Field(default=0.0, ge=0, lt=1)
+    seed: int = 0
+    format: Literal["chat", "completions"] = "chat"
+
+
+class Train(_Section):
+    iters: int = Field(default=600, ge=1)
+    batch_size: int = Field(default=4, ge=1)
+    lora_rank: int = Field(default=16, ge=1)
+    lora_scale: float = Field(default=20.0, gt=0)
+    lora_dropout: float = Field(default=0.0, ge=0, lt=1)
+    learning_rate: float = Field(default=1e-5, gt=0)
+    num_layers: int = Field(default=16, ge=-1)
+    max_seq_length: int = Field(default=2048, ge=16)
+    mask_prompt: bool = True
+    grad_checkpoint: bool = False
+    steps_per_report: int = Field(default=10, ge=1)
+    steps_per_eval: int = Field(default=100, ge=1)
+    steps_per_save: int = Field(default=100, ge=1)
+    val_batches: int = Field(default=25, ge=-1)
+    early_stopping_patience: int = Field(default=0, ge=0)
+    fine_tune_type: Literal["lora", "dora", "full"] = "lora"
+    seed: int = 0
+
+
+class Project(_Section):
+    task: Task = Field(default_factory=Task)
+    teacher: Teacher = Field(default_factory=Teacher)
+    student: Student = Field(default_factory=Student)
+    split: Split = Field(default_factory=Split)
+    train: Train = Field(default_factory=Train)
+
+
+class ConfigError(UserError):
+    """A project file that cannot be used; the message names the key and line."""
+
+
+_SECRET_KEYS = re.compile(r"(api[_-]?key|secret|token|password)$", re.I)
+_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """Best-effort line of the last key in `loc` (TOML errors from pydantic carry none)."""
+    keys = [k for k in loc if isinstance(k, str)]
+    if not keys:
+        return None
+    key = keys[-1]
+    pattern = re.compile(rf"^\s*(\"?){re.escape(key)}\1\s*=", re.M)
+    # Prefer a match after the section header of the first key.
+    start = 0
+    if len(keys) > 1:
+        header = re.search(rf"^\s*\[+\s*{re.escape(keys[0])}[\].]", text, re.M)
+        if header:
+            start = header.start()
+    m = pattern.search(text, start) or pattern.search(text)
+    if m is None:
+        header = re.search(rf"^\s*\[+[^\]]*\b{re.escape(key)}\]+", text, re.M)
+        m = header
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def parse(text: str, source: str = "distill.toml") -> Project:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    try:
+        return Project.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(text, loc)
+        where = f"{source}:{line}" if line else source
+        more = f" (and {len(e.errors()) - 1} more problem(s))" if len(e.errors()) > 1 else ""
+        raise ConfigError(f"{where}: {key}: {err['msg']}{more}") from None
+
+
+def load(path: Path) -> Project:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no project file here (run `distill-tui init`)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    return parse(text, source=str(path))
+
+
+def dumps(project: Project) -> str:
+    data = project.model_dump(mode="json", exclude_none=True)
+    return tomli_w.dumps(data, multiline_strings=True)
+
+
+def save(project: Project, path: Path) -> None:
+    """Write atomically: a crash mid-write leaves the previous file whole."""
+    text = dumps(project)
+    if _SECRET_KEYS.search(text):
+        # Belt and braces: no model field holds a secret, but a future one must not.
+        for line in text.splitlines():
+            k = line.split("=", 1)[0].strip()
+            if _SECRET_KEYS.search(k):
+                raise ConfigError(f"refusing to write a secret-looking key {k!r} to {path}")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

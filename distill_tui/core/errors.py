@@ -1,0 +1,5 @@
+"""Errors a user can fix. Front ends print them as one line, never a traceback."""
+
+
+class UserError(Exception):
+    """Base class: the message says what is wrong and where."""

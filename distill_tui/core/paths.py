@@ -1,0 +1,60 @@
+"""Where things live: one module owns every path the app reads or writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CONFIG_NAME = "distill.toml"
+STORE_NAME = "distill.db"
+DATA_DIR = "data"
+RUNS_DIR = "runs"
+
+
+def config_path(project: Path) -> Path:
+    return project / CONFIG_NAME
+
+
+def store_path(project: Path) -> Path:
+    return project / STORE_NAME
+
+
+def data_dir(project: Path) -> Path:
+    return project / DATA_DIR
+
+
+def runs_dir(project: Path) -> Path:
+    return project / RUNS_DIR
+
+
+def run_dir(project: Path, run_id: str) -> Path:
+    return runs_dir(project) / run_id
+
+
+def is_project(folder: Path) -> bool:
+    return config_path(folder).is_file()
+
+
+def user_config_dir() -> Path:
+    """Per-user settings (theme choice), never inside a project."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "distill-tui"
+
+
+def user_settings_path() -> Path:
+    return user_config_dir() / "settings.toml"
+
+
+def themes_dirs() -> list[Path]:
+    """Theme folders: the repository's `themes/` in a checkout, the wheel's copy
+    when installed, then the user's own."""
+    here = Path(__file__).resolve().parent.parent
+    dirs = [here.parent / "themes", here / "themes", user_config_dir() / "themes"]
+    return [d for d in dirs if d.is_dir()]
+
+
+def hf_cache_dir() -> Path:
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or str(Path.home() / ".cache" / "huggingface")
+    return Path(home) / "hub"

@@ -1,0 +1,280 @@
+"""The SQLite store `distill.db`: the single source of truth of a project.
+
+Screens read it, workers and headless commands write it, and WAL mode lets a
+second process read while one writes. Feature modules (queue, curation, runs)
+keep their own queries beside their logic and use `Store.tx()` to write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from distill_tui.core.errors import UserError
+
+# Each entry upgrades the schema by one version (PRAGMA user_version).
+# Append only: never edit a migration that has shipped.
+MIGRATIONS: list[str] = [
+    # 1: the whole data model.
+    """
+    CREATE TABLE rows (
+        id INTEGER PRIMARY KEY,
+        input TEXT NOT NULL,
+        input_sha TEXT NOT NULL UNIQUE,
+        source TEXT,
+        origin TEXT NOT NULL DEFAULT 'import',
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'running', 'done', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        output TEXT,
+        generation_id INTEGER,
+        edited INTEGER NOT NULL DEFAULT 0,
+        decision TEXT CHECK (decision IN ('accepted', 'rejected')),
+        reason TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX rows_status ON rows (status);
+    CREATE INDEX rows_decision ON rows (decision);
+
+    -- Every teacher answer ever received, so regenerating keeps the history
+    -- and the cost of every paid call is counted.
+    CREATE TABLE generations (
+        id INTEGER PRIMARY KEY,
+        row_id INTEGER NOT NULL REFERENCES rows (id),
+        output TEXT NOT NULL,
+        teacher TEXT NOT NULL,
+        prompt_hash TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        latency_s REAL,
+        stop_reason TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX generations_row ON generations (row_id);
+
+    -- Curation history: decisions and edits, newest last, for undo and diffs.
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        row_id INTEGER NOT NULL REFERENCES rows (id),
+        kind TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        at REAL NOT NULL
+    );
+    CREATE INDEX events_row ON events (row_id);
+
+    -- Message Batches submitted to a provider, resumable by id after a restart.
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        status TEXT NOT NULL,
+        row_ids TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        config TEXT NOT NULL,
+        dataset_hash TEXT,
+        iters_total INTEGER,
+        iter INTEGER NOT NULL DEFAULT 0,
+        best_iter INTEGER,
+        best_val_loss REAL,
+        error TEXT,
+        pid INTEGER,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+
+    CREATE TABLE metrics (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        kind TEXT NOT NULL CHECK (kind IN ('train', 'val')),
+        iter INTEGER NOT NULL,
+        loss REAL,
+        learning_rate REAL,
+        it_per_sec REAL,
+        tokens_per_sec REAL,
+        trained_tokens INTEGER,
+        peak_memory_gb REAL,
+        at REAL NOT NULL,
+        PRIMARY KEY (run_id, kind, iter)
+    );
+
+    CREATE TABLE evals (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT,
+        split TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+STATUS_KEYS = ("pending", "running", "done", "failed")
+
+
+class StoreError(UserError):
+    """The store cannot be opened or is newer than this program."""
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: int
+    duplicates: int
+
+
+class Store:
+    """One project's database. Safe to share between threads: each thread gets
+    its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._migrate()
+
+    # -- connections -------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable against process death in WAL mode; only an OS
+            # crash can lose the last transactions.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, taken up front so concurrent writers queue
+        instead of failing half-way."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        try:
+            conn = self.conn
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: not a distill-tui store ({e})") from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema v{version} is newer than this program "
+                f"(v{SCHEMA_VERSION}); upgrade distill-tui"
+            )
+        for i in range(version, SCHEMA_VERSION):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-read inside the lock: another process may have migrated.
+                if conn.execute("PRAGMA user_version").fetchone()[0] > i:
+                    conn.execute("ROLLBACK")
+                    continue
+                for statement in _split_sql(MIGRATIONS[i]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {i + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- inputs --------------------------------------------------------------
+    def add_inputs(
+        self, items: Iterable[tuple[str, str | None]], origin: str = "import"
+    ) -> AddResult:
+        """Add (text, source) pairs; identical texts are stored once."""
+        now = time.time()
+        added = dup = 0
+        with self.tx() as c:
+            for text, source in items:
+                cur = c.execute(
+                    "INSERT OR IGNORE INTO rows (input, input_sha, source, origin,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (text, sha(text), source, origin, now, now),
+                )
+                if cur.rowcount:
+                    added += 1
+                else:
+                    dup += 1
+        return AddResult(added, dup)
+
+    # -- summaries -----------------------------------------------------------
+    def counts(self) -> dict[str, int | float]:
+        """The numbers `status --json` prints and the status bar shows."""
+        c = self.conn
+        out: dict[str, int | float] = {k: 0 for k in STATUS_KEYS}
+        for status, n in c.execute("SELECT status, COUNT(*) FROM rows GROUP BY status"):
+            out[status] = n
+        out["inputs"] = sum(int(out[k]) for k in STATUS_KEYS)
+        row = c.execute(
+            "SELECT"
+            " COALESCE(SUM(decision = 'accepted'), 0),"
+            " COALESCE(SUM(decision = 'rejected'), 0),"
+            " COALESCE(SUM(status = 'done' AND decision IS NULL), 0)"
+            " FROM rows"
+        ).fetchone()
+        out["accepted"], out["rejected"], out["unreviewed"] = (int(v) for v in row)
+        g = c.execute(
+            "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),"
+            " COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cost_usd), 0.0)"
+            " FROM generations"
+        ).fetchone()
+        out["input_tokens"], out["output_tokens"], out["cache_read_tokens"] = (
+            int(g[0]),
+            int(g[1]),
+            int(g[2]),
+        )
+        out["cost_usd"] = float(g[3])
+        return out
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,38 @@
+"""Shared fixtures: a project folder, and a tiny real MLX model built once per
+session (random-weight Qwen2 + byte-level BPE tokenizer; nothing downloads)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from distill_tui.core.project import Workspace
+
+# No test may reach a hub or a real API.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.pop("ANTHROPIC_API_KEY", None)
+os.environ.pop("OPENAI_API_KEY", None)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_config(tmp_path_factory, monkeypatch):
+    """Keep theme choices and other user settings out of the real home folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "proj")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """Path to a tiny Qwen2 model folder loadable by `mlx_lm.load`."""
+    from distill_tui.engine.mlx_thread import mlx_thread
+    from distill_tui.engine.tiny import build_tiny_model
+
+    path = tmp_path_factory.mktemp("tiny-model")
+    return mlx_thread().call(build_tiny_model, path)
