@@ -123,6 +123,18 @@ MIGRATIONS: list[str] = [
 
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
     """,
+    # curation (issue 4): results of core/checks.py per row, so the Curate
+    # screen can show and filter flags without re-tokenizing 100,000 rows.
+    # `fingerprint` says which input/output/settings they were computed for.
+    """
+    CREATE TABLE checks (
+        row_id INTEGER PRIMARY KEY REFERENCES rows (id) ON DELETE CASCADE,
+        fingerprint TEXT NOT NULL,
+        tokens INTEGER,
+        flags TEXT NOT NULL DEFAULT '',
+        detail TEXT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
