@@ -54,6 +54,14 @@ class Teacher(_Section):
     max_cost_usd: float | None = Field(default=None, ge=0)
     use_batches: bool = False
     prices: dict[str, Price] = Field(default_factory=dict)
+    # Generation queue: attempts per row (transient errors) before the row is
+    # marked failed, and the timeout of one request in seconds.
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    request_timeout_s: float = Field(default=120.0, gt=0)
+    # Local MLX teacher: how many inputs one batch_generate call decodes together.
+    local_batch_size: int = Field(default=8, ge=1, le=256)
+    # Message Batches: seconds between polls of a submitted batch.
+    batch_poll_s: float = Field(default=30.0, gt=0)
 
 
 class Student(_Section):

@@ -1,0 +1,106 @@
+"""An OpenAI-compatible chat-completions teacher (OpenAI, Gemini's compatible
+endpoint, Ollama, LM Studio, vLLM, `mlx_lm.server`) through the official
+`openai` client, with its own retries off so the queue counts and paces them.
+
+The key comes from `OPENAI_API_KEY`; local servers need none, so a placeholder
+is sent when it is unset. The base URL is `[teacher] base_url` or
+`OPENAI_BASE_URL`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import openai
+
+from distill_tui.core.config import Teacher as TeacherSettings
+from distill_tui.core.pricing import Usage
+from distill_tui.engine.teachers.base import (
+    Completion,
+    PermanentError,
+    Prompt,
+    TransientError,
+    describe_status,
+    parse_retry_after,
+    request_hash,
+)
+
+_TRANSIENT_STATUS = {408, 409, 429}
+
+
+def build_request(prompt: Prompt, settings: TeacherSettings) -> dict[str, Any]:
+    # Providers that cache prompts (OpenAI, vLLM) match on a shared prefix, so
+    # the instructions and examples come first and unchanged.
+    return {
+        "model": settings.model,
+        "max_tokens": settings.max_tokens,
+        "temperature": settings.temperature,
+        "messages": prompt.messages(),
+    }
+
+
+def usage_of(u: Any) -> Usage:
+    if u is None:
+        return Usage()
+    details = getattr(u, "prompt_tokens_details", None)
+    cached = int(getattr(details, "cached_tokens", 0) or 0) if details else 0
+    return Usage(
+        input_tokens=int(u.prompt_tokens or 0),
+        output_tokens=int(u.completion_tokens or 0),
+        cache_read_tokens=cached,
+    )
+
+
+def classify(e: Exception) -> Exception:
+    if isinstance(e, openai.APIStatusError):
+        status = e.status_code
+        msg = str(getattr(e, "message", "") or "")
+        if status in _TRANSIENT_STATUS or status >= 500:
+            return TransientError(f"HTTP {status}: {msg}", parse_retry_after(e.response.headers))
+        return PermanentError(f"openai-compatible: {describe_status(status, msg)}")
+    if isinstance(e, openai.APITimeoutError):
+        return TransientError("request timed out")
+    if isinstance(e, openai.APIConnectionError):
+        return TransientError(f"connection error: {e}")
+    return e
+
+
+class OpenAITeacher:
+    provider = "openai"
+    batch_size = 1
+
+    def __init__(self, settings: TeacherSettings, *, timeout: float = 120.0) -> None:
+        self.settings = settings
+        self.model = settings.model
+        self.name = f"openai:{settings.model}"
+        kwargs: dict[str, Any] = {
+            "max_retries": 0,
+            "timeout": timeout,
+            "api_key": os.environ.get("OPENAI_API_KEY") or "not-needed",
+        }
+        if settings.base_url:
+            kwargs["base_url"] = settings.base_url
+        self.client = openai.AsyncOpenAI(**kwargs)
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        body = build_request(prompt, self.settings)
+        try:
+            resp = await self.client.chat.completions.create(**body)
+        except openai.APIError as e:
+            raise classify(e) from None
+        if not resp.choices:
+            raise TransientError("the endpoint returned no choices")
+        choice = resp.choices[0]
+        return Completion(
+            text=choice.message.content or "",
+            usage=usage_of(resp.usage),
+            stop_reason=choice.finish_reason,
+            prompt_hash=request_hash(body),
+        )
+
+    async def complete_batch(self, prompts: list[Prompt]) -> list[Completion]:
+        return [await self.complete(p) for p in prompts]
+
+    async def aclose(self) -> None:
+        await self.client.close()
