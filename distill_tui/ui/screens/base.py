@@ -1,0 +1,44 @@
+"""The frame every screen shares: tabs, body, status line and footer, and the
+one place where a failed worker becomes a visible error."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from distill_tui.ui.widgets.chrome import NavBar, StatusBar
+
+if TYPE_CHECKING:
+    from distill_tui.core.project import Workspace
+    from distill_tui.ui.app import DistillApp
+
+
+class BaseScreen(Screen):
+    """Subclasses set MODE and implement `compose_body`."""
+
+    MODE = ""
+
+    @property
+    def distill_app(self) -> DistillApp:
+        return cast("DistillApp", self.app)
+
+    @property
+    def workspace(self) -> Workspace | None:
+        return self.distill_app.workspace
+
+    def compose(self) -> ComposeResult:
+        yield NavBar(self.MODE)
+        yield from self.compose_body()
+        yield StatusBar(id="statusbar")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.distill_app.report_error(event.worker.error, event.worker.name)
