@@ -20,7 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to import")
     p.add_argument("--glob", default="*", help="file pattern inside folders (default: *)")
     p.add_argument(
-        "--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="skip larger files (default: %(default)s)"
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        help="skip larger files (default: %(default)s)",
     )
     p.add_argument("--field", help="JSONL field holding the input (default: prompt, input, text)")
     p.add_argument("--lines", action="store_true", help="each line of a text file is one input")
@@ -29,7 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     opts = ImportOptions(
-        glob=args.glob, max_bytes=args.max_bytes, field=args.field, mode="lines" if args.lines else "auto"
+        glob=args.glob,
+        max_bytes=args.max_bytes,
+        field=args.field,
+        mode="lines" if args.lines else "auto",
     )
     report = import_inputs(ws.store, args.paths, opts)
     for line in report.skipped:

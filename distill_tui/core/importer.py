@@ -61,7 +61,9 @@ def _decode(path: Path, data: bytes, report: ImportReport) -> str | None:
         return None
 
 
-def _jsonl(path: Path, text: str, opts: ImportOptions, report: ImportReport) -> Iterator[tuple[str, str]]:
+def _jsonl(
+    path: Path, text: str, opts: ImportOptions, report: ImportReport
+) -> Iterator[tuple[str, str]]:
     fields = (opts.field,) if opts.field else JSON_FIELDS
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -105,7 +107,9 @@ def _files(path: Path, opts: ImportOptions, report: ImportReport) -> Iterator[Pa
         report.skipped.append(f"{path}: no such file or folder")
 
 
-def read_inputs(paths: Iterable[str | Path], opts: ImportOptions, report: ImportReport) -> Iterator[tuple[str, str]]:
+def read_inputs(
+    paths: Iterable[str | Path], opts: ImportOptions, report: ImportReport
+) -> Iterator[tuple[str, str]]:
     """Yield (text, source) for every good input in `paths`; problems go to `report`."""
     if opts.mode not in ("auto", "lines"):
         raise UserError(f"import mode must be 'auto' or 'lines', not {opts.mode!r}")
@@ -114,7 +118,9 @@ def read_inputs(paths: Iterable[str | Path], opts: ImportOptions, report: Import
             try:
                 size = f.stat().st_size
                 if size > opts.max_bytes:
-                    report.skipped.append(f"{f}: {size:,} bytes is over the {opts.max_bytes:,}-byte limit")
+                    report.skipped.append(
+                        f"{f}: {size:,} bytes is over the {opts.max_bytes:,}-byte limit"
+                    )
                     continue
                 data = f.read_bytes()
             except OSError as e:
@@ -134,7 +140,9 @@ def read_inputs(paths: Iterable[str | Path], opts: ImportOptions, report: Import
                 report.skipped.append(f"{f}: empty file")
 
 
-def import_inputs(store: Store, paths: Iterable[str | Path], opts: ImportOptions | None = None) -> ImportReport:
+def import_inputs(
+    store: Store, paths: Iterable[str | Path], opts: ImportOptions | None = None
+) -> ImportReport:
     """Import into the store; identical inputs are stored once."""
     report = ImportReport()
     items = list(read_inputs(paths, opts or ImportOptions(), report))
