@@ -51,7 +51,8 @@ def build_request(prompt: Prompt, settings: TeacherSettings) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": settings.model,
         "max_tokens": settings.max_tokens,
-        "temperature": settings.temperature,
+        # No temperature: the Messages API of SDK 2.x no longer takes one, so
+        # [teacher] temperature applies to the OpenAI-compatible and local teachers.
         "messages": messages,
     }
     if system:

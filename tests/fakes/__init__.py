@@ -1,0 +1,1 @@
+"""Loopback stand-ins for provider APIs, used by tests and bench/."""

@@ -1,0 +1,286 @@
+"""A loopback HTTP server that speaks enough of the Anthropic Messages API
+(non-streaming), the Message Batches API and OpenAI chat completions for the
+real SDKs to run against it, and injects faults on demand.
+
+Faults are consumed in order, one per request: "429" (with retry-after),
+"529", "500", "timeout" (answers after `slow_s`), "drop" (closes the socket
+without answering), "400", "401". `always` makes every request fail with one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(b.get("text", "") for b in content if isinstance(b, dict))
+
+
+def answer_for(text: str) -> str:
+    """The fake teacher's deterministic answer."""
+    return f"answer: {text[::-1]}"
+
+
+@dataclass
+class FakeLLM:
+    latency_s: float = 0.0
+    faults: deque[str] = field(default_factory=deque)
+    always: str | None = None
+    retry_after: str = "0.05"
+    slow_s: float = 2.0
+    batch_ready_after: int = 1  # polls before a batch ends
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _seen_prefixes: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.faults = deque(self.faults)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                fake._handle(self, "POST")
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake._handle(self, "GET")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> FakeLLM:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeLLM:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def message_requests(self) -> list[dict[str, Any]]:
+        return [
+            r for r in self.requests if r.get("_path") in ("/v1/messages", "/v1/chat/completions")
+        ]
+
+    # -- dispatch ------------------------------------------------------------
+    def _send(
+        self, h: BaseHTTPRequestHandler, status: int, body: Any, headers: dict | None = None
+    ) -> None:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h.send_response(status)
+        h.send_header("content-type", "application/json")
+        h.send_header("content-length", str(len(raw)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(raw)
+
+    def _error(
+        self, h: BaseHTTPRequestHandler, status: int, kind: str, headers: dict | None = None
+    ) -> None:
+        self._send(
+            h,
+            status,
+            {"type": "error", "error": {"type": kind, "message": f"fake {kind}"}},
+            headers,
+        )
+
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        n = int(h.headers.get("content-length") or 0)
+        body = json.loads(h.rfile.read(n) or b"{}") if n else {}
+        path = h.path.split("?")[0]
+        with self.lock:
+            body["_path"] = path
+            self.requests.append(body)
+            self.headers.append({k.lower(): v for k, v in h.headers.items()})
+            self.times.append(time.monotonic())
+            is_gen = path in ("/v1/messages", "/v1/chat/completions", "/v1/messages/batches")
+            fault = None
+            if is_gen and method == "POST":
+                fault = self.always or (self.faults.popleft() if self.faults else None)
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        if fault and self._fault(h, fault):
+            return
+        if path == "/v1/messages":
+            self._send(h, 200, self._message(body))
+        elif path == "/v1/chat/completions":
+            self._send(h, 200, self._chat(body))
+        elif path == "/v1/messages/batches" and method == "POST":
+            self._send(h, 200, self._batch_create(body))
+        elif path.startswith("/v1/messages/batches/") and path.endswith("/results"):
+            self._batch_results(h, path.split("/")[-2])
+        elif path.startswith("/v1/messages/batches/"):
+            self._send(h, 200, self._batch_get(path.split("/")[-1], poll=True))
+        else:
+            self._error(h, 404, "not_found_error")
+
+    def _fault(self, h: BaseHTTPRequestHandler, fault: str) -> bool:
+        if fault == "429":
+            self._error(h, 429, "rate_limit_error", {"retry-after": self.retry_after})
+        elif fault == "529":
+            self._error(h, 529, "overloaded_error")
+        elif fault == "500":
+            self._error(h, 500, "api_error")
+        elif fault == "400":
+            self._error(h, 400, "invalid_request_error")
+        elif fault == "401":
+            self._error(h, 401, "authentication_error")
+        elif fault == "404":
+            self._error(h, 404, "not_found_error")
+        elif fault == "timeout":
+            time.sleep(self.slow_s)
+            return False
+        elif fault == "drop":
+            h.close_connection = True
+            h.connection.shutdown(2)
+        else:
+            return False
+        return True
+
+    # -- Anthropic -------------------------------------------------------------
+    def _usage(self, body: dict[str, Any]) -> dict[str, int]:
+        system = _text_of(body.get("system", ""))
+        msgs = body.get("messages", [])
+        prefix = system + "".join(_text_of(m["content"]) for m in msgs[:-1])
+        last = _text_of(msgs[-1]["content"]) if msgs else ""
+        read = write = 0
+        if prefix:
+            with self.lock:
+                if prefix in self._seen_prefixes:
+                    read = _tokens(prefix)
+                else:
+                    self._seen_prefixes.add(prefix)
+                    write = _tokens(prefix)
+        return {
+            "input_tokens": _tokens(last),
+            "cache_read_input_tokens": read,
+            "cache_creation_input_tokens": write,
+        }
+
+    def _message(self, body: dict[str, Any]) -> dict[str, Any]:
+        last = _text_of(body["messages"][-1]["content"])
+        out = answer_for(last)
+        usage = self._usage(body)
+        usage["output_tokens"] = _tokens(out)
+        return {
+            "id": f"msg_{uuid.uuid4().hex[:12]}",
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model", "fake"),
+            "content": [{"type": "text", "text": out}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": usage,
+        }
+
+    # -- Message Batches ---------------------------------------------------------
+    def _batch_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        bid = f"msgbatch_{uuid.uuid4().hex[:12]}"
+        with self.lock:
+            self.batches[bid] = {"requests": body["requests"], "polls": 0}
+        return self._batch_get(bid, poll=False)
+
+    def _batch_get(self, bid: str, poll: bool) -> dict[str, Any]:
+        with self.lock:
+            b = self.batches[bid]
+            if poll:
+                b["polls"] += 1
+            ended = b["polls"] >= self.batch_ready_after
+        n = len(b["requests"])
+        return {
+            "id": bid,
+            "type": "message_batch",
+            "processing_status": "ended" if ended else "in_progress",
+            "request_counts": {
+                "processing": 0 if ended else n,
+                "succeeded": n if ended else 0,
+                "errored": 0,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": "2025-01-01T00:00:00Z",
+            "expires_at": "2025-01-02T00:00:00Z",
+            "ended_at": "2025-01-01T01:00:00Z" if ended else None,
+            "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": f"{self.url}/v1/messages/batches/{bid}/results" if ended else None,
+        }
+
+    def _batch_results(self, h: BaseHTTPRequestHandler, bid: str) -> None:
+        lines = []
+        for req in self.batches[bid]["requests"]:
+            result = {"type": "succeeded", "message": self._message(req["params"])}
+            lines.append(json.dumps({"custom_id": req["custom_id"], "result": result}))
+        raw = ("\n".join(lines) + "\n").encode()
+        h.send_response(200)
+        h.send_header("content-type", "application/binary")
+        h.send_header("content-length", str(len(raw)))
+        h.end_headers()
+        h.wfile.write(raw)
+
+    # -- OpenAI chat completions -----------------------------------------------
+    def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
+        msgs = body["messages"]
+        last = _text_of(msgs[-1]["content"])
+        out = answer_for(last)
+        prompt = sum(_tokens(_text_of(m["content"])) for m in msgs)
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": out},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": _tokens(out),
+                "total_tokens": prompt + _tokens(out),
+            },
+        }
+
+
+def serve_forever(latency_s: float = 0.0) -> None:  # pragma: no cover - manual use
+    with FakeLLM(latency_s=latency_s) as fake:
+        print(fake.url, flush=True)
+        threading.Event().wait()
