@@ -1,0 +1,108 @@
+"""Evaluation results: base model vs adapter on one split, per row and in
+total, kept in the store's `evals` table so the Chat screen's evaluation view
+and `distill-tui eval --json` show the same numbers."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from distill_tui.core import metrics
+from distill_tui.core.store import Store
+
+BASE = "base"
+ADAPTER = "adapter"
+
+
+@dataclass
+class EvalItem:
+    index: int  # line in the split file
+    row_id: int | None  # the dataset row with this input, if it is still there
+    input: str
+    reference: str  # the teacher's accepted output
+    answers: dict[str, str] = field(default_factory=dict)  # "base"/"adapter" -> text
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def adapter_failed(self) -> bool:
+        s = self.scores.get(ADAPTER)
+        return s is not None and metrics.is_failure(s)
+
+
+@dataclass
+class EvalResult:
+    run_id: str | None
+    checkpoint: str
+    split: str
+    output_format: str
+    items: list[EvalItem]
+    stopped: bool = False  # the user stopped it; the numbers cover fewer rows
+    id: int | None = None
+    created_at: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return len(self.items)
+
+    def summary(self, who: str) -> dict[str, float]:
+        return metrics.mean_scores(i.scores[who] for i in self.items if who in i.scores)
+
+    def failures(self) -> list[EvalItem]:
+        return [i for i in self.items if i.adapter_failed]
+
+    def to_json(self, items: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rows": self.rows,
+            "split": self.split,
+            "run": self.run_id,
+            "checkpoint": self.checkpoint,
+            "output_format": self.output_format,
+            BASE: self.summary(BASE),
+            ADAPTER: self.summary(ADAPTER),
+            "failures": len(self.failures()),
+            "stopped": self.stopped,
+        }
+        if self.id is not None:
+            out["id"] = self.id
+        if items:
+            out["items"] = [asdict(i) for i in self.items]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], id: int | None = None, at: float = 0.0) -> EvalResult:
+        return cls(
+            run_id=data.get("run"),
+            checkpoint=data.get("checkpoint", ""),
+            split=data.get("split", "valid"),
+            output_format=data.get("output_format", "text"),
+            items=[EvalItem(**i) for i in data.get("items", [])],
+            stopped=bool(data.get("stopped", False)),
+            id=id,
+            created_at=at,
+        )
+
+
+def save(store: Store, result: EvalResult) -> int:
+    result.created_at = result.created_at or time.time()
+    with store.tx() as c:
+        cur = c.execute(
+            "INSERT INTO evals (run_id, split, result, created_at) VALUES (?, ?, ?, ?)",
+            (result.run_id, result.split, json.dumps(result.to_json()), result.created_at),
+        )
+    result.id = int(cur.lastrowid or 0)
+    return result.id
+
+
+def latest(store: Store, run_id: str | None = None) -> EvalResult | None:
+    """The newest evaluation (of `run_id` when given)."""
+    q = "SELECT id, result, created_at FROM evals"
+    args: tuple[Any, ...] = ()
+    if run_id is not None:
+        q += " WHERE run_id = ?"
+        args = (run_id,)
+    row = store.conn.execute(q + " ORDER BY created_at DESC, id DESC LIMIT 1", args).fetchone()
+    if row is None:
+        return None
+    return EvalResult.from_json(json.loads(row["result"]), row["id"], row["created_at"])

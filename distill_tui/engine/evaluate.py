@@ -1,0 +1,146 @@
+"""Evaluate a checkpoint: the student with its adapter and the base model both
+answer every row of the validation (or test) split, greedily, and each answer
+is scored against the teacher's output from the split file.
+
+The same `ModelHost` the Chat screen uses does the work (so the base model is
+loaded once and the adapter swapped in place), under the "evaluation" lease.
+All adapter answers come first, then all base answers: one swap each way.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from distill_tui.core import evals, metrics, paths
+from distill_tui.core.checkpoints import Checkpoint
+from distill_tui.core.errors import UserError
+from distill_tui.core.feedback import row_ids_for_inputs
+from distill_tui.core.project import Workspace
+from distill_tui.engine.chat import GenSettings, Message, ModelHost, Target
+
+SPLITS = ("valid", "test")
+# (done, total, who) after each answer; called on the MLX thread.
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass
+class SplitRow:
+    prompt: list[Message]  # everything before the answer, as training saw it
+    input: str  # the user turn
+    reference: str
+
+
+def load_split(ws: Workspace, split: str) -> list[SplitRow]:
+    """Rows of data/<split>.jsonl in either mlx-lm format."""
+    if split not in SPLITS:
+        raise UserError(f"unknown split {split!r} (use {' or '.join(SPLITS)})")
+    path = paths.data_dir(ws.root) / f"{split}.jsonl"
+    if not path.is_file():
+        raise UserError(f"{path}: no {split} split yet (export the dataset first)")
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(_parse(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError, IndexError) as e:
+            raise UserError(f"{path}:{n}: not an mlx-lm chat or completions record ({e})") from None
+    return out
+
+
+def _parse(rec: dict) -> SplitRow:
+    if "messages" in rec:
+        msgs = rec["messages"]
+        if msgs[-1]["role"] != "assistant":
+            raise KeyError("last message is not the assistant's")
+        users = [m for m in msgs[:-1] if m["role"] == "user"]
+        return SplitRow(list(msgs[:-1]), str(users[-1]["content"]), str(msgs[-1]["content"]))
+    return SplitRow(
+        [{"role": "user", "content": rec["prompt"]}], str(rec["prompt"]), str(rec["completion"])
+    )
+
+
+def _budget(reference: str, max_tokens: int) -> int:
+    """Tokens to allow for one answer. A token is at least one character for
+    nearly every tokenizer, so len(reference) + slack always fits a correct
+    answer, and a rambling wrong one is cut short instead of running to
+    max_tokens (the common case for an untrained base model)."""
+    return max(1, min(max_tokens, len(reference) + 32))
+
+
+def evaluate(
+    ws: Workspace,
+    host: ModelHost,
+    checkpoint: Checkpoint,
+    *,
+    split: str = "valid",
+    limit: int | None = None,
+    max_tokens: int = 512,
+    include_base: bool = True,
+    progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
+    save: bool = True,
+) -> evals.EvalResult:
+    rows = load_split(ws, split)
+    if limit is not None:
+        rows = rows[: max(0, limit)]
+    if not rows:
+        raise UserError(f"the {split} split is empty")
+    ids = row_ids_for_inputs(ws.store, [r.input for r in rows])
+    fmt = ws.settings.task.output_format
+    items = [evals.EvalItem(i, ids.get(r.input), r.input, r.reference) for i, r in enumerate(rows)]
+    adapter = Target.of(checkpoint)
+    passes = [(evals.ADAPTER, adapter)] + ([(evals.BASE, adapter.base())] if include_base else [])
+    total = len(rows) * len(passes)
+    done = 0
+    stopped = False
+    with host.mlx.lease("evaluation"):
+        for who, target in passes:
+            for row, item in zip(rows, items, strict=True):
+                if stop is not None and stop.is_set():
+                    stopped = True
+                    break
+                settings = GenSettings(
+                    temperature=0.0, max_tokens=_budget(row.reference, max_tokens)
+                )
+                reply = host.answer(target, row.prompt, settings, stop=stop)
+                if reply.finish_reason == "stopped":
+                    stopped = True  # a cut-off answer would score as wrong
+                    break
+                item.answers[who] = reply.text
+                item.scores[who] = metrics.score(reply.text, row.reference, fmt)
+                done += 1
+                if progress is not None:
+                    progress(done, total, who)
+            if stopped:
+                break
+    if stopped:
+        # Compare like with like: keep only rows both models answered.
+        need = {p for p, _ in passes}
+        items = [i for i in items if set(i.scores) >= need]
+    result = evals.EvalResult(checkpoint.run_id, checkpoint.name, split, fmt, items, stopped)
+    if save and items:
+        evals.save(ws.store, result)
+    return result
+
+
+def default_probe_inputs(ws: Workspace, n: int = 4) -> list[list[Message]]:
+    """Prompts to compare models on: validation rows first, then the task's
+    examples, then a generic prompt."""
+    prompts: list[list[Message]] = []
+    for split in SPLITS:
+        try:
+            prompts += [r.prompt for r in load_split(ws, split)]
+        except UserError:
+            continue
+    if len(prompts) < n:
+        from distill_tui.engine.chat import build_messages, training_system_prompt
+
+        system = training_system_prompt(ws)
+        prompts += [build_messages(system, [], e.input) for e in ws.settings.task.examples]
+        if not prompts:
+            prompts.append(build_messages(system, [], "Hello"))
+    return prompts[:n]
