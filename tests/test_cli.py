@@ -1,0 +1,74 @@
+"""The headless CLI, run as a user would run it: in a subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+COUNT_KEYS = [
+    "inputs", "pending", "running", "done", "failed", "accepted", "rejected",
+    "unreviewed", "input_tokens", "output_tokens",
+]
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "distill_tui.cli", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=60,
+    )
+
+
+def test_init_import_status_json(tmp_path):
+    proj = tmp_path / "proj"
+    r = cli("init", proj)
+    assert r.returncode == 0, r.stderr
+    assert (proj / "distill.toml").is_file() and (proj / "distill.db").is_file()
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"prompt": "a"}\n{"prompt": "b"}\nbroken\n')
+    r = cli("import", proj, corpus)
+    assert r.returncode == 0
+    assert "2 new input(s)" in r.stdout
+    assert f"{corpus}:3: malformed JSON" in r.stderr
+    r = cli("status", proj, "--json")
+    data = json.loads(r.stdout)
+    for key in COUNT_KEYS:
+        assert isinstance(data[key], int), key
+    assert isinstance(data["cost_usd"], float)
+    assert data["inputs"] == 2 and data["pending"] == 2
+
+
+def test_init_twice_is_refused_and_keeps_the_file(tmp_path):
+    proj = tmp_path / "proj"
+    cli("init", proj, "--name", "tickets")
+    before = (proj / "distill.toml").read_text()
+    r = cli("init", proj)
+    assert r.returncode == 2
+    assert "already a project" in r.stderr
+    assert (proj / "distill.toml").read_text() == before
+    assert 'name = "tickets"' in before
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("[train]\nbatch_size = 0\n", "distill.toml:2: train.batch_size"),
+        ("[train\n", "not valid TOML"),
+    ],
+)
+def test_bad_project_file_is_one_line_no_traceback(tmp_path, toml, message):
+    proj = tmp_path / "proj"
+    cli("init", proj)
+    (proj / "distill.toml").write_text(toml)
+    r = cli("status", proj)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_status_outside_a_project(tmp_path):
+    r = cli("status", tmp_path)
+    assert r.returncode == 2
+    assert "not a distill-tui project" in r.stderr
+    assert "Traceback" not in r.stderr

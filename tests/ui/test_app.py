@@ -1,0 +1,117 @@
+"""The app shell and the Task screen, driven with Pilot at 80x24."""
+
+from __future__ import annotations
+
+from distill_tui.core import config as cfg
+from distill_tui.core.project import Workspace
+from distill_tui.ui import themes
+from distill_tui.ui.app import DistillApp
+
+from .helpers import screen_text, wait_until
+
+SIZE = (80, 24)
+
+
+async def test_keys_1_to_5_reach_each_screen(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        expected = {"1": "TaskScreen", "2": "QueueScreen", "3": "CurateScreen",
+                    "4": "TrainScreen", "5": "ChatScreen"}
+        for key in "23451":
+            await pilot.press("escape", key)
+            await wait_until(pilot, lambda k=key: type(app.screen).__name__ == expected[k])
+            assert "1 Task" in screen_text(app)  # the tab bar is on every screen
+
+
+async def test_task_form_saves_to_disk_at_once(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#task-name")
+        await pilot.press("ctrl+a", "ctrl+k", *"tickets")
+        await pilot.click("#task-instructions")
+        await pilot.press(*"Label it.")
+        on_disk = lambda: cfg.load(workspace.root / "distill.toml")  # noqa: E731
+        await wait_until(pilot, lambda: on_disk().task.name == "tickets")
+        await wait_until(pilot, lambda: on_disk().task.instructions == "Label it.")
+        # An invalid value is refused with a message and the file keeps the old one.
+        app.screen.query_one("#teacher-max-tokens").value = "0"
+        await wait_until(pilot, lambda: "not saved" in screen_text(app))
+        assert on_disk().teacher.max_tokens == 1024
+
+
+async def test_examples_add_edit_delete_reorder(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#examples")
+        table.focus()
+        saved = lambda: cfg.load(workspace.root / "distill.toml").task.examples  # noqa: E731
+        for inp, out in [("first [bold]in", "one [/]"), ("second in", "two")]:
+            await pilot.press("a")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "ExampleDialog")
+            app.screen.query_one("#ex-input").text = inp
+            app.screen.query_one("#ex-output").text = out
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "TaskScreen")
+        await wait_until(pilot, lambda: len(saved()) == 2)
+        assert saved()[0].output == "one [/]"  # markup kept as data
+        assert "first [bold]in" in screen_text(app)
+        await pilot.press("shift+up")  # cursor is on the second row: move it up
+        await wait_until(pilot, lambda: saved()[0].input == "second in")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ExampleDialog")
+        app.screen.query_one("#ex-output").text = "TWO"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: saved()[0].output == "TWO")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: [e.input for e in saved()] == ["first [bold]in"])
+
+
+async def test_folder_without_project_starts_on_task_and_creates_it(tmp_path):
+    root = tmp_path / "new"
+    root.mkdir()
+    app = DistillApp(root=root, workspace=None)
+    async with app.run_test(size=SIZE) as pilot:
+        assert type(app.screen).__name__ == "TaskScreen"
+        await pilot.press("3")  # no project yet: other screens are unavailable
+        assert type(app.screen).__name__ == "TaskScreen"
+        app.screen.query_one("#task-name").value = "fresh"
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: (root / "distill.toml").is_file())
+        assert Workspace.open(root).settings.task.name == "fresh"
+        await pilot.press("escape", "3")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "CurateScreen")
+
+
+async def test_import_dialog_reports_counts(workspace, tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"prompt": "[/] \\u001b[31mred"}\nbroken\n{"prompt": "b"}\n')
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ImportDialog")
+        app.screen.query_one("#import-paths").value = str(corpus)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "2 new input(s)" in screen_text(app))
+        assert "malformed JSON" in screen_text(app)
+        assert workspace.store.counts()["inputs"] == 2
+
+
+async def test_theme_choice_is_remembered(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        assert {"distill-dark", "distill-light"} <= set(app.available_themes)
+        app.theme = "distill-light"
+        await pilot.pause()
+    assert themes.saved_theme() == "distill-light"
+    app2 = DistillApp(root=workspace.root, workspace=workspace)
+    async with app2.run_test(size=SIZE):
+        assert app2.theme == "distill-light"
+
+
+async def test_command_palette_carries_screen_actions(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Import inputs" in titles
+        assert "Go to Curate" in titles
