@@ -100,9 +100,7 @@ def test_regenerate_sends_back_to_queue_and_keeps_history(store):
         3,
         queue.GenerationRecord("new answer", "t", "h", queue.Usage(), 0.0, None, "end_turn"),
     )
-    outputs = [
-        r[0] for r in store.conn.execute("SELECT output FROM generations WHERE row_id = 3")
-    ]
+    outputs = [r[0] for r in store.conn.execute("SELECT output FROM generations WHERE row_id = 3")]
     assert outputs == ["answer 3!!!", "new answer"]
     # The queue answered again since: undo leaves the new answer alone.
     res = cur.undo(store)

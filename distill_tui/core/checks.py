@@ -1,0 +1,195 @@
+"""Checks that flag rows worth a second look before training.
+
+Flags: `duplicate` (same input once case and spacing are ignored),
+`near-duplicate` (character 5-gram Jaccard >= 0.8, found with MinHash
+buckets), `empty` output, `truncated` (the teacher stopped at max_tokens),
+`too-long` (more than `[train] max_seq_length` tokens once templated for the
+student, which mlx-lm would cut), `bad-json` (task.output_format = "json" and
+the output does not parse).
+
+Results go to the `checks` table. Per-row results are reused while the row's
+text and the relevant settings are unchanged (a fingerprint), so re-running
+after a few edits only re-tokenizes those rows; the duplicate flags, which
+depend on other rows, are recomputed every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from distill_tui.core.config import Project
+from distill_tui.core.export import messages_for, normalize
+from distill_tui.core.store import Store
+
+FLAGS = ("duplicate", "near-duplicate", "empty", "truncated", "too-long", "bad-json")
+TRUNCATED_STOPS = ("max_tokens", "length")
+NEAR_DUP_THRESHOLD = 0.8
+
+# Takes the messages the student is trained on and returns their token count
+# once templated; built from the student's tokenizer by the engine.
+TokenCounter = Callable[[list[dict]], int]
+
+_SHINGLE = 5
+_MAX_CHARS = 2000  # enough text to judge similarity; bounds the cost per row
+_SALTS = (
+    0x5F3759DF, 0x2545F491, 0x6C8E9CF5, 0x1B873593, 0x7FEB352D, 0x68E31DA4, 0x3C6EF372,
+    0x27D4EB2F, 0x165667B1, 0x61C88647, 0x4CF5AD43, 0x0BF58476, 0x94D049BB, 0x2127599B,
+    0x52DCE729, 0x7A2F1C3D,
+)  # fmt: skip
+_BAND = 2  # 8 bands of 2: pairs at Jaccard 0.8 share a band with p > 0.999
+
+
+@dataclass
+class CheckSummary:
+    checked: int = 0  # rows whose per-row checks ran (not reused)
+    counts: dict[str, int] = field(default_factory=lambda: {f: 0 for f in FLAGS})
+    tokens_known: bool = False
+
+
+def _shingles(text: str) -> set[int]:
+    t = normalize(text)[:_MAX_CHARS]
+    if len(t) <= _SHINGLE:
+        return {hash(t)}
+    return {hash(t[i : i + _SHINGLE]) for i in range(len(t) - _SHINGLE + 1)}
+
+
+def duplicate_links(inputs: list[tuple[int, str]]) -> tuple[dict[int, int], dict[int, int]]:
+    """(exact, near): each maps a row id to the earlier row it duplicates."""
+    exact: dict[int, int] = {}
+    first: dict[str, int] = {}
+    unique: list[tuple[int, str]] = []
+    for row_id, text in sorted(inputs):
+        key = normalize(text)
+        if key in first:
+            exact[row_id] = first[key]
+        else:
+            first[key] = row_id
+            unique.append((row_id, text))
+
+    sets: dict[int, set[int]] = {}
+    buckets: dict[tuple, list[int]] = {}
+    for row_id, text in unique:
+        s = _shingles(text)
+        sets[row_id] = s
+        mins = [min(map(salt.__xor__, s)) for salt in _SALTS]
+        for b in range(0, len(mins), _BAND):
+            buckets.setdefault((b, *mins[b : b + _BAND]), []).append(row_id)
+    near: dict[int, int] = {}
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        # Compare each row with the earlier ones in the bucket; a bucket of
+        # hundreds is a cluster, so comparing with a few heads is enough.
+        for i, row_id in enumerate(members[1:], 1):
+            if row_id in near:
+                continue
+            for other in members[: min(i, 20)]:
+                a, b = sets[row_id], sets[other]
+                if len(a & b) >= NEAR_DUP_THRESHOLD * len(a | b):
+                    near[row_id] = near.get(other, other)
+                    break
+    return exact, near
+
+
+def _fingerprint(
+    settings: Project, tokenizer_id: str, inp: str, out: str | None, stop: str | None
+) -> str:
+    h = hashlib.sha256()
+    for part in (
+        tokenizer_id,
+        settings.split.format,
+        settings.task.instructions,
+        settings.task.output_format,
+        str(settings.train.max_seq_length),
+        stop or "",
+        inp,
+        "\0" if out is None else "\1" + out,
+    ):
+        h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return h.hexdigest()[:32]
+
+
+def row_flags(
+    settings: Project, inp: str, out: str | None, stop: str | None, count: TokenCounter | None
+) -> tuple[list[str], int | None]:
+    """The per-row flags and the templated token count (None if unknown)."""
+    if out is None:
+        return [], None
+    flags = []
+    if not out.strip():
+        flags.append("empty")
+    if stop in TRUNCATED_STOPS:
+        flags.append("truncated")
+    tokens = None
+    if count is not None:
+        tokens = count(messages_for(settings, inp, out, settings.split.format))
+        if tokens > settings.train.max_seq_length:
+            flags.append("too-long")
+    if settings.task.output_format == "json" and out.strip():
+        try:
+            json.loads(out)
+        except ValueError:
+            flags.append("bad-json")
+    return flags, tokens
+
+
+def run_checks(
+    store: Store,
+    settings: Project,
+    count: TokenCounter | None = None,
+    tokenizer_id: str = "",
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CheckSummary:
+    """Check every row and store the results; returns the flag counts."""
+    c = store.conn
+    rows = c.execute(
+        "SELECT r.id, r.input, r.output, g.stop_reason FROM rows r"
+        " LEFT JOIN generations g ON g.id = r.generation_id ORDER BY r.id"
+    ).fetchall()
+    old = {
+        r[0]: (r[1], r[2], r[3])
+        for r in c.execute("SELECT row_id, fingerprint, tokens, flags FROM checks")
+    }
+    exact, near = duplicate_links([(r[0], r[1]) for r in rows])
+    tid = tokenizer_id if count is not None else ""
+    summary = CheckSummary(tokens_known=count is not None)
+    updates: list[tuple] = []
+    for i, (row_id, inp, out, stop) in enumerate(rows):
+        if cancel is not None and cancel.is_set():
+            break
+        fp = _fingerprint(settings, tid, inp, out, stop)
+        prev = old.get(row_id)
+        if prev is not None and prev[0] == fp:
+            tokens = prev[1]
+            flags = [f for f in prev[2].split() if f not in ("duplicate", "near-duplicate")]
+        else:
+            flags, tokens = row_flags(settings, inp, out, stop, count)
+            summary.checked += 1
+        detail: dict[str, int] = {}
+        if row_id in exact:
+            flags.insert(0, "duplicate")
+            detail["duplicate"] = exact[row_id]
+        elif row_id in near:
+            flags.insert(0, "near-duplicate")
+            detail["near-duplicate"] = near[row_id]
+        for f in flags:
+            summary.counts[f] += 1
+        new = (fp, tokens, " ".join(flags))
+        if prev != new or detail:
+            updates.append((row_id, *new, json.dumps(detail) if detail else None))
+        if progress is not None and i % 1000 == 0:
+            progress(i, len(rows))
+    with store.tx() as w:
+        w.executemany(
+            "INSERT OR REPLACE INTO checks (row_id, fingerprint, tokens, flags, detail)"
+            " VALUES (?, ?, ?, ?, ?)",
+            updates,
+        )
+    if progress is not None:
+        progress(len(rows), len(rows))
+    return summary

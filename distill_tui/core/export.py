@@ -1,0 +1,241 @@
+"""Export accepted rows as mlx-lm training data: `data/train.jsonl`,
+`valid.jsonl` and (when `[split] test_fraction` > 0) `test.jsonl`.
+
+The split is a seeded shuffle of *input groups*: rows whose inputs are the same
+once case and spacing are ignored (or that the checks found near-identical)
+always land on the same side, so the validation loss measures generalisation,
+not recall. A group's side depends only on the seed and its own text, so adding
+rows later does not move old rows between train and valid.
+
+Files are written to temporary names and renamed into place only when all of
+them are complete: an interrupted export leaves the previous files as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from distill_tui.core import paths
+from distill_tui.core.config import Project
+from distill_tui.core.errors import UserError
+from distill_tui.core.store import Store
+
+SPLITS = ("train", "valid", "test")
+FORMATS = ("chat", "completions")
+MANIFEST = "split.json"
+
+
+def normalize(text: str) -> str:
+    """What 'identical input' means: same words, ignoring case and spacing."""
+    return " ".join(text.casefold().split())
+
+
+def messages_for(settings: Project, input: str, output: str, fmt: str = "chat") -> list[dict]:
+    """The conversation the student is trained on (and its tokens are counted on)."""
+    msgs = []
+    if fmt == "chat" and settings.task.instructions.strip():
+        msgs.append({"role": "system", "content": settings.task.instructions})
+    msgs.append({"role": "user", "content": input})
+    msgs.append({"role": "assistant", "content": output})
+    return msgs
+
+
+def record_for(settings: Project, input: str, output: str, fmt: str) -> dict[str, Any]:
+    """One JSONL line in a format `mlx_lm.lora --data` reads unchanged."""
+    if fmt == "completions":
+        return {"prompt": input, "completion": output}
+    return {"messages": messages_for(settings, input, output, fmt)}
+
+
+@dataclass
+class Sample:
+    row_id: int
+    input: str
+    output: str
+
+
+@dataclass
+class ExportResult:
+    counts: dict[str, int]
+    paths: list[Path]
+    dataset_hash: str
+    format: str
+    row_ids: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _group_keys(samples: list[Sample], links: dict[int, int]) -> dict[int, str]:
+    """row id -> group key; `links` joins near-duplicates (row -> earlier row)."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    by_text: dict[str, int] = {}
+    for s in samples:
+        first = by_text.setdefault(normalize(s.input), s.row_id)
+        if first != s.row_id:
+            parent[find(s.row_id)] = find(first)
+    ids = {s.row_id for s in samples}
+    for a, b in links.items():
+        if a in ids and b in ids:
+            parent[find(a)] = find(b)
+    text = {s.row_id: normalize(s.input) for s in samples}
+    # The key of a group is the text of its root, so it does not depend on ids.
+    return {s.row_id: text[find(s.row_id)] for s in samples}
+
+
+def _rank(seed: int, key: str) -> str:
+    return hashlib.sha256(f"{seed}\0{key}".encode()).hexdigest()
+
+
+def split_samples(
+    samples: list[Sample],
+    valid_fraction: float,
+    test_fraction: float,
+    seed: int,
+    batch_size: int,
+    links: dict[int, int] | None = None,
+) -> dict[str, list[Sample]]:
+    """Seeded, leak-free split; raises UserError when the rows cannot fill
+    every non-empty split with at least `batch_size` rows (mlx-lm needs that)."""
+    n = len(samples)
+    if n == 0:
+        raise UserError(
+            "no accepted rows to export: accept rows on the Curate screen (key 3)"
+            " or run `distill-tui curate DIR --accept-all`"
+        )
+    keys = _group_keys(samples, links or {})
+    groups: dict[str, list[Sample]] = {}
+    for s in samples:
+        groups.setdefault(keys[s.row_id], []).append(s)
+    order = sorted(groups, key=lambda k: _rank(seed, k))
+
+    def want(frac: float) -> int:
+        return 0 if frac <= 0 else max(round(n * frac), batch_size)
+
+    targets = {"test": want(test_fraction), "valid": want(valid_fraction)}
+    need = targets["test"] + targets["valid"] + batch_size
+    if n < need:
+        parts = [f"{batch_size} train"]
+        parts += [f"{targets[k]} {k}" for k in ("valid", "test") if targets[k]]
+        raise UserError(
+            f"too few accepted rows to export: {n} accepted, need at least {need}"
+            f" ({' + '.join(parts)}; mlx-lm needs batch_size = {batch_size} rows in each"
+            " split). Accept more rows, lower [train] batch_size, or lower the"
+            " [split] fractions"
+        )
+    out: dict[str, list[Sample]] = {k: [] for k in SPLITS}
+    it = iter(order)
+    for name in ("test", "valid"):
+        while len(out[name]) < targets[name]:
+            out[name].extend(groups[next(it)])
+    for k in it:
+        out["train"].extend(groups[k])
+    if len(out["train"]) < batch_size:
+        raise UserError(
+            f"too few distinct inputs to export: after keeping identical inputs on one"
+            f" side, train has {len(out['train'])} rows and batch_size is {batch_size}"
+        )
+    return out
+
+
+def accepted_samples(store: Store) -> list[Sample]:
+    rows = store.conn.execute(
+        "SELECT id, input, output FROM rows WHERE decision = 'accepted' AND status = 'done'"
+        " AND output IS NOT NULL ORDER BY id"
+    )
+    return [Sample(r[0], r[1], r[2]) for r in rows]
+
+
+def near_duplicate_links(store: Store) -> dict[int, int]:
+    """row -> earlier similar row, from the last check run (if any)."""
+    links: dict[int, int] = {}
+    for row_id, detail in store.conn.execute(
+        "SELECT row_id, detail FROM checks WHERE detail IS NOT NULL"
+    ):
+        other = json.loads(detail).get("near-duplicate")
+        if other is not None:
+            links[row_id] = int(other)
+    return links
+
+
+def _write_all(files: dict[Path, bytes], remove: list[Path]) -> None:
+    """Write every file to a temp name first, then rename them all."""
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files.items():
+            tmp = path.with_name(f".{path.name}.tmp")
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            temps.append((tmp, path))
+    except BaseException:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        path.with_name(f".{path.name}.tmp").unlink(missing_ok=True)
+        raise
+    for tmp, path in temps:
+        os.replace(tmp, path)
+    for path in remove:
+        # A stale test.jsonl from an earlier export may hold rows now in train.
+        path.unlink(missing_ok=True)
+
+
+def export_dataset(
+    root: Path,
+    store: Store,
+    settings: Project,
+    fmt: str | None = None,
+    seed: int | None = None,
+    write: Callable[[dict[Path, bytes], list[Path]], None] = _write_all,
+) -> ExportResult:
+    """Split the accepted rows and write them under `root/data/`."""
+    fmt = fmt or settings.split.format
+    if fmt not in FORMATS:
+        raise UserError(f"unknown export format {fmt!r} (use chat or completions)")
+    seed = settings.split.seed if seed is None else seed
+    split = split_samples(
+        accepted_samples(store),
+        settings.split.valid_fraction,
+        settings.split.test_fraction,
+        seed,
+        settings.train.batch_size,
+        near_duplicate_links(store),
+    )
+    out_dir = paths.data_dir(root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[Path, bytes] = {}
+    digest = hashlib.sha256()
+    for name in SPLITS:
+        if not split[name] and name != "train":
+            continue
+        lines = [
+            json.dumps(record_for(settings, s.input, s.output, fmt), ensure_ascii=False) + "\n"
+            for s in split[name]
+        ]
+        data = "".join(lines).encode("utf-8")
+        digest.update(name.encode() + b"\0" + data)
+        files[out_dir / f"{name}.jsonl"] = data
+    row_ids = {k: [s.row_id for s in v] for k, v in split.items()}
+    counts = {k: len(v) for k, v in split.items()}
+    manifest = {
+        "format": fmt,
+        "seed": seed,
+        "dataset_hash": digest.hexdigest(),
+        "counts": counts,
+        "row_ids": row_ids,
+    }
+    files[out_dir / MANIFEST] = (json.dumps(manifest, indent=1) + "\n").encode()
+    remove = [out_dir / f"{k}.jsonl" for k in SPLITS if not split[k] and k != "train"]
+    write(files, remove)
+    return ExportResult(counts, sorted(files), digest.hexdigest(), fmt, row_ids)

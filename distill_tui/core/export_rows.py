@@ -1,0 +1,184 @@
+"""Round-trip every row with its provenance as JSONL, to keep a dataset in git
+or move it between machines.
+
+Each line is one row: its input and current output, status, decision and
+reason, and the full history: every teacher answer (`generations`: teacher,
+prompt hash, tokens, cost, stop reason) and every curation event (edits and
+decisions). Importing adds rows whose input the store does not have yet and
+skips the others, so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from distill_tui.core.errors import UserError
+from distill_tui.core.store import Store, sha
+
+FORMAT = "distill-tui-rows/1"
+
+_ROW_FIELDS = (
+    "input",
+    "source",
+    "origin",
+    "status",
+    "attempts",
+    "error",
+    "output",
+    "edited",
+    "decision",
+    "reason",
+    "created_at",
+    "updated_at",
+)
+_GEN_FIELDS = (
+    "output",
+    "teacher",
+    "prompt_hash",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "latency_s",
+    "stop_reason",
+    "created_at",
+)
+_EVENT_FIELDS = ("kind", "before", "after", "at")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    skipped: int
+
+
+def _rows(store: Store) -> Iterator[dict[str, Any]]:
+    c = store.conn
+    gens: dict[int, list[Any]] = {}
+    for g in c.execute(f"SELECT id, row_id, {', '.join(_GEN_FIELDS)} FROM generations ORDER BY id"):
+        gens.setdefault(g["row_id"], []).append(g)
+    events: dict[int, list[Any]] = {}
+    for e in c.execute(f"SELECT row_id, {', '.join(_EVENT_FIELDS)} FROM events ORDER BY id"):
+        events.setdefault(e["row_id"], []).append(e)
+    for r in c.execute(f"SELECT id, generation_id, {', '.join(_ROW_FIELDS)} FROM rows ORDER BY id"):
+        mine = gens.get(r["id"], [])
+        current = next((i for i, g in enumerate(mine) if g["id"] == r["generation_id"]), None)
+        yield {
+            "format": FORMAT,
+            **{k: r[k] for k in _ROW_FIELDS},
+            "edited": bool(r["edited"]),
+            "current_generation": current,
+            "generations": [{k: g[k] for k in _GEN_FIELDS} for g in mine],
+            "events": [{k: e[k] for k in _EVENT_FIELDS} for e in events.get(r["id"], [])],
+        }
+
+
+def export_rows(store: Store, path: Path) -> int:
+    """Write all rows to `path` (atomically); returns how many."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    n = 0
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for row in _rows(store):
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += 1
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    return n
+
+
+def import_rows(store: Store, path: Path) -> ImportResult:
+    """Add the rows of an `export_rows` file; rows already here are skipped."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: cannot read: {e}") from None
+    records = []
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise UserError(f"{path}:{no}: not JSON: {e}") from None
+        if not isinstance(rec, dict) or rec.get("format") != FORMAT:
+            raise UserError(f"{path}:{no}: not a distill-tui rows file (format {FORMAT})")
+        if not isinstance(rec.get("input"), str) or not rec["input"].strip():
+            raise UserError(f"{path}:{no}: a row needs a non-empty input")
+        records.append(rec)
+    try:
+        return _insert(store, records)
+    except sqlite3.IntegrityError as e:
+        # A status or decision this version does not know, for example.
+        raise UserError(f"{path}: a row does not fit this store: {e}") from None
+
+
+def _insert(store: Store, records: list[dict[str, Any]]) -> ImportResult:
+    added = skipped = 0
+    now = time.time()
+    with store.tx() as c:
+        for rec in records:
+            row = {k: rec.get(k) for k in _ROW_FIELDS}
+            row["status"] = (
+                "pending" if row["status"] == "running" else (row["status"] or "pending")
+            )
+            row["origin"] = row["origin"] or "import"
+            row["attempts"] = row["attempts"] or 0
+            row["edited"] = int(bool(row["edited"]))
+            row["created_at"] = row["created_at"] or now
+            row["updated_at"] = row["updated_at"] or now
+            cur = c.execute(
+                f"INSERT OR IGNORE INTO rows (input_sha, {', '.join(_ROW_FIELDS)})"
+                f" VALUES (?, {', '.join('?' * len(_ROW_FIELDS))})",
+                (sha(row["input"]), *(row[k] for k in _ROW_FIELDS)),
+            )
+            if not cur.rowcount:
+                skipped += 1
+                continue
+            row_id = cur.lastrowid
+            gen_ids = []
+            for g in rec.get("generations") or []:
+                vals = {k: g.get(k) for k in _GEN_FIELDS}
+                for k in (
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read_tokens",
+                    "cache_write_tokens",
+                    "cost_usd",
+                ):
+                    vals[k] = vals[k] or 0
+                vals["created_at"] = vals["created_at"] or now
+                cur = c.execute(
+                    f"INSERT INTO generations (row_id, {', '.join(_GEN_FIELDS)})"
+                    f" VALUES (?, {', '.join('?' * len(_GEN_FIELDS))})",
+                    (row_id, *vals.values()),
+                )
+                gen_ids.append(cur.lastrowid)
+            current = rec.get("current_generation")
+            if isinstance(current, int) and 0 <= current < len(gen_ids):
+                c.execute(
+                    "UPDATE rows SET generation_id = ? WHERE id = ?", (gen_ids[current], row_id)
+                )
+            c.executemany(
+                "INSERT INTO events (row_id, kind, before, after, at) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (row_id, e.get("kind"), e.get("before"), e.get("after"), e.get("at") or now)
+                    for e in rec.get("events") or []
+                ],
+            )
+            added += 1
+    return ImportResult(added, skipped)
