@@ -1,0 +1,87 @@
+"""Deterministic batches for mlx-lm's `train()` and `evaluate()`.
+
+mlx-lm's own `iterate_batches` shuffles with NumPy's global random state, which
+evaluation also draws from, so the data order depends on when evaluations
+happened and cannot be replayed after a crash. This is the same batching
+(rows in file order, fixed groups of `batch_size`, each distributed rank taking
+every `size`-th row of a group, padding to a multiple of 32 plus one) with a
+private generator: the order is a pure function of (seed, position), which a
+checkpoint records so a resumed run sees exactly the batches it would have.
+Call on the MLX thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+PAD_TO = 32
+
+
+def batch_groups(n_rows: int, batch_size: int, rank: int = 0, size: int = 1) -> list[list[int]]:
+    if n_rows < batch_size:
+        raise ValueError(
+            f"the training split has {n_rows} rows, fewer than batch size {batch_size}; "
+            "lower the batch size or accept more rows"
+        )
+    if batch_size % size != 0:
+        raise ValueError(
+            f"batch size {batch_size} must be divisible by the number of workers {size}"
+        )
+    idx = list(range(n_rows))
+    return [
+        idx[i + rank : i + rank + batch_size : size]
+        for i in range(0, n_rows - batch_size + 1, batch_size)
+    ]
+
+
+def epoch_order(seed: int, epoch: int, n_groups: int) -> np.ndarray:
+    """The permutation of batch groups in one epoch; independent per epoch so
+    a resume can jump straight to any position."""
+    return np.random.default_rng([seed, epoch]).permutation(n_groups)
+
+
+def make_batch(dataset: Any, rows: list[int], max_seq_length: int) -> tuple[Any, Any]:
+    import mlx.core as mx
+
+    items = [dataset[j] for j in rows]
+    if len(items[0]) == 2:
+        seqs, offsets = zip(*items, strict=True)
+    else:
+        seqs, offsets = items, [0] * len(items)
+    lengths = [min(len(x), max_seq_length) for x in seqs]
+    width = 1 + PAD_TO * ((max(len(x) for x in seqs) + PAD_TO - 1) // PAD_TO)
+    width = min(width, max_seq_length)
+    arr = np.zeros((len(rows), width), np.int32)
+    for j, seq in enumerate(seqs):
+        arr[j, : lengths[j]] = seq[: lengths[j]]
+    return mx.array(arr), mx.array(list(zip(offsets, lengths, strict=True)))
+
+
+def iterate(
+    dataset: Any,
+    batch_size: int,
+    max_seq_length: int,
+    *,
+    seed: int,
+    loop: bool,
+    start: int = 0,
+    rank: int = 0,
+    size: int = 1,
+    on_rows: Callable[[int, list[int]], None] | None = None,
+) -> Iterator[tuple[Any, Any]]:
+    """Yield batches from position `start` (batches already consumed);
+    `on_rows(position, rows)` sees the rows of every batch before it is made."""
+    groups = batch_groups(len(dataset), batch_size, rank, size)
+    pos = start
+    while True:
+        epoch, k = divmod(pos, len(groups))
+        if not loop and epoch > 0:
+            return
+        rows = groups[int(epoch_order(seed, epoch, len(groups))[k])]
+        if on_rows is not None:
+            on_rows(pos, rows)
+        yield make_batch(dataset, rows, max_seq_length)
+        pos += 1
