@@ -20,12 +20,18 @@ COMMANDS: dict[str, str] = {
     "init": "init",
     "import": "import_",
     "status": "status",
+    "curate": "curate",
+    "export": "export",
+    "import-rows": "import_rows",
 }
 
 HELP: dict[str, str] = {
     "init": "create a project folder",
     "import": "import inputs from files, folders or JSONL",
     "status": "print the project's counts",
+    "curate": "accept, reject or check rows from scripts",
+    "export": "write the train/valid/test split of accepted rows for mlx-lm",
+    "import-rows": "add rows with their history from an `export --rows` file",
 }
 
 

@@ -1,0 +1,40 @@
+"""`distill-tui export DIR`: write data/train.jsonl, valid.jsonl (and
+test.jsonl) from the accepted rows, or with `--rows FILE` every row with its
+provenance for `distill-tui import-rows`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from distill_tui.core import paths
+from distill_tui.core.export import FORMATS, export_dataset
+from distill_tui.core.export_rows import export_rows
+from distill_tui.core.project import Workspace
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write the train/valid/test split of accepted rows for mlx-lm",
+        description="Split the accepted rows (seeded, identical inputs on one side) into "
+        "DIR/data/{train,valid,test}.jsonl for `mlx_lm.lora --data`. With --rows FILE, "
+        "write every row with its history instead (read back with import-rows).",
+    )
+    p.add_argument("dir", help="project folder")
+    p.add_argument("--format", choices=FORMATS, help="default: [split] format in distill.toml")
+    p.add_argument("--seed", type=int, help="default: [split] seed in distill.toml")
+    p.add_argument("--rows", metavar="FILE", help="export all rows with provenance to FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = Workspace.open(args.dir)
+    if args.rows:
+        n = export_rows(ws.store, Path(args.rows))
+        print(f"wrote {n} rows to {args.rows}")
+        return 0
+    res = export_dataset(ws.root, ws.store, ws.settings, fmt=args.format, seed=args.seed)
+    out = paths.data_dir(ws.root)
+    parts = [f"{k}.jsonl ({n})" for k, n in res.counts.items() if n]
+    print(f"wrote {out}/: {', '.join(parts)}; {res.format} format, hash {res.dataset_hash[:12]}")
+    return 0
