@@ -52,6 +52,12 @@ def save_adapter(model: Any, folder: Path, adapter_config: dict[str, Any]) -> No
     _write_text(folder / ADAPTER_CONFIG, json.dumps(adapter_config, indent=2, sort_keys=True))
 
 
+def save_iteration_adapter(model: Any, run_dir: Path, iteration: int) -> None:
+    """`<iter>_adapters.safetensors` beside the latest, as `mlx_lm.lora` names
+    its intermediate saves (chat and eval offer them as `iter N`)."""
+    _save_arrays(run_dir / f"{iteration:07d}_{ADAPTER_FILE}", adapter_weights(model))
+
+
 def save_checkpoint(
     run_dir: Path, iteration: int, model: Any, optimizer: Any, state: dict[str, Any]
 ) -> Path:

@@ -91,6 +91,7 @@ class _Session:
         if self.writer:
             ckpt.save_checkpoint(self.plan.run_dir, step, self.model, self.optimizer, self.state())
             ckpt.save_adapter(self.model, self.plan.run_dir, self.plan.adapter_config)
+            ckpt.save_iteration_adapter(self.model, self.plan.run_dir, step)
 
     # -- the iterate_batches train() and evaluate() call ---------------------
     def iterate_batches(

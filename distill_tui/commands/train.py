@@ -1,0 +1,181 @@
+"""`distill-tui train DIR [overrides] [--resume RUN]`: fine-tune the student
+headless, printing one clean line per report and per evaluation.
+
+Works under `mlx.launch` for data-parallel training: every rank trains on its
+share of each batch; rank 0 prints, writes the adapter and the store. Ctrl-C
+stops cleanly (the adapter is saved and the run is marked stopped); a second
+Ctrl-C aborts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from distill_tui.core import loraconfig
+from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
+
+# flag -> [train] field
+_OVERRIDES = {
+    "iters": int,
+    "batch_size": int,
+    "lora_rank": int,
+    "learning_rate": float,
+    "num_layers": int,
+    "max_seq_length": int,
+    "steps_per_report": int,
+    "steps_per_eval": int,
+    "steps_per_save": int,
+    "val_batches": int,
+    "early_stopping_patience": int,
+    "seed": int,
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="fine-tune the student on the exported split",
+        description="Fine-tune the student on DIR/data/{train,valid}.jsonl with mlx-lm. "
+        "Flags override [train] in distill.toml for this run only.",
+    )
+    p.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
+    p.add_argument("--preset", choices=sorted(loraconfig.PRESETS), help="start from a preset")
+    for name, typ in _OVERRIDES.items():
+        flag = "--patience" if name == "early_stopping_patience" else "--" + name.replace("_", "-")
+        p.add_argument(flag, dest=name, type=typ, metavar="N" if typ is int else "X")
+    p.add_argument("--epochs", type=float, help="iterations = epochs x train rows / batch size")
+    p.add_argument("--fine-tune-type", choices=["lora", "dora", "full"])
+    p.add_argument("--mask-prompt", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--grad-checkpoint", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--resume", metavar="RUN", help="continue a run from its last checkpoint")
+    p.add_argument("--no-preflight", action="store_true", help="skip the preflight checks")
+
+
+def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
+    from pydantic import ValidationError
+
+    from distill_tui.core import paths
+
+    train = ws.settings.train
+    if args.preset:
+        train = loraconfig.apply_preset(train, args.preset)
+    update = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
+    for k in ("fine_tune_type", "mask_prompt", "grad_checkpoint"):
+        if getattr(args, k) is not None:
+            update[k] = getattr(args, k)
+    if args.epochs is not None:
+        data = paths.data_dir(ws.root) / "train.jsonl"
+        text = data.read_text(encoding="utf-8") if data.is_file() else ""
+        rows = sum(1 for line in text.splitlines() if line.strip())
+        bs = update.get("batch_size", train.batch_size)
+        update["iters"] = loraconfig.iters_for_epochs(args.epochs, rows, bs)
+    try:
+        return type(train).model_validate({**train.model_dump(), **update})
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise UserError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
+
+
+def _clock(s: float | None) -> str:
+    if s is None:
+        return "--:--"
+    s = int(s)
+    h, rem = divmod(s, 3600)
+    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+
+
+class Printer:
+    """Turns trainer events into one line each (rank 0 only)."""
+
+    def __init__(self) -> None:
+        self.rank = 0
+        self.seen_signs: set[str] = set()
+
+    def __call__(self, e: object) -> None:
+        from distill_tui.engine import trainer as tr
+
+        if isinstance(e, tr.RunStarted):
+            self.rank = e.rank
+            if e.rank == 0:
+                how = f"resuming at iteration {e.start_iter}" if e.start_iter else "starting"
+                procs = f" on {e.world_size} processes" if e.world_size > 1 else ""
+                print(f"run {e.run_id}: {how}, {e.iters_total} iterations{procs} ({e.run_dir})")
+        elif self.rank != 0:
+            return
+        elif isinstance(e, tr.TrainReported):
+            print(
+                f"iter {e.iter:>6}/{e.iters_total}  train loss {e.loss:7.4f}"
+                f"  lr {e.learning_rate:.1e}  {e.it_per_sec:6.2f} it/s"
+                f"  {e.tokens_per_sec:8.0f} tok/s  {e.trained_tokens} tokens"
+                f"  peak {e.peak_memory_gb:.2f} GB  {_clock(e.elapsed_s)} elapsed"
+                f"  eta {_clock(e.eta_s)}",
+                flush=True,
+            )
+            self._signs(e.signs)
+        elif isinstance(e, tr.ValReported):
+            mark = "  (best so far, saved to best/)" if e.improved else ""
+            best = f"  best {e.best_loss:.4f} at {e.best_iter}" if e.best_loss is not None else ""
+            print(f"iter {e.iter:>6}  val loss {e.loss:7.4f}{best}{mark}", flush=True)
+            self._signs(e.signs)
+
+    def _signs(self, signs: Any) -> None:
+        for s in signs:
+            if s.kind not in self.seen_signs:
+                self.seen_signs.add(s.kind)
+                print(f"warning: {s.message}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = Workspace.open(args.dir)
+    train = _settings(ws, args)
+    from distill_tui.engine import trainer as tr
+    from distill_tui.engine.mlx_thread import mlx_thread
+
+    rank, size = mlx_thread().call(tr._world)
+    if rank == 0 and not args.no_preflight and not args.resume:
+        from distill_tui.engine.preflight import preflight
+
+        pf = preflight(ws, train)
+        print(
+            f"preflight: {pf.rows} training rows, longest {pf.longest} tokens;"
+            f" estimated peak memory {pf.estimate_gb:.2f} GB of {pf.machine_gb:.0f} GB"
+        )
+        for p in pf.problems:
+            print(f"warning: {p}")
+        for s in pf.suggestions:
+            print(f"  suggestion: {s}")
+    stop = threading.Event()
+
+    def on_sigint(_sig: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("stopping after this step (Ctrl-C again to abort)", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        done = tr.train_run(ws, train, resume=args.resume, stop=stop, listener=Printer())
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if done.world_size > 1:
+        rows = done.rows_trained
+        print(
+            f"rank {done.rank}/{done.world_size}: trained on {len(rows)} rows:"
+            f" {','.join(map(str, rows))}",
+            flush=True,
+        )
+    if done.rank == 0:
+        best = (
+            f"; best val loss {done.best_val_loss:.4f} at iteration {done.best_iter}"
+            f" in {done.run_dir / 'best'}"
+            if done.best_val_loss is not None
+            else ""
+        )
+        status = done.status.replace("_", " ")
+        print(f"{status} at iteration {done.iter}: adapter in {done.run_dir}{best}")
+    return 0
