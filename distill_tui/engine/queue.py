@@ -234,9 +234,12 @@ class _Run:
                 break
             self.limiter.take()
             claimed += len(rows)
+            # Counted here, not in the task, so the next loop turn sees it.
+            self.p.in_flight += len(rows)
             task = asyncio.create_task(self._work(rows))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+            await asyncio.sleep(0)  # let the request start before claiming more
         if tasks:
             self.p.state = "stopping"
             self.emit(force=True)
@@ -285,7 +288,6 @@ class _Run:
     async def _work(self, rows: list[q.Claimed]) -> None:
         prompts = [build_prompt(self.ws.settings.task, r.input) for r in rows]
         attempts = {r.id: r.attempts for r in rows}
-        self.p.in_flight += len(rows)
         for r in rows:
             self.row(RowEvent(r.id, "running", attempts[r.id]))
         self.emit()
