@@ -226,7 +226,7 @@ class ModelHost:
         self._loaded = None  # free the previous model before loading the next
         try:
             model, tokenizer = _load_model(path)
-        except FileNotFoundError as e:
+        except Exception as e:  # noqa: BLE001 - missing files, offline hub, bad config
             raise UserError(f"cannot load model {path}: {e}") from None
         self.loads += 1
         self._loaded = _Loaded(
@@ -258,62 +258,76 @@ class ModelHost:
         on_chunk: ChunkFn | None,
         stop: threading.Event | None,
     ) -> Reply:
-        import mlx.core as mx
-        from mlx_lm import stream_generate
-        from mlx_lm.sample_utils import make_sampler
-
         loaded = self._select(target)
-        prompt = loaded.tokenizer.apply_chat_template(messages, add_generation_prompt=True)
-        mx.random.seed(settings.seed)
-        sampler = make_sampler(temp=settings.temperature, top_p=settings.top_p)
-        parts: list[str] = []
-        ttft: float | None = None
-        finish = "stop"
-        n = 0
-        tps = 0.0
-        t0 = time.perf_counter()
-        gen = stream_generate(
-            loaded.model, loaded.tokenizer, prompt, max_tokens=settings.max_tokens, sampler=sampler
+        return stream_reply(
+            loaded.model, loaded.tokenizer, messages, settings, target.label, on_chunk, stop
         )
-        try:
-            for resp in gen:
-                if ttft is None:
-                    ttft = time.perf_counter() - t0
-                n, tps = resp.generation_tokens, resp.generation_tps
-                if resp.finish_reason:
-                    finish = resp.finish_reason
-                if resp.text:
-                    parts.append(resp.text)
-                    if on_chunk is not None:
-                        on_chunk(resp.text)
-                if stop is not None and stop.is_set():
-                    finish = "stopped"
-                    break
-        finally:
-            gen.close()
-        return Reply(target.label, "".join(parts), n, tps, ttft, finish, len(prompt))
 
 
-def _strip_adapter(loaded: _Loaded) -> None:
+def stream_reply(
+    model: Any,
+    tokenizer: Any,
+    messages: list[Message],
+    settings: GenSettings,
+    label: str = "model",
+    on_chunk: ChunkFn | None = None,
+    stop: threading.Event | None = None,
+) -> Reply:
+    """Generate one reply with mlx-lm (on the MLX thread), chunk by chunk."""
+    import mlx.core as mx
+    from mlx_lm import stream_generate
+    from mlx_lm.sample_utils import make_sampler
+
+    # The template training used, so the end-of-turn token stops generation.
+    prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+    mx.random.seed(settings.seed)
+    sampler = make_sampler(temp=settings.temperature, top_p=settings.top_p)
+    parts: list[str] = []
+    ttft: float | None = None
+    finish = "stop"
+    n = 0
+    tps = 0.0
+    t0 = time.perf_counter()
+    gen = stream_generate(model, tokenizer, prompt, max_tokens=settings.max_tokens, sampler=sampler)
+    try:
+        for resp in gen:
+            if ttft is None:
+                ttft = time.perf_counter() - t0
+            n, tps = resp.generation_tokens, resp.generation_tps
+            if resp.finish_reason:
+                finish = resp.finish_reason
+            if resp.text:
+                parts.append(resp.text)
+                if on_chunk is not None:
+                    on_chunk(resp.text)
+            if stop is not None and stop.is_set():
+                finish = "stopped"
+                break
+    finally:
+        gen.close()
+    return Reply(label, "".join(parts), n, tps, ttft, finish, len(prompt))
+
+
+def strip_adapter(model: Any) -> None:
+    """Unwrap LoRA/DoRA layers back to the layers they wrapped (on the MLX thread)."""
     from mlx.utils import tree_unflatten
     from mlx_lm.tuner.dora import DoRAEmbedding, DoRALinear
     from mlx_lm.tuner.lora import LoRAEmbedding, LoRALinear, LoRASwitchLinear
 
     restore = []
-    for name, module in loaded.model.named_modules():
+    for name, module in model.named_modules():
         if isinstance(module, LoRALinear | DoRALinear | LoRASwitchLinear):
             restore.append((name, module.linear))
         elif isinstance(module, LoRAEmbedding | DoRAEmbedding):
             restore.append((name, module.embedding))
     if restore:
-        loaded.model.update_modules(tree_unflatten(restore))
-    if loaded.full_applied:
-        loaded.model.load_weights(loaded.base_params, strict=False)
-        loaded.full_applied = False
-    loaded.adapter = None
+        model.update_modules(tree_unflatten(restore))
 
 
-def _apply_adapter(loaded: _Loaded, cp: Checkpoint) -> None:
+def apply_adapter(model: Any, cp: Checkpoint, model_name: str = "the model") -> str:
+    """Wrap `model`'s layers as the checkpoint's config says and load its
+    weights (on the MLX thread). Returns the fine-tune type; a checkpoint that
+    does not fit leaves the model as it was and raises `UserError`."""
     import mlx.core as mx
     from mlx.utils import tree_flatten
     from mlx_lm.tuner.utils import linear_to_lora_layers
@@ -323,8 +337,7 @@ def _apply_adapter(loaded: _Loaded, cp: Checkpoint) -> None:
         weights = mx.load(str(cp.weights))
     except (OSError, ValueError, json.JSONDecodeError) as e:
         raise UserError(f"cannot read checkpoint {cp.label}: {e}") from None
-    kind = config.get("fine_tune_type", "lora")
-    model = loaded.model
+    kind = str(config.get("fine_tune_type", "lora"))
     if kind != "full":
         linear_to_lora_layers(
             model, config["num_layers"], config["lora_parameters"], use_dora=kind == "dora"
@@ -332,14 +345,26 @@ def _apply_adapter(loaded: _Loaded, cp: Checkpoint) -> None:
     params = dict(tree_flatten(model.parameters()))
     bad = [k for k, w in weights.items() if k not in params or params[k].shape != w.shape]
     if bad:
-        loaded.adapter = cp  # so the strip below unwraps what was just applied
-        _strip_adapter(loaded)
+        strip_adapter(model)
         raise UserError(
-            f"checkpoint {cp.label} does not fit model {loaded.path} "
+            f"checkpoint {cp.label} does not fit {model_name} "
             f"({len(bad)} tensors differ, e.g. {bad[0]})"
         )
     model.load_weights(list(weights.items()), strict=False)
     model.eval()
+    return kind
+
+
+def _strip_adapter(loaded: _Loaded) -> None:
+    strip_adapter(loaded.model)
+    if loaded.full_applied:
+        loaded.model.load_weights(loaded.base_params, strict=False)
+        loaded.full_applied = False
+    loaded.adapter = None
+
+
+def _apply_adapter(loaded: _Loaded, cp: Checkpoint) -> None:
+    kind = apply_adapter(loaded.model, cp, loaded.path)
     loaded.full_applied = kind == "full"
     loaded.adapter = cp
 

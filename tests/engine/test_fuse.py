@@ -1,0 +1,74 @@
+"""Fuse on the tiny model: the fused folder loads with mlx_lm.load and its
+greedy outputs match the adapter's on the probe prompts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from adapter_helpers import make_run
+
+from distill_tui.core import checkpoints
+from distill_tui.core.errors import UserError
+from distill_tui.engine.chat import GenSettings, ModelHost, Target, build_messages
+from distill_tui.engine.fuse import GGUF_NOTE, fuse
+from distill_tui.engine.mlx_thread import MLXBusy, mlx_thread
+
+PROBES = [build_messages("", [], q) for q in ("I was charged twice", "The app crashes")]
+
+
+def test_fuse_writes_a_loadable_model_that_answers_like_the_adapter(workspace, tiny_model):
+    make_run(workspace, tiny_model)
+    cp = checkpoints.resolve(workspace, "run-1", "latest")
+    out = workspace.root / "fused"
+    stages = []
+    report = fuse(cp, out, PROBES, probe_tokens=8, progress=lambda *a: stages.append(a))
+    assert report.ok and report.agreeing == 2 and not report.quantized
+    assert "probes agree 2/2" in report.summary()
+    assert {s for s, *_ in stages} >= {"loading", "fusing", "saving", "probing fused"}
+    assert ("fusing", 4 * 2 + 3 * 2, 4 * 2 + 3 * 2) in stages  # 7 linears x 2 layers
+    assert (out / "config.json").is_file() and (out / "tokenizer.json").is_file()
+    # The fused folder chats like any model, and like the adapter did.
+    host = ModelHost()
+    greedy = GenSettings(max_tokens=8)
+    fused = host.reply(Target(str(out)), PROBES[0], greedy).text
+    adapted = host.reply(Target.of(cp), PROBES[0], greedy).text
+    base = host.reply(Target.of(cp).base(), PROBES[0], greedy).text
+    assert fused == adapted == report.probes[0].fused != base
+    assert "not Qwen" in GGUF_NOTE
+    assert json.loads(json.dumps(report.to_json()))["agree"] == 2
+
+
+def test_fuse_refuses_a_non_empty_folder_and_a_busy_mlx_thread(workspace, tiny_model):
+    make_run(workspace, tiny_model, best=False)
+    cp = checkpoints.resolve(workspace, "run-1")
+    (workspace.root / "taken").mkdir()
+    (workspace.root / "taken" / "x").write_text("x")
+    with pytest.raises(UserError, match="not empty"):
+        fuse(cp, workspace.root / "taken", PROBES)
+    with mlx_thread().lease("training"), pytest.raises(MLXBusy, match="training is running"):
+        fuse(cp, workspace.root / "fused", PROBES)
+
+
+def test_quantized_base_reports_and_dequantized_fuse_drops_quantization(
+    workspace, tiny_model, tmp_path
+):
+    def quantize():
+        from mlx_lm.convert import convert
+
+        convert(str(tiny_model), str(tmp_path / "q4"), quantize=True, q_group_size=32, q_bits=4)
+
+    mlx_thread().call(quantize)
+    make_run(workspace, tmp_path / "q4", best=False)
+    cp = checkpoints.resolve(workspace, "run-1")
+    plain = fuse(cp, workspace.root / "fused-q", PROBES, probe_tokens=6)
+    assert plain.quantized and not plain.dequantized
+    assert "quantization" in json.loads((workspace.root / "fused-q" / "config.json").read_text())
+    if not plain.ok:
+        assert "--dequantize" in plain.summary()
+    deq = fuse(cp, workspace.root / "fused-f", PROBES, probe_tokens=6, dequantize=True)
+    assert deq.quantized and deq.dequantized
+    config = json.loads((workspace.root / "fused-f" / "config.json").read_text())
+    assert "quantization" not in config and "quantization_config" not in config
+    # De-quantized fusing keeps the adapter's exact arithmetic up to rounding.
+    assert deq.ok
