@@ -58,3 +58,13 @@ def hf_cache_dir() -> Path:
         return Path(os.environ["HF_HUB_CACHE"])
     home = os.environ.get("HF_HOME") or str(Path.home() / ".cache" / "huggingface")
     return Path(home) / "hub"
+
+
+def resolve_model(project: Path, model: str) -> str:
+    """A model setting as mlx_lm.load wants it: a path relative to the project
+    (the demo's locally built student) becomes absolute; a Hugging Face id or
+    an absolute path is returned unchanged."""
+    candidate = Path(model).expanduser()
+    if not candidate.is_absolute() and (project / candidate).exists():
+        return str((project / candidate).resolve())
+    return str(candidate) if candidate.exists() else model
