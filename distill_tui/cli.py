@@ -20,20 +20,24 @@ COMMANDS: dict[str, str] = {
     "init": "init",
     "import": "import_",
     "status": "status",
+    "generate": "generate",
     "train": "train",
     "curate": "curate",
     "export": "export",
     "import-rows": "import_rows",
+    "demo": "demo",
 }
 
 HELP: dict[str, str] = {
     "init": "create a project folder",
     "import": "import inputs from files, folders or JSONL",
     "status": "print the project's counts",
+    "generate": "run the teacher over pending rows (--limit N, --dry-run, --batch)",
     "train": "fine-tune the student on the exported split (headless)",
     "curate": "accept, reject or check rows from scripts",
     "export": "write the train/valid/test split of accepted rows for mlx-lm",
     "import-rows": "add rows with their history from an `export --rows` file",
+    "demo": "create an offline demo project and open it",
 }
 
 
