@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "import-rows": "import_rows",
     "demo": "demo",
+    "chat": "chat",
+    "eval": "eval",
+    "fuse": "fuse",
 }
 
 HELP: dict[str, str] = {
@@ -38,6 +41,9 @@ HELP: dict[str, str] = {
     "export": "write the train/valid/test split of accepted rows for mlx-lm",
     "import-rows": "add rows with their history from an `export --rows` file",
     "demo": "create an offline demo project and open it",
+    "chat": "print one reply from the student (or the base model)",
+    "eval": "score the adapter against the base model on the valid/test split",
+    "fuse": "fuse a run's adapter into the base model",
 }
 
 

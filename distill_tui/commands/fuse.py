@@ -1,0 +1,66 @@
+"""`distill-tui fuse DIR --run RUN --out PATH [--dequantize]`: fuse the adapter
+into the base model, then check that the fused model answers the probe
+prompts as the adapter did. Exits 1 when they disagree."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from distill_tui.core import checkpoints
+from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fuse",
+        help="fuse a run's adapter into the base model",
+        description="Fuse the adapter into the base with mlx-lm and compare greedy outputs "
+        "of the adapter and the fused model on probe prompts. GGUF export is not offered: "
+        "mlx-lm's does not support Qwen models.",
+    )
+    p.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
+    p.add_argument("--run", help="training run id (default: the newest)")
+    p.add_argument("--checkpoint", help="best, latest or an iteration number")
+    p.add_argument("--out", required=True, type=Path, help="new folder for the fused model")
+    p.add_argument(
+        "--dequantize", action="store_true", help="write full-precision weights (bigger, exact)"
+    )
+    p.add_argument("--probes", type=int, default=4, metavar="N", help="probe prompts (default 4)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    from distill_tui.engine.evaluate import default_probe_inputs
+    from distill_tui.engine.fuse import GGUF_NOTE, check_out, fuse
+    from distill_tui.engine.mlx_thread import MLXBusy
+
+    ws = Workspace.open(args.dir)
+    cp = checkpoints.resolve(ws, args.run, args.checkpoint)
+    out = args.out.expanduser().resolve()
+    check_out(out)
+    print(f"distill-tui: {GGUF_NOTE}", file=sys.stderr)
+    show = sys.stderr.isatty() and not args.json
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if show:
+            print(f"\r{stage:<16} {done}/{total}   ", end="", file=sys.stderr, flush=True)
+
+    probes = default_probe_inputs(ws, max(1, args.probes))
+    try:
+        report = fuse(cp, out, probes, dequantize=args.dequantize, progress=progress)
+    except MLXBusy as e:
+        raise UserError(str(e)) from None
+    if show:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print(report.summary())
+        for p in report.probes:
+            if not p.agree:
+                print(f"  differs on: {p.prompt[:60]!r}")
+    return 0 if report.ok else 1
