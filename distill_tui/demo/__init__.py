@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 
 from distill_tui.core import config as cfg
+from distill_tui.core.pricing import Usage
 from distill_tui.core.project import Workspace
 from distill_tui.core.queue import GenerationRecord, complete
-from distill_tui.core.pricing import Usage
 
 INSTRUCTIONS = (
     "Classify the customer support ticket as billing, bug, feature or account. "
@@ -75,7 +75,12 @@ def build_student(root: Path, texts: list[str]) -> Path:
 
     out = root / STUDENT_DIR
     return mlx_thread().call(
-        build_tiny_model, out, texts, vocab_size=1024, hidden_size=128, num_layers=2,
+        build_tiny_model,
+        out,
+        texts,
+        vocab_size=1024,
+        hidden_size=128,
+        num_layers=2,
         intermediate_size=256,
     )
 
@@ -89,8 +94,9 @@ def create_demo(
     rows = bundled_rows()
     ws = Workspace.create(root, demo_settings())
     progress(f"importing {len(rows)} recorded tickets")
-    ws.store.add_inputs([(r["input"], f"demo:tickets.jsonl:{i}") for i, r in enumerate(rows, 1)],
-                        origin="recorded")
+    ws.store.add_inputs(
+        [(r["input"], f"demo:tickets.jsonl:{i}") for i, r in enumerate(rows, 1)], origin="recorded"
+    )
     by_input = {r["input"]: r["output"] for r in rows}
     ids = ws.store.conn.execute("SELECT id, input FROM rows").fetchall()
     prompt_hash = hashlib.sha256(INSTRUCTIONS.encode()).hexdigest()

@@ -16,6 +16,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.ui import themes
+from distill_tui.ui.jobs import Jobs
 from distill_tui.ui.screens.chat import ChatScreen
 from distill_tui.ui.screens.curate import CurateScreen
 from distill_tui.ui.screens.queue import QueueScreen
@@ -61,6 +62,7 @@ class DistillApp(App[int]):
         self.root = root
         self.workspace = workspace
         self._mlx = mlx
+        self.jobs = Jobs(self)
         for theme in themes.load_themes()[0]:
             self.register_theme(theme)
         saved = themes.saved_theme()
@@ -82,6 +84,7 @@ class DistillApp(App[int]):
         return self.workspace.settings.task.name if self.workspace else "(no project)"
 
     def on_mount(self) -> None:
+        self.jobs.install_hangup_handler()
         _, problems = themes.load_themes()
         for p in problems:
             self.notify(Text(p), severity="warning", markup=False)
