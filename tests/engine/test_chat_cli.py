@@ -1,0 +1,30 @@
+"""`distill-tui chat`: one streamed reply on stdout, stats on stderr."""
+
+from __future__ import annotations
+
+from adapter_helpers import make_run
+
+from distill_tui.cli import main
+
+
+def test_chat_prints_one_reply_and_base_differs(workspace, tiny_model, capsys):
+    make_run(workspace, tiny_model)
+    d = str(workspace.root)
+    args = ["chat", d, "--run", "run-1", "--checkpoint", "latest", "--max-tokens", "8"]
+    assert main([*args, "--prompt", "I was charged twice"]) == 0
+    adapter = capsys.readouterr()
+    assert adapter.out.strip()
+    assert "[run-1:latest]" in adapter.err and "tok/s" in adapter.err
+    assert main([*args, "--prompt", "I was charged twice", "--base"]) == 0
+    base = capsys.readouterr()
+    assert "[base]" in base.err and base.out != adapter.out
+
+
+def test_chat_errors_are_one_line(workspace, tiny_model, capsys):
+    d = str(workspace.root)
+    assert main(["chat", d, "--prompt", "hi"]) == 2
+    assert "no training runs" in capsys.readouterr().err
+    make_run(workspace, tiny_model, best=False)
+    assert main(["chat", d, "--run", "run-1", "--checkpoint", "best", "--prompt", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert "has no 'best' checkpoint" in err and "Traceback" not in err

@@ -1,0 +1,23 @@
+"""`distill-tui fuse`: writes the folder, reports the probes, says GGUF is out."""
+
+from __future__ import annotations
+
+import json
+
+from adapter_helpers import make_run, write_split
+
+from distill_tui.cli import main
+
+
+def test_fuse_cli(workspace, tiny_model, capsys):
+    make_run(workspace, tiny_model)
+    write_split(workspace, "valid", [("I was charged twice", "billing")])
+    d, out = str(workspace.root), workspace.root / "fused"
+    assert main(["fuse", d, "--run", "run-1", "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "GGUF" in captured.err and "not Qwen" in captured.err
+    data = json.loads(captured.out)
+    assert data["agree"] == 1 and data["probes"][0]["prompt"] == "I was charged twice"
+    assert (out / "config.json").is_file()
+    assert main(["fuse", d, "--run", "run-1", "--out", str(out)]) == 2
+    assert "not empty" in capsys.readouterr().err
