@@ -1,0 +1,57 @@
+"""Preflight arithmetic and the reproducible mlx_lm.lora config."""
+
+from __future__ import annotations
+
+import yaml
+
+from distill_tui.core import config as cfg
+from distill_tui.core import loraconfig
+from distill_tui.core.preflight import ModelShape, run_preflight
+
+SHAPE_1B = ModelShape(
+    params=1_500_000_000, bytes_per_param=0.56, hidden_size=1536, num_layers=28, vocab_size=151936
+)
+
+
+def test_rows_over_max_seq_length_are_named_with_a_suggestion():
+    pf = run_preflight(
+        [100, 300, 90, 520],
+        SHAPE_1B,
+        max_seq_length=256,
+        batch_size=2,
+        trainable_params=5_000_000,
+        grad_checkpoint=False,
+        machine_gb=64,
+    )
+    assert pf.too_long == [(1, 300), (3, 520)]
+    assert "2 of 4 training rows are longer than max_seq_length 256" in pf.problems[0]
+    assert any("raise max_seq_length to 520" in s for s in pf.suggestions)
+
+
+def test_memory_that_does_not_fit_suggests_a_smaller_batch_and_checkpointing():
+    kw = dict(max_seq_length=2048, trainable_params=10_000_000, grad_checkpoint=False)
+    big = run_preflight([2048] * 16, SHAPE_1B, batch_size=16, machine_gb=16, **kw)
+    assert not big.fits
+    assert any("estimated peak memory" in p for p in big.problems)
+    assert any(s.startswith("lower batch size to") for s in big.suggestions)
+    assert any("gradient checkpointing" in s for s in big.suggestions)
+    small = run_preflight([2048] * 16, SHAPE_1B, batch_size=1, machine_gb=64, **kw)
+    assert small.fits and small.problems == []
+    assert small.estimate_gb < big.estimate_gb
+
+
+def test_yaml_reads_back_with_mlx_lm_loader_as_the_same_settings():
+    from mlx_lm.lora import yaml_loader
+
+    train = cfg.Train(learning_rate=1e-5, lora_rank=32, mask_prompt=True, iters=250)
+    settings = loraconfig.lora_settings(train, "some/model", "data", "runs/x")
+    back = yaml.load(loraconfig.to_yaml(settings), yaml_loader)
+    assert back == settings
+    assert isinstance(back["learning_rate"], float)
+
+
+def test_presets_and_epochs():
+    t = loraconfig.apply_preset(cfg.Train(), "low-memory")
+    assert (t.batch_size, t.grad_checkpoint, t.lora_rank) == (1, True, 8)
+    assert loraconfig.iters_for_epochs(2, rows=100, batch_size=4) == 50
+    assert loraconfig.iters_for_epochs(1, rows=10, batch_size=4) == 3

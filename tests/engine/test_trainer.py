@@ -1,0 +1,119 @@
+"""Real training of the tiny model through mlx-lm's trainer, in-process."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from trainutil import fast, make_project, write_wrong_valid
+
+from distill_tui.core import runs as runs_db
+from distill_tui.core.errors import UserError
+from distill_tui.engine import trainer as tr
+from distill_tui.engine.mlx_thread import mlx_thread
+
+
+@pytest.fixture
+def ws(workspace, tiny_model):
+    return make_project(workspace, tiny_model)
+
+
+def test_loss_falls_and_the_run_folder_is_reproducible(ws, capfd):
+    events: list[object] = []
+    done = tr.train_run(ws, fast(30), listener=events.append)
+
+    assert done.status == "finished" and done.iter == 30
+    train = runs_db.history(ws.store, done.run_id, "train")
+    assert [i for i, _ in train] == [5, 10, 15, 20, 25, 30]
+    assert train[-1][1] < 0.7 * train[0][1]
+    # Every report reached the store and the listener as it happened.
+    reported = [e.iter for e in events if isinstance(e, tr.TrainReported)]
+    assert reported == [i for i, _ in train]
+    assert runs_db.get_run(ws.store, done.run_id).status == "finished"
+
+    d = done.run_dir
+    for name in ("adapters.safetensors", "adapter_config.json", "lora.yaml", "command.txt"):
+        assert (d / name).is_file(), name
+    config = json.loads((d / "config.json").read_text())
+    assert config["dataset_hash"] == (d / "dataset.sha256").read_text().strip()
+    assert "mlx_lm.lora --config" in (d / "command.txt").read_text()
+    assert (d / "0000010_adapters.safetensors").is_file()
+    best = json.loads((d / "best" / "best.json").read_text())
+    val = runs_db.history(ws.store, done.run_id, "val")
+    assert best["iter"] == min(val, key=lambda p: p[1])[0] == done.best_iter
+
+    # mlx-lm's own progress display never reached the terminal.
+    out = capfd.readouterr()
+    assert "train_loss" not in out.out + out.err and "%" not in out.out
+
+    # The adapter loads the way `mlx_lm.generate --adapter-path` loads it.
+    def generate():
+        from mlx_lm import generate, load
+
+        model, tok = load(config["model"], adapter_path=str(d / "best"))
+        prompt = tok.apply_chat_template(
+            [{"role": "user", "content": "Classify the support ticket: refund my payment"}],
+            add_generation_prompt=True,
+        )
+        return generate(model, tok, prompt, max_tokens=3)
+
+    assert isinstance(mlx_thread().call(generate), str)
+
+
+def test_stop_saves_the_adapter_and_marks_the_run_stopped(ws):
+    stop = threading.Event()
+
+    def listener(e):
+        if isinstance(e, tr.TrainReported) and e.iter >= 10:
+            stop.set()
+
+    done = tr.train_run(ws, fast(200), stop=stop, listener=listener)
+    assert done.status == "stopped"
+    assert 10 <= done.iter < 20
+    assert runs_db.get_run(ws.store, done.run_id).status == "stopped"
+    assert (done.run_dir / "adapters.safetensors").is_file()
+    # A stopped run can be resumed from where it stopped.
+    again = tr.train_run(ws, resume=done.run_id)
+    assert again.run_id == done.run_id and again.status == "finished" and again.iter == 200
+
+
+def test_early_stopping_keeps_the_best_adapter_beside_the_latest(ws):
+    write_wrong_valid(ws)
+
+    def weights(path):
+        import mlx.core as mx
+
+        return {k: v.tolist() for k, v in mx.load(str(path)).items()}
+
+    done = tr.train_run(ws, fast(200, steps_per_eval=5, early_stopping_patience=2))
+    assert done.status == "early_stopped" and done.iter < 200
+    val = runs_db.history(ws.store, done.run_id, "val")
+    best_iter, best_loss = min(val, key=lambda p: p[1])
+    assert (done.best_iter, done.best_val_loss) == (best_iter, pytest.approx(best_loss))
+    # The last two evaluations did not beat the best one.
+    assert all(v > best_loss for _, v in val[-2:])
+    run = runs_db.get_run(ws.store, done.run_id)
+    assert (run.status, run.best_iter) == ("early_stopped", best_iter)
+    best = mlx_thread().call(weights, done.run_dir / "best" / "adapters.safetensors")
+    latest = mlx_thread().call(weights, done.run_dir / "adapters.safetensors")
+    assert best.keys() == latest.keys() and best != latest
+
+
+def test_a_missing_split_and_a_too_large_batch_are_user_errors(ws, workspace):
+    (ws.root / "data" / "train.jsonl").unlink()
+    with pytest.raises(UserError, match="no exported training split"):
+        tr.train_run(ws, fast(5))
+    make_project(ws, ws.settings.student.model)
+    with pytest.raises(UserError, match="fewer than batch size 64"):
+        tr.train_run(ws, fast(5, batch_size=64))
+    # The failed run is recorded as failed, not left "running".
+    assert runs_db.latest_run(ws.store).status == "failed"
+
+
+def test_resume_refuses_a_changed_split(ws):
+    done = tr.train_run(ws, fast(10))
+    with open(ws.root / "data" / "train.jsonl", "a") as f:
+        f.write(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
+    with pytest.raises(UserError, match="changed since run"):
+        tr.train_run(ws, fast(20), resume=done.run_id)
