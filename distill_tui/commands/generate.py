@@ -1,0 +1,142 @@
+"""`distill-tui generate DIR`: run the teacher over pending rows, headless.
+
+Calls the same `run_queue` as the Queue screen. A progress line goes to
+stderr (rewritten in place on a terminal, one line every few seconds
+otherwise) and a summary to stdout. Exit 0 when the run ended normally, even
+with failed rows; 2 on a configuration, key or other permanent error. The
+first Ctrl-C lets in-flight requests finish; a second one quits at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+
+from distill_tui.core.project import Workspace
+from distill_tui.engine.estimate import estimate
+from distill_tui.engine.queue import Progress
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="generate teacher completions for pending rows")
+    p.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
+    p.add_argument("--limit", type=int, metavar="N", help="generate at most N rows (a pilot run)")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the token and cost estimate and exit"
+    )
+    p.add_argument(
+        "--batch", action="store_true", help="use Anthropic Message Batches (half price, slower)"
+    )
+    p.add_argument(
+        "--max-cost", type=float, metavar="USD", help="budget cap for the project's teacher spend"
+    )
+    p.add_argument("--retry-failed", action="store_true", help="queue failed rows again first")
+    p.add_argument("--quiet", action="store_true", help="no progress line, only the summary")
+
+
+def fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--"
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def progress_line(p: Progress) -> str:
+    return (
+        f"{p.state:<8} {p.done + p.failed}/{p.planned} done {p.done} failed {p.failed}"
+        f" in-flight {p.in_flight} retries {p.retries} | {p.rows_per_min:.0f} rows/min"
+        f" ETA {fmt_eta(p.eta_s)} | tokens {p.input_tokens:,} in"
+        f" ({p.cache_read_tokens:,} cached) {p.output_tokens:,} out | ${p.cost_usd:.4f}"
+    )
+
+
+class _Printer:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        final = p.state == "finished"
+        if self.tty:
+            if final or now - self.last >= 0.2:
+                sys.stderr.write("\r\x1b[K" + progress_line(p)[:200])
+                sys.stderr.flush()
+                self.last = now
+            if final:
+                sys.stderr.write("\n")
+        elif final or now - self.last >= 5.0:
+            print(progress_line(p), file=sys.stderr, flush=True)
+            self.last = now
+
+
+def run(args: argparse.Namespace) -> int:
+    from distill_tui.core import queue as q
+
+    ws = Workspace.open(args.dir)
+    if args.limit is not None and args.limit < 1:
+        raise SystemExit("distill-tui generate: --limit must be at least 1")
+    if args.retry_failed and not args.dry_run:
+        n = q.retry_failed(ws.store)
+        if n:
+            print(f"queued {n} failed row(s) again", file=sys.stderr)
+    batch = args.batch or ws.settings.teacher.use_batches
+    est = estimate(ws, args.limit, batch=batch)
+    print(f"estimate: {est.describe()}", file=sys.stderr)
+    if args.dry_run:
+        return 0
+    if est.rows == 0 and not q.batch_row_ids(ws.store):
+        print("nothing to generate: no pending rows")
+        return 0
+
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping: waiting for in-flight requests (Ctrl-C again to quit)", file=sys.stderr)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        if batch:
+            from distill_tui.engine.teachers.batches import run_batches
+
+            result = run_batches(
+                ws,
+                limit=args.limit,
+                max_cost_usd=args.max_cost,
+                on_progress=_Printer(args.quiet),
+                stop_event=stop,
+            )
+        else:
+            from distill_tui.engine.queue import run_queue
+
+            result = run_queue(
+                ws,
+                limit=args.limit,
+                max_cost_usd=args.max_cost,
+                on_progress=_Printer(args.quiet),
+                stop_event=stop,
+            )
+    finally:
+        signal.signal(signal.SIGINT, old)
+    p = result.progress
+    c = ws.store.counts()
+    print(
+        f"{result.message}. This run: {p.done} done, {p.failed} failed, {p.retries} retries,"
+        f" {p.input_tokens:,} input tokens ({p.cache_read_tokens:,} cached),"
+        f" {p.output_tokens:,} output tokens, ${p.cost_usd:.4f}."
+        f" Project: {c['done']} done, {c['failed']} failed, {c['pending']} pending,"
+        f" ${c['cost_usd']:.4f} spent."
+    )
+    if not result.ok:
+        print(f"distill-tui: {result.message}", file=sys.stderr)
+        return 2
+    return 0

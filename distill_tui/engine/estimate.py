@@ -1,0 +1,96 @@
+"""The estimate shown before a run: tokens and cost for the pending rows.
+
+Token counts are approximations (about four characters per token) because a
+provider's tokenizer is not available offline; output length comes from the
+answers already received, else the task's examples, else a guess that is
+labelled as one. The upper bound assumes every answer hits max_tokens and no
+prompt caching.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from distill_tui.core import queue as q
+from distill_tui.core.pricing import BATCH_DISCOUNT, Usage, cost, price_for
+from distill_tui.core.project import Workspace
+from distill_tui.engine.teachers.base import system_text
+
+CHARS_PER_TOKEN = 4
+TURN_OVERHEAD = 8  # role markers and message framing per turn
+
+
+def approx_tokens(text: str) -> int:
+    return max(1, len(text) // CHARS_PER_TOKEN)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    rows: int
+    model: str
+    prefix_tokens: int
+    input_tokens: int
+    output_tokens: int
+    output_basis: str  # "earlier answers" | "examples" | "guess"
+    cost_usd: float | None  # None when the model's price is unknown
+    cost_usd_max: float | None
+    batch: bool
+
+    def describe(self) -> str:
+        if self.cost_usd is None or self.cost_usd_max is None:
+            money = f"cost unknown: no price for {self.model!r} (add [teacher.prices])"
+        else:
+            money = f"about ${self.cost_usd:.4f} (at most ${self.cost_usd_max:.4f})"
+        mode = " with Message Batches (half price)" if self.batch else ""
+        return (
+            f"{self.rows} row(s) for {self.model}{mode}: ~{self.input_tokens:,} input tokens "
+            f"({self.prefix_tokens:,} shared prefix per row, cached), ~{self.output_tokens:,} "
+            f"output tokens (from {self.output_basis}); {money}"
+        )
+
+
+def estimate(ws: Workspace, limit: int | None = None, *, batch: bool | None = None) -> Estimate:
+    s = ws.settings
+    t = s.teacher
+    use_batch = t.use_batches if batch is None else batch
+    inputs = q.pending_inputs(ws.store, limit)
+    n = len(inputs)
+    prefix = approx_tokens(system_text(s.task)) if s.task.instructions else 0
+    for e in s.task.examples:
+        prefix += approx_tokens(e.input) + approx_tokens(e.output) + 2 * TURN_OVERHEAD
+    own = sum(approx_tokens(x) + TURN_OVERHEAD for x in inputs)
+    mean_out = q.mean_output_tokens(ws.store)
+    if mean_out is not None:
+        per_row, basis = mean_out, "earlier answers"
+    elif s.task.examples:
+        per_row = sum(approx_tokens(e.output) for e in s.task.examples) / len(s.task.examples)
+        basis = "examples"
+    else:
+        per_row, basis = min(t.max_tokens, 256) / 2, "guess"
+    per_row = min(per_row, t.max_tokens)
+    out_tokens = int(per_row * n)
+    price = price_for(t.model, t.prices, provider=t.provider)
+    usd = usd_max = None
+    if price is not None:
+        cached = Usage(
+            input_tokens=own + prefix * n,
+            output_tokens=out_tokens,
+            cache_write_tokens=prefix if n else 0,
+            cache_read_tokens=prefix * max(n - 1, 0),
+        )
+        worst = Usage(input_tokens=own + prefix * n, output_tokens=t.max_tokens * n)
+        usd = cost(cached, price)
+        usd_max = cost(worst, price)
+        if use_batch:
+            usd, usd_max = usd * BATCH_DISCOUNT, usd_max * BATCH_DISCOUNT
+    return Estimate(
+        rows=n,
+        model=t.model,
+        prefix_tokens=prefix,
+        input_tokens=own + prefix * n,
+        output_tokens=out_tokens,
+        output_basis=basis,
+        cost_usd=usd,
+        cost_usd_max=usd_max,
+        batch=use_batch,
+    )
