@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from distill_tui.core.config import Teacher as TeacherSettings
+from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import Usage
-from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
+from distill_tui.engine.mlx_thread import MLXBusy, MLXThread, mlx_thread
 from distill_tui.engine.teachers.base import Completion, PermanentError, Prompt, request_hash
 
 LEASE = "the local teacher"
@@ -41,8 +42,15 @@ class MLXTeacher:
     @contextmanager
     def session(self) -> Iterator[None]:
         """Hold the MLX lease for a whole run (raises MLXBusy if training runs)."""
-        with self._thread.lease(LEASE):
+        try:
+            lease = self._thread.lease(LEASE)
+            lease.__enter__()
+        except MLXBusy as e:
+            raise UserError(str(e)) from None
+        try:
             yield
+        finally:
+            lease.__exit__(None, None, None)
 
     # -- on the MLX thread ---------------------------------------------------------
     def _load(self) -> None:
