@@ -1,10 +1,372 @@
-"""The Chat screen (placeholder until its issue lands)."""
+"""The Chat screen (key 5): talk to the student with a run's adapter, side by
+side with the base model, save a good exchange as a dataset row, evaluate the
+checkpoint (ctrl+r) and fuse it (ctrl+f).
+
+Replies stream from a thread worker through `ModelHost` on the MLX thread;
+the worker batches chunks (at most ~20 updates a second) before posting them,
+and only the handlers below touch widgets.
+"""
 
 from __future__ import annotations
 
-from distill_tui.ui.screens.placeholder import StoreSummaryScreen
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Select, Static
+from textual.worker import Worker, WorkerState
+
+from distill_tui.core import checkpoints, feedback
+from distill_tui.core.errors import UserError
+from distill_tui.engine.chat import (
+    GenSettings,
+    ModelHost,
+    Reply,
+    Target,
+    build_messages,
+    training_system_prompt,
+)
+from distill_tui.engine.chat import (
+    Message as ChatMessage,
+)
+from distill_tui.engine.evaluate import default_probe_inputs
+from distill_tui.engine.fuse import FuseReport, fuse
+from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.chat_dialogs import FuseDialog, SettingsDialog
+from distill_tui.ui.screens.chat_eval import EvalScreen
+from distill_tui.ui.widgets.chat_pane import ChatPane
+
+STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
+ADAPTER_PANE, BASE_PANE = "chat-pane-a", "chat-pane-b"
 
 
-class ChatScreen(StoreSummaryScreen):
+@dataclass
+class ReplyStreamed(Message):
+    pane: str
+    text: str  # the reply so far
+
+
+@dataclass
+class ReplyFinished(Message):
+    pane: str
+    reply: Reply
+
+
+@dataclass
+class RepliesEnded(Message):
+    warning: str | None
+
+
+@dataclass
+class FuseProgressed(Message):
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass
+class FuseFinished(Message):
+    report: FuseReport
+
+
+class ChatScreen(BaseScreen):
     MODE = "chat"
-    DESCRIPTION = "Chat, evaluate and fuse"
+    BINDINGS = [
+        Binding("escape", "stop", "Stop reply", id="chat-stop"),
+        Binding("ctrl+b", "compare", "Base vs adapter", id="chat-compare"),
+        Binding("ctrl+g", "settings", "Settings", id="chat-settings"),
+        Binding("ctrl+s", "save_row", "Save as row", id="chat-save"),
+        Binding("ctrl+r", "evaluate", "Evaluate", id="chat-eval"),
+        Binding("ctrl+f", "fuse", "Fuse", id="chat-fuse"),
+        Binding("ctrl+l", "clear", "New chat", id="chat-clear", show=False),
+        Binding("ctrl+o", "pick", "Pick checkpoint", id="chat-pick", show=False),
+    ]
+    DEFAULT_CSS = """
+    ChatScreen #chat-top { height: 3; }
+    ChatScreen #chat-target { width: 1fr; }
+    ChatScreen #chat-status { height: 1; color: $text-muted; padding: 0 1; }
+    ChatScreen #chat-panes { height: 1fr; }
+    ChatScreen #chat-pane-b { display: none; }
+    ChatScreen.compare #chat-pane-b { display: block; }
+    ChatScreen #chat-warning { height: auto; color: $warning; display: none; padding: 0 1; }
+    ChatScreen #chat-warning.shown { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.host: ModelHost | None = None
+        self.targets: dict[str, Target] = {}
+        self.settings = GenSettings()
+        self.streaming = False
+        self.fusing = False
+        self._stop = threading.Event()
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(classes="body"):
+            with Horizontal(id="chat-top"):
+                yield Select[str]([], prompt="no runs yet: train on screen 4", id="chat-target")
+            yield Static("", id="chat-status")
+            with Horizontal(id="chat-panes"):
+                yield ChatPane("adapter", ADAPTER_PANE)
+                yield ChatPane("base", BASE_PANE)
+            yield Static("", id="chat-warning")
+            yield Input(placeholder="message the student (enter sends)", id="chat-input")
+
+    def on_mount(self) -> None:
+        ws = self.workspace
+        if ws is not None:
+            self.settings.system_prompt = training_system_prompt(ws)
+        self._refresh_targets()
+        self._show_status()
+        self.query_one("#chat-input", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        self._refresh_targets()
+
+    # -- targets ------------------------------------------------------------------
+    def _refresh_targets(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        select = self.query_one("#chat-target", Select)
+        current = select.value
+        fused = {k: t for k, t in self.targets.items() if t.checkpoint is None}
+        self.targets = {}
+        for run in checkpoints.list_runs(ws):
+            for cp in run.checkpoints:
+                self.targets[cp.label] = Target.of(cp)
+        self.targets.update(fused)
+        options = [(Text(self._label(k)), k) for k in self.targets]
+        select.set_options(options)
+        if current in self.targets:
+            select.value = current
+        elif self.targets:
+            select.value = next(iter(self.targets))
+        self.refresh_bindings()
+
+    def _label(self, key: str) -> str:
+        t = self.targets[key]
+        if t.checkpoint is None:
+            return f"fused model  {t.model}"
+        return f"{t.checkpoint.run_id}  {t.checkpoint.name}   (base: {t.model})"
+
+    @property
+    def target(self) -> Target | None:
+        value = self.query_one("#chat-target", Select).value
+        return self.targets.get(value) if isinstance(value, str) else None
+
+    @on(Select.Changed, "#chat-target")
+    def _target_changed(self) -> None:
+        t = self.target
+        self.query_one(f"#{ADAPTER_PANE}", ChatPane).set_title(t.label if t else "adapter")
+        if t is None or t.checkpoint is None:
+            self.remove_class("compare")
+        self._show_status()
+        self.refresh_bindings()
+
+    def _show_status(self, extra: str = "") -> None:
+        s = self.settings
+        text = (
+            f"temp {s.temperature:g} · top-p {s.top_p:g} · max {s.max_tokens} · seed {s.seed}"
+            f" · system prompt {'set' if s.system_prompt.strip() else 'none'}"
+        )
+        self.query_one("#chat-status", Static).update(Text(extra or text))
+
+    # -- availability -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        busy = self.streaming or self.fusing
+        has_adapter = self.target is not None and self.target.checkpoint is not None
+        if action == "stop":
+            return self.streaming  # hidden when nothing streams
+        if action == "compare":
+            return (has_adapter and not self.streaming) or None
+        if action == "save_row":
+            pane = self.query_one(f"#{ADAPTER_PANE}", ChatPane)
+            return (pane.last_exchange is not None and not self.streaming) or None
+        if action in ("evaluate", "fuse"):
+            return (has_adapter and not busy) or None
+        if action == "settings":
+            return not self.streaming or None
+        return True
+
+    # -- chatting ---------------------------------------------------------------------
+    @on(Input.Submitted, "#chat-input")
+    def _send(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        target = self.target
+        if not text or self.streaming:
+            return
+        if target is None:
+            self.notify("No checkpoint to chat with yet: train one on screen 4", severity="warning")
+            return
+        event.input.value = ""
+        panes = [(ADAPTER_PANE, target)]
+        if self.has_class("compare") and target.checkpoint is not None:
+            panes.append((BASE_PANE, target.base()))
+        jobs = []
+        for pane_id, t in panes:
+            pane = self.query_one(f"#{pane_id}", ChatPane)
+            messages = build_messages(self.settings.system_prompt, pane.history, text)
+            pane.start(text)
+            jobs.append((pane_id, t, messages))
+        self.streaming = True
+        self._stop.clear()
+        self.refresh_bindings()
+        if self.host is None:
+            self.host = ModelHost(self.distill_app.mlx)
+        self._reply(jobs, self.settings, self._stop)
+
+    @work(thread=True, group="chat-reply", exclusive=True, exit_on_error=False, name="chat")
+    def _reply(
+        self,
+        jobs: list[tuple[str, Target, list[ChatMessage]]],
+        settings: GenSettings,
+        stop: threading.Event,
+    ) -> None:
+        assert self.host is not None
+        for pane_id, target, messages in jobs:
+            parts: list[str] = []
+            last = 0.0
+
+            def on_chunk(text: str, pane_id: str = pane_id, parts: list[str] = parts) -> None:
+                nonlocal last
+                parts.append(text)
+                now = time.monotonic()
+                if now - last >= STREAM_INTERVAL_S:
+                    last = now
+                    self.post_message(ReplyStreamed(pane_id, "".join(parts)))
+
+            reply = self.host.reply(target, messages, settings, on_chunk, stop)
+            self.post_message(ReplyFinished(pane_id, reply))
+            if stop.is_set():
+                break
+        self.post_message(RepliesEnded(self.host.system_warning(settings.system_prompt)))
+
+    def on_reply_streamed(self, event: ReplyStreamed) -> None:
+        self.query_one(f"#{event.pane}", ChatPane).update_reply(event.text)
+
+    def on_reply_finished(self, event: ReplyFinished) -> None:
+        self.query_one(f"#{event.pane}", ChatPane).finish(event.reply)
+
+    def on_replies_ended(self, event: RepliesEnded) -> None:
+        self.streaming = False
+        warning = self.query_one("#chat-warning", Static)
+        warning.update(Text(f"warning: {event.warning}" if event.warning else ""))
+        warning.set_class(bool(event.warning), "shown")
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        super().on_worker_state_changed(event)
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "chat-reply":
+            self.streaming = False
+            for pane in self.query(ChatPane):
+                pane.fail("failed")
+        elif event.worker.group == "chat-fuse":
+            self.fusing = False
+            self.distill_app.jobs.finished("fuse", False, "fuse failed")
+            self._show_status()
+        self.refresh_bindings()
+
+    def action_stop(self) -> None:
+        self._stop.set()
+
+    def action_compare(self) -> None:
+        self.toggle_class("compare")
+        self.query_one(f"#{BASE_PANE}", ChatPane).clear()
+
+    def action_clear(self) -> None:
+        if self.streaming:
+            return
+        for pane in self.query(ChatPane):
+            pane.clear()
+
+    def action_pick(self) -> None:
+        self.query_one("#chat-target", Select).focus()
+
+    def action_settings(self) -> None:
+        def apply(settings: GenSettings | None) -> None:
+            if settings is not None:
+                self.settings = settings
+                self._show_status()
+
+        self.app.push_screen(SettingsDialog(self.settings), apply)
+
+    def action_save_row(self) -> None:
+        ws = self.workspace
+        exchange = self.query_one(f"#{ADAPTER_PANE}", ChatPane).last_exchange
+        if ws is None or exchange is None:
+            return
+        try:
+            row_id = feedback.save_chat_row(ws.store, *exchange)
+        except UserError as e:
+            self.distill_app.report_error(e, "save as row")
+            return
+        self.notify(Text(f"Saved as row {row_id} for review in the curator (3)"), markup=False)
+
+    # -- evaluation and fuse ---------------------------------------------------------------
+    def action_evaluate(self) -> None:
+        ws, target = self.workspace, self.target
+        if ws is None or target is None or target.checkpoint is None:
+            return
+        if self.host is None:
+            self.host = ModelHost(self.distill_app.mlx)
+        self.app.push_screen(EvalScreen(ws, self.host, target.checkpoint))
+
+    def action_fuse(self) -> None:
+        ws, target = self.workspace, self.target
+        if ws is None or target is None or target.checkpoint is None:
+            return
+        cp = target.checkpoint
+        default = ws.root / "fused" / f"{cp.run_id}-{cp.name.replace(' ', '-')}"
+
+        def start(choice: tuple[Path, bool] | None) -> None:
+            if choice is None:
+                return
+            self.fusing = True
+            self.refresh_bindings()
+            self.distill_app.jobs.started("fuse")
+            self._show_status("fusing…")
+            self._fuse(target, choice[0], choice[1])
+
+        self.app.push_screen(FuseDialog(cp.label, default), start)
+
+    @work(thread=True, group="chat-fuse", exclusive=True, exit_on_error=False, name="fuse")
+    def _fuse(self, target: Target, out: Path, dequantize: bool) -> None:
+        ws = self.workspace
+        assert ws is not None and target.checkpoint is not None
+        probes = default_probe_inputs(ws)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.post_message(FuseProgressed(stage, done, total))
+
+        report = fuse(
+            target.checkpoint,
+            out,
+            probes,
+            dequantize=dequantize,
+            progress=progress,
+            mlx=self.distill_app.mlx,
+        )
+        self.post_message(FuseFinished(report))
+
+    def on_fuse_progressed(self, event: FuseProgressed) -> None:
+        self._show_status(f"fusing: {event.stage} {event.done}/{event.total}")
+
+    def on_fuse_finished(self, event: FuseFinished) -> None:
+        self.fusing = False
+        report = event.report
+        self.targets[f"fused:{report.out}"] = Target(str(report.out))
+        self._refresh_targets()
+        self._show_status()
+        self.distill_app.jobs.finished("fuse", report.ok, report.summary())
+        if not report.ok:
+            self.notify(Text(report.summary()), severity="warning", timeout=15, markup=False)

@@ -1,0 +1,207 @@
+"""The evaluation view of the Chat screen: base vs adapter numbers on the
+validation split, and a failure browser with the teacher's output beside the
+adapter's answer. From it, `c` sends the failing rows back to the curator."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Label, Static
+from textual.worker import Worker, WorkerState
+
+from distill_tui.core import evals, feedback
+from distill_tui.core.checkpoints import Checkpoint
+from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
+from distill_tui.engine.chat import ModelHost
+from distill_tui.engine.evaluate import evaluate
+
+JOB = "evaluation"
+
+
+@dataclass
+class EvalProgressed(Message):
+    done: int
+    total: int
+
+
+@dataclass
+class EvalFinished(Message):
+    result: evals.EvalResult
+
+
+def _short(text: str, width: int) -> Text:
+    flat = " ".join(text.split())
+    return Text(flat if len(flat) <= width else flat[: width - 1] + "…")
+
+
+class EvalScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("r", "run", "Run eval", id="eval-run"),
+        Binding("c", "to_curator", "Failures to curator", id="eval-curator"),
+        Binding("escape", "close", "Stop/close", id="eval-close"),
+    ]
+    DEFAULT_CSS = """
+    EvalScreen { background: $background; }
+    EvalScreen #eval-title { height: 1; text-style: bold; color: $primary; }
+    EvalScreen #eval-metrics { height: auto; max-height: 6; }
+    EvalScreen #eval-failures { height: 1fr; }
+    EvalScreen #eval-detail { height: 6; border-top: solid $primary-darken-2; }
+    EvalScreen #eval-progress { height: 1; color: $text-muted; }
+    """
+
+    def __init__(self, ws: Workspace, host: ModelHost, checkpoint: Checkpoint | None) -> None:
+        super().__init__()
+        self.ws = ws
+        self.host = host
+        self.checkpoint = checkpoint
+        self.result: evals.EvalResult | None = None
+        self._stop = threading.Event()
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("", id="eval-title")
+            yield DataTable(id="eval-metrics", cursor_type="none", zebra_stripes=True)
+            yield DataTable(id="eval-failures", cursor_type="row")
+            yield Static("", id="eval-detail")
+            yield Static("", id="eval-progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#eval-metrics", DataTable).add_columns(
+            "metric", "base", "adapter", "change"
+        )
+        self.query_one("#eval-failures", DataTable).add_columns("#", "input", "teacher", "adapter")
+        run_id = self.checkpoint.run_id if self.checkpoint else None
+        self.show(evals.latest(self.ws.store, run_id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "run":
+            return self.checkpoint is not None and not self.running or None
+        if action == "to_curator":
+            ok = self.result is not None and any(i.row_id for i in self.result.failures())
+            return (ok and not self.running) or None
+        return True
+
+    # -- showing a result -----------------------------------------------------------
+    def show(self, result: evals.EvalResult | None) -> None:
+        self.result = result
+        title = self.query_one("#eval-title", Label)
+        metrics = self.query_one("#eval-metrics", DataTable)
+        failures = self.query_one("#eval-failures", DataTable)
+        metrics.clear()
+        failures.clear()
+        if result is None:
+            what = self.checkpoint.label if self.checkpoint else "no run"
+            title.update(Text(f"Evaluation of {what}: none yet (r runs it on the valid split)"))
+            self.refresh_bindings()
+            return
+        wrong = result.failures()
+        note = " (stopped early)" if result.stopped else ""
+        title.update(
+            Text(
+                f"{result.run_id}:{result.checkpoint} on {result.split}: "
+                f"{result.rows} rows, adapter wrong on {len(wrong)}{note}"
+            )
+        )
+        base, adapter = result.summary(evals.BASE), result.summary(evals.ADAPTER)
+        for name, value in adapter.items():
+            b = base.get(name)
+            metrics.add_row(
+                name,
+                f"{b:.3f}" if b is not None else "-",
+                f"{value:.3f}",
+                f"{value - b:+.3f}" if b is not None else "",
+            )
+        for item in wrong:
+            failures.add_row(
+                str(item.index + 1),
+                _short(item.input, 22),
+                _short(item.reference, 20),
+                _short(item.answers.get(evals.ADAPTER, ""), 20),
+                key=str(item.index),
+            )
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#eval-failures")
+    def _show_detail(self, event: DataTable.RowHighlighted) -> None:
+        if self.result is None or event.row_key.value is None:
+            return
+        item = self.result.items[
+            [i.index for i in self.result.items].index(int(event.row_key.value))
+        ]
+        text = Text()
+        text.append("input:   ", style="bold")
+        text.append(" ".join(item.input.split()) + "\n")
+        text.append("teacher: ", style="bold")
+        text.append(" ".join(item.reference.split()) + "\n")
+        text.append("adapter: ", style="bold")
+        text.append(" ".join(item.answers.get(evals.ADAPTER, "").split()))
+        self.query_one("#eval-detail", Static).update(text)
+
+    # -- actions --------------------------------------------------------------------
+    def action_run(self) -> None:
+        if self.checkpoint is None or self.running:
+            return
+        self.running = True
+        self._stop.clear()
+        self.refresh_bindings()
+        self.query_one("#eval-progress", Static).update(Text("evaluating…"))
+        self.app.jobs.started(JOB)  # type: ignore[attr-defined]
+        self._evaluate(self.checkpoint)
+
+    @work(thread=True, group="chat-eval", exclusive=True, exit_on_error=False, name=JOB)
+    def _evaluate(self, checkpoint: Checkpoint) -> None:
+        def progress(done: int, total: int, _who: str) -> None:
+            self.post_message(EvalProgressed(done, total))
+
+        result = evaluate(self.ws, self.host, checkpoint, progress=progress, stop=self._stop)
+        self.post_message(EvalFinished(result))
+
+    def on_eval_progressed(self, event: EvalProgressed) -> None:
+        self.query_one("#eval-progress", Static).update(
+            Text(f"evaluating… {event.done}/{event.total} answers (esc stops)")
+        )
+
+    def on_eval_finished(self, event: EvalFinished) -> None:
+        self._done(True, f"evaluation finished: {event.result.rows} rows")
+        self.show(event.result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "chat-eval" and event.state == WorkerState.ERROR:
+            self._done(False, "evaluation failed")
+            self.app.report_error(event.worker.error, "evaluation")  # type: ignore[attr-defined]
+
+    def _done(self, ok: bool, message: str) -> None:
+        self.running = False
+        self.query_one("#eval-progress", Static).update(Text(message))
+        self.app.jobs.finished(JOB, ok, message)  # type: ignore[attr-defined]
+        self.refresh_bindings()
+
+    def action_to_curator(self) -> None:
+        if self.result is None:
+            return
+        ids = [i.row_id for i in self.result.failures() if i.row_id is not None]
+        try:
+            n = feedback.send_to_curator(self.ws.store, ids)
+        except UserError as e:
+            self.app.report_error(e, "send to curator")  # type: ignore[attr-defined]
+            return
+        self.notify(
+            Text(f"{n} failing row(s) are unreviewed again in the curator (3)"), markup=False
+        )
+
+    def action_close(self) -> None:
+        if self.running:
+            self._stop.set()
+            return
+        self.dismiss(None)

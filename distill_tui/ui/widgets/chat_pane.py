@@ -1,0 +1,79 @@
+"""One side of the Chat screen: the conversation with one model.
+
+Text from the user and the model is always a `rich.text.Text`, never markup.
+The screen hands it the reply as it grows (already batched by the worker), so
+each update re-renders one Static, not the whole transcript.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from distill_tui.engine.chat import Reply
+
+
+def reply_stats(reply: Reply) -> str:
+    ttft = f"{reply.ttft_s:.2f}s" if reply.ttft_s is not None else "-"
+    end = {"stop": "", "length": ", hit max tokens", "stopped": ", stopped"}.get(
+        reply.finish_reason, ""
+    )
+    return f"{reply.tokens} tok · {reply.tokens_per_sec:.1f} tok/s · TTFT {ttft}{end}"
+
+
+class ChatPane(VerticalScroll):
+    DEFAULT_CSS = """
+    ChatPane { border: round $primary-darken-2; height: 1fr; padding: 0 1; }
+    ChatPane:focus { border: round $primary; }
+    ChatPane > .user { color: $text; text-style: bold; margin-top: 1; }
+    ChatPane > .model { color: $text; }
+    ChatPane > .stats { color: $text-muted; }
+    """
+
+    def __init__(self, title: str, id: str) -> None:
+        super().__init__(id=id)
+        self.border_title = title
+        self.history: list[tuple[str, str]] = []
+        self._current: Static | None = None
+        self._pending_user = ""
+        self.reply_text = ""
+
+    def set_title(self, title: str) -> None:
+        self.border_title = title
+
+    def clear(self) -> None:
+        self.history.clear()
+        self._current = None
+        self.reply_text = ""
+        self.remove_children()
+
+    def start(self, user: str) -> None:
+        self._pending_user = user
+        self.reply_text = ""
+        self.mount(Static(Text("> " + user), classes="user"))
+        self._current = Static(Text("…"), classes="model")
+        self.mount(self._current)
+        self.scroll_end(animate=False)
+
+    def update_reply(self, text: str) -> None:
+        self.reply_text = text
+        if self._current is not None:
+            self._current.update(Text(text))
+            self.scroll_end(animate=False)
+
+    def finish(self, reply: Reply) -> None:
+        self.update_reply(reply.text)
+        self.history.append((self._pending_user, reply.text))
+        self.mount(Static(Text(reply_stats(reply)), classes="stats"))
+        self._current = None
+        self.scroll_end(animate=False)
+
+    def fail(self, message: str) -> None:
+        if self._current is not None:
+            self._current.update(Text(f"({message})"))
+        self._current = None
+
+    @property
+    def last_exchange(self) -> tuple[str, str] | None:
+        return self.history[-1] if self.history else None

@@ -1,0 +1,109 @@
+"""The Chat screen at 80x24 on the tiny model: streaming replies, Escape,
+base vs adapter panes with one base load, saving a row, eval view, fuse."""
+
+from __future__ import annotations
+
+from adapter_helpers import make_run, write_split
+
+from distill_tui.ui.app import DistillApp
+from distill_tui.ui.screens.chat import ChatScreen
+from distill_tui.ui.screens.chat_eval import EvalScreen
+from distill_tui.ui.widgets.chat_pane import ChatPane
+
+from .helpers import screen_text, wait_until
+
+SIZE = (80, 24)
+
+
+def _app(workspace, tiny_model, seen=None):
+    make_run(workspace, tiny_model)
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    hook = (lambda m: seen.append(type(m).__name__)) if seen is not None else None
+    return app, hook
+
+
+async def _open_chat(app, pilot) -> ChatScreen:
+    await pilot.press("5")
+    await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+    screen = app.screen
+    screen.settings.max_tokens = 8
+    return screen
+
+
+async def test_streamed_reply_then_side_by_side_with_one_base_load(workspace, tiny_model):
+    seen: list[str] = []
+    app, hook = _app(workspace, tiny_model, seen)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        screen = await _open_chat(app, pilot)
+        assert screen.target.label == "run-1:best"
+        await pilot.press(*"charged twice", "enter")
+        pane_a = screen.query_one("#chat-pane-a", ChatPane)
+        await wait_until(pilot, lambda: pane_a.history and not screen.streaming)
+        assert "ReplyFinished" in seen and "RepliesEnded" in seen
+        assert "tok/s" in screen_text(app) and "TTFT" in screen_text(app)
+        first = pane_a.history[0][1]
+        assert first
+        # Side by side: same prompt to the base model, same seed and settings.
+        await pilot.press("ctrl+b")
+        assert screen.has_class("compare")
+        await pilot.press(*"charged twice", "enter")
+        pane_b = screen.query_one("#chat-pane-b", ChatPane)
+        await wait_until(pilot, lambda: len(pane_a.history) == 2 and pane_b.history)
+        await wait_until(pilot, lambda: not screen.streaming)
+        assert pane_b.history[0][1] != pane_a.history[1][1]
+        assert screen.host.loads == 1
+        # Save the adapter's exchange as a hand-written row for the curator.
+        await pilot.press("ctrl+s")
+        row = workspace.store.conn.execute(
+            "SELECT origin, status, decision FROM rows WHERE input = 'charged twice'"
+        ).fetchone()
+        assert tuple(row) == ("chat", "done", None)
+
+
+async def test_escape_stops_a_reply(workspace, tiny_model):
+    app, _ = _app(workspace, tiny_model)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_chat(app, pilot)
+        screen.settings.max_tokens = 100_000
+        screen.settings.temperature = 2.0  # the random model rarely ends a sample
+        await pilot.press(*"hello", "enter")
+        pane = screen.query_one("#chat-pane-a", ChatPane)
+        await wait_until(pilot, lambda: screen.streaming and pane.reply_text)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not screen.streaming)
+        assert "stopped" in screen_text(app)
+
+
+async def test_eval_view_and_failures_to_curator(workspace, tiny_model):
+    write_split(workspace, "valid", [("I was charged twice", "billing"), ("crash", "bug")])
+    workspace.store.add_inputs([("I was charged twice", None)])
+    with workspace.store.tx() as c:
+        c.execute("UPDATE rows SET status='done', output='billing', decision='accepted'")
+    app, _ = _app(workspace, tiny_model)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_chat(app, pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvalScreen))
+        view = app.screen
+        assert "none yet" in screen_text(app)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: view.result is not None and not view.running, 30)
+        text = screen_text(app)
+        assert "exact_match" in text and "adapter wrong on 2" in text
+        await pilot.press("c")
+        await wait_until(pilot, lambda: workspace.store.counts()["unreviewed"] == 1)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+
+
+async def test_fuse_key_adds_the_fused_model_as_a_target(workspace, tiny_model):
+    app, _ = _app(workspace, tiny_model)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_chat(app, pilot)
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FuseDialog")
+        assert "not Qwen" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any(k.startswith("fused:") for k in screen.targets), 30)
+        await wait_until(pilot, lambda: not screen.fusing)
+        assert (workspace.root / "fused" / "run-1-best" / "config.json").is_file()
