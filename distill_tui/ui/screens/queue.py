@@ -1,10 +1,311 @@
-"""The Queue screen (placeholder until its issue lands)."""
+"""The Queue screen (key 2): start, pause, resume and stop generation, see the
+estimate before a run and live counters during it, and browse every row.
+
+Generation runs in a thread worker that calls `engine.queue.run_queue`, the
+same function as `distill-tui generate`; it posts `QueueProgressed` and
+`GenerationFinished` / `GenerationFailed`. Row changes arrive at a high rate,
+so they are buffered and applied to the visible page four times a second. The
+table shows one page of rows from SQLite, so 100,000 rows cost no more than
+200. The worker belongs to this screen, which stays alive when another screen
+is shown, so switching screens does not stop a run.
+"""
 
 from __future__ import annotations
 
-from distill_tui.ui.screens.placeholder import StoreSummaryScreen
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, ProgressBar, Static
+
+from distill_tui.core import queue as q
+from distill_tui.core.errors import UserError
+from distill_tui.engine.estimate import Estimate, estimate
+from distill_tui.engine.queue import Progress, RowEvent, RunResult, run_queue
+from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.queue_view import (
+    COLUMNS,
+    RowDetail,
+    progress_text,
+    row_cells,
+)
+
+PAGE = 200
+JOB = "generation"
 
 
-class QueueScreen(StoreSummaryScreen):
+@dataclass
+class EstimateComputed(Message):
+    estimate: Estimate
+
+
+@dataclass
+class QueueProgressed(Message):
+    progress: Progress
+
+
+@dataclass
+class GenerationFinished(Message):
+    result: RunResult
+
+
+@dataclass
+class GenerationFailed(Message):
+    error: str
+
+
+class QueueTable(DataTable):
+    """Asks for the next or previous page at its edges."""
+
+    @dataclass
+    class EdgeReached(Message):
+        step: int
+
+    def action_cursor_down(self) -> None:
+        if self.row_count and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.EdgeReached(+1))
+        else:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.row_count and self.cursor_row <= 0:
+            self.post_message(self.EdgeReached(-1))
+        else:
+            super().action_cursor_up()
+
+
+class QueueScreen(BaseScreen):
     MODE = "queue"
-    DESCRIPTION = "The generation queue"
+    BINDINGS = [
+        Binding("s", "start", "Start", id="queue-start"),
+        Binding("p", "pause", "Pause", id="queue-pause"),
+        Binding("r", "resume", "Resume", id="queue-resume"),
+        Binding("x", "stop", "Stop", id="queue-stop"),
+        Binding("f", "retry_failed", "Retry failed", id="queue-retry"),
+        Binding("enter", "open_row", "Open row", id="queue-open"),
+        Binding("e", "estimate", "Estimate", show=False, id="queue-estimate"),
+        Binding("right_square_bracket", "page(1)", "Next page", show=False, id="queue-pgdn"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", show=False, id="queue-pgup"),
+    ]
+    DEFAULT_CSS = """
+    QueueScreen #queue-estimate { height: auto; max-height: 2; color: $text-muted; padding: 0 1; }
+    QueueScreen #queue-progress { height: 1; padding: 0 1; }
+    QueueScreen #queue-stats { height: 2; padding: 0 1; }
+    QueueScreen #queue-table { height: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = False
+        self.progress: Progress | None = None
+        self.stop_event = threading.Event()
+        self.pause_event = threading.Event()
+        self._row_events: deque[RowEvent] = deque()
+        self.page_start = 0
+        self.total = 0
+        self.rows: dict[int, dict] = {}
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="queue-estimate")
+        yield ProgressBar(id="queue-progress", show_eta=False, total=None)
+        yield Static(id="queue-stats")
+        table = QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+
+    def on_mount(self) -> None:
+        self.set_interval(0.25, self._flush_rows)
+
+    def on_screen_resume(self) -> None:
+        if self.workspace is None:
+            return
+        self.load_page(self.page_start)
+        self._show_progress()
+        if not self.running:
+            self.action_estimate()
+
+    # -- availability -----------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        paused = self.pause_event.is_set()
+        if action == "start":
+            return not self.running
+        if action == "pause":
+            return self.running and not paused
+        if action == "resume":
+            return self.running and paused
+        if action == "stop":
+            return self.running
+        if action == "retry_failed":
+            return not self.running
+        return True
+
+    # -- the table -----------------------------------------------------------------
+    def load_page(self, start: int) -> None:
+        """A page read is one indexed query of PAGE rows: fast enough to run here."""
+        ws = self.workspace
+        if ws is None:
+            return
+        self.total = q.row_count(ws.store)
+        start = max(0, min(start, max(self.total - 1, 0) // PAGE * PAGE))
+        self.page_start = start
+        rows = q.rows_page(ws.store, start, PAGE)
+        self.rows = {r["id"]: r for r in rows}
+        table = self.query_one(QueueTable)
+        cursor = table.cursor_row
+        table.clear()
+        for r in rows:
+            table.add_row(*row_cells(r), key=str(r["id"]))
+        if rows:
+            table.move_cursor(row=min(max(cursor, 0), len(rows) - 1))
+
+    def action_page(self, step: int) -> None:
+        self.load_page(self.page_start + step * PAGE)
+
+    @on(QueueTable.EdgeReached)
+    def _edge(self, event: QueueTable.EdgeReached) -> None:
+        nxt = self.page_start + event.step * PAGE
+        if 0 <= nxt < self.total:
+            self.load_page(nxt)
+            table = self.query_one(QueueTable)
+            table.move_cursor(row=0 if event.step > 0 else table.row_count - 1)
+
+    def _flush_rows(self) -> None:
+        if not self._row_events:
+            return
+        table = self.query_one(QueueTable)
+        while self._row_events:
+            ev = self._row_events.popleft()
+            r = self.rows.get(ev.row_id)
+            if r is None:
+                continue  # not on the visible page
+            r.update(status=ev.status, attempts=ev.attempts, error=ev.error)
+            if ev.status == "done":
+                r.update(
+                    output=ev.output,
+                    input_tokens=ev.input_tokens,
+                    output_tokens=ev.output_tokens,
+                    cost_usd=ev.cost_usd,
+                    latency_s=ev.latency_s,
+                )
+            for col, cell in zip(table.columns, row_cells(r), strict=True):
+                table.update_cell(str(ev.row_id), col, cell)
+
+    @on(QueueTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        # The table has focus and takes enter itself; selecting opens the row.
+        self.action_open_row()
+
+    def action_open_row(self) -> None:
+        ws = self.workspace
+        table = self.query_one(QueueTable)
+        if ws is None or not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        detail = q.row_detail(ws.store, int(key or 0))
+        if detail:
+            self.app.push_screen(RowDetail(detail))
+
+    # -- estimate --------------------------------------------------------------------
+    def action_estimate(self) -> None:
+        self._estimate()
+
+    @work(thread=True, group="queue-estimate", exclusive=True, exit_on_error=False)
+    def _estimate(self) -> None:
+        ws = self.workspace
+        if ws is not None:
+            self.post_message(EstimateComputed(estimate(ws)))
+
+    def on_estimate_computed(self, m: EstimateComputed) -> None:
+        from rich.text import Text
+
+        self.query_one("#queue-estimate", Static).update(Text(f"Estimate: {m.estimate.describe()}"))
+
+    # -- running -----------------------------------------------------------------------
+    def action_start(self) -> None:
+        if self.running or self.workspace is None:
+            return
+        self.stop_event.clear()
+        self.pause_event.clear()
+        self.running = True
+        self.progress = None
+        self.distill_app.jobs.started(JOB)
+        self.refresh_bindings()
+        self._generate()
+
+    @work(thread=True, group="queue", exit_on_error=False)
+    def _generate(self) -> None:
+        ws = self.workspace
+        assert ws is not None
+        try:
+            result = run_queue(
+                ws,
+                on_progress=lambda p: self.post_message(QueueProgressed(p)),
+                on_row=self._row_events.append,  # deque.append is thread-safe
+                stop_event=self.stop_event,
+                pause_event=self.pause_event,
+                who="the Queue screen",
+            )
+        except UserError as e:
+            self.post_message(GenerationFailed(str(e)))
+            return
+        except BaseException as e:
+            self.post_message(GenerationFailed(f"{type(e).__name__}: {e}"))
+            raise
+        self.post_message(GenerationFinished(result))
+
+    def action_pause(self) -> None:
+        self.pause_event.set()
+        self.refresh_bindings()
+
+    def action_resume(self) -> None:
+        self.pause_event.clear()
+        self.refresh_bindings()
+
+    def action_stop(self) -> None:
+        self.stop_event.set()
+        self.pause_event.clear()
+        self.refresh_bindings()
+        self.notify("Stopping: in-flight requests finish first.")
+
+    def action_retry_failed(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        n = q.retry_failed(ws.store)
+        self.notify(f"{n} failed row(s) queued again." if n else "No failed rows.")
+        self.load_page(self.page_start)
+        self.action_estimate()
+
+    def on_queue_progressed(self, m: QueueProgressed) -> None:
+        self.progress = m.progress
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        ws = self.workspace
+        p = self.progress
+        counts = ws.store.counts() if ws is not None and p is None else {}
+        self.query_one("#queue-stats", Static).update(progress_text(p, counts))
+        bar = self.query_one(ProgressBar)
+        if p is not None and p.planned:
+            bar.update(total=p.planned, progress=p.done + p.failed)
+
+    def _ended(self) -> None:
+        self.running = False
+        self.refresh_bindings()
+        self._flush_rows()
+        self.load_page(self.page_start)
+        self.action_estimate()
+
+    def on_generation_finished(self, m: GenerationFinished) -> None:
+        self.progress = m.result.progress
+        self._show_progress()
+        self._ended()
+        self.distill_app.jobs.finished(JOB, ok=m.result.ok, message=m.result.message)
+
+    def on_generation_failed(self, m: GenerationFailed) -> None:
+        self._ended()
+        self.distill_app.jobs.finished(JOB, ok=False, message=m.error)

@@ -1,0 +1,109 @@
+"""Pieces of the Queue screen that are not the screen: table cells, the
+progress text and the row detail dialog. Model and file text is always a
+`rich.text.Text`, never markup."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from distill_tui.engine.queue import Progress
+
+COLUMNS = ("id", "status", "att", "in", "out", "cost", "sec", "input / error")
+STATUS_STYLE = {"done": "bold", "failed": "bold reverse", "running": "italic", "retrying": "italic"}
+
+
+def _short(text: str | None, n: int) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= n else flat[: n - 1] + "…"
+
+
+def row_cells(r: dict) -> tuple[Text, ...]:
+    """One table row from `core.queue.rows_page` or a RowEvent merged into it."""
+    status = r.get("status") or ""
+    tail = r.get("error") if status in ("failed", "retrying") or r.get("error") else r.get("input")
+    cost = r.get("cost_usd")
+    lat = r.get("latency_s")
+    return (
+        Text(str(r["id"])),
+        Text(status, style=STATUS_STYLE.get(status, "")),
+        Text(str(r.get("attempts") or 0)),
+        Text(str(r.get("input_tokens") or "")),
+        Text(str(r.get("output_tokens") or "")),
+        Text(f"{cost:.4f}" if cost else ""),
+        Text(f"{lat:.1f}" if lat is not None else ""),
+        Text(_short(tail, 60)),
+    )
+
+
+def fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--"
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def progress_text(p: Progress | None, counts: dict) -> Text:
+    if p is None:
+        return Text(
+            f"pending {counts.get('pending', 0)}  done {counts.get('done', 0)}  "
+            f"failed {counts.get('failed', 0)}  spent ${counts.get('cost_usd', 0.0):.4f}"
+        )
+    t = Text()
+    t.append(f"{p.state} ", style="bold")
+    t.append(
+        f"{p.done + p.failed}/{p.planned}  done {p.done}  failed {p.failed}  "
+        f"in flight {p.in_flight}  retries {p.retries}\n"
+    )
+    t.append(
+        f"{p.rows_per_min:.0f} rows/min  ETA {fmt_eta(p.eta_s)}  "
+        f"tokens {p.input_tokens:,} in ({p.cache_read_tokens:,} cached) "
+        f"{p.output_tokens:,} out  ${p.cost_usd:.4f}"
+    )
+    return t
+
+
+def detail_text(r: dict) -> Text:
+    t = Text()
+    t.append(f"Row {r['id']}  {r.get('status')}  attempts {r.get('attempts')}\n", style="bold")
+    if r.get("teacher"):
+        t.append(
+            f"{r['teacher']}  {r.get('input_tokens') or 0} in / {r.get('output_tokens') or 0} out"
+            f"  ${r.get('cost_usd') or 0:.4f}  {r.get('latency_s') or 0:.2f}s"
+            f"  stop: {r.get('stop_reason')}\n"
+        )
+    t.append("\nInput\n", style="bold underline")
+    t.append(r.get("input") or "")
+    t.append("\n\nOutput\n", style="bold underline")
+    t.append(r.get("output") or "(none yet)")
+    if r.get("error"):
+        t.append("\n\nError\n", style="bold underline")
+        t.append(r["error"])
+    return t
+
+
+class RowDetail(ModalScreen[None]):
+    """A row's full input, output and error; escape closes it."""
+
+    BINDINGS = [Binding("escape,q,enter", "close", "Close", id="queue-detail-close")]
+    DEFAULT_CSS = """
+    RowDetail { align: center middle; }
+    RowDetail > VerticalScroll {
+        width: 90%; height: 90%; border: round $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, row: dict) -> None:
+        super().__init__()
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(detail_text(self.row), id="queue-detail")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
