@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from distill_tui.core.checks import TokenCounter
 from distill_tui.core.errors import UserError
-from distill_tui.engine.mlx_thread import mlx_thread
+from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 
 
 def _load(model: str):  # noqa: ANN202 - a transformers tokenizer wrapper
@@ -18,11 +18,11 @@ def _load(model: str):  # noqa: ANN202 - a transformers tokenizer wrapper
     return load_tokenizer(model)
 
 
-def load_token_counter(model: str) -> TokenCounter:
+def load_token_counter(model: str, thread: MLXThread | None = None) -> TokenCounter:
     """A `TokenCounter` for the student `model` (a path or a Hub id; fetches
     only the tokenizer files if the model is not downloaded yet)."""
     try:
-        tok = mlx_thread().call(_load, model)
+        tok = (thread or mlx_thread()).call(_load, model)
     except Exception as e:  # noqa: BLE001 - offline, missing repo, bad files
         raise UserError(f"cannot load the student's tokenizer {model!r}: {e}") from None
 

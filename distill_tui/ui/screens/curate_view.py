@@ -1,0 +1,124 @@
+"""How the Curate screen draws rows, the detail pane and the stats panel.
+
+Model and file text is data: it only ever enters `rich.text.Text` as plain
+strings (never markup), and control characters such as ANSI escapes are shown
+as visible symbols instead of being sent to the terminal.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.theme import Theme
+
+from distill_tui.core import curation as cur
+from distill_tui.core import curation_query as cq
+from distill_tui.core.curation_stats import Stats, histogram, percentile, size_verdicts
+
+# C0 controls (except newline and tab) and DEL as Unicode control pictures.
+_VISIBLE = {c: 0x2400 + c for c in range(32) if c not in (9, 10)}
+_VISIBLE[127] = 0x2421
+_PREVIEW = 18
+
+
+def visible(text: str) -> str:
+    return text.translate(_VISIBLE)
+
+
+def preview(text: str | None, width: int = _PREVIEW) -> Text:
+    if text is None:
+        return Text("")
+    flat = visible(" ".join(text.split()))
+    if len(flat) > width:
+        flat = flat[: width - 1] + "…"
+    return Text(flat, no_wrap=True, overflow="ellipsis")
+
+
+def state_icon(row: cq.RowView, theme: Theme) -> Text:
+    if row.status != "done":
+        icon = {"pending": "…", "running": "⟳", "failed": "!"}.get(row.status, "?")
+        color = theme.error if row.status == "failed" else theme.secondary
+        return Text(icon, style=color or "")
+    if row.decision == "accepted":
+        return Text("✓", style=theme.success or "")
+    if row.decision == "rejected":
+        return Text("✗", style=theme.error or "")
+    return Text("·")
+
+
+def row_cells(row: cq.RowView, theme: Theme) -> list[Text]:
+    flags = ",".join(
+        f.replace("near-duplicate", "near").replace("duplicate", "dup") for f in row.flags
+    )
+    tokens = row.tokens if row.tokens is not None else row.output_tokens
+    out = preview(row.output)
+    if row.edited:
+        out = Text("✎", style=theme.warning or "") + out
+    return [
+        state_icon(row, theme),
+        Text(str(row.id)),
+        preview(row.input),
+        out,
+        Text("" if tokens is None else str(tokens)),
+        Text(flags, style=theme.warning or ""),
+    ]
+
+
+def detail_text(row: cq.RowView, original: str | None, diff: bool = False) -> Text:
+    head = [f"row {row.id} · {row.status}"]
+    if row.decision:
+        head.append(row.decision + (f" ({row.reason})" if row.reason else ""))
+    elif row.status == "done":
+        head.append("unreviewed")
+    if row.edited:
+        head.append("edited")
+    if row.tokens is not None:
+        head.append(f"{row.tokens} tokens templated")
+    if row.stop_reason:
+        head.append(f"stop: {row.stop_reason}")
+    t = Text(" · ".join(head), style="bold")
+    if row.flags:
+        t.append("\nflags: " + ", ".join(row.flags), style="italic")
+    t.append("\n\nINPUT\n", style="bold underline")
+    t.append(visible(row.input))
+    if diff and original is not None:
+        t.append("\n\nDIFF teacher → edited\n", style="bold underline")
+        for line in cur.diff_lines(original, row.output or "") or ["(no difference)"]:
+            style = "bold" if line.startswith("+") else "dim" if line.startswith("-") else ""
+            t.append(visible(line) + "\n", style=style)
+        return t
+    t.append("\n\nOUTPUT", style="bold underline")
+    if row.edited:
+        t.append("  (edited; d shows the diff)", style="italic")
+    t.append("\n")
+    t.append(visible(row.output) if row.output is not None else "(no output yet)")
+    return t
+
+
+def stats_text(s: Stats, bar_width: int = 16) -> Text:
+    c = s.counts
+    t = Text("ROWS\n", style="bold underline")
+    t.append(
+        f"{c.get('inputs', 0):,} in · {c.get('pending', 0):,} pending · {c.get('running', 0):,}"
+        f" running · {c.get('done', 0):,} done · {c.get('failed', 0):,} failed\n"
+        f"{c.get('accepted', 0):,} accepted · {c.get('rejected', 0):,} rejected ·"
+        f" {c.get('unreviewed', 0):,} unreviewed · {c.get('flagged', 0):,} flagged\n\n"
+    )
+    toks = s.accepted_tokens
+    label = "ACCEPTED TOKENS" + (" (estimated: press c to count)" if s.tokens_estimated else "")
+    t.append(label + "\n", style="bold underline")
+    if toks:
+        t.append(
+            f"median {percentile(toks, 0.5):,} · p95 {percentile(toks, 0.95):,}"
+            f" · max {max(toks):,} · total {sum(toks):,}\n"
+        )
+        bins = histogram(toks)
+        most = max(n for _, _, n in bins) or 1
+        for lo, hi, n in bins:
+            bar = "█" * max(1 if n else 0, round(bar_width * n / most))
+            t.append(f"{lo:>6}-{hi:<6} {bar:<{bar_width}} {n:,}\n")
+    else:
+        t.append("no accepted rows yet\n")
+    t.append("\nHOW MUCH DATA THE TASK NEEDS (guide)\n", style="bold underline")
+    for kind, rng, verdict in size_verdicts(int(c.get("accepted", 0))):
+        t.append(f"{kind:<22} {rng:>12}  {verdict}\n")
+    return t

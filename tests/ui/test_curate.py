@@ -1,0 +1,178 @@
+"""The Curate screen driven with Pilot at 80x24: review keys, edit, undo,
+filters, bulk actions, paging and hostile text."""
+
+from __future__ import annotations
+
+from curate_helpers import add_answered
+
+from distill_tui.core import curation_query as cq
+from distill_tui.ui.app import DistillApp
+from distill_tui.ui.screens.curate import PAGE, CurateScreen
+
+from .helpers import screen_text, wait_until
+
+SIZE = (80, 24)
+
+
+def _row(ws, row_id):
+    return cq.get(ws.store, row_id)
+
+
+async def _open(pilot, app):
+    await pilot.press("3")
+    await wait_until(pilot, lambda: isinstance(app.screen, CurateScreen) and app.screen.rows)
+    return app.screen
+
+
+async def test_accept_reject_with_reason_advance_and_undo(workspace):
+    add_answered(workspace.store, [(f"question {i}", f"answer {i}") for i in range(5)])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        assert "rows 1-5 of 5" in screen_text(app)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen.current_id == 2)
+        assert _row(workspace, 1).decision == "accepted"  # written at once
+        await pilot.press("r")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ReasonPicker")
+        await pilot.press("1")  # first reason tag
+        await wait_until(pilot, lambda: screen.current_id == 3)
+        assert (_row(workspace, 2).decision, _row(workspace, 2).reason) == ("rejected", "wrong")
+        await pilot.press("u")
+        await wait_until(pilot, lambda: _row(workspace, 2).decision is None)
+        await wait_until(pilot, lambda: screen.current_id == 2)
+        await pilot.press("n")  # next unreviewed after row 2 is 3
+        await wait_until(pilot, lambda: screen.current_id == 3)
+
+
+async def test_reject_with_a_new_reason_tag(workspace):
+    add_answered(workspace.store, [("q", "a")])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ReasonPicker")
+        app.screen.query_one("#reason-new").focus()
+        await pilot.press(*"too polite", "enter")
+        await wait_until(pilot, lambda: _row(workspace, 1).reason == "too polite")
+
+
+async def test_edit_in_textarea_shows_diff_and_keeps_original(workspace):
+    add_answered(workspace.store, [("q", "teacher said this")])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
+        app.screen.query_one("#edit-output").text = "I fixed this"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: _row(workspace, 1).output == "I fixed this")
+        await wait_until(pilot, lambda: "I fixed this" in screen_text(app))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: "-teacher said this" in screen_text(app))
+        assert "+I fixed this" in screen_text(app)
+        assert screen.side == "diff"
+        await pilot.press("u")
+        await wait_until(pilot, lambda: _row(workspace, 1).output == "teacher said this")
+
+
+async def test_search_filter_view_and_bulk_accept_of_shown_rows(workspace):
+    add_answered(
+        workspace.store,
+        [(f"billing {i}", "billing") for i in range(4)] + [(f"bug {i}", "bug") for i in range(3)],
+    )
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("slash", *"bug", "enter")
+        await wait_until(pilot, lambda: screen.total == 3)
+        assert "text~'bug'" in screen_text(app)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: workspace.store.counts()["accepted"] == 3)
+        assert {
+            r[0]
+            for r in workspace.store.conn.execute(
+                "SELECT input FROM rows WHERE decision = 'accepted'"
+            )
+        } == {"bug 0", "bug 1", "bug 2"}
+        # The filter dialog clears the search; `v` then cycles to 'unreviewed'.
+        await pilot.press("f")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FilterDialog")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: screen.total == 7)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: screen.flt.decision == "unreviewed" and screen.total == 4)
+        # Bulk undo reverts all three at once.
+        await pilot.press("u")
+        await wait_until(pilot, lambda: workspace.store.counts()["accepted"] == 0)
+
+
+async def test_bulk_reject_asks_for_confirmation_and_reason(workspace):
+    add_answered(workspace.store, [(f"x {i}", "y") for i in range(3)])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("escape")  # cancelled: nothing happens
+        await wait_until(pilot, lambda: isinstance(app.screen, CurateScreen))
+        assert workspace.store.counts()["rejected"] == 0
+        await pilot.press("b", "r")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ReasonPicker")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: workspace.store.counts()["rejected"] == 3)
+        assert _row(workspace, 3).reason == "incomplete"
+
+
+async def test_paging_loads_the_next_page_at_the_edge(workspace):
+    add_answered(workspace.store, [(f"r{i}", "o") for i in range(PAGE + 5)])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        assert len(screen.rows) == PAGE
+        screen.query_one("#curate-table").move_cursor(row=PAGE - 1)
+        await pilot.press("down")
+        await wait_until(pilot, lambda: screen.page_start == PAGE and screen.current_id == PAGE + 1)
+        assert f"rows {PAGE + 1}-{PAGE + 5} of {PAGE + 5}" in screen_text(app)
+        await pilot.press("up")
+        await wait_until(pilot, lambda: screen.page_start == 0 and screen.current_id == PAGE)
+
+
+async def test_hostile_text_is_shown_as_data(workspace):
+    nasty_in = "[bold]not bold[/] [/] [link=x]"
+    nasty_out = "ansi \x1b[31mred\x1b[0m 🧪 \u202eabc " + "w" * 5000
+    add_answered(workspace.store, [(nasty_in, nasty_out)])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        text = screen_text(app)
+        assert "[bold]not bold[/] [/]" in text
+        assert "␛[31mred" in text  # the escape is visible, not sent to the terminal
+        assert "🧪" in text
+        await pilot.press("a")
+        await wait_until(pilot, lambda: _row(workspace, 1).decision == "accepted")
+        assert _row(workspace, 1).output == nasty_out
+
+
+async def test_stats_panel_shows_counts_and_guide(workspace):
+    add_answered(workspace.store, [(f"q{i}", "a" * (i + 1) * 10) for i in range(6)])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("a", "a", "s")
+        await wait_until(pilot, lambda: "HOW MUCH DATA" in screen_text(app))
+        text = screen_text(app)
+        assert "2 accepted" in text
+        assert screen.side == "stats"
+
+
+async def test_regenerate_sends_row_back_to_queue(workspace):
+    add_answered(workspace.store, [("q", "a")])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        await pilot.press("g")
+        await wait_until(pilot, lambda: _row(workspace, 1).status == "pending")
+        assert _row(workspace, 1).output == "a"  # kept until the new answer arrives
