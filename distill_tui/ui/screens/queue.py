@@ -32,6 +32,7 @@ from distill_tui.ui.screens.queue_view import (
     RowDetail,
     progress_text,
     row_cells,
+    short_estimate,
 )
 
 PAGE = 200
@@ -114,7 +115,8 @@ class QueueScreen(BaseScreen):
         yield ProgressBar(id="queue-progress", show_eta=False, total=None)
         yield Static(id="queue-stats")
         table = QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width, key=label)
         yield table
 
     def on_mount(self) -> None:
@@ -191,8 +193,8 @@ class QueueScreen(BaseScreen):
                     cost_usd=ev.cost_usd,
                     latency_s=ev.latency_s,
                 )
-            for col, cell in zip(table.columns, row_cells(r), strict=True):
-                table.update_cell(str(ev.row_id), col, cell)
+            for (label, _), cell in zip(COLUMNS, row_cells(r), strict=True):
+                table.update_cell(str(ev.row_id), label, cell)
 
     @on(QueueTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -220,9 +222,7 @@ class QueueScreen(BaseScreen):
             self.post_message(EstimateComputed(estimate(ws)))
 
     def on_estimate_computed(self, m: EstimateComputed) -> None:
-        from rich.text import Text
-
-        self.query_one("#queue-estimate", Static).update(Text(f"Estimate: {m.estimate.describe()}"))
+        self.query_one("#queue-estimate", Static).update(short_estimate(m.estimate))
 
     # -- running -----------------------------------------------------------------------
     def action_start(self) -> None:

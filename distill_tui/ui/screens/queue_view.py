@@ -11,9 +11,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from distill_tui.engine.estimate import Estimate
 from distill_tui.engine.queue import Progress
 
-COLUMNS = ("id", "status", "att", "in", "out", "cost", "sec", "input / error")
+# (label, width); None lets the last column take the rest of the line.
+COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("id", 5),
+    ("status", 7),
+    ("att", 3),
+    ("in", 5),
+    ("out", 5),
+    ("cost $", 6),
+    ("sec", 4),
+    ("input / error", None),
+)
 STATUS_STYLE = {"done": "bold", "failed": "bold reverse", "running": "italic", "retrying": "italic"}
 
 
@@ -45,6 +56,19 @@ def fmt_eta(seconds: float | None) -> str:
         return "--"
     s = int(seconds)
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def short_estimate(e: Estimate) -> Text:
+    """The estimate in two lines of an 80-column screen."""
+    if e.cost_usd is None or e.cost_usd_max is None:
+        money = f"cost unknown: no price for {e.model} (add [teacher.prices])"
+    else:
+        money = f"~${e.cost_usd:.4f} (at most ${e.cost_usd_max:.4f})"
+    batch = ", batches" if e.batch else ""
+    return Text(
+        f"Estimate: {e.rows} row(s){batch}: ~{e.input_tokens:,} in / ~{e.output_tokens:,} out "
+        f"tokens ({e.output_basis}); {money}"
+    )
 
 
 def progress_text(p: Progress | None, counts: dict) -> Text:
