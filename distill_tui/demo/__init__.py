@@ -51,17 +51,18 @@ def demo_settings() -> cfg.Project:
         teacher=cfg.Teacher(provider="anthropic", model="claude-sonnet-4-5", max_tokens=16),
         student=cfg.Student(model=STUDENT_DIR),
         split=cfg.Split(valid_fraction=0.1, seed=0),
-        # A full fine-tune of a ~1M-parameter model: a few minutes on a CPU.
+        # A full fine-tune of a ~0.4M-parameter model: 300 steps reach about 80%
+        # exact match on the validation tickets in a few minutes on a CPU.
         train=cfg.Train(
             fine_tune_type="full",
-            iters=150,
+            iters=300,
             batch_size=8,
-            learning_rate=3e-3,
+            learning_rate=1e-3,
             num_layers=-1,
             max_seq_length=256,
-            steps_per_report=5,
-            steps_per_eval=25,
-            steps_per_save=25,
+            steps_per_report=10,
+            steps_per_eval=50,
+            steps_per_save=50,
             val_batches=4,
             early_stopping_patience=4,
         ),
