@@ -107,3 +107,11 @@ async def test_fuse_key_adds_the_fused_model_as_a_target(workspace, tiny_model):
         await wait_until(pilot, lambda: any(k.startswith("fused:") for k in screen.targets), 30)
         await wait_until(pilot, lambda: not screen.fusing)
         assert (workspace.root / "fused" / "run-1-best" / "config.json").is_file()
+
+
+def test_model_text_is_shown_literally_without_control_characters():
+    from distill_tui.ui.widgets.chat_pane import safe_text
+
+    text = safe_text("[/] [bold]x\x1b[31m\ty\n")
+    assert text.plain == "[/] [bold]x\ufffd[31m\ty\n"
+    assert not text.spans  # no markup was interpreted

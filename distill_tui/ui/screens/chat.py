@@ -80,10 +80,10 @@ class ChatScreen(BaseScreen):
     MODE = "chat"
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="chat-stop"),
-        Binding("ctrl+b", "compare", "Base vs adapter", id="chat-compare"),
+        Binding("ctrl+b", "compare", "Base/adapter", id="chat-compare"),
         Binding("ctrl+g", "settings", "Settings", id="chat-settings"),
-        Binding("ctrl+s", "save_row", "Save as row", id="chat-save"),
-        Binding("ctrl+r", "evaluate", "Evaluate", id="chat-eval"),
+        Binding("ctrl+s", "save_row", "Save row", id="chat-save"),
+        Binding("ctrl+r", "evaluate", "Eval", id="chat-eval"),
         Binding("ctrl+f", "fuse", "Fuse", id="chat-fuse"),
         Binding("ctrl+l", "clear", "New chat", id="chat-clear", show=False),
         Binding("ctrl+o", "pick", "Pick checkpoint", id="chat-pick", show=False),

@@ -39,7 +39,7 @@ class SettingsDialog(ModalScreen[GenSettings | None]):
     DEFAULT_CSS = (
         _DIALOG_CSS.format(cls="SettingsDialog")
         + """
-    SettingsDialog TextArea { height: 5; }
+    SettingsDialog TextArea { height: 8; }
     """
     )
 
@@ -51,15 +51,16 @@ class SettingsDialog(ModalScreen[GenSettings | None]):
         s = self.settings
         with Vertical():
             yield Label("Generation settings  (ctrl+s apply, esc cancel)")
-            for label, wid, value, kind in (
-                ("temperature", "set-temp", s.temperature, "number"),
-                ("top-p", "set-top-p", s.top_p, "number"),
-                ("max tokens", "set-max", s.max_tokens, "integer"),
-                ("seed", "set-seed", s.seed, "integer"),
-            ):
-                with Horizontal():
-                    yield Label(label)
-                    yield Input(str(value), type=kind, id=wid)
+            with Horizontal():
+                yield Label("temperature")
+                yield Input(str(s.temperature), type="number", id="set-temp")
+                yield Label("top-p")
+                yield Input(str(s.top_p), type="number", id="set-top-p")
+            with Horizontal():
+                yield Label("max tokens")
+                yield Input(str(s.max_tokens), type="integer", id="set-max")
+                yield Label("seed")
+                yield Input(str(s.seed), type="integer", id="set-seed")
             yield Label("system prompt (empty: none)")
             yield TextArea(s.system_prompt, id="set-system")
             yield Static("", id="set-error", classes="error")

@@ -23,6 +23,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.engine.chat import ModelHost
 from distill_tui.engine.evaluate import evaluate
+from distill_tui.ui.widgets.chat_pane import safe_text
 
 JOB = "evaluation"
 
@@ -40,7 +41,7 @@ class EvalFinished(Message):
 
 def _short(text: str, width: int) -> Text:
     flat = " ".join(text.split())
-    return Text(flat if len(flat) <= width else flat[: width - 1] + "…")
+    return safe_text(flat if len(flat) <= width else flat[: width - 1] + "…")
 
 
 class EvalScreen(ModalScreen[None]):
@@ -140,12 +141,14 @@ class EvalScreen(ModalScreen[None]):
             [i.index for i in self.result.items].index(int(event.row_key.value))
         ]
         text = Text()
-        text.append("input:   ", style="bold")
-        text.append(" ".join(item.input.split()) + "\n")
-        text.append("teacher: ", style="bold")
-        text.append(" ".join(item.reference.split()) + "\n")
-        text.append("adapter: ", style="bold")
-        text.append(" ".join(item.answers.get(evals.ADAPTER, "").split()))
+        for name, value in (
+            ("input:   ", item.input),
+            ("teacher: ", item.reference),
+            ("adapter: ", item.answers.get(evals.ADAPTER, "")),
+            ("base:    ", item.answers.get(evals.BASE, "")),
+        ):
+            text.append(name, style="bold")
+            text.append_text(safe_text(" ".join(value.split()) + "\n"))
         self.query_one("#eval-detail", Static).update(text)
 
     # -- actions --------------------------------------------------------------------

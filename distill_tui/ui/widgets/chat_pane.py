@@ -7,11 +7,22 @@ each update re-renders one Static, not the whole transcript.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from distill_tui.engine.chat import Reply
+
+# Control characters from a model (a random or broken one emits them) must not
+# reach the terminal, where ESC and friends would be obeyed, not shown.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe_text(text: str) -> Text:
+    """Model or user text as plain Text: never markup, no control characters."""
+    return Text(_CONTROL.sub("\ufffd", text))
 
 
 def reply_stats(reply: Reply) -> str:
@@ -51,7 +62,7 @@ class ChatPane(VerticalScroll):
     def start(self, user: str) -> None:
         self._pending_user = user
         self.reply_text = ""
-        self.mount(Static(Text("> " + user), classes="user"))
+        self.mount(Static(safe_text("> " + user), classes="user"))
         self._current = Static(Text("…"), classes="model")
         self.mount(self._current)
         self.scroll_end(animate=False)
@@ -59,7 +70,7 @@ class ChatPane(VerticalScroll):
     def update_reply(self, text: str) -> None:
         self.reply_text = text
         if self._current is not None:
-            self._current.update(Text(text))
+            self._current.update(safe_text(text))
             self.scroll_end(animate=False)
 
     def finish(self, reply: Reply) -> None:
