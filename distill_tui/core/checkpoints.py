@@ -115,15 +115,15 @@ def resolve(ws: Workspace, run_id: str | None, checkpoint: str | None = None) ->
     if not runs:
         raise UserError(f"{ws.root}: no training runs with adapters yet (train first)")
     if run_id is None:
-        run = runs[0]
+        run: RunInfo | None = runs[0]
     else:
         run = next((r for r in runs if r.run_id == run_id), None)
         if run is None:
             names = ", ".join(r.run_id for r in runs[:10])
             raise UserError(f"no run {run_id!r} with adapters in {ws.root} (runs: {names})")
+    assert run is not None
     if checkpoint is None:
-        cp = run.checkpoint("best") or run.checkpoint("latest") or run.checkpoints[-1]
-        return cp
+        return run.checkpoint("best") or run.checkpoint("latest") or run.checkpoints[-1]
     name = checkpoint.strip()
     if name.isdigit():
         name = f"iter {int(name)}"

@@ -133,7 +133,8 @@ def injected_system_prompt(tokenizer: Any) -> str | None:
 def _load_model(path: str) -> tuple[Any, Any]:
     from mlx_lm import load
 
-    return load(path)
+    model, tokenizer = load(path)[:2]
+    return model, tokenizer
 
 
 @dataclass
@@ -235,7 +236,7 @@ class ModelHost:
             tokenizer=tokenizer,
             # References, not copies: loading adapter weights swaps arrays in
             # the module tree and leaves these intact.
-            base_params=tree_flatten(model.parameters()),
+            base_params=list(tree_flatten(model.parameters())),  # type: ignore[arg-type]
             default_system=injected_system_prompt(tokenizer),
         )
         return self._loaded
@@ -334,7 +335,7 @@ def apply_adapter(model: Any, cp: Checkpoint, model_name: str = "the model") -> 
 
     try:
         config = cp.config()
-        weights = mx.load(str(cp.weights))
+        weights: dict[str, Any] = mx.load(str(cp.weights))  # type: ignore[assignment]
     except (OSError, ValueError, json.JSONDecodeError) as e:
         raise UserError(f"cannot read checkpoint {cp.label}: {e}") from None
     kind = str(config.get("fine_tune_type", "lora"))

@@ -138,7 +138,7 @@ def _fuse(
     report("loading", 0, 1)
     try:
         src = _local_path(cp.base_model)
-        model, tokenizer, config = load(str(src), return_config=True)
+        model, tokenizer, config = load(str(src), return_config=True)  # type: ignore[misc]
     except Exception as e:  # noqa: BLE001 - missing files, offline hub, bad config
         raise UserError(f"cannot load base model {cp.base_model}: {e}") from None
     apply_adapter(model, cp, cp.base_model)
@@ -170,7 +170,7 @@ def _fuse(
     report("saving", 1, 1)
 
     report("loading fused", 0, 1)
-    fused_model, fused_tok = load(str(out))
+    fused_model, fused_tok = load(str(out))[:2]
     result = FuseReport(out, cp.label, quantized, dequantize)
     for i, msgs in enumerate(probes):
         report("probing fused", i, len(probes))
