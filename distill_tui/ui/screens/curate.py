@@ -118,6 +118,7 @@ class CurateScreen(BaseScreen):
         self.side = "detail"  # detail | diff | stats
         self.can_undo = False
         self._from_dialog = False
+        self._keys_state: object = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="curate-bar")
@@ -176,7 +177,7 @@ class CurateScreen(BaseScreen):
         table.move_cursor(row=max(0, min(index, len(msg.rows) - 1)), animate=False)
         self._update_bar()
         self._show_side()
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def _update_bar(self) -> None:
         if self.total:
@@ -204,7 +205,16 @@ class CurateScreen(BaseScreen):
     def _highlighted(self) -> None:
         if self.side != "stats":
             self._show_side()
-        self.refresh_bindings()
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        """Re-check the footer only when what greys keys out has changed:
+        rebuilding the footer on every cursor move costs more than the move."""
+        row = self.current
+        state = (row.status, row.edited) if row else None, self.can_undo, bool(self.total)
+        if state != self._keys_state:
+            self._keys_state = state
+            self.refresh_bindings()
 
     def _show_side(self) -> None:
         if self.side == "stats":
@@ -248,7 +258,7 @@ class CurateScreen(BaseScreen):
         if advance:
             table.action_cursor_down()
         self._show_side()
-        self.refresh_bindings()
+        self._refresh_keys()
 
     # -- actions ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
