@@ -1,0 +1,97 @@
+"""The live loss chart: plotext 6 renders to an ANSI string that rich turns
+into a Text, so no textual-plotext (its 1.0.1 release calls plotext 5 APIs
+that plotext 6 removed). The frame is colourless so it takes the widget's
+theme colours; the two series take colours from the app theme."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.color import Color
+from textual.widgets import Static
+
+# plotext draws on one module-level figure.
+_lock = threading.Lock()
+
+RGB = tuple[int, int, int]
+
+
+def chart_text(
+    train: Sequence[tuple[int, float]],
+    val: Sequence[tuple[int, float]],
+    width: int,
+    height: int,
+    train_rgb: RGB = (80, 160, 255),
+    val_rgb: RGB = (255, 180, 0),
+) -> Text:
+    train = [(i, v) for i, v in train if math.isfinite(v)]
+    val = [(i, v) for i, v in val if math.isfinite(v)]
+    if not train and not val:
+        return Text("no loss reported yet", style="italic")
+    import plotext as plt
+    from plotext import marker, pixel
+
+    with _lock:
+        f = plt.figure
+        f.clear()
+        f.theme("colorless")
+        # Our own one-line legend: plotext's box would cover the curve's start.
+        f.plot_size(max(20, width), max(6, height - 1))
+        f.legend(False)
+        for series, rgb, sym in ((train, train_rgb, "•"), (val, val_rgb, "◆")):
+            if not series:
+                continue
+            xs, ys = [i for i, _ in series], [v for _, v in series]
+            s = f.signal(xs, ys, marker=marker(sym, pixel(foreground=rgb)))
+            s.lines()
+            f.draw(s)
+        f.label("iteration", axis=0)
+        out = f.build().string()
+    legend = Text("  ")
+    legend.append("• train loss", style="rgb({},{},{})".format(*train_rgb))
+    legend.append("   ")
+    legend.append("◆ val loss", style="rgb({},{},{})".format(*val_rgb))
+    return Text.assemble(legend, "\n", Text.from_ansi(out, no_wrap=True, end=""))
+
+
+class LossChart(Static):
+    """Redraws from the last histories it was given, at its own size."""
+
+    DEFAULT_CSS = """
+    LossChart { height: 1fr; min-height: 8; }
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__("", **kw)
+        self.train: list[tuple[int, float]] = []
+        self.val: list[tuple[int, float]] = []
+
+    def set_data(self, train: list[tuple[int, float]], val: list[tuple[int, float]]) -> None:
+        self.train, self.val = train, val
+        self.redraw()
+
+    def _rgb(self, name: str, fallback: RGB) -> RGB:
+        try:
+            value = getattr(self.app.current_theme, name)
+            return Color.parse(value).rgb if value else fallback
+        except Exception:  # noqa: BLE001 - a theme without that colour
+            return fallback
+
+    def redraw(self) -> None:
+        w, h = self.size.width or 76, self.size.height or 10
+        self.update(
+            chart_text(
+                self.train,
+                self.val,
+                w,
+                h,
+                self._rgb("primary", (80, 160, 255)),
+                self._rgb("warning", (255, 180, 0)),
+            )
+        )
+
+    def on_resize(self) -> None:
+        self.redraw()
