@@ -58,12 +58,11 @@ class MLXTeacher:
             return
         from mlx_lm import load
 
+        local = Path(self.model).expanduser()
         try:
-            self._model, self._tok = load(
-                str(Path(self.model).expanduser())
-                if Path(self.model).expanduser().exists()
-                else self.model
-            )
+            # A folder on disk, else a Hugging Face repo id.
+            loaded = load(str(local) if local.exists() else self.model)
+            self._model, self._tok = loaded[0], loaded[1]
         except Exception as e:  # noqa: BLE001 - any load failure is the user's to fix
             raise PermanentError(f"cannot load local teacher {self.model!r}: {e}") from None
 
