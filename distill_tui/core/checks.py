@@ -88,8 +88,8 @@ def duplicate_links(inputs: list[tuple[int, str]]) -> tuple[dict[int, int], dict
             if row_id in near:
                 continue
             for other in members[: min(i, 20)]:
-                a, b = sets[row_id], sets[other]
-                if len(a & b) >= NEAR_DUP_THRESHOLD * len(a | b):
+                mine, theirs = sets[row_id], sets[other]
+                if len(mine & theirs) >= NEAR_DUP_THRESHOLD * len(mine | theirs):
                     near[row_id] = near.get(other, other)
                     break
     return exact, near

@@ -101,7 +101,7 @@ def reject(store: Store, ids: Sequence[int], reason: str | None = None) -> int:
 
 def missing_ids(store: Store, ids: Sequence[int]) -> list[int]:
     """The ids in `ids` that are not rows (for a CLI error before any write)."""
-    have = set()
+    have: set[int] = set()
     for i in range(0, len(ids), 500):
         chunk = list(ids[i : i + 500])
         q = ",".join("?" * len(chunk))

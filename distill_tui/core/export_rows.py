@@ -144,7 +144,7 @@ def _insert(store: Store, records: list[dict[str, Any]]) -> ImportResult:
             cur = c.execute(
                 f"INSERT OR IGNORE INTO rows (input_sha, {', '.join(_ROW_FIELDS)})"
                 f" VALUES (?, {', '.join('?' * len(_ROW_FIELDS))})",
-                (sha(row["input"]), *(row[k] for k in _ROW_FIELDS)),
+                (sha(str(row["input"])), *(row[k] for k in _ROW_FIELDS)),
             )
             if not cur.rowcount:
                 skipped += 1

@@ -9,20 +9,17 @@ run in workers that post the past-tense messages below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from distill_tui.core import curation as cur
 from distill_tui.core import curation_query as cq
 from distill_tui.core.checks import run_checks
-from distill_tui.core.curation_stats import Stats, stats
+from distill_tui.core.curation_stats import stats
 from distill_tui.core.errors import UserError
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.curate_dialogs import (
@@ -33,49 +30,17 @@ from distill_tui.ui.screens.curate_dialogs import (
     ReasonPicker,
     edit_externally,
 )
-from distill_tui.ui.screens.curate_view import detail_text, row_cells, stats_text
+from distill_tui.ui.screens.curate_view import (
+    ChecksFinished,
+    CurateTable,
+    PageLoaded,
+    StatsComputed,
+    detail_text,
+    row_cells,
+    stats_text,
+)
 
 PAGE = 100
-
-
-# -- messages -------------------------------------------------------------------------
-@dataclass
-class PageLoaded(Message):
-    rows: list[cq.RowView]
-    offset: int
-    total: int
-    select_id: int | None
-    cursor: int
-
-
-@dataclass
-class StatsComputed(Message):
-    stats: Stats
-
-
-@dataclass
-class ChecksFinished(Message):
-    summary: str
-
-
-class CurateTable(DataTable):
-    """A DataTable that asks for the next or previous page at its edges."""
-
-    @dataclass
-    class EdgeReached(Message):
-        step: int  # +1 below the last row, -1 above the first
-
-    def action_cursor_down(self) -> None:
-        if self.row_count and self.cursor_row >= self.row_count - 1:
-            self.post_message(self.EdgeReached(+1))
-        else:
-            super().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        if self.row_count and self.cursor_row <= 0:
-            self.post_message(self.EdgeReached(-1))
-        else:
-            super().action_cursor_up()
 
 
 class CurateScreen(BaseScreen):

@@ -7,8 +7,12 @@ as visible symbols instead of being sent to the terminal.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual.message import Message
 from textual.theme import Theme
+from textual.widgets import DataTable
 
 from distill_tui.core import curation as cur
 from distill_tui.core import curation_query as cq
@@ -122,3 +126,43 @@ def stats_text(s: Stats, bar_width: int = 16) -> Text:
     for kind, rng, verdict in size_verdicts(int(c.get("accepted", 0))):
         t.append(f"{kind:<22} {rng:>12}  {verdict}\n")
     return t
+
+
+# -- messages -------------------------------------------------------------------------
+@dataclass
+class PageLoaded(Message):
+    rows: list[cq.RowView]
+    offset: int
+    total: int
+    select_id: int | None
+    cursor: int
+
+
+@dataclass
+class StatsComputed(Message):
+    stats: Stats
+
+
+@dataclass
+class ChecksFinished(Message):
+    summary: str
+
+
+class CurateTable(DataTable):
+    """A DataTable that asks for the next or previous page at its edges."""
+
+    @dataclass
+    class EdgeReached(Message):
+        step: int  # +1 below the last row, -1 above the first
+
+    def action_cursor_down(self) -> None:
+        if self.row_count and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.EdgeReached(+1))
+        else:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.row_count and self.cursor_row <= 0:
+            self.post_message(self.EdgeReached(-1))
+        else:
+            super().action_cursor_up()
