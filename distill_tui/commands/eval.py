@@ -1,6 +1,10 @@
 """`distill-tui eval DIR [--run RUN] [--limit N] [--split valid|test] [--json]`:
 the adapter and the base model answer the split; print their metrics side by
-side (or one JSON object) and store the result for the Chat screen."""
+side (or one JSON object) and store the result for the Chat screen.
+
+`--judge [--judge-max-cost USD]` has the teacher grade the adapter's answers;
+`--add-similar N` has it write N new inputs like the failing rows and queues
+them for `distill-tui generate`; `--last` reuses the stored evaluation."""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ import argparse
 import json
 import sys
 
-from distill_tui.core import checkpoints
+from distill_tui.core import checkpoints, evals
 from distill_tui.core.errors import UserError
 from distill_tui.core.evals import ADAPTER, BASE, EvalResult
 from distill_tui.core.project import Workspace
+
+DEFAULT_JUDGE_CAP = 1.0  # USD; the same default as engine.judge.DEFAULT_MAX_COST_USD
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +36,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-base", action="store_true", help="skip the base model (faster)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--items", action="store_true", help="with --json: include every row")
+    p.add_argument(
+        "--last",
+        action="store_true",
+        help="do not answer again: use the run's newest stored evaluation",
+    )
+    p.add_argument(
+        "--judge",
+        action="store_true",
+        help="the teacher grades each adapter answer against the reference (pass/fail)",
+    )
+    p.add_argument(
+        "--judge-max-cost",
+        type=float,
+        metavar="USD",
+        default=DEFAULT_JUDGE_CAP,
+        help=f"stop judging before this much is spent (default {DEFAULT_JUDGE_CAP:g}; 0: no cap)",
+    )
+    p.add_argument(
+        "--add-similar",
+        type=int,
+        metavar="N",
+        help="ask the teacher for N new inputs like the failing rows and add them to the "
+        "generation queue (run `distill-tui generate` next)",
+    )
 
 
 def format_table(result: EvalResult) -> list[str]:
@@ -51,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
+    if args.add_similar is not None and args.add_similar < 1:
+        raise UserError("--add-similar must be at least 1")
+    if args.judge_max_cost < 0:
+        raise UserError("--judge-max-cost must be 0 (no cap) or more")
+    cap = args.judge_max_cost or None
     cp = checkpoints.resolve(ws, args.run, args.checkpoint)
     show = sys.stderr.isatty() and not args.json
 
@@ -58,25 +93,59 @@ def run(args: argparse.Namespace) -> int:
         if show:
             print(f"\r{who:>8} {done}/{total}", end="", file=sys.stderr, flush=True)
 
-    try:
-        result = evaluate(
-            ws,
-            ModelHost(),
-            cp,
-            split=args.split,
-            limit=args.limit,
-            max_tokens=args.max_tokens,
-            include_base=not args.no_base,
-            progress=progress,
-        )
-    except MLXBusy as e:
-        raise UserError(str(e)) from None
+    if args.last:
+        stored = evals.latest(ws.store, cp.run_id)
+        if stored is None:
+            raise UserError(
+                f"run {cp.run_id} has no stored evaluation yet: run eval without --last"
+            )
+        result = stored
+        if args.judge:
+            from distill_tui.engine.judge import judge
+
+            judge(ws, result, max_cost_usd=cap, progress=lambda d, t: progress(d, t, "judge"))
+            evals.update(ws.store, result)
+    else:
+        try:
+            result = evaluate(
+                ws,
+                ModelHost(),
+                cp,
+                split=args.split,
+                limit=args.limit,
+                max_tokens=args.max_tokens,
+                include_base=not args.no_base,
+                progress=progress,
+                judge=args.judge,
+                judge_max_cost_usd=cap,
+            )
+        except MLXBusy as e:
+            raise UserError(str(e)) from None
     if show:
         print(file=sys.stderr)
+    similar = None
+    if args.add_similar:
+        from distill_tui.engine.similar import add_similar
+
+        failing = [i.input for i in result.failures()]
+        if failing:
+            similar = add_similar(ws, failing, args.add_similar)
     if args.json:
-        print(json.dumps(result.to_json(items=args.items)))
+        out = result.to_json(items=args.items)
+        if args.add_similar:
+            out["similar"] = (
+                {"asked": similar.asked, "added": similar.added, "cost_usd": similar.cost_usd}
+                if similar
+                else {"asked": args.add_similar, "added": 0, "cost_usd": 0.0}
+            )
+        print(json.dumps(out))
         return 0
-    print(f"{cp.label} on {args.split}: {result.rows} rows, {len(result.failures())} wrong")
+    label = f"{result.run_id}:{result.checkpoint}"
+    print(f"{label} on {result.split}: {result.rows} rows, {len(result.failures())} wrong")
     for line in format_table(result):
         print(line)
+    if result.judge is not None:
+        print(f"judge: {result.judge.note()}")
+    if args.add_similar:
+        print(similar.summary() if similar else "no failing rows: no similar inputs asked for")
     return 0

@@ -14,6 +14,7 @@ from distill_tui.core.store import Store
 
 BASE = "base"
 ADAPTER = "adapter"
+JUDGE = "judge"  # metric: 1.0 when the teacher judged the adapter's answer a pass
 
 
 @dataclass
@@ -24,11 +25,35 @@ class EvalItem:
     reference: str  # the teacher's accepted output
     answers: dict[str, str] = field(default_factory=dict)  # "base"/"adapter" -> text
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    judge: str | None = None  # the teacher's reason, when it judged this row
 
     @property
     def adapter_failed(self) -> bool:
         s = self.scores.get(ADAPTER)
         return s is not None and metrics.is_failure(s)
+
+
+@dataclass
+class JudgeSummary:
+    """How far the teacher's judging went on one evaluation."""
+
+    rows: int = 0  # adapter answers to judge
+    judged: int = 0  # with a pass/fail verdict (exact matches pass unasked)
+    unclear: int = 0  # replies that said neither
+    cost_usd: float = 0.0
+    max_cost_usd: float | None = None
+    capped: bool = False  # stopped at the cost cap
+    stopped: bool = False  # stopped by the user
+
+    def note(self) -> str:
+        line = f"judged {self.judged}/{self.rows} adapter answers for ${self.cost_usd:.4f}"
+        if self.unclear:
+            line += f", {self.unclear} unclear"
+        if self.capped:
+            line += f"; stopped at the ${self.max_cost_usd:.2f} cost cap"
+        elif self.stopped:
+            line += "; stopped by request"
+        return line
 
 
 @dataclass
@@ -41,6 +66,7 @@ class EvalResult:
     stopped: bool = False  # the user stopped it; the numbers cover fewer rows
     id: int | None = None
     created_at: float = 0.0
+    judge: JudgeSummary | None = None
 
     @property
     def rows(self) -> int:
@@ -64,6 +90,8 @@ class EvalResult:
             "failures": len(self.failures()),
             "stopped": self.stopped,
         }
+        if self.judge is not None:
+            out[JUDGE] = asdict(self.judge) | {"note": self.judge.note()}
         if self.id is not None:
             out["id"] = self.id
         if items:
@@ -72,6 +100,9 @@ class EvalResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], id: int | None = None, at: float = 0.0) -> EvalResult:
+        judge = data.get(JUDGE)
+        if isinstance(judge, dict):
+            judge = JudgeSummary(**{k: v for k, v in judge.items() if k != "note"})
         return cls(
             run_id=data.get("run"),
             checkpoint=data.get("checkpoint", ""),
@@ -81,6 +112,7 @@ class EvalResult:
             stopped=bool(data.get("stopped", False)),
             id=id,
             created_at=at,
+            judge=judge if isinstance(judge, JudgeSummary) else None,
         )
 
 
@@ -93,6 +125,17 @@ def save(store: Store, result: EvalResult) -> int:
         )
     result.id = int(cur.lastrowid or 0)
     return result.id
+
+
+def update(store: Store, result: EvalResult) -> None:
+    """Rewrite a stored result (after judging it, say)."""
+    if result.id is None:
+        save(store, result)
+        return
+    with store.tx() as c:
+        c.execute(
+            "UPDATE evals SET result = ? WHERE id = ?", (json.dumps(result.to_json()), result.id)
+        )
 
 
 def latest(store: Store, run_id: str | None = None) -> EvalResult | None:

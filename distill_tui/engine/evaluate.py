@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from distill_tui.core import evals, metrics, paths
 from distill_tui.core.checkpoints import Checkpoint
@@ -83,7 +84,13 @@ def evaluate(
     progress: ProgressFn | None = None,
     stop: threading.Event | None = None,
     save: bool = True,
+    judge: bool = False,
+    judge_max_cost_usd: float | None = None,
+    judge_teacher: Any = None,
 ) -> evals.EvalResult:
+    """Answer and score the split. With `judge`, the teacher then grades the
+    adapter's answers (after the MLX lease is let go, so a local teacher can
+    take it) within `judge_max_cost_usd` (None: no cap)."""
     rows = load_split(ws, split)
     if limit is not None:
         rows = rows[: max(0, limit)]
@@ -122,6 +129,31 @@ def evaluate(
         need = {p for p, _ in passes}
         items = [i for i in items if set(i.scores) >= need]
     result = evals.EvalResult(checkpoint.run_id, checkpoint.name, split, fmt, items, stopped)
+    if judge and items and not stopped:
+        from distill_tui.engine.judge import judge as run_judge
+
+        def judged(done: int, total: int) -> None:
+            if progress is not None:
+                progress(done, total, "judge")
+
+        try:
+            run_judge(
+                ws,
+                result,
+                max_cost_usd=judge_max_cost_usd,
+                teacher=judge_teacher,
+                progress=judged,
+                stop=stop,
+            )
+        except BaseException:
+            # The answers cost minutes: keep them even when the judge fails.
+            if save:
+                result.judge = None
+                for i in items:
+                    i.scores.get(evals.ADAPTER, {}).pop(evals.JUDGE, None)
+                    i.judge = None
+                evals.save(ws.store, result)
+            raise
     if save and items:
         evals.save(ws.store, result)
     return result

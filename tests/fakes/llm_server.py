@@ -2,6 +2,10 @@
 (non-streaming), the Message Batches API and OpenAI chat completions for the
 real SDKs to run against it, and injects faults on demand.
 
+`reply`, when set, writes the answer text from the last user turn (tests of
+judges and input writers need answers of a given shape); by default the answer
+is `answer_for(text)`.
+
 Faults are consumed in order, one per request: "429" (with retry-after),
 "529", "500", "timeout" (answers after `slow_s`), "drop" (closes the socket
 without answering), "400", "401". `always` makes every request fail with one.
@@ -14,6 +18,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,6 +47,7 @@ class FakeLLM:
     retry_after: str = "0.05"
     slow_s: float = 2.0
     batch_ready_after: int = 1  # polls before a batch ends
+    reply: Callable[[str], str] | None = None  # last user text -> answer text
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -173,6 +179,9 @@ class FakeLLM:
             return False
         return True
 
+    def _answer(self, last: str) -> str:
+        return self.reply(last) if self.reply is not None else answer_for(last)
+
     # -- Anthropic -------------------------------------------------------------
     def _usage(self, body: dict[str, Any]) -> dict[str, int]:
         system = _text_of(body.get("system", ""))
@@ -195,7 +204,7 @@ class FakeLLM:
 
     def _message(self, body: dict[str, Any]) -> dict[str, Any]:
         last = _text_of(body["messages"][-1]["content"])
-        out = answer_for(last)
+        out = self._answer(last)
         usage = self._usage(body)
         usage["output_tokens"] = _tokens(out)
         return {
@@ -258,7 +267,7 @@ class FakeLLM:
     def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
         msgs = body["messages"]
         last = _text_of(msgs[-1]["content"])
-        out = answer_for(last)
+        out = self._answer(last)
         prompt = sum(_tokens(_text_of(m["content"])) for m in msgs)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
