@@ -10,7 +10,8 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, TextArea
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
@@ -43,9 +44,10 @@ class DistillApp(App[int]):
         "chat": ChatScreen,
     }
     BINDINGS = [
-        # Not priority: digits typed into an input stay in the input.
+        # Priority, so a table or list with the focus cannot swallow them; while a
+        # text field has the focus `check_action` lets digits through to it.
         *(
-            Binding(str(i), f"goto('{mode}')", name, show=False, id=f"goto-{mode}")
+            Binding(str(i), f"goto('{mode}')", name, show=False, id=f"goto-{mode}", priority=True)
             for i, (mode, name) in enumerate(SCREEN_NAMES.items(), start=1)
         ),
         Binding("ctrl+t", "change_theme", "Theme", id="theme"),
@@ -100,8 +102,11 @@ class DistillApp(App[int]):
             self.switch_mode(mode)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "goto" and self.workspace is None and parameters and parameters[0] != "task":
-            return None  # greyed: there is no project to show yet
+        if action == "goto":
+            if isinstance(self.focused, Input | TextArea) or isinstance(self.screen, ModalScreen):
+                return False  # the key is text for the field, or a dialog is open
+            if self.workspace is None and parameters and parameters[0] != "task":
+                return None  # greyed: there is no project to show yet
         return True
 
     def project_created(self, workspace: Workspace) -> None:

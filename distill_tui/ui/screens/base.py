@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -21,6 +22,9 @@ class BaseScreen(Screen):
     """Subclasses set MODE and implement `compose_body`."""
 
     MODE = ""
+    # escape leaves a text field so the digit keys switch screens again; screens
+    # that use escape for something else (stopping a reply) hide theirs when idle.
+    BINDINGS = [Binding("escape", "leave_field", "Leave field", show=False, id="leave-field")]
 
     @property
     def distill_app(self) -> DistillApp:
@@ -38,6 +42,9 @@ class BaseScreen(Screen):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

@@ -80,6 +80,8 @@ class ChatScreen(BaseScreen):
     MODE = "chat"
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="chat-stop"),
+        # When no reply streams, escape leaves the prompt so 1-5 switch screens.
+        Binding("escape", "leave_field", "Leave field", show=False, id="chat-leave-field"),
         Binding("ctrl+b", "compare", "Base/adapter", id="chat-compare"),
         Binding("ctrl+g", "settings", "Settings", id="chat-settings"),
         Binding("ctrl+s", "save_row", "Save row", id="chat-save"),

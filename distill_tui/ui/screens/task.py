@@ -56,7 +56,6 @@ class TaskScreen(BaseScreen):
         Binding("ctrl+n", "create", "Create project", id="task-create"),
         Binding("ctrl+o", "import", "Import inputs", id="task-import"),
         Binding("ctrl+r", "use_recommended", "Use recommended student", id="task-recommend"),
-        Binding("escape", "blur", "Leave field", show=False, id="task-blur"),
     ]
     DEFAULT_CSS = """
     TaskScreen .row { height: auto; }
@@ -310,9 +309,6 @@ class TaskScreen(BaseScreen):
         if action == "import":
             return self.workspace is not None or None
         return True
-
-    def action_blur(self) -> None:
-        self.set_focus(None)
 
     def action_use_recommended(self) -> None:
         self.query_one("#student-model", Input).value = sysinfo.recommend_student(
