@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ RECOMMENDATIONS: list[tuple[int, str]] = [
 API_KEY_VARS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
 
+@lru_cache(maxsize=1)  # physical memory does not change while we run
 def total_memory_bytes() -> int | None:
     """Physical memory: sysctl on macOS, /proc/meminfo on Linux."""
     if platform.system() == "Darwin":
@@ -50,6 +52,25 @@ def available_memory_bytes() -> int | None:
                 pages += int(line.split(":")[1].strip().rstrip("."))
         return pages * page or None
     return _meminfo().get("MemAvailable")
+
+
+@lru_cache(maxsize=1)  # a sysctl call per status refresh would be wasteful
+def gpu_wired_limit_bytes() -> int | None:
+    """macOS: the GPU wired-memory limit (`iogpu.wired_limit_mb`; 0 means the
+    system default, about 75% of memory on Apple Silicon). None elsewhere."""
+    if platform.system() != "Darwin":
+        return None
+    try:
+        out = subprocess.run(
+            ["sysctl", "-n", "iogpu.wired_limit_mb"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        mb = int(out)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    if mb == 0:
+        total = total_memory_bytes()
+        return int(total * 0.75) if total else None
+    return mb * 1024 * 1024
 
 
 def _meminfo(path: Path = Path("/proc/meminfo")) -> dict[str, int]:
