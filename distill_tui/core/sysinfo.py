@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from distill_tui.core import paths
