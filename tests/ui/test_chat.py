@@ -115,3 +115,46 @@ def test_model_text_is_shown_literally_without_control_characters():
     text = safe_text("[/] [bold]x\x1b[31m\ty\n")
     assert text.plain == "[/] [bold]x\ufffd[31m\ty\n"
     assert not text.spans  # no markup was interpreted
+
+
+async def test_failure_browser_sends_similar_inputs_and_judges(workspace, tiny_model, monkeypatch):
+    from fakes.llm_server import FakeLLM
+
+    from distill_tui.core import evals, metrics
+
+    items = []
+    for n, (inp, ref, ans) in enumerate([("printer jams", "bug", "billing"), ("ok", "bug", "x")]):
+        item = evals.EvalItem(n, None, inp, ref, {"adapter": ans})
+        item.scores["adapter"] = metrics.score(ans, ref)
+        items.append(item)
+    evals.save(workspace.store, evals.EvalResult("run-1", "best", "valid", "text", items))
+    workspace.settings.teacher.model = "claude-haiku-4-5"
+    workspace.settings.teacher.requests_per_minute = 0
+
+    def reply(text: str) -> str:
+        if "<answer>" in text:
+            return '{"pass": true, "reason": "close enough"}'
+        return "[/]new ticket one\nnew ticket two"
+
+    with FakeLLM(reply=reply) as fake:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+        app, _ = _app(workspace, tiny_model)
+        async with app.run_test(size=SIZE) as pilot:
+            await _open_chat(app, pilot)
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: isinstance(app.screen, EvalScreen))
+            view = app.screen
+            footer = screen_text(app).splitlines()[-1]
+            assert "Similar inputs" in footer and "Judge" in footer and "Stop/close" in footer
+            await pilot.press("s")
+            await wait_until(pilot, lambda: workspace.store.counts()["pending"] == 2)
+            await wait_until(pilot, lambda: not view.asking)
+            assert "2 new input(s) in the queue" in screen_text(app)
+            origins = {r[0] for r in workspace.store.conn.execute("SELECT origin FROM rows")}
+            assert origins == {"similar"}
+            await pilot.press("j")
+            await wait_until(pilot, lambda: view.result.judge is not None and not view.asking)
+            text = screen_text(app)
+            assert "judge" in text and "judged 2/2" in text
+            assert evals.latest(workspace.store).summary("adapter")["judge"] == 1.0

@@ -1,9 +1,12 @@
 """The evaluation view of the Chat screen: base vs adapter numbers on the
 validation split, and a failure browser with the teacher's output beside the
-adapter's answer. From it, `c` sends the failing rows back to the curator."""
+adapter's answer. From it, `c` sends the failing rows back to the curator,
+`s` has the teacher write inputs like them into the generation queue, and `j`
+has the teacher judge the adapter's answers (within a cost cap)."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 
@@ -23,6 +26,8 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.engine.chat import ModelHost
 from distill_tui.engine.evaluate import evaluate
+from distill_tui.engine.judge import DEFAULT_MAX_COST_USD, judge
+from distill_tui.engine.similar import SimilarResult, add_similar, default_count
 from distill_tui.ui.widgets.chat_pane import safe_text
 
 JOB = "evaluation"
@@ -39,6 +44,16 @@ class EvalFinished(Message):
     result: evals.EvalResult
 
 
+@dataclass
+class SimilarAdded(Message):
+    result: SimilarResult
+
+
+@dataclass
+class JudgeFinished(Message):
+    result: evals.EvalResult
+
+
 def _short(text: str, width: int) -> Text:
     flat = " ".join(text.split())
     return safe_text(flat if len(flat) <= width else flat[: width - 1] + "…")
@@ -47,7 +62,9 @@ def _short(text: str, width: int) -> Text:
 class EvalScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("r", "run", "Run eval", id="eval-run"),
-        Binding("c", "to_curator", "Failures to curator", id="eval-curator"),
+        Binding("c", "to_curator", "To curator", id="eval-curator"),
+        Binding("s", "similar", "Similar inputs", id="eval-similar"),
+        Binding("j", "judge", "Judge", id="eval-judge"),
         Binding("escape", "close", "Stop/close", id="eval-close"),
     ]
     DEFAULT_CSS = """
@@ -67,6 +84,7 @@ class EvalScreen(ModalScreen[None]):
         self.result: evals.EvalResult | None = None
         self._stop = threading.Event()
         self.running = False
+        self.asking = False  # the teacher is writing inputs or judging
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -91,6 +109,12 @@ class EvalScreen(ModalScreen[None]):
         if action == "to_curator":
             ok = self.result is not None and any(i.row_id for i in self.result.failures())
             return (ok and not self.running) or None
+        if action == "similar":
+            ok = self.result is not None and bool(self.result.failures())
+            return (ok and not self.running and not self.asking) or None
+        if action == "judge":
+            ok = self.result is not None and self.result.rows > 0
+            return (ok and not self.running and not self.asking) or None
         return True
 
     # -- showing a result -----------------------------------------------------------
@@ -108,6 +132,8 @@ class EvalScreen(ModalScreen[None]):
             return
         wrong = result.failures()
         note = " (stopped early)" if result.stopped else ""
+        if result.judge is not None:
+            self.query_one("#eval-progress", Static).update(Text(result.judge.note()))
         title.update(
             Text(
                 f"{result.run_id}:{result.checkpoint} on {result.split}: "
@@ -146,6 +172,7 @@ class EvalScreen(ModalScreen[None]):
             ("teacher: ", item.reference),
             ("adapter: ", item.answers.get(evals.ADAPTER, "")),
             ("base:    ", item.answers.get(evals.BASE, "")),
+            *((("judge:   ", item.judge),) if item.judge else ()),
         ):
             text.append(name, style="bold")
             text.append_text(safe_text(" ".join(value.split()) + "\n"))
@@ -180,9 +207,15 @@ class EvalScreen(ModalScreen[None]):
         self.show(event.result)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "chat-eval" and event.state == WorkerState.ERROR:
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "chat-eval":
             self._done(False, "evaluation failed")
             self.app.report_error(event.worker.error, "evaluation")  # type: ignore[attr-defined]
+        elif event.worker.group == "chat-feedback":
+            what = "similar inputs" if event.worker.name == "similar" else "judge"
+            self._asked(f"{what} failed")
+            self.app.report_error(event.worker.error, what)  # type: ignore[attr-defined]
 
     def _done(self, ok: bool, message: str) -> None:
         self.running = False
@@ -203,8 +236,60 @@ class EvalScreen(ModalScreen[None]):
             Text(f"{n} failing row(s) are unreviewed again in the curator (3)"), markup=False
         )
 
+    def action_similar(self) -> None:
+        if self.result is None or self.asking:
+            return
+        failing = [i.input for i in self.result.failures()]
+        if not failing:
+            return
+        n = default_count(len(failing))
+        self._asking(f"asking the teacher for {n} inputs like the {len(failing)} failing rows…")
+        self._similar(failing, n)
+
+    @work(thread=True, group="chat-feedback", exclusive=True, exit_on_error=False, name="similar")
+    def _similar(self, failing: list[str], n: int) -> None:
+        self.post_message(SimilarAdded(add_similar(self.ws, failing, n)))
+
+    def on_similar_added(self, event: SimilarAdded) -> None:
+        r = event.result
+        self._asked(
+            f"{r.added} new input(s) in the queue (2); teacher wrote {len(r.inputs)}/{r.asked}"
+        )
+        self.notify(Text(r.summary()), markup=False, timeout=8)
+
+    def action_judge(self) -> None:
+        if self.result is None or self.asking:
+            return
+        cap = DEFAULT_MAX_COST_USD
+        self._asking(f"the teacher judges {self.result.rows} answers (cap ${cap:.2f})…")
+        # A copy: the worker fills in verdicts while the view still shows this one.
+        self._judge(copy.deepcopy(self.result), cap)
+
+    @work(thread=True, group="chat-feedback", exclusive=True, exit_on_error=False, name="judge")
+    def _judge(self, result: evals.EvalResult, cap: float) -> None:
+        judge(self.ws, result, max_cost_usd=cap, stop=self._stop)
+        evals.update(self.ws.store, result)
+        self.post_message(JudgeFinished(result))
+
+    def on_judge_finished(self, event: JudgeFinished) -> None:
+        self.asking = False
+        self.show(event.result)  # the metrics gain a judge row; the note says how far
+        summary = event.result.judge
+        self.notify(Text(summary.note() if summary else "judged"), markup=False)
+
+    def _asking(self, message: str) -> None:
+        self.asking = True
+        self._stop.clear()
+        self.query_one("#eval-progress", Static).update(Text(message))
+        self.refresh_bindings()
+
+    def _asked(self, message: str) -> None:
+        self.asking = False
+        self.query_one("#eval-progress", Static).update(Text(message))
+        self.refresh_bindings()
+
     def action_close(self) -> None:
-        if self.running:
-            self._stop.set()
+        if self.running or self.asking:
+            self._stop.set()  # the judge stops after the verdict in flight
             return
         self.dismiss(None)
