@@ -158,3 +158,48 @@ async def test_failure_browser_sends_similar_inputs_and_judges(workspace, tiny_m
             text = screen_text(app)
             assert "judge" in text and "judged 2/2" in text
             assert evals.latest(workspace.store).summary("adapter")["judge"] == 1.0
+
+
+async def test_two_checkpoints_side_by_side_with_one_base_load(workspace, tiny_model):
+    app, _ = _app(workspace, tiny_model)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_chat(app, pilot)
+        assert screen.target.label == "run-1:best"
+        await pilot.press("ctrl+b")
+        # Pick the run's latest checkpoint in the "vs" box with the keyboard.
+        screen.query_one("#chat-versus").focus()
+        await pilot.press("enter", "down", "enter")
+        await wait_until(pilot, lambda: screen.versus.label == "run-1:latest")
+        assert "vs run-1 latest" in screen_text(app)
+        pane_a = screen.query_one("#chat-pane-a", ChatPane)
+        pane_b = screen.query_one("#chat-pane-b", ChatPane)
+        assert pane_b.border_title == "run-1:latest"
+        screen.query_one("#chat-input").focus()
+        await pilot.press(*"charged twice", "enter")
+        await wait_until(pilot, lambda: pane_a.history and pane_b.history, 30)
+        await wait_until(pilot, lambda: not screen.streaming)
+        # Same prompt, seed and settings; the two adapters answer differently.
+        assert pane_a.history[0][0] == pane_b.history[0][0] == "charged twice"
+        assert pane_a.history[0][1] != pane_b.history[0][1]
+        assert screen.host.loads == 1
+
+
+async def test_fused_models_on_disk_are_listed_at_start(workspace, tiny_model):
+    import shutil
+
+    fused = workspace.root / "fused" / "run-0-best"
+    shutil.copytree(tiny_model, fused)
+    (workspace.root / "fused" / "half-written").mkdir()  # no weights yet: not listed
+    app, _ = _app(workspace, tiny_model)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_chat(app, pilot)
+        key = f"fused:{fused.resolve()}"
+        assert [k for k in screen.targets if k.startswith("fused:")] == [key]
+        screen.query_one("#chat-target").value = key
+        await pilot.pause()
+        assert screen.check_action("compare", ()) is None  # no adapter to compare
+        screen.query_one("#chat-input").focus()
+        await pilot.press(*"hello", "enter")
+        pane = screen.query_one("#chat-pane-a", ChatPane)
+        await wait_until(pilot, lambda: pane.history and not screen.streaming, 30)
+        assert screen.host.model_path == str(fused.resolve())

@@ -1,6 +1,8 @@
 """The Chat screen (key 5): talk to the student with a run's adapter, side by
-side with the base model, save a good exchange as a dataset row, evaluate the
-checkpoint (ctrl+r) and fuse it (ctrl+f).
+side with the base model or another checkpoint of the same base (ctrl+b, then
+pick it in the "vs" box), save a good exchange as a dataset row, evaluate the
+checkpoint (ctrl+r) and fuse it (ctrl+f). Fused models in the project's
+fused/ folder are listed as models to chat with.
 
 Replies stream from a thread worker through `ModelHost` on the MLX thread;
 the worker batches chunks (at most ~20 updates a second) before posting them,
@@ -45,6 +47,7 @@ from distill_tui.ui.widgets.chat_pane import ChatPane
 
 STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
 ADAPTER_PANE, BASE_PANE = "chat-pane-a", "chat-pane-b"
+VS_BASE = "__base__"  # the "vs" choice: the base model without an adapter
 
 
 @dataclass
@@ -82,7 +85,7 @@ class ChatScreen(BaseScreen):
         Binding("escape", "stop", "Stop reply", id="chat-stop"),
         # When no reply streams, escape leaves the prompt so 1-5 switch screens.
         Binding("escape", "leave_field", "Leave field", show=False, id="chat-leave-field"),
-        Binding("ctrl+b", "compare", "Base/adapter", id="chat-compare"),
+        Binding("ctrl+b", "compare", "Compare", id="chat-compare"),
         Binding("ctrl+g", "settings", "Settings", id="chat-settings"),
         Binding("ctrl+s", "save_row", "Save row", id="chat-save"),
         Binding("ctrl+r", "evaluate", "Eval", id="chat-eval"),
@@ -93,6 +96,8 @@ class ChatScreen(BaseScreen):
     DEFAULT_CSS = """
     ChatScreen #chat-top { height: 3; }
     ChatScreen #chat-target { width: 1fr; }
+    ChatScreen #chat-versus { width: 1fr; display: none; }
+    ChatScreen.compare #chat-versus { display: block; }
     ChatScreen #chat-status { height: 1; color: $text-muted; padding: 0 1; }
     ChatScreen #chat-panes { height: 1fr; }
     ChatScreen #chat-pane-b { display: none; }
@@ -108,12 +113,16 @@ class ChatScreen(BaseScreen):
         self.settings = GenSettings()
         self.streaming = False
         self.fusing = False
+        self._versus_keys: list[str] = []
         self._stop = threading.Event()
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
             with Horizontal(id="chat-top"):
                 yield Select[str]([], prompt="no runs yet: train on screen 4", id="chat-target")
+                yield Select[str](
+                    [(Text("vs base model"), VS_BASE)], allow_blank=False, id="chat-versus"
+                )
             yield Static("", id="chat-status")
             with Horizontal(id="chat-panes"):
                 yield ChatPane("adapter", ADAPTER_PANE)
@@ -144,13 +153,19 @@ class ChatScreen(BaseScreen):
         for run in checkpoints.list_runs(ws):
             for cp in run.checkpoints:
                 self.targets[cp.label] = Target.of(cp)
-        self.targets.update(fused)
+        # Fused models on disk (from earlier sessions or the CLI), then any
+        # this session wrote elsewhere.
+        for path in checkpoints.list_fused(ws):
+            self.targets[f"fused:{path.resolve()}"] = Target(str(path.resolve()))
+        for k, t in fused.items():
+            self.targets.setdefault(k, t)
         options = [(Text(self._label(k)), k) for k in self.targets]
         select.set_options(options)
         if current in self.targets:
             select.value = current
         elif self.targets:
             select.value = next(iter(self.targets))
+        self._refresh_versus()
         self.refresh_bindings()
 
     def _label(self, key: str) -> str:
@@ -170,8 +185,49 @@ class ChatScreen(BaseScreen):
         self.query_one(f"#{ADAPTER_PANE}", ChatPane).set_title(t.label if t else "adapter")
         if t is None or t.checkpoint is None:
             self.remove_class("compare")
+        self._refresh_versus()
         self._show_status()
         self.refresh_bindings()
+
+    # -- the "vs" side: the base model or another checkpoint of the same base ----------
+    def _refresh_versus(self) -> None:
+        t = self.target
+        select = self.query_one("#chat-versus", Select)
+        current = select.value
+        options: list[tuple[Text, str]] = [(Text("vs base model"), VS_BASE)]
+        if t is not None and t.checkpoint is not None:
+            for key, other in self.targets.items():
+                cp = other.checkpoint
+                if cp is not None and other.model == t.model and other != t:
+                    options.append((Text(f"vs {cp.run_id} {cp.name}"), key))
+        keys = [key for _, key in options]
+        if keys != self._versus_keys:  # unchanged options keep the choice and the pane
+            self._versus_keys = keys
+            select.set_options(options)
+            if current in keys:
+                select.value = current
+        self._title_versus()
+
+    @property
+    def versus(self) -> Target | None:
+        """What the second pane answers with: one swap of the adapter on the
+        same base model, so the base stays loaded once."""
+        t = self.target
+        if t is None:
+            return None
+        value = self.query_one("#chat-versus", Select).value
+        other = self.targets.get(value) if isinstance(value, str) else None
+        return other if other is not None else t.base()
+
+    def _title_versus(self) -> None:
+        v = self.versus
+        self.query_one(f"#{BASE_PANE}", ChatPane).set_title(v.label if v else "base")
+
+    @on(Select.Changed, "#chat-versus")
+    def _versus_changed(self) -> None:
+        # A different model on that side starts a new conversation there.
+        self.query_one(f"#{BASE_PANE}", ChatPane).clear()
+        self._title_versus()
 
     def _show_status(self, extra: str = "") -> None:
         s = self.settings
@@ -210,8 +266,9 @@ class ChatScreen(BaseScreen):
             return
         event.input.value = ""
         panes = [(ADAPTER_PANE, target)]
-        if self.has_class("compare") and target.checkpoint is not None:
-            panes.append((BASE_PANE, target.base()))
+        versus = self.versus
+        if self.has_class("compare") and target.checkpoint is not None and versus is not None:
+            panes.append((BASE_PANE, versus))
         jobs = []
         for pane_id, t in panes:
             pane = self.query_one(f"#{pane_id}", ChatPane)
@@ -284,6 +341,7 @@ class ChatScreen(BaseScreen):
     def action_compare(self) -> None:
         self.toggle_class("compare")
         self.query_one(f"#{BASE_PANE}", ChatPane).clear()
+        self._refresh_versus()
 
     def action_clear(self) -> None:
         if self.streaming:
@@ -328,7 +386,7 @@ class ChatScreen(BaseScreen):
         if ws is None or target is None or target.checkpoint is None:
             return
         cp = target.checkpoint
-        default = ws.root / "fused" / f"{cp.run_id}-{cp.name.replace(' ', '-')}"
+        default = checkpoints.default_fused_out(ws.root, cp)
 
         def start(choice: tuple[Path, bool] | None) -> None:
             if choice is None:
@@ -366,7 +424,7 @@ class ChatScreen(BaseScreen):
     def on_fuse_finished(self, event: FuseFinished) -> None:
         self.fusing = False
         report = event.report
-        self.targets[f"fused:{report.out}"] = Target(str(report.out))
+        self.targets[f"fused:{report.out.resolve()}"] = Target(str(report.out.resolve()))
         self._refresh_targets()
         self._show_status()
         self.distill_app.jobs.finished("fuse", report.ok, report.summary())
