@@ -1,4 +1,4 @@
-"""`distill-tui fuse DIR --run RUN --out PATH [--dequantize]`: fuse the adapter
+"""`distill-tui fuse DIR --run RUN [--out PATH] [--dequantize]`: fuse the adapter
 into the base model, then check that the fused model answers the probe
 prompts as the adapter did. Exits 1 when they disagree."""
 
@@ -25,7 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
     p.add_argument("--run", help="training run id (default: the newest)")
     p.add_argument("--checkpoint", help="best, latest or an iteration number")
-    p.add_argument("--out", required=True, type=Path, help="new folder for the fused model")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="new folder for the fused model (default: fused/RUN-CHECKPOINT in the project, "
+        "where the Chat screen lists it)",
+    )
     p.add_argument(
         "--dequantize", action="store_true", help="write full-precision weights (bigger, exact)"
     )
@@ -40,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     ws = Workspace.open(args.dir)
     cp = checkpoints.resolve(ws, args.run, args.checkpoint)
-    out = args.out.expanduser().resolve()
+    out = (args.out or checkpoints.default_fused_out(ws.root, cp)).expanduser().resolve()
     check_out(out)
     print(f"distill-tui: {GGUF_NOTE}", file=sys.stderr)
     show = sys.stderr.isatty() and not args.json

@@ -132,3 +132,30 @@ def resolve(ws: Workspace, run_id: str | None, checkpoint: str | None = None) ->
         have = ", ".join(c.name for c in run.checkpoints)
         raise UserError(f"run {run.run_id} has no {checkpoint!r} checkpoint (it has: {have})")
     return cp
+
+
+# Fused models: `fuse` writes them under the project's fused/ folder by default.
+FUSED_DIR = "fused"
+
+
+def fused_dir(root: Path) -> Path:
+    return Path(root) / FUSED_DIR
+
+
+def default_fused_out(root: Path, cp: Checkpoint) -> Path:
+    return fused_dir(root) / f"{cp.run_id}-{cp.name.replace(' ', '-')}"
+
+
+def _is_model(d: Path) -> bool:
+    return (d / "config.json").is_file() and any(d.glob("*.safetensors"))
+
+
+def list_fused(ws: Workspace) -> list[Path]:
+    """Model folders under fused/ that `mlx_lm.load` can read (a config and
+    safetensors weights), newest first. A fuse still writing has no weights
+    yet and is left out."""
+    root = fused_dir(ws.root)
+    if not root.is_dir():
+        return []
+    found = [d for d in [root, *root.iterdir()] if d.is_dir() and _is_model(d)]
+    return sorted(found, key=lambda d: d.stat().st_mtime, reverse=True)
