@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from distill_tui.core import metrics, side_costs
@@ -85,10 +85,10 @@ def parse_inputs(text: str, truncated: bool = False) -> list[str]:
     return _unique(_clean(ln) for ln in lines)
 
 
-def _unique(items: object) -> list[str]:
+def _unique(items: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     out = []
-    for s in items:  # type: ignore[attr-defined]
+    for s in items:
         if s and s not in seen:
             seen.add(s)
             out.append(s)

@@ -21,3 +21,13 @@ def test_fuse_cli(workspace, tiny_model, capsys):
     assert (out / "config.json").is_file()
     assert main(["fuse", d, "--run", "run-1", "--out", str(out)]) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+def test_fuse_cli_writes_into_the_projects_fused_folder_by_default(workspace, tiny_model, capsys):
+    from distill_tui.core.checkpoints import list_fused
+
+    make_run(workspace, tiny_model)
+    assert main(["fuse", str(workspace.root), "--checkpoint", "latest", "--json"]) == 0
+    out = workspace.root / "fused" / "run-1-latest"
+    assert json.loads(capsys.readouterr().out)["out"] == str(out.resolve())
+    assert list_fused(workspace) == [out]
