@@ -9,13 +9,13 @@ import json
 import threading
 
 import pytest
+from fakes.llm_server import FakeLLM
 
 from distill_tui.cli import main
+from distill_tui.core import config as cfg
 from distill_tui.demo import INSTRUCTIONS, bundled_rows
 from distill_tui.engine.mlx_thread import mlx_thread
 from distill_tui.engine.tiny import build_tiny_model
-
-from fakes.llm_server import FakeLLM
 
 
 @pytest.fixture
@@ -58,16 +58,13 @@ def test_whole_loop_headless(tmp_path, monkeypatch, capsys, mlx_call_threads):
 
     proj = tmp_path / "proj"
     run(capsys, "init", str(proj), "--name", "tickets")
-    toml = proj / "distill.toml"
-    text = toml.read_text()
-    text = text.replace('instructions = ""', f'instructions = "{INSTRUCTIONS}"')
-    text = text.replace('model = "claude-sonnet-4-5"', 'model = "claude-haiku-4-5"')
-    text = text.replace(
-        'model = "mlx-community/Qwen2.5-1.5B-Instruct-4bit"', f'model = "{student}"'
-    )
-    text = text.replace("requests_per_minute = 50", "requests_per_minute = 0")
-    toml.write_text(text)
-    assert "2 new input" not in run(capsys, "import", str(proj), str(corpus))
+    settings = cfg.load(proj / "distill.toml")
+    settings.task.instructions = INSTRUCTIONS
+    settings.teacher.model = "claude-haiku-4-5"
+    settings.teacher.requests_per_minute = 0  # the loopback teacher has no rate limit
+    settings.student.model = str(student)
+    cfg.save(settings, proj / "distill.toml")
+    assert "176 new input(s)" in run(capsys, "import", str(proj), str(corpus))
 
     with FakeLLM(reply=lambda text: labels.get(text.strip(), "bug")) as teacher:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "e2e-test-key")

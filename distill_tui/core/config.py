@@ -45,7 +45,8 @@ class Price(_Section):
 
 class Teacher(_Section):
     provider: Literal["anthropic", "openai", "mlx"] = "anthropic"
-    model: str = "claude-sonnet-4-5"
+    # claude-sonnet-4-5 retires on 30 Nov 2026 (the SDK warns); 4-6 is its successor.
+    model: str = "claude-sonnet-4-6"
     max_tokens: int = Field(default=1024, ge=1)
     temperature: float = Field(default=0.0, ge=0, le=2)
     concurrency: int = Field(default=8, ge=1, le=256)

@@ -25,7 +25,7 @@ INSTRUCTIONS = (
     "Answer with the label only."
 )
 LABELS = ("billing", "bug", "feature", "account")
-RECORDED_TEACHER = "recorded:claude-sonnet-4-5"
+RECORDED_TEACHER = "recorded:claude-sonnet-4-6"
 STUDENT_DIR = "models/demo-student"
 
 
@@ -48,7 +48,7 @@ def demo_settings() -> cfg.Project:
             output_description="one label: billing, bug, feature or account",
             examples=examples,
         ),
-        teacher=cfg.Teacher(provider="anthropic", model="claude-sonnet-4-5", max_tokens=16),
+        teacher=cfg.Teacher(provider="anthropic", model="claude-sonnet-4-6", max_tokens=16),
         student=cfg.Student(model=STUDENT_DIR),
         split=cfg.Split(valid_fraction=0.1, seed=0),
         # A full fine-tune of a ~0.4M-parameter model: 300 steps reach about 80%
