@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -54,7 +55,7 @@ class Jobs:
             self._ring(text)
         self._changed()
         if self.detached and not self.running:
-            self.app.exit(0)
+            self._exit_detached()
 
     def _ring(self, text: str) -> None:
         driver = getattr(self.app, "_driver", None)
@@ -69,26 +70,39 @@ class Jobs:
     def install_hangup_handler(self) -> None:
         import asyncio
 
+        # A plain signal handler, not the event loop's: when the terminal has
+        # already gone, the loop may be blocked on a full output queue.
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hangup)
-        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+            loop = asyncio.get_running_loop()
+            signal.signal(signal.SIGHUP, lambda *_: self._on_sighup(loop))
+        except (RuntimeError, ValueError, AttributeError):
             pass  # not on the main thread, or no SIGHUP on this platform
 
-    def hangup(self) -> None:
-        """The terminal is gone: keep jobs running without it, then exit."""
+    def _on_sighup(self, loop) -> None:  # type: ignore[no-untyped-def]
         if self.detached:
             return
         self.detached = True
-        if not self.running:
-            self._detach_fds()
-            self.app.exit(0)
-            return
-        self._detach_fds()
+        self._detach_output()
+        loop.call_soon_threadsafe(self.hangup)
 
-    def _detach_fds(self) -> None:
-        # Writes to a hung-up terminal fail; reads return EOF at once and would
-        # spin the input thread. Point stdout/stderr at /dev/null and stdin at a
-        # pipe that never delivers anything.
+    def hangup(self) -> None:
+        """The terminal is gone: keep jobs running without it, then exit."""
+        self.detached = True
+        if not self.running:
+            self._exit_detached()
+
+    def _exit_detached(self) -> None:
+        # Closing the pipe's write end lets the input thread see EOF and end.
+        if self._keep_pipe is not None:
+            os.close(self._keep_pipe)
+            self._keep_pipe = None
+        self.app.exit(0)
+
+    def _detach_output(self) -> None:
+        # Writes to a hung-up terminal fail with EIO and kill Textual's writer
+        # thread; reads return EOF at once and would spin the input thread.
+        # Point stdout/stderr at /dev/null, stdin at a pipe that never
+        # delivers, and drain whatever the app still queues for the screen.
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
@@ -98,4 +112,17 @@ class Jobs:
             self._keep_pipe = w
         except OSError:
             pass
+        driver = getattr(self.app, "_driver", None)
+        writer = getattr(driver, "_writer_thread", None)
+        queue = getattr(writer, "_queue", None)
+        if queue is not None:
+
+            def drain() -> None:
+                while True:
+                    queue.get()
+
+            threading.Thread(target=drain, name="hangup-drain", daemon=True).start()
+        if driver is not None:
+            driver.write = lambda data: None  # type: ignore[method-assign]
+            driver.flush = lambda: None  # type: ignore[method-assign]
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
