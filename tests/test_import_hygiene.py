@@ -30,3 +30,16 @@ def test_core_does_not_import_mlx():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_app_opens_without_importing_mlx_or_the_api_clients():
+    """Heavy imports wait until a job needs them, so the first screen is fast."""
+    code = (
+        "import sys\n"
+        "import distill_tui.cli, distill_tui.ui.app\n"
+        "heavy = ('mlx', 'mlx_lm', 'anthropic', 'openai', 'transformers')\n"
+        "bad = sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy})\n"
+        "assert not bad, bad\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
