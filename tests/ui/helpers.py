@@ -20,3 +20,9 @@ def screen_text(app) -> str:
     """Everything visible on the current screen, as plain text, line by line."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+
+
+def notifications(app) -> str:
+    """The text of every notification raised so far (toasts are not in the screen's strips
+    until they are drawn)."""
+    return "\n".join(f"{n.title}: {n.message}" for n in app._notifications)

@@ -30,6 +30,7 @@ from distill_tui.ui.screens.curate_dialogs import (
     ReasonPicker,
     edit_externally,
 )
+from distill_tui.ui.screens.curate_export import ExportMixin
 from distill_tui.ui.screens.curate_view import (
     ChecksFinished,
     CurateTable,
@@ -43,7 +44,7 @@ from distill_tui.ui.screens.curate_view import (
 PAGE = 100
 
 
-class CurateScreen(BaseScreen):
+class CurateScreen(ExportMixin, BaseScreen):
     MODE = "curate"
     BINDINGS = [
         Binding("a", "accept", "Accept", id="curate-accept"),
@@ -58,6 +59,7 @@ class CurateScreen(BaseScreen):
         Binding("v", "cycle_view", "View", show=False, id="curate-view"),
         Binding("o", "cycle_sort", "Sort", show=False, id="curate-sort"),
         Binding("b", "bulk", "Bulk", id="curate-bulk"),
+        Binding("x", "export", "Export", id="curate-export"),
         Binding("d", "toggle_diff", "Diff", show=False, id="curate-diff"),
         Binding("s", "toggle_stats", "Stats", id="curate-stats"),
         Binding("c", "run_checks", "Check", show=False, id="curate-checks"),
