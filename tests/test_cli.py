@@ -7,15 +7,26 @@ import sys
 import pytest
 
 COUNT_KEYS = [
-    "inputs", "pending", "running", "done", "failed", "accepted", "rejected",
-    "unreviewed", "input_tokens", "output_tokens",
+    "inputs",
+    "pending",
+    "running",
+    "done",
+    "failed",
+    "accepted",
+    "rejected",
+    "unreviewed",
+    "input_tokens",
+    "output_tokens",
 ]
 
 
 def cli(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "distill_tui.cli", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
     )
 
 

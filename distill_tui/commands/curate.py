@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from distill_tui.core import curation
+from distill_tui.core import curation, paths
 from distill_tui.core import curation_query as cq
 from distill_tui.core.checks import run_checks
 from distill_tui.core.errors import UserError
@@ -46,7 +46,8 @@ def _check(ws: Workspace, no_tokens: bool) -> int:
         from distill_tui.engine.student_tokens import load_token_counter
 
         try:
-            count, tid = load_token_counter(ws.settings.student.model), ws.settings.student.model
+            model = paths.resolve_model(ws.root, ws.settings.student.model)
+            count, tid = load_token_counter(model), model
         except UserError as e:
             print(f"warning: {e}; skipping the too-long check")
     s = run_checks(ws.store, ws.settings, count, tid)

@@ -99,7 +99,7 @@ def list_runs(ws: Workspace) -> list[RunInfo]:
     for d in root.iterdir():
         if not d.is_dir():
             continue
-        cps = checkpoints_in(d, ws.settings.student.model)
+        cps = checkpoints_in(d, paths.resolve_model(ws.root, ws.settings.student.model))
         if not cps:
             continue
         status, created = table.get(d.name, (None, d.stat().st_mtime))

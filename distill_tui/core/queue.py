@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import Usage
+from distill_tui.core.process import pid_alive
 from distill_tui.core.store import Store
 
 LOCK_KEY = "queue.runner"
@@ -52,14 +53,6 @@ class GenerationRecord:
 
 
 # -- runner lock ----------------------------------------------------------------
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def acquire_runner(store: Store, who: str = "generate") -> str:
@@ -74,7 +67,7 @@ def acquire_runner(store: Store, who: str = "generate") -> str:
         if row:
             held = json.loads(row[0])
             same_host = held.get("host") == me["host"]
-            if not same_host or _alive(int(held.get("pid", 0))):
+            if not same_host or pid_alive(int(held.get("pid", 0))):
                 where = "this process" if held.get("pid") == me["pid"] else f"pid {held['pid']}"
                 raise QueueBusy(
                     f"generation is already running for this project ({held.get('who')}, "

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from distill_tui.core.process import pid_alive
 from distill_tui.core.store import Store
 
 # Final states; "running" is the only live one.
@@ -158,18 +159,6 @@ def _row_to_run(r: Any) -> Run:
     )
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def get_run(store: Store, run_id: str) -> Run | None:
     r = store.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
     return _shown(_row_to_run(r)) if r else None
@@ -183,7 +172,7 @@ def list_runs(store: Store) -> list[Run]:
 
 
 def _shown(run: Run) -> Run:
-    if run.status == "running" and run.pid != os.getpid() and not _alive(run.pid):
+    if run.status == "running" and run.pid != os.getpid() and not pid_alive(run.pid):
         return Run(**{**run.__dict__, "status": "interrupted"})
     return run
 

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from distill_tui.core import paths
@@ -368,11 +367,3 @@ def _apply_adapter(loaded: _Loaded, cp: Checkpoint) -> None:
     kind = apply_adapter(loaded.model, cp, loaded.path)
     loaded.full_applied = kind == "full"
     loaded.adapter = cp
-
-
-def resolve_model_path(model: str, root: Path) -> str:
-    """A relative local model path in a config is relative to the project."""
-    p = Path(model).expanduser()
-    if not p.is_absolute() and (root / p).exists():
-        return str(root / p)
-    return model

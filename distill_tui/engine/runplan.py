@@ -57,9 +57,7 @@ def dataset_hash(data_dir: Path) -> str:
 
 def resolve_model(ws: Workspace) -> str:
     """A path relative to the project folder, or a Hugging Face repo id."""
-    name = ws.settings.student.model
-    local = (ws.root / name).expanduser()
-    return str(local.resolve()) if local.exists() else name
+    return paths.resolve_model(ws.root, ws.settings.student.model)
 
 
 def plan_run(

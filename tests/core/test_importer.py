@@ -27,7 +27,9 @@ def test_binary_and_invalid_utf8_are_skipped_with_reason(tmp_path):
     (tmp_path / "latin.txt").write_bytes(b"ok line\ncaf\xe9\n")
     (tmp_path / "good.txt").write_text("fine")
     store = Store(tmp_path / "d.db")
-    report = import_inputs(store, [tmp_path / "bin.txt", tmp_path / "latin.txt", tmp_path / "good.txt"])
+    report = import_inputs(
+        store, [tmp_path / "bin.txt", tmp_path / "latin.txt", tmp_path / "good.txt"]
+    )
     assert inputs(store) == ["fine"]
     reasons = "\n".join(report.skipped)
     assert "bin.txt: binary file" in reasons

@@ -180,8 +180,10 @@ def test_requests_per_minute_cap_paces_requests(workspace, fake):
     run_queue(workspace)
     elapsed = time.monotonic() - t0
     assert elapsed >= 11 * 0.05 * 0.9
-    gaps = [b - a for a, b in zip(fake.times, fake.times[1:], strict=False)]
-    assert min(gaps) >= 0.035
+    # Arrival times at the server: 12 requests span at least 11 intervals. (A
+    # minimum gap between two arrivals would be flaky: a request delayed on a
+    # busy machine arrives close to the next one, yet the pace is still kept.)
+    assert fake.times[-1] - fake.times[0] >= 11 * 0.05 * 0.9
 
 
 def test_progress_reports_tokens_cost_rate(workspace, fake):

@@ -15,8 +15,13 @@ SIZE = (80, 24)
 async def test_keys_1_to_5_reach_each_screen(workspace):
     app = DistillApp(root=workspace.root, workspace=workspace)
     async with app.run_test(size=SIZE) as pilot:
-        expected = {"1": "TaskScreen", "2": "QueueScreen", "3": "CurateScreen",
-                    "4": "TrainScreen", "5": "ChatScreen"}
+        expected = {
+            "1": "TaskScreen",
+            "2": "QueueScreen",
+            "3": "CurateScreen",
+            "4": "TrainScreen",
+            "5": "ChatScreen",
+        }
         for key in "23451":
             await pilot.press("escape", key)
             await wait_until(pilot, lambda k=key: type(app.screen).__name__ == expected[k])

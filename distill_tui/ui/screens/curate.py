@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Static
 
 from distill_tui.core import curation as cur
 from distill_tui.core import curation_query as cq
+from distill_tui.core import paths
 from distill_tui.core.checks import run_checks
 from distill_tui.core.curation_stats import stats
 from distill_tui.core.errors import UserError
@@ -439,7 +440,7 @@ class CurateScreen(ExportMixin, BaseScreen):
         from distill_tui.engine.student_tokens import load_token_counter
 
         ws = self.workspace
-        model = ws.settings.student.model
+        model = paths.resolve_model(ws.root, ws.settings.student.model)
         note = ""
         try:
             count = load_token_counter(model, self.distill_app.mlx)
