@@ -3,8 +3,9 @@
 mlx-lm's own `iterate_batches` shuffles with NumPy's global random state, which
 evaluation also draws from, so the data order depends on when evaluations
 happened and cannot be replayed after a crash. This is the same batching
-(rows in file order, fixed groups of `batch_size`, each distributed rank taking
-every `size`-th row of a group, padding to a multiple of 32 plus one) with a
+(rows sorted by length so a batch holds rows of similar length and little
+padding, fixed groups of `batch_size`, each distributed rank taking every
+`size`-th row of a group, padding to a multiple of 32 plus one) with a
 private generator: the order is a pure function of (seed, position), which a
 checkpoint records so a resumed run sees exactly the batches it would have.
 Call on the MLX thread.
@@ -20,7 +21,23 @@ import numpy as np
 PAD_TO = 32
 
 
-def batch_groups(n_rows: int, batch_size: int, rank: int = 0, size: int = 1) -> list[list[int]]:
+def _length(dataset: Any, i: int) -> int:
+    if hasattr(dataset, "itemlen"):
+        return int(dataset.itemlen(i))
+    item = dataset[i]
+    return len(item[0] if isinstance(item, tuple) else item)
+
+
+def length_order(dataset: Any) -> list[int]:
+    """Row indices shortest first, as mlx-lm orders them: batches of similar
+    lengths waste little compute on padding (unsorted cost ~5% tokens/s)."""
+    return sorted(range(len(dataset)), key=lambda i: _length(dataset, i))
+
+
+def batch_groups(
+    order: list[int], batch_size: int, rank: int = 0, size: int = 1
+) -> list[list[int]]:
+    n_rows = len(order)
     if n_rows < batch_size:
         raise ValueError(
             f"the training split has {n_rows} rows, fewer than batch size {batch_size}; "
@@ -30,9 +47,8 @@ def batch_groups(n_rows: int, batch_size: int, rank: int = 0, size: int = 1) -> 
         raise ValueError(
             f"batch size {batch_size} must be divisible by the number of workers {size}"
         )
-    idx = list(range(n_rows))
     return [
-        idx[i + rank : i + rank + batch_size : size]
+        order[i + rank : i + rank + batch_size : size]
         for i in range(0, n_rows - batch_size + 1, batch_size)
     ]
 
@@ -74,7 +90,7 @@ def iterate(
 ) -> Iterator[tuple[Any, Any]]:
     """Yield batches from position `start` (batches already consumed);
     `on_rows(position, rows)` sees the rows of every batch before it is made."""
-    groups = batch_groups(len(dataset), batch_size, rank, size)
+    groups = batch_groups(length_order(dataset), batch_size, rank, size)
     pos = start
     while True:
         epoch, k = divmod(pos, len(groups))
