@@ -51,8 +51,8 @@ def demo_settings() -> cfg.Project:
         teacher=cfg.Teacher(provider="anthropic", model="claude-sonnet-4-6", max_tokens=16),
         student=cfg.Student(model=STUDENT_DIR),
         split=cfg.Split(valid_fraction=0.1, seed=0),
-        # A full fine-tune of a ~0.4M-parameter model: 300 steps reach about 80%
-        # exact match on the validation tickets in a few minutes on a CPU.
+        # A full fine-tune of a ~0.4M-parameter model: 300 steps took 67 s on a
+        # 2-core CPU and reached 69% exact match on the validation tickets.
         train=cfg.Train(
             fine_tune_type="full",
             iters=300,

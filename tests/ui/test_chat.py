@@ -114,7 +114,7 @@ def test_model_text_is_shown_literally_without_control_characters():
     from distill_tui.ui.widgets.chat_pane import safe_text
 
     text = safe_text("[/] [bold]x\x1b[31m\ty\n")
-    assert text.plain == "[/] [bold]x\ufffd[31m\ty\n"
+    assert text.plain == "[/] [bold]x\u241b[31m\ty\n"  # ESC shown as ␛
     assert not text.spans  # no markup was interpreted
 
 

@@ -17,15 +17,9 @@ from textual.widgets import DataTable
 from distill_tui.core import curation as cur
 from distill_tui.core import curation_query as cq
 from distill_tui.core.curation_stats import Stats, histogram, percentile, size_verdicts
+from distill_tui.ui.text import visible
 
-# C0 controls (except newline and tab) and DEL as Unicode control pictures.
-_VISIBLE = {c: 0x2400 + c for c in range(32) if c not in (9, 10)}
-_VISIBLE[127] = 0x2421
 _PREVIEW = 18
-
-
-def visible(text: str) -> str:
-    return text.translate(_VISIBLE)
 
 
 def preview(text: str | None, width: int = _PREVIEW) -> Text:

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from distill_tui.engine.estimate import Estimate
 from distill_tui.engine.queue import Progress
+from distill_tui.ui.text import data_text, visible
 
 # (label, width); None lets the last column take the rest of the line.
 COLUMNS: tuple[tuple[str, int | None], ...] = (
@@ -47,7 +48,7 @@ def row_cells(r: dict) -> tuple[Text, ...]:
         Text(str(r.get("output_tokens") or "")),
         Text(f"{cost:.4f}" if cost else ""),
         Text(f"{lat:.1f}" if lat is not None else ""),
-        Text(_short(tail, 60)),
+        data_text(_short(tail, 60)),
     )
 
 
@@ -101,12 +102,12 @@ def detail_text(r: dict) -> Text:
             f"  stop: {r.get('stop_reason')}\n"
         )
     t.append("\nInput\n", style="bold underline")
-    t.append(r.get("input") or "")
+    t.append(visible(r.get("input") or ""))
     t.append("\n\nOutput\n", style="bold underline")
-    t.append(r.get("output") or "(none yet)")
+    t.append(visible(r.get("output") or "(none yet)"))
     if r.get("error"):
         t.append("\n\nError\n", style="bold underline")
-        t.append(r["error"])
+        t.append(visible(r["error"]))
     return t
 
 

@@ -7,22 +7,18 @@ each update re-renders one Static, not the whole transcript.
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from distill_tui.engine.chat import Reply
-
-# Control characters from a model (a random or broken one emits them) must not
-# reach the terminal, where ESC and friends would be obeyed, not shown.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from distill_tui.ui.text import data_text
 
 
 def safe_text(text: str) -> Text:
-    """Model or user text as plain Text: never markup, no control characters."""
-    return Text(_CONTROL.sub("\ufffd", text))
+    """Model or user text as plain Text: never markup, no control characters
+    (a random or broken model emits them; the terminal would obey them)."""
+    return data_text(text)
 
 
 def reply_stats(reply: Reply) -> str:

@@ -13,12 +13,13 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, TextArea
 
 from distill_tui.core.config import Example
+from distill_tui.ui.text import data_text
 
 
 def preview(text: str, width: int = 30) -> Text:
     """One line of model/user text, shown as data (never markup)."""
     flat = " ".join(text.split())
-    return Text(flat if len(flat) <= width else flat[: width - 1] + "…", no_wrap=True)
+    return data_text(flat if len(flat) <= width else flat[: width - 1] + "…", no_wrap=True)
 
 
 class ExampleDialog(ModalScreen[Example | None]):
