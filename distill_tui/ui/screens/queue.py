@@ -292,6 +292,9 @@ class QueueScreen(BaseScreen):
         bar = self.query_one(ProgressBar)
         if p is not None and p.planned:
             bar.update(total=p.planned, progress=p.done + p.failed)
+        elif p is None and counts.get("inputs"):
+            # Idle: the whole queue's progress, not a bar bouncing as if busy.
+            bar.update(total=counts["inputs"], progress=counts["done"] + counts["failed"])
 
     def _ended(self) -> None:
         self.running = False
