@@ -146,11 +146,11 @@ def test_pause_lets_in_flight_finish_then_resume(workspace, fake):
     _wait_until(lambda: len(fake.message_requests) >= 4)
     pause.set()
     _wait_until(lambda: "paused" in states)
-    time.sleep(0.2)  # let in-flight requests land
+    # Requests already in flight finish and are saved; then nothing new starts.
+    _wait_until(lambda: workspace.store.counts()["running"] == 0)
     frozen = len(fake.message_requests)
-    time.sleep(0.3)  # nothing new starts while paused
+    time.sleep(0.3)
     assert len(fake.message_requests) == frozen
-    assert workspace.store.counts()["running"] == 0
     pause.clear()
     t.join(20)
     assert out["r"].reason == "finished"
