@@ -11,6 +11,7 @@ would add (the app defers them until a job needs them).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import pty
 import select
@@ -19,11 +20,9 @@ import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
-
-import fcntl
-import termios
 
 
 def time_to_screen(cmd: list[str], marker: bytes, timeout: float = 60.0) -> float:
@@ -81,7 +80,9 @@ def main() -> None:
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         proj = Path(tmp) / "proj"
-        subprocess.run([py, "-m", "distill_tui.cli", "init", str(proj)], check=True, capture_output=True)
+        subprocess.run(
+            [py, "-m", "distill_tui.cli", "init", str(proj)], check=True, capture_output=True
+        )
         app_cmd = [py, "-m", "distill_tui.cli", str(proj)]
         # Warm the file cache once so every run measures the same thing.
         time_to_screen(app_cmd, b"Task")

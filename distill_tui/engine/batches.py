@@ -13,7 +13,7 @@ Call on the MLX thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,8 @@ def make_batch(dataset: Any, rows: list[int], max_seq_length: int) -> tuple[Any,
     import mlx.core as mx
 
     items = [dataset[j] for j in rows]
+    seqs: Sequence[Any]
+    offsets: Sequence[int]
     if len(items[0]) == 2:
         seqs, offsets = zip(*items, strict=True)
     else:

@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 CHECKPOINTS = "checkpoints"
 ADAPTER_FILE = "adapters.safetensors"
@@ -100,6 +100,6 @@ def load_checkpoint(path: Path, model: Any, optimizer: Any) -> dict[str, Any]:
     from mlx.utils import tree_unflatten
 
     model.load_weights(str(path / ADAPTER_FILE), strict=False)
-    opt_state = mx.load(str(path / "optimizer.safetensors"))
+    opt_state = cast(dict[str, Any], mx.load(str(path / "optimizer.safetensors")))
     optimizer.state = tree_unflatten(list(opt_state.items()))
     return json.loads((path / "state.json").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ import math
 import threading
 import time
 import types
-from typing import Any
+from typing import Any, cast
 
 from distill_tui.core import losscurve
 from distill_tui.core import runs as runs_db
@@ -104,7 +104,7 @@ class _Session:
         comm_group: Any = None,
     ) -> Any:
         rank, size = (comm_group.rank(), comm_group.size()) if comm_group else (0, 1)
-        common = dict(seed=self.plan.train.seed, rank=rank, size=size)
+        common: dict[str, Any] = dict(seed=self.plan.train.seed, rank=rank, size=size)
         if not loop:
             # Evaluation: the same batches every time, so val losses compare.
             yield from batches.iterate(dataset, batch_size, max_seq_length, loop=False, **common)
@@ -213,7 +213,7 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
     t = plan.train
     s = _Session(ws, plan, stop, emit)
     try:
-        model, tokenizer = load(plan.model)
+        model, tokenizer = cast("tuple[Any, Any]", load(plan.model))
     except Exception as e:  # noqa: BLE001 - a missing model or a bad folder
         raise UserError(f"cannot load the student {plan.model!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=t.mask_prompt)

@@ -6,7 +6,7 @@ Runs on the MLX thread."""
 from __future__ import annotations
 
 import types
-from typing import Any
+from typing import Any, cast
 
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
@@ -24,13 +24,13 @@ def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int
     from mlx_lm.utils import load
 
     try:
-        model, tokenizer = load(model_name, lazy=True)
+        model, tokenizer = cast("tuple[Any, Any]", load(model_name, lazy=True))
     except Exception as e:  # noqa: BLE001 - missing model, no network, bad folder
         raise UserError(f"cannot load the student {model_name!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=train.mask_prompt)
     train_set, _, _ = load_local_dataset(data_dir, tokenizer, opts)
     lengths = [len(train_set.process(train_set[i])[0]) for i in range(len(train_set))]
-    params = dict(tree_flatten(model.parameters()))
+    params: dict[str, Any] = dict(cast(Any, tree_flatten(model.parameters())))
     total = sum(v.size for v in params.values())
     nbytes = sum(v.nbytes for v in params.values())
     args = getattr(model, "args", None)
@@ -41,7 +41,9 @@ def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int
     if train.fine_tune_type == "full":
         n = train.num_layers if train.num_layers >= 0 else n_layers
         layers = model.layers[-n:] if n else []
-        trainable = sum(v.size for layer in layers for _, v in tree_flatten(layer.parameters()))
+        trainable = sum(
+            v.size for layer in layers for _, v in cast(Any, tree_flatten(layer.parameters()))
+        )
     else:
         linear_to_lora_layers(
             model,
@@ -49,7 +51,7 @@ def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int
             {"rank": train.lora_rank, "scale": train.lora_scale, "dropout": 0.0},
             use_dora=train.fine_tune_type == "dora",
         )
-        trainable = sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
+        trainable = sum(v.size for _, v in cast(Any, tree_flatten(model.trainable_parameters())))
     shape = ModelShape(
         params=total,
         bytes_per_param=nbytes / max(total, 1),

@@ -71,7 +71,7 @@ async def test_escape_stops_a_reply(workspace, tiny_model):
         # before escape arrives: send again until a reply is caught running.
         for attempt in range(5):
             await pilot.press(*f"hello {attempt}", "enter")
-            await wait_until(pilot, lambda: len(pane.history) > attempt or screen.streaming, 30)
+            await wait_until(pilot, lambda n=attempt: len(pane.history) > n or screen.streaming, 30)
             if screen.streaming:
                 await pilot.press("escape")
                 await wait_until(pilot, lambda: not screen.streaming)
