@@ -83,3 +83,17 @@ def test_status_outside_a_project(tmp_path):
     assert r.returncode == 2
     assert "not a distill-tui project" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_status_cost_includes_teacher_requests_that_answer_no_row(tmp_path):
+    from distill_tui.core import side_costs
+    from distill_tui.core.pricing import Usage
+    from distill_tui.core.project import Workspace
+
+    proj = tmp_path / "proj"
+    cli("init", proj)
+    ws = Workspace.open(proj)
+    side_costs.record(ws.store, side_costs.JUDGE, Usage(input_tokens=100, output_tokens=5), 0.25)
+    data = json.loads(cli("status", proj, "--json").stdout)
+    assert data["cost_usd"] == 0.25 and data["side_cost_usd"] == 0.25
+    assert "for similar inputs and judging" in cli("status", proj).stdout

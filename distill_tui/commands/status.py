@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from distill_tui.core import side_costs
 from distill_tui.core.project import Workspace
 
 
@@ -17,6 +18,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     counts = ws.store.counts()
+    # Requests that answer no row (similar inputs, judging) are paid for too.
+    side = side_costs.total_usd(ws.store)
+    counts["side_cost_usd"] = side
+    counts["cost_usd"] = float(counts["cost_usd"]) + side
     if args.json:
         print(json.dumps(counts))
         return 0
@@ -33,5 +38,6 @@ def run(args: argparse.Namespace) -> int:
         f"teacher: {counts['input_tokens']:,} input tokens"
         f" ({counts['cache_read_tokens']:,} from cache),"
         f" {counts['output_tokens']:,} output tokens, ${counts['cost_usd']:.4f}"
+        + (f" (${side:.4f} of it for similar inputs and judging)" if side else "")
     )
     return 0

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from distill_tui.core import side_costs
 from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import Usage
 from distill_tui.core.process import pid_alive
@@ -233,10 +234,13 @@ def pending_inputs(store: Store, limit: int | None = None) -> list[str]:
 
 
 def spent_usd(store: Store) -> float:
-    """Everything paid to teachers in this project, regenerations included."""
-    return float(
-        store.conn.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM generations").fetchone()[0]
-    )
+    """Everything paid to teachers in this project: every generation,
+    regenerations included, and the requests that answer no row (similar
+    inputs, judging), so the budget cap counts them too."""
+    generations = store.conn.execute(
+        "SELECT COALESCE(SUM(cost_usd), 0) FROM generations"
+    ).fetchone()[0]
+    return float(generations) + side_costs.total_usd(store)
 
 
 def mean_output_tokens(store: Store) -> float | None:
