@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.message import Message
 from textual.theme import Theme
-from textual.widgets import DataTable
 
 from distill_tui.core import curation as cur
 from distill_tui.core import curation_query as cq
 from distill_tui.core.curation_stats import Stats, histogram, percentile, size_verdicts
 from distill_tui.ui.text import visible
+from distill_tui.ui.widgets.paged_table import PagedTable
 
 _PREVIEW = 18
 
@@ -142,21 +142,5 @@ class ChecksFinished(Message):
     summary: str
 
 
-class CurateTable(DataTable):
-    """A DataTable that asks for the next or previous page at its edges."""
-
-    @dataclass
-    class EdgeReached(Message):
-        step: int  # +1 below the last row, -1 above the first
-
-    def action_cursor_down(self) -> None:
-        if self.row_count and self.cursor_row >= self.row_count - 1:
-            self.post_message(self.EdgeReached(+1))
-        else:
-            super().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        if self.row_count and self.cursor_row <= 0:
-            self.post_message(self.EdgeReached(-1))
-        else:
-            super().action_cursor_up()
+class CurateTable(PagedTable):
+    """One page of rows; the screen loads the next at the table's edges."""

@@ -34,6 +34,7 @@ from distill_tui.ui.screens.queue_view import (
     row_cells,
     short_estimate,
 )
+from distill_tui.ui.widgets.paged_table import PagedTable
 
 PAGE = 200
 JOB = "generation"
@@ -59,24 +60,8 @@ class GenerationFailed(Message):
     error: str
 
 
-class QueueTable(DataTable):
-    """Asks for the next or previous page at its edges."""
-
-    @dataclass
-    class EdgeReached(Message):
-        step: int
-
-    def action_cursor_down(self) -> None:
-        if self.row_count and self.cursor_row >= self.row_count - 1:
-            self.post_message(self.EdgeReached(+1))
-        else:
-            super().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        if self.row_count and self.cursor_row <= 0:
-            self.post_message(self.EdgeReached(-1))
-        else:
-            super().action_cursor_up()
+class QueueTable(PagedTable):
+    """One page of rows; the screen loads the next at the table's edges."""
 
 
 class QueueScreen(BaseScreen):
