@@ -262,7 +262,11 @@ class ChatScreen(BaseScreen):
         if not text or self.streaming:
             return
         if target is None:
-            self.notify("No checkpoint to chat with yet: train one on screen 4", severity="warning")
+            self.notify(
+                "No checkpoint to chat with yet: train one on screen 4",
+                severity="warning",
+                markup=False,
+            )
             return
         event.input.value = ""
         panes = [(ADAPTER_PANE, target)]

@@ -312,7 +312,7 @@ class CurateScreen(ExportMixin, BaseScreen):
     def action_undo(self) -> None:
         res = cur.undo(self.workspace.store)
         if res is None:
-            self.notify("Nothing to undo")
+            self.notify("Nothing to undo", markup=False)
             self.can_undo = False
             self.refresh_bindings()
             return
@@ -323,7 +323,7 @@ class CurateScreen(ExportMixin, BaseScreen):
     def action_next_unreviewed(self) -> None:
         nxt = cq.next_unreviewed(self.workspace.store, self.flt, self.current_id)
         if nxt is None:
-            self.notify("No unreviewed rows in this view")
+            self.notify("No unreviewed rows in this view", markup=False)
             return
         index = next((i for i, r in enumerate(self.rows) if r.id == nxt), None)
         if index is not None:
@@ -432,7 +432,7 @@ class CurateScreen(ExportMixin, BaseScreen):
             self.query_one("#curate-detail", Static).update(stats_text(msg.stats))
 
     def action_run_checks(self) -> None:
-        self.notify("Checking rows (duplicates, empty, truncated, length, JSON)…")
+        self.notify("Checking rows (duplicates, empty, truncated, length, JSON)…", markup=False)
         self._checks()
 
     @work(thread=True, group="curate-checks", exclusive=True, exit_on_error=False)

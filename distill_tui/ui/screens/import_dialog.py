@@ -54,7 +54,7 @@ class ImportDialog(ModalScreen[ImportReport | None]):
     def action_run_import(self) -> None:
         raw = self.query_one("#import-paths", Input).value.split()
         if not raw:
-            self.notify("Enter at least one file or folder.", severity="warning")
+            self.notify("Enter at least one file or folder.", severity="warning", markup=False)
             return
         max_text = self.query_one("#import-max", Input).value
         opts = ImportOptions(

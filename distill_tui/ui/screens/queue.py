@@ -254,14 +254,14 @@ class QueueScreen(BaseScreen):
         self.stop_event.set()
         self.pause_event.clear()
         self.refresh_bindings()
-        self.notify("Stopping: in-flight requests finish first.")
+        self.notify("Stopping: in-flight requests finish first.", markup=False)
 
     def action_retry_failed(self) -> None:
         ws = self.workspace
         if ws is None:
             return
         n = q.retry_failed(ws.store)
-        self.notify(f"{n} failed row(s) queued again." if n else "No failed rows.")
+        self.notify(f"{n} failed row(s) queued again." if n else "No failed rows.", markup=False)
         self.load_page(self.page_start)
         self.action_estimate()
 

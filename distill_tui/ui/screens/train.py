@@ -150,7 +150,7 @@ class TrainScreen(BaseScreen):
     def action_resume(self) -> None:
         latest = runs_db.latest_run(self.workspace.store)
         if latest is None:
-            self.notify("No run to resume yet", severity="warning")
+            self.notify("No run to resume yet", severity="warning", markup=False)
             return
         self._begin(None, latest.id)
 
@@ -182,7 +182,7 @@ class TrainScreen(BaseScreen):
         if train is not None:
             self.workspace.settings.train = train
             self.workspace.save_settings()
-            self.notify("Saved [train] to distill.toml")
+            self.notify("Saved [train] to distill.toml", markup=False)
 
     def action_preflight(self) -> None:
         train = self._form_value()

@@ -54,7 +54,9 @@ class ExampleDialog(ModalScreen[Example | None]):
         inp = self.query_one("#ex-input", TextArea).text
         out = self.query_one("#ex-output", TextArea).text
         if not inp.strip() or not out.strip():
-            self.notify("An example needs both an input and an output.", severity="warning")
+            self.notify(
+                "An example needs both an input and an output.", severity="warning", markup=False
+            )
             return
         self.dismiss(Example(input=inp, output=out))
 
