@@ -18,13 +18,11 @@ from textual.widgets import DataTable, Input, Static
 
 from distill_tui.core import curation as cur
 from distill_tui.core import curation_query as cq
-from distill_tui.core import paths
-from distill_tui.core.checks import run_checks
 from distill_tui.core.curation_stats import stats
 from distill_tui.core.errors import UserError
 from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.curate_bulk import BulkChecksMixin
 from distill_tui.ui.screens.curate_dialogs import (
-    ConfirmDialog,
     EditDialog,
     Edited,
     FilterDialog,
@@ -33,7 +31,6 @@ from distill_tui.ui.screens.curate_dialogs import (
 )
 from distill_tui.ui.screens.curate_export import ExportMixin
 from distill_tui.ui.screens.curate_view import (
-    ChecksFinished,
     CurateTable,
     PageLoaded,
     StatsComputed,
@@ -45,7 +42,7 @@ from distill_tui.ui.screens.curate_view import (
 PAGE = 100
 
 
-class CurateScreen(ExportMixin, BaseScreen):
+class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
     MODE = "curate"
     BINDINGS = [
         Binding("a", "accept", "Accept", id="curate-accept"),
@@ -386,35 +383,6 @@ class CurateScreen(ExportMixin, BaseScreen):
         self.query_one(CurateTable).focus()
         self.refresh_bindings()
 
-    def action_bulk(self) -> None:
-        n = self.total
-        question = f"Apply to all {n:,} rows shown ({self.flt.describe()})?"
-        choices = {"a": ("accept", f"accept all {n:,}"), "r": ("reject", f"reject all {n:,}")}
-
-        def apply(choice: str | None, reason: str | None = None) -> None:
-            if choice is None:
-                return
-            if choice == "reject" and reason is None:
-                self._push(
-                    ReasonPicker(cur.reasons(self.workspace.store), f"Reject {n:,} rows: why?"),
-                    lambda r: None if r is None else apply("reject", r),
-                )
-                return
-            self._bulk(self.flt, choice, reason or None)
-
-        self._push(ConfirmDialog(question, choices), apply)
-
-    @work(thread=True, group="curate-bulk", exclusive=True, exit_on_error=False)
-    def _bulk(self, flt: cq.Filter, choice: str, reason: str | None) -> None:
-        store = self.workspace.store
-        ids = cq.ids(store, flt)
-        n = cur.decide(store, ids, "accepted" if choice == "accept" else "rejected", reason)
-        self.app.call_from_thread(self._bulk_done, choice, n)
-
-    def _bulk_done(self, choice: str, n: int) -> None:
-        self.notify(Text(f"{choice.capitalize()}ed {n:,} rows (u undoes)"), markup=False)
-        self.reload(select_id=self.current_id)
-
     def action_toggle_diff(self) -> None:
         self.side = "detail" if self.side == "diff" else "diff"
         self._show_side()
@@ -430,26 +398,3 @@ class CurateScreen(ExportMixin, BaseScreen):
     def on_stats_computed(self, msg: StatsComputed) -> None:
         if self.side == "stats":
             self.query_one("#curate-detail", Static).update(stats_text(msg.stats))
-
-    def action_run_checks(self) -> None:
-        self.notify("Checking rows (duplicates, empty, truncated, length, JSON)…", markup=False)
-        self._checks()
-
-    @work(thread=True, group="curate-checks", exclusive=True, exit_on_error=False)
-    def _checks(self) -> None:
-        from distill_tui.engine.student_tokens import load_token_counter
-
-        ws = self.workspace
-        model = paths.resolve_model(ws.root, ws.settings.student.model)
-        note = ""
-        try:
-            count = load_token_counter(model, self.distill_app.mlx)
-        except UserError as e:
-            count, note = None, f" (no length check: {e})"
-        s = run_checks(ws.store, ws.settings, count, model if count else "")
-        flagged = ", ".join(f"{k} {v:,}" for k, v in s.counts.items() if v) or "nothing flagged"
-        self.post_message(ChecksFinished(f"Checks done: {flagged}{note}"))
-
-    def on_checks_finished(self, msg: ChecksFinished) -> None:
-        self.notify(Text(msg.summary), markup=False, timeout=8)
-        self.reload(select_id=self.current_id)
