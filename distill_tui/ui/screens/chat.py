@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -38,11 +37,10 @@ from distill_tui.engine.chat import (
 from distill_tui.engine.chat import (
     Message as ChatMessage,
 )
-from distill_tui.engine.evaluate import default_probe_inputs
-from distill_tui.engine.fuse import FuseReport, fuse
 from distill_tui.ui.screens.base import BaseScreen
-from distill_tui.ui.screens.chat_dialogs import FuseDialog, SettingsDialog
+from distill_tui.ui.screens.chat_dialogs import SettingsDialog
 from distill_tui.ui.screens.chat_eval import EvalScreen
+from distill_tui.ui.screens.chat_fuse import FuseMixin
 from distill_tui.ui.widgets.chat_pane import ChatPane
 
 STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
@@ -67,19 +65,7 @@ class RepliesEnded(Message):
     warning: str | None
 
 
-@dataclass
-class FuseProgressed(Message):
-    stage: str
-    done: int
-    total: int
-
-
-@dataclass
-class FuseFinished(Message):
-    report: FuseReport
-
-
-class ChatScreen(BaseScreen):
+class ChatScreen(FuseMixin, BaseScreen):
     MODE = "chat"
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="chat-stop"),
@@ -384,53 +370,3 @@ class ChatScreen(BaseScreen):
         if self.host is None:
             self.host = ModelHost(self.distill_app.mlx)
         self.app.push_screen(EvalScreen(ws, self.host, target.checkpoint))
-
-    def action_fuse(self) -> None:
-        ws, target = self.workspace, self.target
-        if ws is None or target is None or target.checkpoint is None:
-            return
-        cp = target.checkpoint
-        default = checkpoints.default_fused_out(ws.root, cp)
-
-        def start(choice: tuple[Path, bool] | None) -> None:
-            if choice is None:
-                return
-            self.fusing = True
-            self.refresh_bindings()
-            self.distill_app.jobs.started("fuse")
-            self._show_status("fusing…")
-            self._fuse(target, choice[0], choice[1])
-
-        self.app.push_screen(FuseDialog(cp.label, default), start)
-
-    @work(thread=True, group="chat-fuse", exclusive=True, exit_on_error=False, name="fuse")
-    def _fuse(self, target: Target, out: Path, dequantize: bool) -> None:
-        ws = self.workspace
-        assert ws is not None and target.checkpoint is not None
-        probes = default_probe_inputs(ws)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            self.post_message(FuseProgressed(stage, done, total))
-
-        report = fuse(
-            target.checkpoint,
-            out,
-            probes,
-            dequantize=dequantize,
-            progress=progress,
-            mlx=self.distill_app.mlx,
-        )
-        self.post_message(FuseFinished(report))
-
-    def on_fuse_progressed(self, event: FuseProgressed) -> None:
-        self._show_status(f"fusing: {event.stage} {event.done}/{event.total}")
-
-    def on_fuse_finished(self, event: FuseFinished) -> None:
-        self.fusing = False
-        report = event.report
-        self.targets[f"fused:{report.out.resolve()}"] = Target(str(report.out.resolve()))
-        self._refresh_targets()
-        self._show_status()
-        self.distill_app.jobs.finished("fuse", report.ok, report.summary())
-        if not report.ok:
-            self.notify(Text(report.summary()), severity="warning", timeout=15, markup=False)
