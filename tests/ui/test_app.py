@@ -120,3 +120,13 @@ async def test_command_palette_carries_screen_actions(workspace):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Import inputs" in titles
         assert "Go to Curate" in titles
+
+
+async def test_status_bar_counts_all_teacher_spend(workspace):
+    from distill_tui.core import side_costs
+    from distill_tui.core.pricing import Usage
+
+    side_costs.record(workspace.store, side_costs.JUDGE, Usage(input_tokens=10), 0.25)
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "$0.25" in screen_text(app))

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from distill_tui.core import sysinfo
+from distill_tui.core import side_costs, sysinfo
 
 SCREENS = [
     ("1", "task", "Task"),
@@ -67,9 +67,11 @@ class StatusBar(Static):
         if ws is not None:
             try:
                 c = ws.store.counts()
+                # All teacher spend, as `status` reports it: similar inputs and judging too.
+                spent = float(c["cost_usd"]) + side_costs.total_usd(ws.store)
                 parts.append(
                     f"{c['inputs']} in · {c['pending']} pend · {c['done']} done"
-                    f" · {c['failed']} fail · {c['accepted']} ok · ${c['cost_usd']:.2f}"
+                    f" · {c['failed']} fail · {c['accepted']} ok · ${spent:.2f}"
                 )
             except Exception as e:  # noqa: BLE001 - a busy store must not kill the bar
                 parts.append(f"store: {e}")
