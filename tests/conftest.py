@@ -36,3 +36,15 @@ def tiny_model(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("tiny-model")
     return mlx_thread().call(build_tiny_model, path)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """A loopback server speaking the Anthropic (and OpenAI) APIs, with the real
+    SDK pointed at it through the environment, as a user would configure it."""
+    from fakes.llm_server import FakeLLM
+
+    with FakeLLM() as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        yield server

@@ -7,21 +7,12 @@ import threading
 import time
 
 import pytest
-from fakes.llm_server import FakeLLM
 
 from distill_tui.core import queue as q
 from distill_tui.core.config import Price
 from distill_tui.engine.queue import RetryPolicy, run_queue
 
 FAST = RetryPolicy(max_attempts=4, base_s=0.01, cap_s=0.05)
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    with FakeLLM() as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        yield server
 
 
 def _setup(ws, n: int, **teacher):

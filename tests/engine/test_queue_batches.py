@@ -4,18 +4,10 @@ and resume an open batch after a restart without submitting it again."""
 from __future__ import annotations
 
 import pytest
-from fakes.llm_server import FakeLLM, answer_for
+from fakes.llm_server import answer_for
 
 from distill_tui.core import queue as q
 from distill_tui.engine.teachers.batches import run_batches
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    with FakeLLM() as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        yield server
 
 
 def _setup(ws, n):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from fakes.llm_server import FakeLLM, answer_for
+from fakes.llm_server import answer_for
 
 from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.queue import QueueScreen
@@ -13,14 +12,6 @@ from .helpers import screen_text, wait_until
 
 SIZE = (80, 24)
 TRICKY = "[/] [bold]not markup[/bold] [link=x]"
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    with FakeLLM() as server:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-        yield server
 
 
 def _project(ws, n):
