@@ -1,6 +1,6 @@
 """Prepare a training run before any MLX work: find the exported split, hash
-it, pick or reopen the run folder, and write what reproduces the run without
-this tool (config.json, lora.yaml, command.txt, dataset.sha256).
+it, pick or reopen the run folder, and write the run's record (config.json,
+dataset.sha256) and its settings for mlx_lm.lora (lora.yaml, command.txt).
 Only rank 0 writes; other distributed ranks only read."""
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def _config(plan: RunPlan) -> dict[str, Any]:
 def _write_run_files(plan: RunPlan) -> None:
     d = plan.run_dir
     (d / "config.json").write_text(json.dumps(_config(plan), indent=2), encoding="utf-8")
-    (d / "lora.yaml").write_text(loraconfig.to_yaml(plan.adapter_config), encoding="utf-8")
+    rerun = loraconfig.rerun_settings(plan.train, plan.model, str(plan.data_dir), str(d))
+    (d / "lora.yaml").write_text(loraconfig.to_yaml(rerun), encoding="utf-8")
     (d / "command.txt").write_text(
         loraconfig.command(str(d / "lora.yaml")) + "\n", encoding="utf-8"
     )

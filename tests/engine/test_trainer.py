@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -117,3 +120,24 @@ def test_resume_refuses_a_changed_split(ws):
         f.write(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
     with pytest.raises(UserError, match="changed since run"):
         tr.train_run(ws, fast(20), resume=done.run_id)
+
+
+def test_the_saved_mlx_lm_lora_command_trains_beside_the_run_not_over_it(ws):
+    done = tr.train_run(ws, fast(5))
+    d = done.run_dir
+    ours = (d / "adapters.safetensors").read_bytes()
+    ours_config = (d / "adapter_config.json").read_text()
+    # What command.txt tells the user to run, run as they would.
+    cmd = (d / "command.txt").read_text().split()
+    assert cmd[:2] == ["mlx_lm.lora", "--config"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlx_lm.lora", *cmd[1:]],
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (d / "rerun" / "adapters.safetensors").is_file()
+    assert (d / "adapters.safetensors").read_bytes() == ours
+    assert (d / "adapter_config.json").read_text() == ours_config

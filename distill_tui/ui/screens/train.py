@@ -289,10 +289,13 @@ class TrainScreen(BaseScreen):
         from distill_tui.engine.runplan import resolve_model
 
         ws = self.workspace
-        settings = loraconfig.lora_settings(
+        settings = loraconfig.rerun_settings(
             train, resolve_model(ws), str(paths.data_dir(ws.root)), "runs/<run id>"
         )
-        text = Text("Same run without this tool (saved with each run as lora.yaml):\n")
+        text = Text(
+            "Same settings, not the same run, with mlx_lm.lora (its own batch order, no early"
+            " stopping). Saved with each run as lora.yaml; it trains into the run's rerun/:\n"
+        )
         text.append(loraconfig.command("lora.yaml") + "\n", style="bold")
         text.append(loraconfig.to_yaml(settings))
         box.update(text)
