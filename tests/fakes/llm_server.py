@@ -8,7 +8,10 @@ is `answer_for(text)`.
 
 Faults are consumed in order, one per request: "429" (with retry-after),
 "529", "500", "timeout" (answers after `slow_s`), "drop" (closes the socket
-without answering), "400", "401". `always` makes every request fail with one.
+without answering), "400", "401", "404", and "404-mlx" (a 404 whose body is
+`{"error": "<text>"}`, as `mlx_lm.server` answers an unknown model). `always`
+makes every request fail with one. `refuse_max_tokens` makes chat completions
+refuse `max_tokens` as OpenAI's reasoning models do.
 """
 
 from __future__ import annotations
@@ -22,6 +25,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# What mlx_lm.server answers for a model it cannot load (its words, shortened).
+MLX_SERVER_404 = "Repository Not Found for url: https://huggingface.co/api/models/no/such-model"
+# OpenAI's answer when a reasoning model is sent max_tokens.
+OPENAI_MAX_TOKENS_400 = {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model."
+    " Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error",
+    "param": "max_tokens",
+    "code": "unsupported_parameter",
+}
 
 
 def _tokens(text: str) -> int:
@@ -48,6 +62,7 @@ class FakeLLM:
     slow_s: float = 2.0
     batch_ready_after: int = 1  # polls before a batch ends
     reply: Callable[[str], str] | None = None  # last user text -> answer text
+    refuse_max_tokens: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -145,6 +160,8 @@ class FakeLLM:
             return
         if path == "/v1/messages":
             self._send(h, 200, self._message(body))
+        elif path == "/v1/chat/completions" and self.refuse_max_tokens and "max_tokens" in body:
+            self._send(h, 400, {"error": OPENAI_MAX_TOKENS_400})
         elif path == "/v1/chat/completions":
             self._send(h, 200, self._chat(body))
         elif path == "/v1/messages/batches" and method == "POST":
@@ -169,6 +186,8 @@ class FakeLLM:
             self._error(h, 401, "authentication_error")
         elif fault == "404":
             self._error(h, 404, "not_found_error")
+        elif fault == "404-mlx":
+            self._send(h, 404, {"error": MLX_SERVER_404})
         elif fault == "timeout":
             time.sleep(self.slow_s)
             return False

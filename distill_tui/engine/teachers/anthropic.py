@@ -25,6 +25,7 @@ from distill_tui.engine.teachers.base import (
     describe_status,
     parse_retry_after,
     request_hash,
+    server_message,
 )
 
 EPHEMERAL = {"type": "ephemeral"}
@@ -80,7 +81,7 @@ def classify(e: Exception) -> Exception:
     """Map an SDK error to TransientError (retry) or PermanentError (stop)."""
     if isinstance(e, anthropic.APIStatusError):
         status = e.status_code
-        msg = _message(e)
+        msg = server_message(e)
         if status in _TRANSIENT_STATUS or status >= 500:
             return TransientError(f"HTTP {status}: {msg}", parse_retry_after(e.response.headers))
         return PermanentError(f"anthropic: {describe_status(status, msg)}")
@@ -89,15 +90,6 @@ def classify(e: Exception) -> Exception:
     if isinstance(e, anthropic.APIConnectionError):
         return TransientError(f"connection error: {e}")
     return e
-
-
-def _message(e: Any) -> str:
-    body = getattr(e, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])
-    return str(getattr(e, "message", "") or "")
 
 
 def make_client(settings: TeacherSettings, timeout: float) -> anthropic.AsyncAnthropic:

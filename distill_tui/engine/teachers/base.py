@@ -115,6 +115,27 @@ def parse_retry_after(headers: Any) -> float | None:
     return None
 
 
+def server_message(e: Any) -> str:
+    """The server's own words from an SDK status error, whatever its shape:
+    `{"error": {"message": ...}}` (Anthropic, OpenAI, Ollama), `{"error": "..."}`
+    (mlx_lm.server), `{"message": ...}` (vLLM) or a plain-text body."""
+    body = getattr(e, "body", None)
+    msg: Any = None
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        msg = (err.get("message") or err.get("detail")) if isinstance(err, dict) else err
+        msg = msg or body.get("message") or body.get("detail")
+    elif isinstance(body, str):
+        msg = body
+    if not msg:
+        try:
+            msg = e.response.text
+        except Exception:  # noqa: BLE001 - no response, or a body already consumed
+            msg = None
+    msg = msg or getattr(e, "message", "") or ""
+    return " ".join(str(msg).split())[:500]
+
+
 def describe_status(status: int, message: str) -> str:
     hints = {
         401: "authentication failed: check the API key in the environment",
