@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 
+from distill_tui.core.pricing import fmt_spend
 from distill_tui.core.project import Workspace
 from distill_tui.engine.estimate import estimate
 from distill_tui.engine.queue import Progress
@@ -49,7 +50,8 @@ def progress_line(p: Progress) -> str:
         f"{p.state:<8} {p.done + p.failed}/{p.planned} done {p.done} failed {p.failed}"
         f" in-flight {p.in_flight} retries {p.retries} | {p.rows_per_min:.0f} rows/min"
         f" ETA {fmt_eta(p.eta_s)} | tokens {p.input_tokens:,} in"
-        f" ({p.cache_read_tokens:,} cached) {p.output_tokens:,} out | ${p.cost_usd:.4f}"
+        f" ({p.cache_read_tokens:,} cached) {p.output_tokens:,} out"
+        f" | {fmt_spend(p.cost_usd, p.cost_unknown)}"
     )
 
 
@@ -132,9 +134,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{result.message}. This run: {p.done} done, {p.failed} failed, {p.retries} retries,"
         f" {p.input_tokens:,} input tokens ({p.cache_read_tokens:,} cached),"
-        f" {p.output_tokens:,} output tokens, ${p.cost_usd:.4f}."
+        f" {p.output_tokens:,} output tokens, {fmt_spend(p.cost_usd, p.cost_unknown)}."
         f" Project: {c['done']} done, {c['failed']} failed, {c['pending']} pending,"
-        f" ${c['cost_usd']:.4f} spent."
+        f" {fmt_spend(float(c['cost_usd']), int(c['cost_unknown']))} spent."
     )
     if not result.ok:
         print(f"distill-tui: {result.message}", file=sys.stderr)

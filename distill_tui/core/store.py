@@ -135,6 +135,15 @@ MIGRATIONS: list[str] = [
         detail TEXT
     );
     """,
+    # prices (issue 13): a generation whose model has no known price stores a
+    # NULL cost, not 0, so it is shown as unknown instead of free. SQLite
+    # cannot drop a NOT NULL, so the column is replaced (DROP COLUMN: 3.35+).
+    """
+    ALTER TABLE generations RENAME COLUMN cost_usd TO cost_usd_v2;
+    ALTER TABLE generations ADD COLUMN cost_usd REAL;
+    UPDATE generations SET cost_usd = cost_usd_v2;
+    ALTER TABLE generations DROP COLUMN cost_usd_v2;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -268,7 +277,8 @@ class Store:
         out["accepted"], out["rejected"], out["unreviewed"] = (int(v) for v in row)
         g = c.execute(
             "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),"
-            " COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cost_usd), 0.0)"
+            " COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+            " COUNT(*) - COUNT(cost_usd)"
             " FROM generations"
         ).fetchone()
         out["input_tokens"], out["output_tokens"], out["cache_read_tokens"] = (
@@ -277,6 +287,7 @@ class Store:
             int(g[2]),
         )
         out["cost_usd"] = float(g[3])
+        out["cost_unknown"] = int(g[4])  # answers from a model with no known price
         return out
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from distill_tui.core import queue as q
-from distill_tui.core.pricing import BATCH_DISCOUNT, Usage, cost, price_for
+from distill_tui.core.pricing import Usage, cost, price_for
 from distill_tui.core.project import Workspace
 from distill_tui.engine.teachers.base import system_text
 
@@ -69,7 +69,7 @@ def estimate(ws: Workspace, limit: int | None = None, *, batch: bool | None = No
         per_row, basis = min(t.max_tokens, 256) / 2, "guess"
     per_row = min(per_row, t.max_tokens)
     out_tokens = int(per_row * n)
-    price = price_for(t.model, t.prices, provider=t.provider)
+    price = price_for(t.model, t.prices, provider=t.provider, base_url=t.base_url)
     usd = usd_max = None
     if price is not None:
         cached = Usage(
@@ -79,10 +79,8 @@ def estimate(ws: Workspace, limit: int | None = None, *, batch: bool | None = No
             cache_read_tokens=prefix * max(n - 1, 0),
         )
         worst = Usage(input_tokens=own + prefix * n, output_tokens=t.max_tokens * n)
-        usd = cost(cached, price)
-        usd_max = cost(worst, price)
-        if use_batch:
-            usd, usd_max = usd * BATCH_DISCOUNT, usd_max * BATCH_DISCOUNT
+        usd = cost(cached, price, batch=use_batch)
+        usd_max = cost(worst, price, batch=use_batch)
     return Estimate(
         rows=n,
         model=t.model,

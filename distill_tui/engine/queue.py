@@ -83,7 +83,8 @@ class Progress:
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float = 0.0  # of the answers whose price is known
+    cost_unknown: int = 0  # answers from a model with no known price
     spent_usd: float = 0.0  # the project's total, earlier runs included
     elapsed_s: float = 0.0
     rows_per_min: float = 0.0
@@ -103,7 +104,7 @@ class RowEvent:
     output: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: no known price
     latency_s: float | None = None
 
 
@@ -147,7 +148,9 @@ class _Run:
         local = teacher.batch_size > 1 or teacher.provider == "mlx"
         self._max_in_flight = teacher.batch_size if local else s.concurrency
         self.limiter = RateLimiter(0 if local else s.requests_per_minute)
-        self.price = price_for(teacher.model, s.prices, provider=teacher.provider)
+        self.price = price_for(
+            teacher.model, s.prices, provider=teacher.provider, base_url=s.base_url
+        )
         if self.budget is not None and self.price is None:
             raise UserError(
                 f"no price is known for {teacher.model!r}, so max_cost_usd cannot be enforced: "
@@ -381,7 +384,10 @@ class _Run:
             p.input_tokens += c.usage.input_tokens
             p.output_tokens += c.usage.output_tokens
             p.cache_read_tokens += c.usage.cache_read_tokens
-            p.cost_usd += usd
+            if usd is None:
+                p.cost_unknown += 1
+            else:
+                p.cost_usd += usd
             self._finished_at.append(time.monotonic())
             self.row(
                 RowEvent(

@@ -71,3 +71,24 @@ def test_openais_own_api_gets_max_completion_tokens_and_others_max_tokens():
         Teacher(provider="openai", model="m", base_url="http://127.0.0.1:8080/v1")
     )
     assert local.wire_body(body) == body
+
+
+def test_a_model_with_no_price_is_shown_as_unknown_not_free(workspace, fake, capsys):
+    from distill_tui.cli import main
+
+    _setup(workspace, fake, 3)  # a local server's model: no price anywhere
+    workspace.save_settings()
+    assert main(["generate", str(workspace.root), "--quiet"]) == 0
+    out = capsys.readouterr()
+    assert "cost unknown" in out.err  # the estimate
+    assert "unknown (3 without a price)" in out.out and "$0.0000" not in out.out
+    assert main(["status", str(workspace.root)]) == 0
+    assert "unknown (3 without a price)" in capsys.readouterr().out
+    assert main(["status", str(workspace.root), "--json"]) == 0
+    assert '"cost_unknown": 3' in capsys.readouterr().out
+    g = q.history(workspace.store, 1)[0]
+    assert g["cost_usd"] is None
+    # The budget cap refuses to run without a price.
+    workspace.store.add_inputs([("one more", None)])
+    assert main(["generate", str(workspace.root), "--max-cost", "1"]) == 2
+    assert "no price is known" in capsys.readouterr().err
