@@ -9,7 +9,6 @@ saved command never overwrites the run's own adapters."""
 
 from __future__ import annotations
 
-import json
 import math
 import shlex
 from typing import Any
@@ -81,22 +80,13 @@ def lora_settings(train: cfg.Train, model: str, data_dir: str, adapter_path: str
     }
 
 
-def _scalar(v: Any) -> str:
-    # JSON scalars are valid YAML; floats keep an exponent mlx_lm's loader reads.
-    if isinstance(v, float):
-        return repr(v) if "e" in repr(v) or "." in repr(v) else f"{v}.0"
-    return json.dumps(v)
-
-
 def to_yaml(settings: dict[str, Any]) -> str:
-    lines: list[str] = []
-    for k, v in settings.items():
-        if isinstance(v, dict):
-            lines.append(f"{k}:")
-            lines += [f"  {kk}: {_scalar(vv)}" for kk, vv in v.items()]
-        else:
-            lines.append(f"{k}: {_scalar(v)}")
-    return "\n".join(lines) + "\n"
+    """The YAML `mlx_lm.lora --config` reads, in the keys' order. PyYAML is what
+    mlx-lm itself loads it with, so its dumper's floats (1.0e-05) read back as
+    floats, not strings."""
+    import yaml
+
+    return str(yaml.safe_dump(settings, sort_keys=False, default_flow_style=False))
 
 
 def rerun_settings(train: cfg.Train, model: str, data_dir: str, run_dir: str) -> dict[str, Any]:

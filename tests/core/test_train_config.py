@@ -44,7 +44,7 @@ def test_yaml_reads_back_with_mlx_lm_loader_as_the_same_settings():
     from mlx_lm.lora import yaml_loader
 
     train = cfg.Train(learning_rate=1e-5, lora_rank=32, mask_prompt=True, iters=250)
-    settings = loraconfig.lora_settings(train, "some/model", "data", "runs/x")
+    settings = loraconfig.lora_settings(train, "some/model", "my data: yes/#1", "runs/x")
     back = yaml.load(loraconfig.to_yaml(settings), yaml_loader)
     assert back == settings
     assert isinstance(back["learning_rate"], float)
