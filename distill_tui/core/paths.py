@@ -53,13 +53,6 @@ def themes_dirs() -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def hf_cache_dir() -> Path:
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"])
-    home = os.environ.get("HF_HOME") or str(Path.home() / ".cache" / "huggingface")
-    return Path(home) / "hub"
-
-
 def resolve_model(project: Path, model: str) -> str:
     """A model setting as mlx_lm.load wants it: a path relative to the project
     (the demo's locally built student) becomes absolute; a Hugging Face id or

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from distill_tui.core import paths
-
 GiB = 1024**3
 
 # The guide's table: machine memory -> the largest student that trains comfortably.
@@ -99,24 +97,27 @@ def recommend_student(memory_bytes: int | None) -> str:
 class CachedModel:
     repo_id: str
     size_bytes: int
-    path: Path
+    path: Path  # the newest snapshot: a folder mlx_lm.load accepts
 
 
 def cached_models(cache: Path | None = None) -> list[CachedModel]:
-    """Models in the local Hugging Face hub cache, largest first."""
-    cache = cache or paths.hf_cache_dir()
-    models: list[CachedModel] = []
-    if not cache.is_dir():
-        return models
-    for d in cache.glob("models--*"):
-        repo = d.name[len("models--") :].replace("--", "/")
-        blobs = d / "blobs"
-        size = (
-            sum(f.stat().st_size for f in blobs.iterdir() if f.is_file()) if blobs.is_dir() else 0
-        )
-        snaps = sorted((d / "snapshots").glob("*")) if (d / "snapshots").is_dir() else []
-        models.append(CachedModel(repo, size, snaps[-1] if snaps else d))
-    return sorted(models, key=lambda m: -m.size_bytes)
+    """Models in the local Hugging Face hub cache, largest first, as
+    `huggingface_hub.scan_cache_dir` reads it (the cache's own rules for where
+    it is: HF_HUB_CACHE, HF_HOME, the default). `cache` overrides the place."""
+    from huggingface_hub import CacheNotFound, scan_cache_dir
+
+    try:
+        info = scan_cache_dir(cache)
+    except CacheNotFound:
+        return []
+    models = []
+    for repo in info.repos:
+        if repo.repo_type != "model":
+            continue
+        newest = max(repo.revisions, key=lambda r: r.last_modified, default=None)
+        path = newest.snapshot_path if newest is not None else repo.repo_path
+        models.append(CachedModel(repo.repo_id, repo.size_on_disk, path))
+    return sorted(models, key=lambda m: (-m.size_bytes, m.repo_id))
 
 
 def api_key_present(provider: str) -> bool | None:
