@@ -48,3 +48,18 @@ def test_cached_models_lists_what_mlx_lm_can_load(tmp_path, tiny_model):
 
 def test_no_cache_is_no_models(tmp_path):
     assert sysinfo.cached_models(tmp_path / "nowhere") == []
+
+
+def test_memory_figures_are_the_machines_and_the_process_rss_grows_with_use():
+    import psutil
+
+    total, avail = sysinfo.total_memory_bytes(), sysinfo.available_memory_bytes()
+    assert total == psutil.virtual_memory().total
+    assert avail is not None and 0 < avail <= total
+    before = sysinfo.process_rss_bytes()
+    block = bytearray(64 * 1024 * 1024)  # touched, so it is resident
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    assert sysinfo.process_rss_bytes() >= before + 48 * 1024 * 1024
+    # The guide's recommendation reads the same figure.
+    assert sysinfo.recommend_student(total) in dict(sysinfo.RECOMMENDATIONS).values()
