@@ -3,36 +3,19 @@ memory, read with the maintained libraries (huggingface_hub, psutil)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
+from hf_cache import cache_repo
 
 from distill_tui.core import sysinfo
 from distill_tui.engine.mlx_thread import mlx_thread
 
 
-def _cache_repo(cache: Path, kind: str, repo_id: str, files: dict[str, Path], rev: str) -> None:
-    """Lay out one repo the way huggingface_hub's downloads do: content in
-    blobs/, a snapshot of symlinks per revision, refs/main naming it."""
-    root = cache / f"{kind}s--{repo_id.replace('/', '--')}"
-    (root / "refs").mkdir(parents=True, exist_ok=True)
-    (root / "refs" / "main").write_text(rev)
-    snap = root / "snapshots" / rev
-    snap.mkdir(parents=True)
-    for i, (name, src) in enumerate(files.items()):
-        blob = root / "blobs" / f"{rev[:8]}{i:032x}"
-        blob.parent.mkdir(exist_ok=True)
-        shutil.copyfile(src, blob)
-        os.symlink(os.path.relpath(blob, snap), snap / name)
-
-
 def test_cached_models_lists_what_mlx_lm_can_load(tmp_path, tiny_model):
     cache = tmp_path / "hub"
     files = {p.name: p for p in tiny_model.iterdir() if p.is_file()}
-    _cache_repo(cache, "model", "mlx-community/tiny-qwen", files, "a" * 40)
+    cache_repo(cache, "model", "mlx-community/tiny-qwen", files, "a" * 40)
     small = {"config.json": tiny_model / "config.json"}
-    _cache_repo(cache, "model", "someone/small", small, "b" * 40)
-    _cache_repo(cache, "dataset", "someone/data", small, "c" * 40)  # not a model
+    cache_repo(cache, "model", "someone/small", small, "b" * 40)
+    cache_repo(cache, "dataset", "someone/data", small, "c" * 40)  # not a model
     (cache / "not-a-repo").mkdir()
 
     found = sysinfo.cached_models(cache)

@@ -1,6 +1,7 @@
 """A loopback HTTP server that speaks enough of the Anthropic Messages API
-(non-streaming), the Message Batches API and OpenAI chat completions for the
-real SDKs to run against it, and injects faults on demand.
+(non-streaming, and its free /v1/messages/count_tokens), the Message Batches
+API and OpenAI chat completions for the real SDKs to run against it, and
+injects faults on demand.
 
 `reply`, when set, writes the answer text from the last user turn (tests of
 judges and input writers need answers of a given shape); by default the answer
@@ -158,7 +159,9 @@ class FakeLLM:
             time.sleep(self.latency_s)
         if fault and self._fault(h, fault):
             return
-        if path == "/v1/messages":
+        if path == "/v1/messages/count_tokens":
+            self._send(h, 200, {"input_tokens": self._count(body)})
+        elif path == "/v1/messages":
             self._send(h, 200, self._message(body))
         elif path == "/v1/chat/completions" and self.refuse_max_tokens and "max_tokens" in body:
             self._send(h, 400, {"error": OPENAI_MAX_TOKENS_400})
@@ -220,6 +223,12 @@ class FakeLLM:
             "cache_read_input_tokens": read,
             "cache_creation_input_tokens": write,
         }
+
+    def _count(self, body: dict[str, Any]) -> int:
+        """/v1/messages/count_tokens: every text block, 3 tokens per turn."""
+        msgs = body.get("messages", [])
+        text = [_text_of(body.get("system", ""))] + [_text_of(m["content"]) for m in msgs]
+        return sum(_tokens(t) for t in text if t) + 3 * len(msgs)
 
     def _message(self, body: dict[str, Any]) -> dict[str, Any]:
         last = _text_of(body["messages"][-1]["content"])
