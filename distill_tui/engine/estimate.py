@@ -84,16 +84,20 @@ def estimate(ws: Workspace, limit: int | None = None, *, batch: bool | None = No
     out_tokens = int(per_row * n)
     price = price_for(t.model, t.prices, provider=t.provider, base_url=t.base_url)
     usd = usd_max = None
-    if price is not None:
-        cached = Usage(
-            input_tokens=own + prefix * n,
-            output_tokens=out_tokens,
-            cache_write_tokens=prefix if n else 0,
-            cache_read_tokens=prefix * max(n - 1, 0),
-        )
-        worst = Usage(input_tokens=own + prefix * n, output_tokens=t.max_tokens * n)
-        usd = cost(cached, price, batch=use_batch)
-        usd_max = cost(worst, price, batch=use_batch)
+    if price is not None and n:
+        # Priced per request, as they are billed: long-context tiers apply to
+        # one request's prompt, never to the run's total.
+        row_in = round(own / n) + prefix
+        row_out = round(per_row)
+        first = Usage(input_tokens=row_in, output_tokens=row_out, cache_write_tokens=prefix)
+        rest = Usage(input_tokens=row_in, output_tokens=row_out, cache_read_tokens=prefix)
+        worst = Usage(input_tokens=row_in, output_tokens=t.max_tokens)
+        c_first, c_rest = cost(first, price, batch=use_batch), cost(rest, price, batch=use_batch)
+        c_worst = cost(worst, price, batch=use_batch)
+        if c_first is not None and c_rest is not None and c_worst is not None:
+            usd, usd_max = c_first + (n - 1) * c_rest, n * c_worst
+    elif price is not None:
+        usd = usd_max = 0.0
     return Estimate(
         rows=n,
         model=t.model,

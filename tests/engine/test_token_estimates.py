@@ -25,13 +25,13 @@ def hub_cache(tmp_path, monkeypatch):
     return cache
 
 
-def _project(ws, student: str, provider: str = "openai") -> None:
+def _project(ws, student: str, provider: str = "openai", inputs=INPUTS) -> None:
     s = ws.settings
     s.student.model = student
     s.teacher.provider, s.teacher.model = provider, "claude-haiku-4-5"
     s.task.instructions = "Classify the support ticket as billing, bug, feature or account."
     s.task.examples = [Example(input="I was charged twice", output="billing")]
-    ws.store.add_inputs([(x, None) for x in INPUTS])
+    ws.store.add_inputs([(x, None) for x in inputs])
 
 
 def _student_count(model_dir, text: str) -> int:
@@ -81,3 +81,17 @@ def test_without_a_key_the_prefix_falls_back_and_says_so(workspace, hub_cache, m
     e = estimate(workspace)
     assert e.prefix_tokens > 0
     assert "prefix with about 4 characters a token" in e.describe()
+
+
+def test_a_long_run_is_priced_per_request_not_at_the_long_context_rate(
+    workspace, hub_cache, monkeypatch
+):
+    # claude-sonnet-4-5 doubles its input price above 200k tokens in one
+    # request; 150 rows of ~2k tokens are 300k in all but 2k per request.
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    long = [f"ticket {i} " + "word " * 1600 for i in range(150)]
+    _project(workspace, "mlx-community/Qwen2.5-1.5B-Instruct-4bit", "anthropic", long)
+    workspace.settings.teacher.model = "claude-sonnet-4-5"
+    one, run = estimate(workspace, 1), estimate(workspace, 150)
+    assert run.input_tokens > 200_000
+    assert run.cost_usd_max == pytest.approx(150 * one.cost_usd_max)
