@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -23,6 +22,7 @@ from distill_tui.ui.screens.curate import CurateScreen
 from distill_tui.ui.screens.queue import QueueScreen
 from distill_tui.ui.screens.task import TaskScreen
 from distill_tui.ui.screens.train import TrainScreen
+from distill_tui.ui.text import say
 
 SCREEN_NAMES = {
     "task": "Task",
@@ -68,7 +68,9 @@ class DistillApp(App[int]):
         for theme in themes.load_themes()[0]:
             self.register_theme(theme)
         saved = themes.saved_theme()
+        self._theme_chosen_by_user = False
         self.theme = saved if saved in self.available_themes else themes.DEFAULT_THEME
+        self._theme_chosen_by_user = True
 
     @property
     def mlx(self) -> MLXThread:
@@ -89,11 +91,11 @@ class DistillApp(App[int]):
         self.jobs.install_hangup_handler()
         _, problems = themes.load_themes()
         for p in problems:
-            self.notify(Text(p), severity="warning", markup=False)
+            say(self, p, severity="warning")
         self.switch_mode("task")
 
     def watch_theme(self, name: str) -> None:
-        if self.is_mounted:
+        if self._theme_chosen_by_user:  # the saved theme set in __init__ is not a new choice
             themes.save_theme(name)
 
     # -- navigation ----------------------------------------------------------
@@ -112,7 +114,7 @@ class DistillApp(App[int]):
     def project_created(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.refresh_bindings()
-        self.notify(Text(f"Project created in {workspace.root}"), markup=False)
+        say(self, f"Project created in {workspace.root}")
 
     # -- errors ----------------------------------------------------------------
     def report_error(self, error: BaseException, where: str = "") -> None:
@@ -122,7 +124,7 @@ class DistillApp(App[int]):
         else:
             message = f"{type(error).__name__}: {error}"
         title = f"{where} failed" if where else "Error"
-        self.notify(Text(message), title=title, severity="error", timeout=10, markup=False)
+        say(self, message, title=title, severity="error", timeout=10)
         self.bell()
 
     # -- command palette: every binding of the screen, plus navigation ----------

@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from distill_tui.core.keepawake import KeepAwake
 from distill_tui.core.notify import job_finished_sequence
+from distill_tui.ui.text import say
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -49,9 +48,7 @@ class Jobs:
             awake.__exit__(None, None, None)
         text = message or f"{name} {'finished' if ok else 'failed'}"
         if not self.detached:
-            self.app.notify(
-                Text(text), title=name, severity="information" if ok else "error", markup=False
-            )
+            say(self.app, text, title=name, severity="information" if ok else "error")
             self._ring(text)
         self._changed()
         if self.detached and not self.running:

@@ -41,6 +41,7 @@ from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.chat_dialogs import SettingsDialog
 from distill_tui.ui.screens.chat_eval import EvalScreen
 from distill_tui.ui.screens.chat_fuse import FuseMixin
+from distill_tui.ui.text import say
 from distill_tui.ui.widgets.chat_pane import ChatPane
 
 STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
@@ -248,11 +249,7 @@ class ChatScreen(FuseMixin, BaseScreen):
         if not text or self.streaming:
             return
         if target is None:
-            self.notify(
-                "No checkpoint to chat with yet: train one on screen 4",
-                severity="warning",
-                markup=False,
-            )
+            say(self, "No checkpoint to chat with yet: train one on screen 4", severity="warning")
             return
         event.input.value = ""
         panes = [(ADAPTER_PANE, target)]
@@ -360,7 +357,7 @@ class ChatScreen(FuseMixin, BaseScreen):
         except UserError as e:
             self.distill_app.report_error(e, "save as row")
             return
-        self.notify(Text(f"Saved as row {row_id} for review in the curator (3)"), markup=False)
+        say(self, f"Saved as row {row_id} for review in the curator (3)")
 
     # -- evaluation and fuse ---------------------------------------------------------------
     def action_evaluate(self) -> None:

@@ -4,27 +4,37 @@ in workers over the same core functions the `curate` command calls."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import work
+from textual.screen import ModalScreen
 
 from distill_tui.core import curation as cur
 from distill_tui.core import curation_query as cq
 from distill_tui.core import paths
 from distill_tui.core.checks import run_checks
 from distill_tui.core.errors import UserError
+from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.curate_dialogs import ConfirmDialog, ReasonPicker
 from distill_tui.ui.screens.curate_view import ChecksFinished
+from distill_tui.ui.text import say
 
 
-class BulkChecksMixin:
-    """Mixed into CurateScreen, which provides workspace, flt, total, reload,
-    current_id and _push."""
+class BulkChecksMixin(BaseScreen):
+    """Mixed into CurateScreen, which provides flt, total, reload, current_id
+    and _push."""
 
-    workspace: Any
-    flt: Any
+    flt: cq.Filter
     total: int
+    if TYPE_CHECKING:
+
+        @property
+        def current_id(self) -> int | None: ...
+        def reload(
+            self, select_id: int | None = None, offset: int | None = None, cursor: int = 0
+        ) -> None: ...
+        def _push(self, dialog: ModalScreen[Any], callback: Callable[[Any], None]) -> None: ...
 
     def action_bulk(self) -> None:
         n = self.total
@@ -36,7 +46,7 @@ class BulkChecksMixin:
                 return
             if choice == "reject" and reason is None:
                 self._push(
-                    ReasonPicker(cur.reasons(self.workspace.store), f"Reject {n:,} rows: why?"),
+                    ReasonPicker(cur.reasons(self.ws.store), f"Reject {n:,} rows: why?"),
                     lambda r: None if r is None else apply("reject", r),
                 )
                 return
@@ -46,24 +56,24 @@ class BulkChecksMixin:
 
     @work(thread=True, group="curate-bulk", exclusive=True, exit_on_error=False)
     def _bulk(self, flt: cq.Filter, choice: str, reason: str | None) -> None:
-        store = self.workspace.store
+        store = self.ws.store
         ids = cq.ids(store, flt)
         n = cur.decide(store, ids, "accepted" if choice == "accept" else "rejected", reason)
         self.app.call_from_thread(self._bulk_done, choice, n)
 
     def _bulk_done(self, choice: str, n: int) -> None:
-        self.notify(Text(f"{choice.capitalize()}ed {n:,} rows (u undoes)"), markup=False)
+        say(self, f"{choice.capitalize()}ed {n:,} rows (u undoes)")
         self.reload(select_id=self.current_id)
 
     def action_run_checks(self) -> None:
-        self.notify("Checking rows (duplicates, empty, truncated, length, JSON)…", markup=False)
+        say(self, "Checking rows (duplicates, empty, truncated, length, JSON)…")
         self._checks()
 
     @work(thread=True, group="curate-checks", exclusive=True, exit_on_error=False)
     def _checks(self) -> None:
         from distill_tui.engine.student_tokens import load_token_counter
 
-        ws = self.workspace
+        ws = self.ws
         model = paths.resolve_model(ws.root, ws.settings.student.model)
         note = ""
         try:
@@ -75,5 +85,5 @@ class BulkChecksMixin:
         self.post_message(ChecksFinished(f"Checks done: {flagged}{note}"))
 
     def on_checks_finished(self, msg: ChecksFinished) -> None:
-        self.notify(Text(msg.summary), markup=False, timeout=8)
+        say(self, msg.summary, timeout=8)
         self.reload(select_id=self.current_id)

@@ -12,6 +12,7 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from distill_tui.core.importer import DEFAULT_MAX_BYTES, ImportOptions, ImportReport, import_inputs
 from distill_tui.core.store import Store
+from distill_tui.ui.text import say
 
 
 class ImportDialog(ModalScreen[ImportReport | None]):
@@ -54,7 +55,7 @@ class ImportDialog(ModalScreen[ImportReport | None]):
     def action_run_import(self) -> None:
         raw = self.query_one("#import-paths", Input).value.split()
         if not raw:
-            self.notify("Enter at least one file or folder.", severity="warning", markup=False)
+            say(self, "Enter at least one file or folder.", severity="warning")
             return
         max_text = self.query_one("#import-max", Input).value
         opts = ImportOptions(

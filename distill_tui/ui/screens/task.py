@@ -70,7 +70,7 @@ class TaskScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        ws = self.app.workspace if self.is_attached else None  # set in on_mount too
+        ws = self.distill_app.workspace if self.is_attached else None  # set in on_mount too
         self.draft = ws.settings if ws else cfg.Project()
 
     @property

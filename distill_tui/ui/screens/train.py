@@ -28,6 +28,7 @@ from distill_tui.core import runs as runs_db
 from distill_tui.core.preflight import Preflight
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.train_form import FormError, TrainForm
+from distill_tui.ui.text import say
 from distill_tui.ui.widgets.losschart import LossChart
 
 
@@ -130,7 +131,7 @@ class TrainScreen(BaseScreen):
         return True
 
     def _train_rows(self) -> int:
-        data = paths.data_dir(self.workspace.root) / "train.jsonl"
+        data = paths.data_dir(self.ws.root) / "train.jsonl"
         if not data.is_file():
             return 0
         return sum(1 for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
@@ -139,7 +140,7 @@ class TrainScreen(BaseScreen):
         try:
             return self.query_one(TrainForm).value(self._train_rows())
         except FormError as e:
-            self.notify(Text(str(e)), severity="error", markup=False)
+            say(self, str(e), severity="error")
             return None
 
     def action_start(self) -> None:
@@ -148,9 +149,9 @@ class TrainScreen(BaseScreen):
             self._begin(train, None)
 
     def action_resume(self) -> None:
-        latest = runs_db.latest_run(self.workspace.store)
+        latest = runs_db.latest_run(self.ws.store)
         if latest is None:
-            self.notify("No run to resume yet", severity="warning", markup=False)
+            say(self, "No run to resume yet", severity="warning")
             return
         self._begin(None, latest.id)
 
@@ -171,7 +172,7 @@ class TrainScreen(BaseScreen):
             run = self._external_run()
             if run is not None and run.pid:
                 os.kill(run.pid, signal.SIGINT)  # the headless command stops cleanly
-                self.notify(Text(f"asked run {run.id} to stop"), markup=False)
+                say(self, f"asked run {run.id} to stop")
 
     def action_toggle_view(self) -> None:
         sw = self.query_one(ContentSwitcher)
@@ -180,9 +181,9 @@ class TrainScreen(BaseScreen):
     def action_save(self) -> None:
         train = self._form_value()
         if train is not None:
-            self.workspace.settings.train = train
-            self.workspace.save_settings()
-            self.notify("Saved [train] to distill.toml", markup=False)
+            self.ws.settings.train = train
+            self.ws.save_settings()
+            say(self, "Saved [train] to distill.toml")
 
     def action_preflight(self) -> None:
         train = self._form_value()
@@ -203,7 +204,7 @@ class TrainScreen(BaseScreen):
 
         try:
             done = tr.train_run(
-                self.workspace,
+                self.ws,
                 train,
                 resume=resume,
                 stop=self._stop_event,
@@ -223,7 +224,7 @@ class TrainScreen(BaseScreen):
 
         try:
             self.post_message(
-                PreflightFinished(preflight(self.workspace, train, thread=self.distill_app.mlx))
+                PreflightFinished(preflight(self.ws, train, thread=self.distill_app.mlx))
             )
         except Exception as e:
             self.post_message(PreflightFinished(None, str(e)))
@@ -288,7 +289,7 @@ class TrainScreen(BaseScreen):
             return
         from distill_tui.engine.runplan import resolve_model
 
-        ws = self.workspace
+        ws = self.ws
         settings = loraconfig.lora_settings(
             train, resolve_model(ws), str(paths.data_dir(ws.root)), "runs/<run id>"
         )

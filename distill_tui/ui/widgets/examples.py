@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, TextArea
 
 from distill_tui.core.config import Example
-from distill_tui.ui.text import data_text
+from distill_tui.ui.text import data_text, say
 
 
 def preview(text: str, width: int = 30) -> Text:
@@ -54,9 +54,7 @@ class ExampleDialog(ModalScreen[Example | None]):
         inp = self.query_one("#ex-input", TextArea).text
         out = self.query_one("#ex-output", TextArea).text
         if not inp.strip() or not out.strip():
-            self.notify(
-                "An example needs both an input and an output.", severity="warning", markup=False
-            )
+            say(self, "An example needs both an input and an output.", severity="warning")
             return
         self.dismiss(Example(input=inp, output=out))
 
