@@ -31,6 +31,15 @@ def run_dir(project: Path, run_id: str) -> Path:
     return runs_dir(project) / run_id
 
 
+def crash_log(project: Path | None) -> Path:
+    """Where the app records unexpected errors with their tracebacks: inside the
+    project (`.distill/crash.log`), or the user's state folder when none is open."""
+    if project is not None and is_project(project):
+        return project / ".distill" / "crash.log"
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "distill-tui" / "crash.log"
+
+
 def is_project(folder: Path) -> bool:
     return config_path(folder).is_file()
 

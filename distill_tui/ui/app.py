@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -15,7 +16,7 @@ from textual.widgets import Input, TextArea
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
-from distill_tui.ui import themes
+from distill_tui.ui import safety, themes
 from distill_tui.ui.jobs import Jobs
 from distill_tui.ui.screens.chat import ChatScreen
 from distill_tui.ui.screens.curate import CurateScreen
@@ -60,6 +61,7 @@ class DistillApp(App[int]):
         workspace: Workspace | None,
         mlx: MLXThread | None = None,
     ) -> None:
+        safety.install()
         super().__init__()
         self.root = root
         self.workspace = workspace
@@ -126,6 +128,37 @@ class DistillApp(App[int]):
         title = f"{where} failed" if where else "Error"
         say(self, message, title=title, severity="error", timeout=10)
         self.bell()
+
+    def report_unexpected(self, error: Exception, where: str) -> None:
+        """A bug of ours reached the safety net: one line for the user, the
+        traceback in the crash log, and the app goes on."""
+        path = safety.log_crash(self.root, error, where)
+        say(
+            self,
+            f"Unexpected error ({type(error).__name__}: {error}). The app goes on and "
+            f"nothing saved is lost; details in {path}",
+            title="Bug",
+            severity="error",
+            timeout=15,
+        )
+        self.bell()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """What the safety net cannot catch (drawing the screen itself failed):
+        the traceback goes to the crash log, never to the terminal; a running job
+        goes on without the screen, as after an SSH drop."""
+        if self.is_headless:
+            super()._handle_exception(error)
+            return
+        path = safety.log_crash(self.root, error, "drawing the screen")
+        line = (
+            f"distill-tui: unexpected error ({type(error).__name__}: {error}); "
+            f"the traceback is in {path}. Everything saved is safe."
+        )
+        if self.jobs.running:
+            self.jobs.continue_without_screen(line)
+        else:
+            self.exit(return_code=1, message=Text(line))
 
     # -- command palette: every binding of the screen, plus navigation ----------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -79,7 +79,15 @@ def installed_command() -> str:
 class Terminal:
     """`distill-tui ARGS` in an 80x24 pseudo-terminal, read through a terminal emulator."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    def __init__(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        script: Path | None = None,
+    ):
+        """`script`: run this Python file (which ends by calling the CLI) instead of
+        the installed command, for tests that change the app before it starts."""
         self.screen = pyte.Screen(COLS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
         self.transcript = bytearray()
@@ -93,6 +101,8 @@ class Terminal:
             try:
                 if cwd is not None:
                     os.chdir(cwd)
+                if script is not None:
+                    os.execve(sys.executable, [sys.executable, str(script), *args], child_env)
                 os.execve(installed_command(), ["distill-tui", *args], child_env)
             finally:
                 os._exit(127)
