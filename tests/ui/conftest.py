@@ -58,3 +58,9 @@ def terminal(request) -> Iterator[type[Terminal]]:  # noqa: ANN001
     for t in opened:
         pressed_everywhere.update(t.pressed)
         t.kill()
+    if request.node.get_closest_marker("crash_expected") is None:
+        # The safety net hides a bug from the user, never from the tests.
+        for t in opened:
+            for arg in t.args:
+                log = Path(arg) / ".distill" / "crash.log"
+                assert not log.exists(), log.read_text()

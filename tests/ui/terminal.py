@@ -88,6 +88,7 @@ class Terminal:
     ):
         """`script`: run this Python file (which ends by calling the CLI) instead of
         the installed command, for tests that change the app before it starts."""
+        self.args = args
         self.screen = pyte.Screen(COLS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
         self.transcript = bytearray()
