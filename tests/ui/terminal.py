@@ -198,6 +198,15 @@ class Terminal:
             time.sleep(0.01)
         self.settle()
 
+    def resize(self, cols: int, rows: int) -> None:
+        """What a terminal does when its window changes size (SIGWINCH follows)."""
+        with self._lock:
+            self.screen.resize(rows, cols)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        os.kill(self.pid, signal.SIGWINCH)
+        self.settle()
+        self.assert_alive()
+
     # -- the process ---------------------------------------------------------------
     def poll_exit(self) -> int | None:
         if self._exit_code is None:
