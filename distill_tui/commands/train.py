@@ -59,7 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
 
-    from distill_tui.core import paths
+    from distill_tui.core import jsonl, paths
 
     train = ws.settings.train
     if args.preset:
@@ -70,8 +70,8 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
             update[k] = getattr(args, k)
     if args.epochs is not None:
         data = paths.data_dir(ws.root) / "train.jsonl"
-        text = data.read_text(encoding="utf-8") if data.is_file() else ""
-        rows = sum(1 for line in text.splitlines() if line.strip())
+        text = jsonl.read(data) if data.is_file() else ""
+        rows = sum(1 for _, line in jsonl.split(text) if line.strip())
         bs = update.get("batch_size", train.batch_size)
         update["iters"] = loraconfig.iters_for_epochs(args.epochs, rows, bs)
     try:
