@@ -15,6 +15,7 @@ import sys
 from distill_tui.core import checkpoints, evals
 from distill_tui.core.errors import UserError
 from distill_tui.core.evals import ADAPTER, BASE, EvalResult
+from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 
 DEFAULT_JUDGE_CAP = 1.0  # USD; the same default as engine.judge.DEFAULT_MAX_COST_USD
@@ -48,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--judge-max-cost",
-        type=float,
+        type=finite_float,
         metavar="USD",
         default=DEFAULT_JUDGE_CAP,
         help=f"stop judging before this much is spent (default {DEFAULT_JUDGE_CAP:g}; 0: no cap)",

@@ -17,6 +17,7 @@ from typing import Any
 
 from distill_tui.core import loraconfig
 from distill_tui.core.errors import UserError
+from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 
 # flag -> [train] field
@@ -24,7 +25,7 @@ _OVERRIDES = {
     "iters": int,
     "batch_size": int,
     "lora_rank": int,
-    "learning_rate": float,
+    "learning_rate": finite_float,
     "num_layers": int,
     "max_seq_length": int,
     "steps_per_report": int,
@@ -48,7 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name, typ in _OVERRIDES.items():
         flag = "--patience" if name == "early_stopping_patience" else "--" + name.replace("_", "-")
         p.add_argument(flag, dest=name, type=typ, metavar="N" if typ is int else "X")
-    p.add_argument("--epochs", type=float, help="iterations = epochs x train rows / batch size")
+    p.add_argument(
+        "--epochs", type=finite_float, help="iterations = epochs x train rows / batch size"
+    )
     p.add_argument("--fine-tune-type", choices=["lora", "dora", "full"])
     p.add_argument("--mask-prompt", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--grad-checkpoint", action=argparse.BooleanOptionalAction, default=None)
