@@ -17,6 +17,7 @@ from typing import Any
 from distill_tui.core import evals, jsonl, metrics, paths
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
+from distill_tui.core.export import verify_split
 from distill_tui.core.feedback import row_ids_for_inputs
 from distill_tui.core.project import Workspace
 from distill_tui.engine.chat import GenSettings, Message, ModelHost, Target
@@ -40,6 +41,7 @@ def load_split(ws: Workspace, split: str) -> list[SplitRow]:
     path = paths.data_dir(ws.root) / f"{split}.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no {split} split yet (export the dataset first)")
+    verify_split(path.parent)
     out = []
     for n, line in jsonl.split(jsonl.read(path)):
         if not line.strip():

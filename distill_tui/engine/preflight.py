@@ -11,6 +11,7 @@ from typing import Any, cast
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
+from distill_tui.core.export import verify_split
 from distill_tui.core.preflight import ModelShape, Preflight, run_preflight
 from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
@@ -69,6 +70,7 @@ def preflight(
     data_dir = paths.data_dir(ws.root)
     if not (data_dir / "train.jsonl").is_file():
         raise UserError(f"{data_dir / 'train.jsonl'}: no exported training split yet")
+    verify_split(data_dir)
     lengths, shape, trainable = (thread or mlx_thread()).call(
         _measure, resolve_model(ws), data_dir, train
     )
