@@ -152,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {p}")
         for s in pf.suggestions:
             print(f"  suggestion: {s}")
+        if pf.blocking:
+            raise UserError(pf.blocking[0])
     stop = threading.Event()
 
     def on_sigint(_sig: int, _frame: Any) -> None:

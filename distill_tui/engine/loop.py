@@ -14,6 +14,7 @@ from typing import Any, cast
 from distill_tui.core import losscurve
 from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
+from distill_tui.core.preflight import nothing_to_train, trained_tokens
 from distill_tui.core.project import Workspace
 from distill_tui.engine import batches
 from distill_tui.engine import checkpoint as ckpt
@@ -242,6 +243,19 @@ def _callback(s: _Session) -> Any:
     return Reporter()
 
 
+def _refuse_nothing_to_train(dataset: Any, max_seq_length: int) -> None:
+    """Stop before step 1 when truncation leaves no row a completion token:
+    mlx-lm would train on 0 tokens and report a NaN loss. Stops at the first
+    row that trains, so a normal split costs one row's look."""
+    offsets = []
+    for i in range(len(dataset)):
+        tokens, offset = dataset[i]
+        if trained_tokens(len(tokens), offset, max_seq_length):
+            return
+        offsets.append(offset)
+    raise UserError(nothing_to_train(max_seq_length, min(offsets, default=0)))
+
+
 def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener) -> RunFinished:
     import mlx.core as mx
     import mlx.optimizers as optim
@@ -263,6 +277,8 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
                 f"{plan.data_dir / (name + '.jsonl')} has {len(split)} rows, fewer than "
                 f"batch size {t.batch_size}; lower the batch size or accept more rows"
             )
+    train_cache = CacheDataset(train_set)  # training reuses what this tokenizes
+    _refuse_nothing_to_train(train_cache, t.max_seq_length)
     mx.random.seed(t.seed)
     _setup_model(model, plan)
     optimizer = optim.Adam(learning_rate=t.learning_rate)
@@ -299,7 +315,7 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
         mt.train(
             model=model,
             optimizer=optimizer,
-            train_dataset=CacheDataset(train_set),
+            train_dataset=train_cache,
             val_dataset=None,  # validated on our schedule (_Session.validate)
             args=args,
             iterate_batches=s.iterate_batches,
