@@ -15,6 +15,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 
 # name -> module under distill_tui.commands
@@ -89,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except UserError as e:
-        print(f"distill-tui: {e}", file=sys.stderr)
+        # Messages quote file names and teacher text: never let them drive
+        # the terminal.
+        print(f"distill-tui: {shown(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("distill-tui: interrupted", file=sys.stderr)
@@ -101,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except sqlite3.Error as e:
         # A store damaged or locked mid-command: one line, never a traceback.
-        print(f"distill-tui: database error: {e}", file=sys.stderr)
+        print(f"distill-tui: database error: {shown(str(e))}", file=sys.stderr)
         return 2
     except OSError as e:
         # A file or folder in the way (a folder where a file should be, a full
@@ -111,8 +114,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _os_error(e: OSError) -> str:
-    from distill_tui.core.display import shown
-
     what = e.strerror or str(e)
     names = [shown(n) for n in (e.filename, e.filename2) if n is not None]
     return f"{' -> '.join(names)}: {what}" if names else what

@@ -13,6 +13,7 @@ import json
 import sys
 
 from distill_tui.core import checkpoints, evals
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.evals import ADAPTER, BASE, EvalResult
 from distill_tui.core.numbers import finite_float
@@ -144,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     label = f"{result.run_id}:{result.checkpoint}"
     print(f"{label} on {result.split}: {result.rows} rows, {len(result.failures())} wrong")
     for line in format_table(result):
-        print(line)
+        print(shown(line))
     if result.judge is not None:
         print(f"judge: {result.judge.note()}")
     if args.add_similar:

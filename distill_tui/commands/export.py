@@ -41,5 +41,8 @@ def run(args: argparse.Namespace) -> int:
     res = export_dataset(ws.root, ws.store, ws.settings, fmt=args.format, seed=args.seed)
     out = paths.data_dir(ws.root)
     parts = [f"{k}.jsonl ({n})" for k, n in res.counts.items() if n]
-    print(f"wrote {out}/: {', '.join(parts)}; {res.format} format, hash {res.dataset_hash[:12]}")
+    print(
+        f"wrote {shown(out)}/: {', '.join(parts)}; {res.format} format,"
+        f" hash {res.dataset_hash[:12]}"
+    )
     return 0

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+from distill_tui.core.display import shown
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 from distill_tui.engine.estimate import estimate
@@ -139,14 +140,14 @@ def run(args: argparse.Namespace) -> int:
     p = result.progress
     c = ws.store.counts()
     print(
-        f"{result.message}. This run: {p.done} done, {p.failed} failed, {p.retries} retries,"
+        f"{shown(result.message)}. This run: {p.done} done, {p.failed} failed, {p.retries} retries,"
         f" {p.input_tokens:,} input tokens ({p.cache_read_tokens:,} cached),"
         f" {p.output_tokens:,} output tokens, ${p.cost_usd:.4f}."
         f" Project: {c['done']} done, {c['failed']} failed, {c['pending']} pending,"
         f" ${c['cost_usd']:.4f} spent."
     )
     if not result.ok:
-        print(f"distill-tui: {result.message}", file=sys.stderr)
+        print(f"distill-tui: {shown(result.message)}", file=sys.stderr)
         return 2
     if p.failed:
         print(

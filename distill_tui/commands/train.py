@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from distill_tui.core import loraconfig
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
@@ -107,7 +108,9 @@ class Printer:
             if e.rank == 0:
                 how = f"resuming at iteration {e.start_iter}" if e.start_iter else "starting"
                 procs = f" on {e.world_size} processes" if e.world_size > 1 else ""
-                print(f"run {e.run_id}: {how}, {e.iters_total} iterations{procs} ({e.run_dir})")
+                print(
+                    f"run {e.run_id}: {how}, {e.iters_total} iterations{procs} ({shown(e.run_dir)})"
+                )
         elif self.rank != 0:
             return
         elif isinstance(e, tr.TrainReported):
@@ -182,5 +185,5 @@ def run(args: argparse.Namespace) -> int:
             else ""
         )
         status = done.status.replace("_", " ")
-        print(f"{status} at iteration {done.iter}: adapter in {done.run_dir}{best}")
+        print(f"{status} at iteration {done.iter}: adapter in {shown(done.run_dir)}{shown(best)}")
     return 0

@@ -141,6 +141,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 STATUS_KEYS = ("pending", "running", "done", "failed")
 
+# How long a write waits for another process's write lock before giving up.
+BUSY_TIMEOUT_S = 30.0
+
 
 class StoreError(UserError):
     """The store cannot be opened or is newer than this program."""
@@ -187,10 +190,10 @@ class Store:
     """
 
     def __init__(
-        self, path: Path, *, busy_timeout_s: float = 30.0, allow_damaged: bool = False
+        self, path: Path, *, busy_timeout_s: float | None = None, allow_damaged: bool = False
     ) -> None:
         self.path = Path(path)
-        self.busy_timeout_s = busy_timeout_s
+        self.busy_timeout_s = BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s
         self.damaged: str | None = None
         self._local = threading.local()
         if self.path.is_file() and self.path.stat().st_size == 0:
