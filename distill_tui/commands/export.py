@@ -5,6 +5,7 @@ provenance for `distill-tui import-rows`."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from distill_tui.core import paths
@@ -34,8 +35,19 @@ def run(args: argparse.Namespace) -> int:
         # A damaged store may still give up most of its rows: reading is allowed.
         ws = Workspace.open(args.dir, allow_damaged=True)
         protected = (paths.config_path(ws.root),)
-        n = export_rows(ws.store, Path(args.rows), overwrite=args.force, protected=protected)
+        lost: list[int] = []
+        n = export_rows(
+            ws.store, Path(args.rows), overwrite=args.force, protected=protected, lost=lost
+        )
         print(f"wrote {n} rows to {shown(args.rows)}")
+        if ws.store.damaged:
+            ids = ", ".join(map(str, lost[:10])) + ("..." if len(lost) > 10 else "")
+            print(
+                f"distill-tui: the store is damaged; {len(lost)} row(s) could not be read"
+                + (f" (ids {ids})" if lost else ""),
+                file=sys.stderr,
+            )
+            return 1
         return 0
     ws = Workspace.open(args.dir)
     res = export_dataset(ws.root, ws.store, ws.settings, fmt=args.format, seed=args.seed)

@@ -72,23 +72,62 @@ def _rows(store: Store) -> Iterator[dict[str, Any]]:
     events: dict[int, list[Any]] = {}
     for e in c.execute(f"SELECT row_id, {', '.join(_EVENT_FIELDS)} FROM events ORDER BY id"):
         events.setdefault(e["row_id"], []).append(e)
-    for r in c.execute(f"SELECT id, generation_id, {', '.join(_ROW_FIELDS)} FROM rows ORDER BY id"):
-        mine = gens.get(r["id"], [])
-        current = next((i for i, g in enumerate(mine) if g["id"] == r["generation_id"]), None)
-        yield {
-            "format": FORMAT,
-            **{k: r[k] for k in _ROW_FIELDS},
-            "edited": bool(r["edited"]),
-            "current_generation": current,
-            "generations": [{k: g[k] for k in _GEN_FIELDS} for g in mine],
-            "events": [{k: e[k] for k in _EVENT_FIELDS} for e in events.get(r["id"], [])],
-        }
+    for r in c.execute(f"SELECT {_ROW_SELECT} FROM rows ORDER BY id"):
+        yield _record(r, gens.get(r["id"], []), events.get(r["id"], []))
+
+
+_ROW_SELECT = f"id, generation_id, {', '.join(_ROW_FIELDS)}"
+
+
+def _record(r: Any, mine: list[Any], events: list[Any]) -> dict[str, Any]:
+    current = next((i for i, g in enumerate(mine) if g["id"] == r["generation_id"]), None)
+    return {
+        "format": FORMAT,
+        **{k: r[k] for k in _ROW_FIELDS},
+        "edited": bool(r["edited"]),
+        "current_generation": current,
+        "generations": [{k: g[k] for k in _GEN_FIELDS} for g in mine],
+        "events": [{k: e[k] for k in _EVENT_FIELDS} for e in events],
+    }
+
+
+def _salvaged(store: Store, lost: list[int]) -> Iterator[dict[str, Any]]:
+    """Rows of a damaged store one by one: a row (or its history) on an
+    unreadable page is skipped and its id added to `lost`; the rest is saved."""
+    c = store.conn
+    top = int(c.execute("SELECT MAX(id) FROM rows").fetchone()[0] or 0)
+    for row_id in range(1, top + 1):
+        try:
+            r = c.execute(f"SELECT {_ROW_SELECT} FROM rows WHERE id = ?", (row_id,)).fetchone()
+            if r is None:
+                continue
+            mine = c.execute(
+                f"SELECT id, {', '.join(_GEN_FIELDS)} FROM generations WHERE row_id = ?"
+                " ORDER BY id",
+                (row_id,),
+            ).fetchall()
+            events = c.execute(
+                f"SELECT {', '.join(_EVENT_FIELDS)} FROM events WHERE row_id = ? ORDER BY id",
+                (row_id,),
+            ).fetchall()
+        except sqlite3.DatabaseError:
+            lost.append(row_id)
+            continue
+        yield _record(r, mine, events)
 
 
 def export_rows(
-    store: Store, path: Path, *, overwrite: bool = False, protected: tuple[Path, ...] = ()
+    store: Store,
+    path: Path,
+    *,
+    overwrite: bool = False,
+    protected: tuple[Path, ...] = (),
+    lost: list[int] | None = None,
 ) -> int:
     """Write all rows to `path`; returns how many.
+
+    From a damaged store (opened with `allow_damaged`) rows are read one by
+    one and those that cannot be read are left out, their ids added to `lost`.
 
     The file is written under a temporary name beside it and renamed into
     place when complete, so a failure leaves neither half a file nor a stray
@@ -111,7 +150,8 @@ def export_rows(
     n = 0
     try:
         with open(fd, "w", encoding="utf-8") as f:
-            for row in _rows(store):
+            rows = _salvaged(store, lost if lost is not None else []) if store.damaged else None
+            for row in rows or _rows(store):
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
             f.flush()

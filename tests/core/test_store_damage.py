@@ -97,3 +97,16 @@ def test_write_lock_held_past_the_timeout_is_a_clear_error(tmp_path):
         holder.execute("ROLLBACK")
     assert s.add_inputs([("a", None)]).added == 1
     assert issubclass(StoreBusy, StoreError)
+
+
+def test_export_rows_salvages_what_a_damaged_store_still_holds(damaged, tmp_path, capsys):
+    rows = tmp_path / "rows.jsonl"
+    assert main(["export", str(damaged), "--rows", str(rows)]) == 1
+    out, err = capsys.readouterr()
+    saved = int(out.split()[1])
+    assert 1000 < saved < 2000  # most rows, not the ones on the damaged pages
+    assert "row(s) could not be read" in err
+    new = tmp_path / "new"
+    assert main(["init", str(new)]) == 0
+    assert main(["import-rows", str(new), str(rows)]) == 0
+    assert Workspace.open(new).store.counts()["inputs"] == saved
