@@ -34,6 +34,8 @@ class Preflight:
     machine_gb: float
     problems: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    # Problems training cannot start with (it would learn nothing).
+    blocking: list[str] = field(default_factory=list)
 
     @property
     def fits(self) -> bool:
@@ -76,6 +78,21 @@ def estimate_peak_gb(
     return (weights + optimizer + activations + logits) / 1e9
 
 
+def trained_tokens(length: int, offset: int, max_seq_length: int) -> int:
+    """Tokens of one row mlx-lm's loss counts: positions from the prompt's
+    end (`offset`, 0 unless the prompt is masked) up to the row's length cut
+    to max_seq_length (mlx-lm's `default_loss` mask)."""
+    return max(0, min(length, max_seq_length) - max(offset, 1))
+
+
+def nothing_to_train(max_seq_length: int, shortest_prompt: int) -> str:
+    return (
+        f"max_seq_length {max_seq_length} cuts off every completion: the shortest prompt"
+        f" is {shortest_prompt} tokens, so training would see 0 tokens (a NaN loss);"
+        f" raise max_seq_length above {shortest_prompt}"
+    )
+
+
 def run_preflight(
     lengths: Sequence[int],
     shape: ModelShape,
@@ -85,7 +102,10 @@ def run_preflight(
     trainable_params: int,
     grad_checkpoint: bool,
     machine_gb: float | None = None,
+    offsets: Sequence[int] | None = None,
 ) -> Preflight:
+    """`offsets`: where each row's completion starts (the masked prompt's
+    length), to find rows max_seq_length leaves nothing to learn from."""
     machine_gb = machine_memory_gb() if machine_gb is None else machine_gb
     too_long = [(i, n) for i, n in enumerate(lengths) if n > max_seq_length]
     longest = max(lengths, default=0)
@@ -100,6 +120,20 @@ def run_preflight(
     )
     problems: list[str] = []
     suggestions: list[str] = []
+    blocking: list[str] = []
+    offsets = offsets if offsets is not None else [0] * len(lengths)
+    empty = [
+        off
+        for n, off in zip(lengths, offsets, strict=True)
+        if not trained_tokens(n, off, max_seq_length)
+    ]
+    if lengths and len(empty) == len(lengths):
+        blocking.append(nothing_to_train(max_seq_length, min(empty)))
+    elif empty:
+        problems.append(
+            f"{len(empty)} of {len(lengths)} training rows have no completion tokens left"
+            f" after truncation to max_seq_length {max_seq_length}; they teach nothing"
+        )
     if too_long:
         problems.append(
             f"{len(too_long)} of {len(lengths)} training rows are longer than "
@@ -152,4 +186,5 @@ def run_preflight(
         machine_gb=machine_gb,
         problems=problems,
         suggestions=suggestions,
+        blocking=blocking,
     )

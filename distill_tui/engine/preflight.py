@@ -11,13 +11,16 @@ from typing import Any, cast
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
+from distill_tui.core.export import verify_split
 from distill_tui.core.preflight import ModelShape, Preflight, run_preflight
 from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.engine.runplan import resolve_model
 
 
-def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int], ModelShape, int]:
+def _measure(
+    model_name: str, data_dir: Any, train: cfg.Train
+) -> tuple[list[int], list[int], ModelShape, int]:
     from mlx.utils import tree_flatten
     from mlx_lm.tuner.datasets import load_local_dataset
     from mlx_lm.tuner.utils import linear_to_lora_layers
@@ -29,7 +32,9 @@ def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int
         raise UserError(f"cannot load the student {model_name!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=train.mask_prompt)
     train_set, _, _ = load_local_dataset(data_dir, tokenizer, opts)
-    lengths = [len(train_set.process(train_set[i])[0]) for i in range(len(train_set))]
+    processed = [train_set.process(train_set[i]) for i in range(len(train_set))]
+    lengths = [len(tokens) for tokens, _ in processed]
+    offsets = [int(offset) for _, offset in processed]
     params: dict[str, Any] = dict(cast(Any, tree_flatten(model.parameters())))
     total = sum(v.size for v in params.values())
     nbytes = sum(v.nbytes for v in params.values())
@@ -59,7 +64,7 @@ def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int
         num_layers=n_layers,
         vocab_size=vocab,
     )
-    return lengths, shape, trainable
+    return lengths, offsets, shape, trainable
 
 
 def preflight(
@@ -69,7 +74,8 @@ def preflight(
     data_dir = paths.data_dir(ws.root)
     if not (data_dir / "train.jsonl").is_file():
         raise UserError(f"{data_dir / 'train.jsonl'}: no exported training split yet")
-    lengths, shape, trainable = (thread or mlx_thread()).call(
+    verify_split(data_dir)
+    lengths, offsets, shape, trainable = (thread or mlx_thread()).call(
         _measure, resolve_model(ws), data_dir, train
     )
     return run_preflight(
@@ -79,4 +85,5 @@ def preflight(
         batch_size=train.batch_size,
         trainable_params=trainable,
         grad_checkpoint=train.grad_checkpoint,
+        offsets=offsets,
     )

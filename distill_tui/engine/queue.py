@@ -12,6 +12,7 @@ threading events checked between requests; in-flight requests finish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
@@ -21,9 +22,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 
 from distill_tui.core import queue as q
+from distill_tui.core import unsaved
 from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import cost, price_for
 from distill_tui.core.project import Workspace
+from distill_tui.core.store import StoreBusy
 from distill_tui.engine.teachers import make_teacher
 from distill_tui.engine.teachers.base import (
     Completion,
@@ -36,11 +39,19 @@ from distill_tui.engine.teachers.base import (
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter; a server's retry-after wins when longer."""
+    """Exponential backoff with jitter; a server's retry-after wins when longer.
+
+    A server asking to wait longer than `max_wait_s` stops the run instead of
+    holding it silently; `max_unreachable` connection failures or timeouts in
+    a row stop it too (a dead or hanging teacher would fail every row); an
+    answer the store's write lock keeps out is retried for `write_wait_s`."""
 
     max_attempts: int = 6
     base_s: float = 1.0
     cap_s: float = 60.0
+    max_wait_s: float = 600.0
+    max_unreachable: int = 5
+    write_wait_s: float = 120.0
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         backoff = min(self.cap_s, self.base_s * 2 ** (attempt - 1))
@@ -71,6 +82,10 @@ class RateLimiter:
     def hold_for(self, seconds: float) -> None:
         self._hold = max(self._hold, time.monotonic() + seconds)
 
+    def held_s(self) -> float:
+        """Seconds left of a server-given hold (0 when none)."""
+        return max(self._hold - time.monotonic(), 0.0)
+
 
 @dataclass
 class Progress:
@@ -90,6 +105,8 @@ class Progress:
     eta_s: float | None = None
     last_error: str | None = None
     teacher: str = ""
+    wait_s: float = 0.0  # seconds left of a rate-limit hold (retry-after)
+    unsaved: int = 0  # paid answers kept in unsaved-answers.jsonl (store locked)
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,11 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.reason != "error"
+
+    @property
+    def complete(self) -> bool:
+        """No row failed and every answer is in the store."""
+        return self.ok and self.progress.failed == 0 and self.progress.unsaved == 0
 
 
 ProgressFn = Callable[[Progress], None]
@@ -162,6 +184,7 @@ class _Run:
         self._t0 = time.monotonic()
         self._finished_at: deque[float] = deque()
         self._last_emit = 0.0
+        self._unreachable = 0  # connection failures and timeouts in a row
 
     # -- reporting --------------------------------------------------------------
     def emit(self, force: bool = False) -> None:
@@ -178,6 +201,7 @@ class _Run:
         remaining = max(p.planned - p.done - p.failed, 0)
         p.eta_s = remaining * 60.0 / p.rows_per_min if p.rows_per_min > 0 else None
         p.spent_usd = self._spent_before + p.cost_usd
+        p.wait_s = self.limiter.held_s()
         if self.on_progress:
             self.on_progress(replace(p))
 
@@ -226,7 +250,11 @@ class _Run:
             n = self.teacher.batch_size
             if self.limit is not None:
                 n = min(n, self.limit - claimed)
-            rows = q.claim(self.store, n)
+            try:
+                rows = q.claim(self.store, n)
+            except StoreBusy as e:
+                self.fatal = self.fatal or e
+                continue
             if not rows:
                 if tasks:  # a retry may still put rows back; wait for the rest
                     await self._wait(tasks)
@@ -275,7 +303,12 @@ class _Run:
     def _message(self, reason: str) -> str:
         p = self.p
         if reason == "error":
-            return f"stopped: {self.fatal}"
+            kept = (
+                f"; {p.unsaved} paid answer(s) kept in {unsaved.NAME}, stored by the next run"
+                if p.unsaved
+                else ""
+            )
+            return f"stopped: {self.fatal}{kept}"
         if reason == "budget":
             return f"stopped at the budget cap: ${p.spent_usd:.4f} spent of ${self.budget:.2f}"
         if reason == "stopped":
@@ -286,61 +319,96 @@ class _Run:
 
     # -- one request (or one local batch) --------------------------------------
     async def _work(self, rows: list[q.Claimed]) -> None:
+        try:
+            await self._attempts(rows)
+        except Exception as e:  # noqa: BLE001 - the store failed under us
+            # Stop the run with the reason instead of losing the exception in
+            # a task nobody awaits; rows left running go back to pending on
+            # the next run.
+            self.fatal = self.fatal or (
+                e if isinstance(e, UserError) else UserError(f"{type(e).__name__}: {e}")
+            )
+            self.p.last_error = str(e)
+        finally:
+            self.p.in_flight -= len(rows)
+            self.emit()
+
+    async def _attempts(self, rows: list[q.Claimed]) -> None:
         prompts = [build_prompt(self.ws.settings.task, r.input) for r in rows]
         attempts = {r.id: r.attempts for r in rows}
         for r in rows:
             self.row(RowEvent(r.id, "running", attempts[r.id]))
         self.emit()
-        try:
-            tries = 1
-            while True:
-                t0 = time.monotonic()
-                try:
-                    if len(prompts) == 1 and self.teacher.batch_size == 1:
-                        comps = [await self.teacher.complete(prompts[0])]
-                    else:
-                        comps = await self.teacher.complete_batch(prompts)
-                except TransientError as e:
-                    err = str(e)
-                    self.p.retries += 1
-                    self.p.last_error = err
-                    if e.retry_after:
-                        self.limiter.hold_for(e.retry_after)
-                    if tries >= self.retry.max_attempts:
-                        for r in rows:
-                            msg = f"gave up after {tries} attempts: {err}"
-                            q.fail(self.store, r.id, msg)
-                            self.p.failed += 1
-                            self._finished_at.append(time.monotonic())
-                            self.row(RowEvent(r.id, "failed", attempts[r.id], msg))
-                        return
+        tries = 1
+        while True:
+            t0 = time.monotonic()
+            try:
+                if len(prompts) == 1 and self.teacher.batch_size == 1:
+                    comps = [await self.teacher.complete(prompts[0])]
+                else:
+                    comps = await self.teacher.complete_batch(prompts)
+            except TransientError as e:
+                err = str(e)
+                self.p.last_error = err
+                if stop := self._stop_for(e):
+                    self.fatal = self.fatal or UserError(stop)
+                    self._release(rows, attempts, err)
+                    return
+                if e.retry_after:
+                    self.limiter.hold_for(e.retry_after)
+                if tries >= self.retry.max_attempts:
                     for r in rows:
-                        q.note_retry(self.store, r.id, err)
-                        attempts[r.id] += 1
-                        self.row(RowEvent(r.id, "retrying", attempts[r.id], err))
-                    self.emit(force=True)
-                    if not await self._sleep(self.retry.delay(tries, e.retry_after)):
-                        self._release(rows, attempts, f"not retried (run stopped): {err}")
-                        return
-                    tries += 1
-                    continue
-                except PermanentError as e:
-                    self.fatal = self.fatal or e
-                    self.p.last_error = str(e)
-                    self._release(rows, attempts, str(e))
+                        msg = f"gave up after {tries} attempts: {err}"
+                        q.fail(self.store, r.id, msg)
+                        self.p.failed += 1
+                        self._finished_at.append(time.monotonic())
+                        self.row(RowEvent(r.id, "failed", attempts[r.id], msg))
                     return
-                except Exception as e:  # noqa: BLE001 - a bug or a broken local model
-                    # Unknown errors would likely repeat on every row: stop, do
-                    # not burn through the queue.
-                    self.fatal = self.fatal or UserError(f"{type(e).__name__}: {e}")
-                    self.p.last_error = str(e)
-                    self._release(rows, attempts, f"{type(e).__name__}: {e}")
+                self.p.retries += 1
+                for r in rows:
+                    q.note_retry(self.store, r.id, err)
+                    attempts[r.id] += 1
+                    self.row(RowEvent(r.id, "retrying", attempts[r.id], err))
+                self.emit(force=True)
+                if not await self._sleep(self.retry.delay(tries, e.retry_after)):
+                    self._release(rows, attempts, f"not retried (run stopped): {err}")
                     return
-                self._store(rows, comps, attempts, (time.monotonic() - t0) / len(rows))
+                tries += 1
+                continue
+            except PermanentError as e:
+                self.fatal = self.fatal or e
+                self.p.last_error = str(e)
+                self._release(rows, attempts, str(e))
                 return
-        finally:
-            self.p.in_flight -= len(rows)
-            self.emit()
+            except Exception as e:  # noqa: BLE001 - a bug or a broken local model
+                # Unknown errors would likely repeat on every row: stop, do
+                # not burn through the queue.
+                self.fatal = self.fatal or UserError(f"{type(e).__name__}: {e}")
+                self.p.last_error = str(e)
+                self._release(rows, attempts, f"{type(e).__name__}: {e}")
+                return
+            self._unreachable = 0
+            await self._store(rows, comps, attempts, (time.monotonic() - t0) / len(rows))
+            return
+
+    def _stop_for(self, e: TransientError) -> str | None:
+        """Why this transient error should stop the run rather than be retried."""
+        if e.kind in ("connection", "timeout"):
+            self._unreachable += 1
+            if self._unreachable >= self.retry.max_unreachable:
+                return (
+                    f"the teacher did not answer {self._unreachable} requests in a row"
+                    f" (last: {e}); check the base URL and the network. Rows stay pending"
+                )
+        else:
+            self._unreachable = 0
+        if e.retry_after is not None and e.retry_after > self.retry.max_wait_s:
+            return (
+                f"the teacher asked to wait {_duration(e.retry_after)} before the next"
+                f" request (retry-after), more than the {_duration(self.retry.max_wait_s)}"
+                " this run waits; rows stay pending, run generate again later"
+            )
+        return None
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep for a retry, then wait for a rate slot; False if the run halted."""
@@ -361,7 +429,26 @@ class _Run:
         for r in rows:
             self.row(RowEvent(r.id, "pending", attempts[r.id], error))
 
-    def _store(
+    async def _commit(self, row: q.Claimed, rec: q.GenerationRecord) -> bool:
+        """Write one paid answer, waiting out another process's write lock for
+        up to `write_wait_s`; then keep it in the unsaved-answers file. False
+        when it was kept, not stored."""
+        # Once an answer had to be kept, the lock is known held: one try each.
+        wait = 0.0 if self.p.unsaved else self.retry.write_wait_s
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                q.complete(self.store, row.id, rec)
+                return True
+            except StoreBusy as e:
+                if time.monotonic() >= deadline:
+                    unsaved.keep(self.store, row.id, row.input, rec)
+                    self.p.unsaved += 1
+                    self.fatal = self.fatal or e
+                    return False
+                await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+
+    async def _store(
         self,
         rows: list[q.Claimed],
         comps: list[Completion],
@@ -375,7 +462,8 @@ class _Run:
             rec = q.GenerationRecord(
                 c.text, self.teacher.name, c.prompt_hash, c.usage, usd, lat, c.stop_reason
             )
-            q.complete(self.store, r.id, rec)
+            if not await self._commit(r, rec):
+                continue
             p = self.p
             p.done += 1
             p.input_tokens += c.usage.input_tokens
@@ -419,6 +507,7 @@ async def run_queue_async(
     token = q.acquire_runner(ws.store, who)
     own = teacher is None
     try:
+        unsaved.store_kept(ws.store)
         q.reset_stale(ws.store)
         teacher = teacher or make_teacher(s)
         session: AbstractContextManager[object] = (
@@ -440,7 +529,15 @@ async def run_queue_async(
     finally:
         if own and teacher is not None:
             await teacher.aclose()
-        q.release_runner(ws.store, token)
+        with contextlib.suppress(StoreBusy):
+            # Left behind, the lock is taken over: its process will be gone.
+            q.release_runner(ws.store, token)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
 def run_queue(ws: Workspace, teacher: Teacher | None = None, **kwargs: object) -> RunResult:

@@ -55,3 +55,23 @@ def test_presets_and_epochs():
     assert (t.batch_size, t.grad_checkpoint, t.lora_rank) == (1, True, 8)
     assert loraconfig.iters_for_epochs(2, rows=100, batch_size=4) == 50
     assert loraconfig.iters_for_epochs(1, rows=10, batch_size=4) == 3
+
+
+def test_a_max_seq_length_that_cuts_off_every_completion_blocks_training():
+    pf = run_preflight(
+        [40, 50],
+        SHAPE_1B,
+        max_seq_length=16,
+        batch_size=1,
+        trainable_params=1,
+        grad_checkpoint=False,
+        machine_gb=64,
+        offsets=[20, 30],
+    )
+    assert pf.blocking and "training would see 0 tokens" in pf.blocking[0]
+    assert "raise max_seq_length above 20" in pf.blocking[0]
+    some = run_preflight(
+        [40, 50], SHAPE_1B, max_seq_length=32, batch_size=1, trainable_params=1,
+        grad_checkpoint=False, machine_gb=64, offsets=[20, 40],
+    )  # fmt: skip
+    assert some.blocking == [] and "1 of 2 training rows have no completion" in some.problems[0]

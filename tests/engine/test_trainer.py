@@ -117,3 +117,18 @@ def test_resume_refuses_a_changed_split(ws):
         f.write(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
     with pytest.raises(UserError, match="changed since run"):
         tr.train_run(ws, fast(20), resume=done.run_id)
+
+
+@pytest.mark.parametrize("preflight", [True, False])
+def test_a_max_seq_length_that_leaves_nothing_to_train_is_refused(ws, capsys, preflight):
+    from trainutil import FAST_FLAGS
+
+    from distill_tui.cli import main
+
+    flags = [f for f in FAST_FLAGS if preflight is False or f != "--no-preflight"]
+    assert main(["train", str(ws.root), *flags, "--iters", "5", "--max-seq-length", "16"]) == 2
+    err = capsys.readouterr().err
+    assert "max_seq_length 16 cuts off every completion" in err and "0 tokens" in err
+    assert "Traceback" not in err
+    # Nothing was trained: no run reported a (NaN) loss.
+    assert all(runs_db.metrics(ws.store, r.id, "train") == [] for r in runs_db.list_runs(ws.store))

@@ -8,7 +8,8 @@ is `answer_for(text)`.
 
 Faults are consumed in order, one per request: "429" (with retry-after),
 "529", "500", "timeout" (answers after `slow_s`), "drop" (closes the socket
-without answering), "400", "401". `always` makes every request fail with one.
+without answering), "400", "401", "html" and "badjson" (a 200 whose body is
+not JSON), "empty" (a 200 with an empty answer). `always` makes every request fail with one.
 """
 
 from __future__ import annotations
@@ -143,10 +144,11 @@ class FakeLLM:
             time.sleep(self.latency_s)
         if fault and self._fault(h, fault):
             return
+        empty = fault == "empty"
         if path == "/v1/messages":
-            self._send(h, 200, self._message(body))
+            self._send(h, 200, self._message(body, empty))
         elif path == "/v1/chat/completions":
-            self._send(h, 200, self._chat(body))
+            self._send(h, 200, self._chat(body, empty))
         elif path == "/v1/messages/batches" and method == "POST":
             self._send(h, 200, self._batch_create(body))
         elif path.startswith("/v1/messages/batches/") and path.endswith("/results"):
@@ -169,6 +171,16 @@ class FakeLLM:
             self._error(h, 401, "authentication_error")
         elif fault == "404":
             self._error(h, 404, "not_found_error")
+        elif fault in ("html", "badjson"):
+            # A 200 that is not the API's JSON: a proxy's error page, a cut body.
+            raw = b"<html><body>502 Bad Gateway</body></html>" if fault == "html" else b'{"id": '
+            h.send_response(200)
+            h.send_header("content-type", "application/json")
+            h.send_header("content-length", str(len(raw)))
+            h.end_headers()
+            h.wfile.write(raw)
+        elif fault == "empty":
+            return False  # answered below, with no text
         elif fault == "timeout":
             time.sleep(self.slow_s)
             return False
@@ -202,9 +214,9 @@ class FakeLLM:
             "cache_creation_input_tokens": write,
         }
 
-    def _message(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _message(self, body: dict[str, Any], empty: bool = False) -> dict[str, Any]:
         last = _text_of(body["messages"][-1]["content"])
-        out = self._answer(last)
+        out = "" if empty else self._answer(last)
         usage = self._usage(body)
         usage["output_tokens"] = _tokens(out)
         return {
@@ -264,10 +276,10 @@ class FakeLLM:
         h.wfile.write(raw)
 
     # -- OpenAI chat completions -----------------------------------------------
-    def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _chat(self, body: dict[str, Any], empty: bool = False) -> dict[str, Any]:
         msgs = body["messages"]
         last = _text_of(msgs[-1]["content"])
-        out = self._answer(last)
+        out = "" if empty else self._answer(last)
         prompt = sum(_tokens(_text_of(m["content"])) for m in msgs)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",

@@ -21,7 +21,9 @@ from distill_tui.engine.teachers.base import (
     PermanentError,
     Prompt,
     TransientError,
+    bad_answer,
     describe_status,
+    empty_answer,
     parse_retry_after,
     request_hash,
 )
@@ -60,9 +62,9 @@ def classify(e: Exception) -> Exception:
             return TransientError(f"HTTP {status}: {msg}", parse_retry_after(e.response.headers))
         return PermanentError(f"openai-compatible: {describe_status(status, msg)}")
     if isinstance(e, openai.APITimeoutError):
-        return TransientError("request timed out")
+        return TransientError("request timed out", kind="timeout")
     if isinstance(e, openai.APIConnectionError):
-        return TransientError(f"connection error: {e}")
+        return TransientError(f"connection error: {e}", kind="connection")
     return e
 
 
@@ -89,9 +91,13 @@ class OpenAITeacher:
             resp = await self.client.chat.completions.create(**body)
         except openai.APIError as e:
             raise classify(e) from None
+        except ValueError as e:  # a 200 whose body is not JSON
+            raise bad_answer(e) from None
         if not resp.choices:
-            raise TransientError("the endpoint returned no choices")
+            raise TransientError("the endpoint returned no choices", kind="answer")
         choice = resp.choices[0]
+        if not (choice.message.content or "").strip():
+            raise empty_answer(choice.finish_reason)
         return Completion(
             text=choice.message.content or "",
             usage=usage_of(resp.usage),
