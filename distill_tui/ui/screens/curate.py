@@ -76,8 +76,10 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
     CurateScreen #curate-search { display: none; }
     CurateScreen #curate-search.shown { display: block; }
     CurateScreen #curate-main { height: 1fr; }
-    CurateScreen #curate-table { width: 46; }
-    CurateScreen #curate-side { width: 1fr; border-left: solid $primary; padding: 0 1; }
+    CurateScreen #curate-table { width: 1fr; }
+    CurateScreen #curate-side {
+        width: 40%; min-width: 32; border-left: solid $primary; padding: 0 1;
+    }
     """
 
     def __init__(self) -> None:
@@ -97,9 +99,7 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
             placeholder="search input and output; enter applies", id="curate-search", compact=True
         )
         with Horizontal(id="curate-main"):
-            table = CurateTable(id="curate-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns(" ", "id", "input", "output", "tok", "flags")
-            yield table
+            yield CurateTable(id="curate-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="curate-side"):
                 yield Static(id="curate-detail")
 
@@ -138,6 +138,7 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
         self.rows, self.page_start, self.total = msg.rows, msg.offset, msg.total
         table = self.query_one(CurateTable)
         table.clear()
+        table.fit(max((r.id for r in msg.rows), default=0))
         theme = self.app.current_theme
         table.add_rows(row_cells(r, theme) for r in msg.rows)
         index = next((i for i, r in enumerate(msg.rows) if r.id == msg.select_id), None)
