@@ -197,9 +197,11 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
         super().__init__()
         self.current, self.reasons = current, reasons
 
-    def _select(self, wid: str, values: list[str], value: str | None) -> Select:
+    def _select(
+        self, wid: str, values: list[str], value: str | None, labels: dict[str, str] | None = None
+    ) -> Select:
         return Select(
-            [(v, v) for v in values],
+            [((labels or {}).get(v, v), v) for v in values],
             value=value if value in values else Select.NULL,
             prompt="any",
             id=wid,
@@ -212,7 +214,7 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
             ("status", self._select("f-status", list(cq.STATUSES), f.status)),
             ("decision", self._select("f-decision", list(cq.DECISION_FILTERS), f.decision)),
             ("reason", self._select("f-reason", self.reasons, f.reason)),
-            ("flag", self._select("f-flag", ["any", *FLAGS], f.flag)),
+            ("flag", self._select("f-flag", ["any", *FLAGS], f.flag, {"any": "any flag"})),
             (
                 "text",
                 Input(f.text or "", placeholder="in input or output", id="f-text", compact=True),
