@@ -37,6 +37,24 @@ def _header(t) -> str:  # noqa: ANN001
     return t.text().splitlines()[2]
 
 
+def _open(terminal, root: Path, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    """The app on the project, on the Curate screen."""
+    t = terminal(str(root), **kwargs)
+    t.wait_for("support-tickets", timeout=60)
+    t.press("3", binding="goto-curate")
+    t.wait_for("rows 1-100 of 320")
+    return t
+
+
+def _filter(t, key: str, binding: str | None = None) -> None:  # noqa: ANN001
+    """Open the filter dialog and close it with `key`."""
+    t.press("f", binding="curate-filter")
+    t.wait_for("Filter and sort")
+    assert HINT in t.text()  # the whole hint, at 80 columns
+    t.press(key, binding=binding)
+    t.wait_gone("Filter and sort")
+
+
 def _editor(tmp_path: Path) -> str:
     """An $EDITOR that appends a line to the file, ending it with a newline as
     vi and nano do."""
@@ -47,10 +65,7 @@ def _editor(tmp_path: Path) -> str:
 
 
 def test_curate_keys_columns_and_dialogs(terminal, demo_project, tmp_path):
-    t = terminal(str(demo_project), env={"EDITOR": _editor(tmp_path), "VISUAL": ""})
-    t.wait_for("support-tickets", timeout=60)
-    t.press("3", binding="goto-curate")
-    t.wait_for("rows 1-100 of 320")
+    t = _open(terminal, demo_project, env={"EDITOR": _editor(tmp_path), "VISUAL": ""})
     assert "tok" in _header(t) and "flags" in _header(t)
 
     # Export with nothing accepted: a clear message, and the app goes on.
@@ -118,19 +133,9 @@ def test_curate_keys_columns_and_dialogs(terminal, demo_project, tmp_path):
     t.wait_for("back in the queue")
 
     # The filter dialog: its hint fits, and each of its keys does what it says.
-    t.press("f", binding="curate-filter")
-    t.wait_for("Filter and sort")
-    assert HINT in t.text()
-    t.press("escape", binding="filter-cancel")
-    t.wait_gone("Filter and sort")
-    t.press("f")
-    t.wait_for("Filter and sort")
-    t.press("ctrl+r", binding="filter-reset")
-    t.wait_gone("Filter and sort")
-    t.press("f")
-    t.wait_for("Filter and sort")
-    t.press("ctrl+s", binding="filter-apply")
-    t.wait_gone("Filter and sort")
+    _filter(t, "escape", "filter-cancel")
+    _filter(t, "ctrl+r", "filter-reset")
+    _filter(t, "ctrl+s", "filter-apply")
 
     # / searches; escape leaves the search box.
     t.press("slash", binding="curate-search")
@@ -139,9 +144,7 @@ def test_curate_keys_columns_and_dialogs(terminal, demo_project, tmp_path):
     t.wait_for("text~'invoice'")
     t.press("slash")
     t.press("escape", binding="curate-esc")
-    t.press("f")
-    t.wait_for("Filter and sort")
-    t.press("ctrl+r")
+    _filter(t, "ctrl+r")
     t.wait_for("all rows")
 
     t.press("o", binding="curate-sort")
@@ -161,10 +164,7 @@ def test_curate_keys_columns_and_dialogs(terminal, demo_project, tmp_path):
 
 
 def test_checks_flags_are_readable(terminal, demo_project):
-    t = terminal(str(demo_project))
-    t.wait_for("support-tickets", timeout=60)
-    t.press("3")
-    t.wait_for("rows 1-100 of 320")
+    t = _open(terminal, demo_project)
     t.press("c", binding="curate-checks")
     t.wait_for("Checks done", timeout=60)
     # Show only flagged rows: flag -> "any flag".
@@ -183,10 +183,7 @@ def test_checks_flags_are_readable(terminal, demo_project):
 
 
 def test_bulk_leaves_decided_rows_alone_and_says_so(terminal, demo_project):
-    t = terminal(str(demo_project))
-    t.wait_for("support-tickets", timeout=60)
-    t.press("3")
-    t.wait_for("rows 1-100 of 320")
+    t = _open(terminal, demo_project)
     t.press("r")
     t.wait_for("Reject: why?")
     t.press("1")  # quick pick: wrong

@@ -397,6 +397,7 @@ class TaskScreen(BaseScreen):
         self.distill_app.project_created(ws)
         self.refresh_bindings()
         self._refresh_info()
+        self.query_one("NavBar").refresh()  # it shows the project's name now
 
     def action_import(self) -> None:
         ws = self.workspace
