@@ -179,6 +179,8 @@ def test_checks_flags_are_readable(terminal, demo_project):
     assert "≈dup" in table or "dup" in table, t.text()
     assert " ne " not in table
     assert "tok" in _header(t) and "flags" in _header(t)
+    t.press("1", binding="goto-task")
+    t.wait_for("Few-shot examples")
     assert t.quit() == 0
 
 
