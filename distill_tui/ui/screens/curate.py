@@ -27,13 +27,8 @@ from distill_tui.core.curation_stats import stats
 from distill_tui.core.errors import UserError
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.curate_bulk import BulkChecksMixin
-from distill_tui.ui.screens.curate_dialogs import (
-    EditDialog,
-    Edited,
-    FilterDialog,
-    ReasonPicker,
-    edit_externally,
-)
+from distill_tui.ui.screens.curate_dialogs import FilterDialog, ReasonPicker
+from distill_tui.ui.screens.curate_edit import EditMixin
 from distill_tui.ui.screens.curate_export import ExportMixin
 from distill_tui.ui.screens.curate_view import (
     CurateTable,
@@ -48,7 +43,7 @@ from distill_tui.ui.text import say
 PAGE = 100
 
 
-class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
+class CurateScreen(BulkChecksMixin, EditMixin, ExportMixin, BaseScreen):
     MODE = "curate"
     BINDINGS = [
         Binding("a", "accept", "Accept", id="curate-accept"),
@@ -279,37 +274,6 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
                 self._after_change(advance=True)
 
         self._push(ReasonPicker(cur.reasons(self.ws.store)), done)
-
-    def action_edit(self) -> None:
-        row = self.current
-        if row is None:
-            return
-
-        def done(result: Edited | None) -> None:
-            if result is not None and self._guard(
-                cur.edit, self.ws.store, row.id, result.output, result.input
-            ):
-                self._after_change(advance=False)
-
-        self._push(EditDialog(row.id, row.input, row.output or ""), done)
-
-    def action_edit_external(self) -> None:
-        row = self.current
-        if row is None:
-            return
-        from textual.app import SuspendNotSupported
-
-        try:
-            with self.app.suspend():
-                text = edit_externally(row.output or "")
-        except SuspendNotSupported:
-            self.distill_app.report_error(UserError("this terminal cannot hand over to $EDITOR"))
-            return
-        except (OSError, Exception) as e:  # noqa: BLE001 - editor missing or failed
-            self.distill_app.report_error(UserError(f"$EDITOR failed: {e}"))
-            return
-        if self._guard(cur.edit, self.ws.store, row.id, text):
-            self._after_change(advance=False)
 
     def action_undo(self) -> None:
         res = cur.undo(self.ws.store)
