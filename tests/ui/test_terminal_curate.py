@@ -89,12 +89,12 @@ def test_curate_keys_columns_and_dialogs(terminal, demo_project, tmp_path):
     t.press("enter")
     t.wait_for("Type a tag, or choose one")
     assert _row(demo_project, 3)[0] is None
-    t.press("down", binding="reason-down")  # (no reason)
-    t.press("down")  # 1 wrong
+    t.press("down", binding="reason-down")  # 1 wrong
     t.press("down")  # 2 incomplete
-    t.press("up", binding="reason-up")  # back to 1 wrong
+    t.press("down")  # 3 format
+    t.press("up", binding="reason-up")  # back to 2 incomplete
     t.press("enter")
-    t.wait_until(lambda: _row(demo_project, 3)[:2] == ("rejected", "wrong"), "row 3 rejected")
+    t.wait_until(lambda: _row(demo_project, 3)[:2] == ("rejected", "incomplete"), "row 3 rejected")
     t.press("r")
     t.wait_for("Reject: why?")
     t.press("escape", binding="reason-cancel")
@@ -204,7 +204,7 @@ def test_bulk_leaves_decided_rows_alone_and_says_so(terminal, demo_project):
     t.wait_for("Apply to 318")
     t.press("a")
     t.wait_for("Accepted 318 rows")
-    assert _row(demo_project, 1)[:2] == ("rejected", "wrong")
+    assert _row(demo_project, 1)[:2] == ("rejected", "wrong")  # left alone
     assert _counts(demo_project)["accepted"] == 319
 
     # Nothing unreviewed is left: b says how to act on decided rows instead.

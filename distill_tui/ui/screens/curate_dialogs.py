@@ -56,11 +56,12 @@ class ReasonPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.title_text), classes="title")
-            options = [Option(Text("(no reason)"), id="")]
-            options += [
+            # '(no reason)' comes last: down arrow first reaches a real reason.
+            options = [
                 Option(Text(f"{i + 1 if i < 9 else ' '} {r}"), id=r)
                 for i, r in enumerate(self.reasons)
             ]
+            options.append(Option(Text("  (no reason)"), id=""))
             yield OptionList(*options, id="reason-list")
             yield Input(placeholder="type a new tag and press enter", id="reason-new", compact=True)
             yield Static(
