@@ -187,13 +187,17 @@ def test_editor_newline_is_dropped_only_when_the_editor_added_it():
     assert strip_added_newline("a", "a\n\n") == "a\n"  # a blank line typed stays
 
 
-async def test_columns_grow_with_the_terminal(workspace):
+async def test_columns_keep_tok_and_flags_and_grow_with_the_terminal(workspace):
     add_answered(workspace.store, [("a long input " * 10, "a long output " * 10)])
-    app = DistillApp(root=workspace.root, workspace=workspace)
-    async with app.run_test(size=(120, 30)) as pilot:
-        screen = await _open(pilot, app)
-        table = screen.query_one("#curate-table")
-        widths = [c.width for c in table.columns.values()]
-        assert widths[1] >= 18 and widths[2] >= 18  # input and output
-        header = screen_text(app).splitlines()[2]
-        assert "tok" in header and "flags" in header
+    for size, least in ((SIZE, 8), ((120, 30), 18)):
+        app = DistillApp(root=workspace.root, workspace=workspace)
+        async with app.run_test(size=size) as pilot:
+            screen = await _open(pilot, app)
+            await pilot.press("e", "end", *"!!!", "ctrl+s")  # a longer output
+            await wait_until(pilot, lambda: _row(workspace, 1).edited)
+            await pilot.pause()
+            header = screen_text(app).splitlines()[2]
+            assert "tok" in header and "flags" in header, header
+            table = screen.query_one("#curate-table")
+            widths = [c.width for c in table.columns.values()]
+            assert widths[1] >= least and widths[2] >= least  # input and output
