@@ -144,8 +144,12 @@ def test_student_replacement_asks_when_runs_exist_and_import_labels(
         assert t.has(label), label
     t.type(str(inputs))
     t.press("tab", binding="import-tab")
-    t.press("shift+tab", binding="import-backtab")
+    t.press("tab", "backspace")  # max file size emptied
     t.press("ctrl+s", binding="import-run")
+    t.wait_for("Max file size: a number of bytes")
+    t.type("5000")
+    t.press("shift+tab", binding="import-backtab")
+    t.press("ctrl+s")
     t.wait_for("1 new input(s)")
     t.press("escape", binding="import-close")
     t.wait_for("321 in · 1 pend")  # the status bar counts it

@@ -64,10 +64,14 @@ class ImportDialog(ModalScreen[ImportReport | None]):
         if not raw:
             say(self, "Enter at least one file or folder.", severity="warning")
             return
-        max_text = self.query_one("#import-max", Input).value
+        max_text = self.query_one("#import-max", Input).value.strip()
+        if not max_text.isdigit() or int(max_text) < 1:
+            say(self, "Max file size: a number of bytes, at least 1.", severity="warning")
+            self.query_one("#import-max", Input).focus()
+            return
         opts = ImportOptions(
             glob=self.query_one("#import-glob", Input).value or "*",
-            max_bytes=int(max_text) if max_text.isdigit() else DEFAULT_MAX_BYTES,
+            max_bytes=int(max_text),
             field=self.query_one("#import-field", Input).value or None,
             mode="lines" if self.query_one("#import-lines", Checkbox).value else "auto",
         )
