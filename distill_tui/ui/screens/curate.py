@@ -27,13 +27,8 @@ from distill_tui.core.curation_stats import stats
 from distill_tui.core.errors import UserError
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.curate_bulk import BulkChecksMixin
-from distill_tui.ui.screens.curate_dialogs import (
-    EditDialog,
-    Edited,
-    FilterDialog,
-    ReasonPicker,
-    edit_externally,
-)
+from distill_tui.ui.screens.curate_dialogs import FilterDialog, ReasonPicker
+from distill_tui.ui.screens.curate_edit import EditMixin
 from distill_tui.ui.screens.curate_export import ExportMixin
 from distill_tui.ui.screens.curate_view import (
     CurateTable,
@@ -48,7 +43,7 @@ from distill_tui.ui.text import say
 PAGE = 100
 
 
-class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
+class CurateScreen(BulkChecksMixin, EditMixin, ExportMixin, BaseScreen):
     MODE = "curate"
     BINDINGS = [
         Binding("a", "accept", "Accept", id="curate-accept"),
@@ -76,8 +71,10 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
     CurateScreen #curate-search { display: none; }
     CurateScreen #curate-search.shown { display: block; }
     CurateScreen #curate-main { height: 1fr; }
-    CurateScreen #curate-table { width: 46; }
-    CurateScreen #curate-side { width: 1fr; border-left: solid $primary; padding: 0 1; }
+    CurateScreen #curate-table { width: 1fr; }
+    CurateScreen #curate-side {
+        width: 40%; min-width: 32; border-left: solid $primary; padding: 0 1;
+    }
     """
 
     def __init__(self) -> None:
@@ -97,9 +94,7 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
             placeholder="search input and output; enter applies", id="curate-search", compact=True
         )
         with Horizontal(id="curate-main"):
-            table = CurateTable(id="curate-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns(" ", "id", "input", "output", "tok", "flags")
-            yield table
+            yield CurateTable(id="curate-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="curate-side"):
                 yield Static(id="curate-detail")
 
@@ -138,6 +133,7 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
         self.rows, self.page_start, self.total = msg.rows, msg.offset, msg.total
         table = self.query_one(CurateTable)
         table.clear()
+        table.fit(max((r.id for r in msg.rows), default=0))
         theme = self.app.current_theme
         table.add_rows(row_cells(r, theme) for r in msg.rows)
         index = next((i for i, r in enumerate(msg.rows) if r.id == msg.select_id), None)
@@ -278,37 +274,6 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
                 self._after_change(advance=True)
 
         self._push(ReasonPicker(cur.reasons(self.ws.store)), done)
-
-    def action_edit(self) -> None:
-        row = self.current
-        if row is None:
-            return
-
-        def done(result: Edited | None) -> None:
-            if result is not None and self._guard(
-                cur.edit, self.ws.store, row.id, result.output, result.input
-            ):
-                self._after_change(advance=False)
-
-        self._push(EditDialog(row.id, row.input, row.output or ""), done)
-
-    def action_edit_external(self) -> None:
-        row = self.current
-        if row is None:
-            return
-        from textual.app import SuspendNotSupported
-
-        try:
-            with self.app.suspend():
-                text = edit_externally(row.output or "")
-        except SuspendNotSupported:
-            self.distill_app.report_error(UserError("this terminal cannot hand over to $EDITOR"))
-            return
-        except (OSError, Exception) as e:  # noqa: BLE001 - editor missing or failed
-            self.distill_app.report_error(UserError(f"$EDITOR failed: {e}"))
-            return
-        if self._guard(cur.edit, self.ws.store, row.id, text):
-            self._after_change(advance=False)
 
     def action_undo(self) -> None:
         res = cur.undo(self.ws.store)

@@ -14,6 +14,8 @@ from textual.widgets import DataTable, Label, TextArea
 
 from distill_tui.core.config import Example
 from distill_tui.ui.text import data_text, say
+from distill_tui.ui.typeahead import field_keys
+from distill_tui.ui.widgets.confirm import ConfirmDialog
 
 
 def preview(text: str, width: int = 30) -> Text:
@@ -23,11 +25,14 @@ def preview(text: str, width: int = 30) -> Text:
 
 
 class ExampleDialog(ModalScreen[Example | None]):
-    """Edit one input/output pair. ctrl+s saves, escape cancels."""
+    """Edit one input/output pair. ctrl+s saves; escape cancels, asking first
+    when something was typed, so a half-written example is never dropped by a
+    stray key."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="example-save"),
         Binding("escape", "cancel", "Cancel", id="example-cancel"),
+        *field_keys("example"),
     ]
     DEFAULT_CSS = """
     ExampleDialog { align: center middle; }
@@ -58,12 +63,37 @@ class ExampleDialog(ModalScreen[Example | None]):
             return
         self.dismiss(Example(input=inp, output=out))
 
+    def _typed(self) -> bool:
+        before = (self.example.input, self.example.output) if self.example else ("", "")
+        now = (
+            self.query_one("#ex-input", TextArea).text,
+            self.query_one("#ex-output", TextArea).text,
+        )
+        return now != before
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self._typed():
+            self.dismiss(None)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "drop":
+                self.dismiss(None)
+            elif choice == "save":
+                self.action_save()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Drop what you typed in this example?",
+                {"y": ("drop", "drop it"), "s": ("save", "save it")},
+                cancel="keep editing",
+            ),
+            answered,
+        )
 
 
 class ExampleTable(DataTable):
-    """Few-shot pairs. a add, enter/e edit, d delete, shift+up/down move."""
+    """Few-shot pairs. a add, enter/e edit, d delete (asks first), shift+up/down move."""
 
     BINDINGS = [
         Binding("a", "add", "Add example", id="example-add"),
@@ -128,9 +158,24 @@ class ExampleTable(DataTable):
 
     def action_delete(self) -> None:
         row = self.cursor_row
-        if 0 <= row < len(self.examples):
-            del self.examples[row]
-            self._changed(row)
+        if not 0 <= row < len(self.examples):
+            return
+        ex = self.examples[row]
+
+        def answered(choice: str | None) -> None:
+            if choice == "delete" and row < len(self.examples) and self.examples[row] is ex:
+                del self.examples[row]
+                self._changed(row)
+                say(self, f"Deleted example {row + 1}.")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete example {row + 1}? {preview(ex.input, 50).plain}",
+                {"y": ("delete", "delete it")},
+                cancel="keep it",
+            ),
+            answered,
+        )
 
     def action_move(self, delta: int) -> None:
         row = self.cursor_row
