@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -431,8 +432,8 @@ class _Run:
 
     async def _commit(self, row: q.Claimed, rec: q.GenerationRecord) -> bool:
         """Write one paid answer, waiting out another process's write lock for
-        up to `write_wait_s`; then keep it in the unsaved-answers file. False
-        when it was kept, not stored."""
+        up to `write_wait_s`; then, or at once on any other database error,
+        keep it in the unsaved-answers file. False when it was kept, not stored."""
         # Once an answer had to be kept, the lock is known held: one try each.
         wait = 0.0 if self.p.unsaved else self.retry.write_wait_s
         deadline = time.monotonic() + wait
@@ -440,13 +441,18 @@ class _Run:
             try:
                 q.complete(self.store, row.id, rec)
                 return True
-            except StoreBusy as e:
-                if time.monotonic() >= deadline:
-                    unsaved.keep(self.store, row.id, row.input, rec)
-                    self.p.unsaved += 1
-                    self.fatal = self.fatal or e
-                    return False
-                await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+            except (StoreBusy, sqlite3.Error) as e:
+                # Busy: wait for the lock. Anything else (a full disk, a store
+                # damaged mid-run) will not pass by waiting.
+                if isinstance(e, StoreBusy) and time.monotonic() < deadline:
+                    await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+                    continue
+                unsaved.keep(self.store, row.id, row.input, rec)
+                self.p.unsaved += 1
+                self.fatal = self.fatal or (
+                    e if isinstance(e, StoreBusy) else UserError(f"cannot write the store: {e}")
+                )
+                return False
 
     async def _store(
         self,
