@@ -177,3 +177,14 @@ def test_a_paid_answer_outlasting_the_lock_wait_is_kept_and_stored_next_run(
     assert len(fake.message_requests) == 1  # the paid answer was not asked for again
     cost = ws.store.counts()["cost_usd"]
     assert cost > 0
+
+
+def test_the_openai_teacher_treats_bad_answers_the_same(workspace, fake, monkeypatch, capsys):
+    root = _project(workspace, 3, concurrency=1, max_attempts=1, provider="openai")
+    workspace.settings.teacher.base_url = fake.url + "/v1"
+    workspace.save_settings()
+    fake.faults.extend(["html", "badjson", "empty"])
+    assert main(["generate", root, "--quiet"]) == 1
+    errors = sorted(r[0] for r in workspace.store.conn.execute("SELECT error FROM rows"))
+    assert sum("not valid JSON" in e for e in errors) == 2, errors
+    assert sum("answer was empty" in e for e in errors) == 1, errors
