@@ -35,11 +35,12 @@ def _statuses(store: Store) -> dict[str, int]:
     return dict(store.conn.execute("SELECT status, COUNT(*) FROM rows GROUP BY status").fetchall())
 
 
-def test_rows_left_running_by_a_killed_run_are_generated(workspace, fake, capsys):
+@pytest.mark.parametrize("flags", [[], ["--retry-failed"]])
+def test_rows_left_running_by_a_killed_run_are_generated(workspace, fake, capsys, flags):
     root = _project(workspace, 4)
     with workspace.store.tx() as c:  # what kill -9 mid-request leaves behind
         c.execute("UPDATE rows SET status = 'running', attempts = 1")
-    assert main(["generate", root, "--quiet"]) == 0
+    assert main(["generate", root, "--quiet", *flags]) == 0
     out, err = capsys.readouterr()
     assert "queued 4 row(s) left running" in err
     assert "nothing to generate" not in out
@@ -162,10 +163,11 @@ def test_an_answer_waits_out_a_short_write_lock(workspace, fake):
 
 
 def test_a_paid_answer_outlasting_the_lock_wait_is_kept_and_stored_next_run(
-    workspace, fake, capsys
+    workspace, fake, capsys, caplog
 ):
     path = unsaved.path_for(workspace.store)
     ws, result = _locked_run(workspace, fake, 0.3, path.exists)
+    assert "never retrieved" not in caplog.text
     assert result.reason == "error" and result.progress.unsaved == 1
     assert "1 paid answer(s) kept in unsaved-answers.jsonl" in result.message
     assert path.is_file() and _statuses(ws.store) == {"running": 1}
