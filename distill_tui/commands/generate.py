@@ -3,10 +3,10 @@
 Calls the same `run_queue` as the Queue screen. A progress line goes to
 stderr (rewritten in place on a terminal, one line every few seconds
 otherwise) and a summary to stdout. Exit 0 when every row asked for was
-answered and stored; 1 when rows failed or a paid answer had to be kept
-outside the store; 2 when the run stopped on a configuration, key, network or
-other error. The first Ctrl-C lets in-flight requests finish; a second one
-quits at once.
+answered and stored; 1 when rows failed; 2 when the run stopped on a
+configuration, key, network, store or other error (a paid answer the store
+would not take is kept in unsaved-answers.jsonl and stored by the next run).
+The first Ctrl-C lets in-flight requests finish; a second one quits at once.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -27,6 +27,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import cost, price_for
 from distill_tui.core.project import Workspace
 from distill_tui.core.store import StoreBusy
+from distill_tui.engine.pacing import FaultWatch, RateLimiter, RetryPolicy
 from distill_tui.engine.teachers import make_teacher
 from distill_tui.engine.teachers.base import (
     Completion,
@@ -36,55 +37,7 @@ from distill_tui.engine.teachers.base import (
     build_prompt,
 )
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter; a server's retry-after wins when longer.
-
-    A server asking to wait longer than `max_wait_s` stops the run instead of
-    holding it silently; `max_unreachable` connection failures or timeouts in
-    a row stop it too (a dead or hanging teacher would fail every row); an
-    answer the store's write lock keeps out is retried for `write_wait_s`."""
-
-    max_attempts: int = 6
-    base_s: float = 1.0
-    cap_s: float = 60.0
-    max_wait_s: float = 600.0
-    max_unreachable: int = 5
-    write_wait_s: float = 120.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        backoff = min(self.cap_s, self.base_s * 2 ** (attempt - 1))
-        backoff *= 0.5 + random.random() / 2  # jitter: spread a burst of 429s
-        return max(backoff, retry_after or 0.0)
-
-
-class RateLimiter:
-    """Paces request starts evenly at `rpm` per minute (0 = unlimited), and
-    holds every start until a server-given retry-after has passed."""
-
-    def __init__(self, rpm: int) -> None:
-        self.interval = 60.0 / rpm if rpm > 0 else 0.0
-        self._next = 0.0
-        self._hold = 0.0
-
-    def delay(self) -> float:
-        now = time.monotonic()
-        return max(self._next, self._hold, now) - now
-
-    def take(self) -> None:
-        now = time.monotonic()
-        # Keep the schedule when we woke a little late, so sleep jitter does
-        # not eat into the allowed rate; after an idle gap restart from now.
-        base = self._next if now - self._next < self.interval else now
-        self._next = max(base, self._hold) + self.interval
-
-    def hold_for(self, seconds: float) -> None:
-        self._hold = max(self._hold, time.monotonic() + seconds)
-
-    def held_s(self) -> float:
-        """Seconds left of a server-given hold (0 when none)."""
-        return max(self._hold - time.monotonic(), 0.0)
+__all__ = ["Progress", "RateLimiter", "RetryPolicy", "RowEvent", "RunResult", "run_queue"]
 
 
 @dataclass
@@ -184,7 +137,7 @@ class _Run:
         self._t0 = time.monotonic()
         self._finished_at: deque[float] = deque()
         self._last_emit = 0.0
-        self._unreachable = 0  # connection failures and timeouts in a row
+        self.faults = FaultWatch(retry)
 
     # -- reporting --------------------------------------------------------------
     def emit(self, force: bool = False) -> None:
@@ -350,7 +303,7 @@ class _Run:
             except TransientError as e:
                 err = str(e)
                 self.p.last_error = err
-                if stop := self._stop_for(e):
+                if stop := self.faults.stop_for(e):
                     self.fatal = self.fatal or UserError(stop)
                     self._release(rows, attempts, err)
                     return
@@ -387,28 +340,9 @@ class _Run:
                 self.p.last_error = str(e)
                 self._release(rows, attempts, f"{type(e).__name__}: {e}")
                 return
-            self._unreachable = 0
+            self.faults.answered()
             await self._store(rows, comps, attempts, (time.monotonic() - t0) / len(rows))
             return
-
-    def _stop_for(self, e: TransientError) -> str | None:
-        """Why this transient error should stop the run rather than be retried."""
-        if e.kind in ("connection", "timeout"):
-            self._unreachable += 1
-            if self._unreachable >= self.retry.max_unreachable:
-                return (
-                    f"the teacher did not answer {self._unreachable} requests in a row"
-                    f" (last: {e}); check the base URL and the network. Rows stay pending"
-                )
-        else:
-            self._unreachable = 0
-        if e.retry_after is not None and e.retry_after > self.retry.max_wait_s:
-            return (
-                f"the teacher asked to wait {_duration(e.retry_after)} before the next"
-                f" request (retry-after), more than the {_duration(self.retry.max_wait_s)}"
-                " this run waits; rows stay pending, run generate again later"
-            )
-        return None
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep for a retry, then wait for a rate slot; False if the run halted."""
@@ -431,8 +365,8 @@ class _Run:
 
     async def _commit(self, row: q.Claimed, rec: q.GenerationRecord) -> bool:
         """Write one paid answer, waiting out another process's write lock for
-        up to `write_wait_s`; then keep it in the unsaved-answers file. False
-        when it was kept, not stored."""
+        up to `write_wait_s`; then, or at once on any other database error,
+        keep it in the unsaved-answers file. False when it was kept, not stored."""
         # Once an answer had to be kept, the lock is known held: one try each.
         wait = 0.0 if self.p.unsaved else self.retry.write_wait_s
         deadline = time.monotonic() + wait
@@ -440,13 +374,18 @@ class _Run:
             try:
                 q.complete(self.store, row.id, rec)
                 return True
-            except StoreBusy as e:
-                if time.monotonic() >= deadline:
-                    unsaved.keep(self.store, row.id, row.input, rec)
-                    self.p.unsaved += 1
-                    self.fatal = self.fatal or e
-                    return False
-                await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+            except (StoreBusy, sqlite3.Error) as e:
+                # Busy: wait for the lock. Anything else (a full disk, a store
+                # damaged mid-run) will not pass by waiting.
+                if isinstance(e, StoreBusy) and time.monotonic() < deadline:
+                    await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+                    continue
+                unsaved.keep(self.store, row.id, row.input, rec)
+                self.p.unsaved += 1
+                self.fatal = self.fatal or (
+                    e if isinstance(e, StoreBusy) else UserError(f"cannot write the store: {e}")
+                )
+                return False
 
     async def _store(
         self,
@@ -532,12 +471,6 @@ async def run_queue_async(
         with contextlib.suppress(StoreBusy):
             # Left behind, the lock is taken over: its process will be gone.
             q.release_runner(ws.store, token)
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:g} h"
-    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
 def run_queue(ws: Workspace, teacher: Teacher | None = None, **kwargs: object) -> RunResult:

@@ -35,11 +35,12 @@ def _statuses(store: Store) -> dict[str, int]:
     return dict(store.conn.execute("SELECT status, COUNT(*) FROM rows GROUP BY status").fetchall())
 
 
-def test_rows_left_running_by_a_killed_run_are_generated(workspace, fake, capsys):
+@pytest.mark.parametrize("flags", [[], ["--retry-failed"]])
+def test_rows_left_running_by_a_killed_run_are_generated(workspace, fake, capsys, flags):
     root = _project(workspace, 4)
     with workspace.store.tx() as c:  # what kill -9 mid-request leaves behind
         c.execute("UPDATE rows SET status = 'running', attempts = 1")
-    assert main(["generate", root, "--quiet"]) == 0
+    assert main(["generate", root, "--quiet", *flags]) == 0
     out, err = capsys.readouterr()
     assert "queued 4 row(s) left running" in err
     assert "nothing to generate" not in out
@@ -162,10 +163,11 @@ def test_an_answer_waits_out_a_short_write_lock(workspace, fake):
 
 
 def test_a_paid_answer_outlasting_the_lock_wait_is_kept_and_stored_next_run(
-    workspace, fake, capsys
+    workspace, fake, capsys, caplog
 ):
     path = unsaved.path_for(workspace.store)
     ws, result = _locked_run(workspace, fake, 0.3, path.exists)
+    assert "never retrieved" not in caplog.text
     assert result.reason == "error" and result.progress.unsaved == 1
     assert "1 paid answer(s) kept in unsaved-answers.jsonl" in result.message
     assert path.is_file() and _statuses(ws.store) == {"running": 1}
@@ -177,3 +179,14 @@ def test_a_paid_answer_outlasting_the_lock_wait_is_kept_and_stored_next_run(
     assert len(fake.message_requests) == 1  # the paid answer was not asked for again
     cost = ws.store.counts()["cost_usd"]
     assert cost > 0
+
+
+def test_the_openai_teacher_treats_bad_answers_the_same(workspace, fake, monkeypatch, capsys):
+    root = _project(workspace, 3, concurrency=1, max_attempts=1, provider="openai")
+    workspace.settings.teacher.base_url = fake.url + "/v1"
+    workspace.save_settings()
+    fake.faults.extend(["html", "badjson", "empty"])
+    assert main(["generate", root, "--quiet"]) == 1
+    errors = sorted(r[0] for r in workspace.store.conn.execute("SELECT error FROM rows"))
+    assert sum("not valid JSON" in e for e in errors) == 2, errors
+    assert sum("answer was empty" in e for e in errors) == 1, errors

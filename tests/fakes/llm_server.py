@@ -173,9 +173,10 @@ class FakeLLM:
             self._error(h, 404, "not_found_error")
         elif fault in ("html", "badjson"):
             # A 200 that is not the API's JSON: a proxy's error page, a cut body.
-            raw = b"<html><body>502 Bad Gateway</body></html>" if fault == "html" else b'{"id": '
+            html = fault == "html"
+            raw = b"<html><body>502 Bad Gateway</body></html>" if html else b'{"id": '
             h.send_response(200)
-            h.send_header("content-type", "application/json")
+            h.send_header("content-type", "text/html" if html else "application/json")
             h.send_header("content-length", str(len(raw)))
             h.end_headers()
             h.wfile.write(raw)

@@ -9,6 +9,7 @@ never from a project file.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -130,8 +131,12 @@ class AnthropicTeacher:
             msg = await self.client.messages.create(**body)
         except anthropic.APIError as e:
             raise classify(e) from None
-        except ValueError as e:  # a 200 whose body is not JSON
+        except json.JSONDecodeError as e:  # a 200 whose body is not JSON
             raise bad_answer(e) from None
+        if not isinstance(
+            msg, anthropic.types.Message
+        ):  # the SDK hands back a non-JSON body as text
+            raise bad_answer(msg)
         text = text_of(msg)
         if not text.strip():
             raise empty_answer(msg.stop_reason)

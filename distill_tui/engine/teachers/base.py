@@ -86,13 +86,12 @@ class TransientError(Exception):
         self.kind = kind
 
 
-def bad_answer(e: Exception) -> TransientError:
+def bad_answer(body: object) -> TransientError:
     """A 200 whose body is not the API's JSON (an HTML error page from a proxy,
-    a truncated body): a failed attempt with a clear reason."""
-    return TransientError(
-        f"the teacher's answer was not valid JSON ({type(e).__name__}: {str(e)[:80]})",
-        kind="answer",
-    )
+    a truncated body): a failed attempt with a clear reason. `body` is the
+    parse error, or the text the SDK returned instead of a message."""
+    what = f"{type(body).__name__}: {body}" if isinstance(body, Exception) else repr(body)
+    return TransientError(f"the teacher's answer was not valid JSON ({what[:80]})", kind="answer")
 
 
 def empty_answer(stop_reason: str | None) -> TransientError:

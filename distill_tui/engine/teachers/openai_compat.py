@@ -9,10 +9,12 @@ is sent when it is unset. The base URL is `[teacher] base_url` or
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from distill_tui.core.config import Teacher as TeacherSettings
 from distill_tui.core.pricing import Usage
@@ -91,8 +93,10 @@ class OpenAITeacher:
             resp = await self.client.chat.completions.create(**body)
         except openai.APIError as e:
             raise classify(e) from None
-        except ValueError as e:  # a 200 whose body is not JSON
+        except json.JSONDecodeError as e:  # a 200 whose body is not JSON
             raise bad_answer(e) from None
+        if not isinstance(resp, ChatCompletion):  # a non-JSON body comes back as text
+            raise bad_answer(resp)
         if not resp.choices:
             raise TransientError("the endpoint returned no choices", kind="answer")
         choice = resp.choices[0]
