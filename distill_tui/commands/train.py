@@ -145,10 +145,14 @@ def run(args: argparse.Namespace) -> int:
             f"preflight: {pf.rows} training rows, longest {pf.longest} tokens;"
             f" estimated peak memory {pf.estimate_gb:.2f} GB of {pf.machine_gb:.0f} GB"
         )
+        for e in pf.errors:
+            print(f"error: {e}")
         for p in pf.problems:
             print(f"warning: {p}")
         for s in pf.suggestions:
             print(f"  suggestion: {s}")
+        if pf.errors:
+            raise UserError("not started: training would fail at the start (--no-preflight skips)")
     stop = threading.Event()
 
     def on_sigint(_sig: int, _frame: Any) -> None:
