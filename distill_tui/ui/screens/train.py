@@ -180,14 +180,14 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         with data.open(encoding="utf-8") as f:
             return sum(1 for line in f if line.strip())
 
-    def _form_value(self) -> cfg.Train | None:
+    def _form_value(self, refused: str = "not started") -> cfg.Train | None:
         """The form, or None after marking the wrong field and saying why."""
         try:
             return self.form.value()
         except FormError as e:
             self.form.mark(e)
             self._show_form_error(str(e))
-            say(self, f"{e} (not started)", title="Train settings", severity="error")
+            say(self, f"{e} ({refused})", title="Train settings", severity="error")
             self._switch(SETUP)
             field = self.form.first_invalid()
             if field is not None:
@@ -233,13 +233,13 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
                 say(self, f"asked run {run.id} to stop")
 
     def action_save(self) -> None:
-        train = self._form_value()
+        train = self._form_value("not saved")
         if train is not None:
             self._save(train)
             say(self, "Saved [train] to distill.toml")
 
     def action_preflight(self) -> None:
-        train = self._form_value()
+        train = self._form_value("not checked")
         if train is not None:
             self.query_one("#train-preflight", Static).update(Text("preflight: measuring..."))
             self._preflight(train)
