@@ -91,6 +91,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         self._last_field: Widget | None = None
         self._back_from_runs = SETUP
         self._preflight_timer: Timer | None = None
+        self._preflight_key: tuple[object, ...] = ()
 
     # -- layout --------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -253,7 +254,13 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             train = self.form.value()
         except FormError:
             return  # the field says what is wrong
-        self._preflight(train)
+        # Measuring tokenizes every row: not again for the same settings and data.
+        data = paths.data_dir(self.ws.root)
+        files = [(f.stat().st_mtime_ns, f.stat().st_size) for f in data.glob("*.jsonl")]
+        key = (train, self.ws.settings.student.model, tuple(files))
+        if key != self._preflight_key:
+            self._preflight_key = key
+            self._preflight(train)
 
     # -- form edits: saved as made -------------------------------------------------
     def _save(self, train: cfg.Train) -> None:
@@ -316,10 +323,12 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             self._poll()  # the failed run, its reason from the store
         else:
             self._refusal = m.error
-            self.monitor.clear("Not started: fix this, then ctrl+r")
+            self.monitor.clear("Not started: fix it on Setup (ctrl+w), then ctrl+r")
         self.monitor.failure(m.error)
         what = "training failed" if m.run_id else "training not started"
-        self.distill_app.jobs.finished("training", False, f"{what}: {m.error}")
+        # The trainer already says "training failed: " for mlx-lm's own errors.
+        reason = m.error.removeprefix("training failed: ")
+        self.distill_app.jobs.finished("training", False, f"{what}: {reason}")
 
     def on_preflight_finished(self, m: PreflightFinished) -> None:
         box = self.query_one("#train-preflight", Static)

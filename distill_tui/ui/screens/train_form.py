@@ -217,6 +217,8 @@ class TrainForm(Grid):
         if getattr(self.train, name) != value:
             self.train = self.train.model_copy(update={name: value})
             self.post_message(self.Edited(self.train, name))
+            if name == "batch_size":
+                self._edited("epochs")  # the same epochs are fewer iterations now
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
