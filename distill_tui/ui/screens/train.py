@@ -131,6 +131,11 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             # A headless run in another terminal: watch it.
             self._switch(MONITOR)
         self.form.train_rows = self._train_rows()
+        ws = self.ws
+        layers = model_layers(paths.resolve_model(ws.root, ws.settings.student.model))
+        if layers != self.form.model_layers:  # the student changed on the Task screen
+            self.form.set_model_layers(layers)
+            self._show_form_error(self._remaining_error())
         self._poll()
         self._auto_preflight()
 
@@ -285,7 +290,8 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
 
     @on(TrainForm.Invalid)
     def _invalid(self, event: TrainForm.Invalid) -> None:
-        self._show_form_error(f"{event.error} (not saved)")
+        where = "in distill.toml: ctrl+r will not start" if event.in_file else "not saved"
+        self._show_form_error(f"{event.error} ({where})")
 
     def _remaining_error(self) -> str:
         try:

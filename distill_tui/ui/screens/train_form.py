@@ -81,6 +81,7 @@ class TrainForm(Grid):
     @dataclass
     class Invalid(Message):
         error: FormError
+        in_file: bool = False  # the value came from distill.toml, not an edit
 
     def __init__(self, train: cfg.Train, *, model_layers: int | None = None, **kw: Any) -> None:
         super().__init__(**kw)
@@ -119,12 +120,19 @@ class TrainForm(Grid):
         yield Label("(less memory, slower)")
 
     def on_mount(self) -> None:
-        # A saved value the student cannot train (16 layers of a 2-layer model).
+        self.set_model_layers(self.model_layers)
+
+    def set_model_layers(self, layers: int | None) -> None:
+        """The student's layer count (it may change on the Task screen); a
+        saved value it cannot train (16 layers of a 2-layer model) is marked."""
+        self.model_layers = layers
         try:
             self._check_layers(self.train.num_layers)
         except FormError as e:
             self.mark(e)
-            self.post_message(self.Invalid(e))
+            self.post_message(self.Invalid(e, in_file=True))
+        else:
+            self.mark(None, "num_layers")
 
     # -- reading -----------------------------------------------------------------
     def _raw(self, name: str) -> Any:
@@ -211,7 +219,9 @@ class TrainForm(Grid):
             value = self.parse(name)
         except FormError as e:
             self.mark(e)
-            self.post_message(self.Invalid(e))
+            # Unchanged from distill.toml (a field filled in on mount): say so.
+            in_file = str(getattr(self.train, name, None)) == str(self._raw(name))
+            self.post_message(self.Invalid(e, in_file=in_file))
             return
         self.mark(None, name)
         if getattr(self.train, name) != value:
