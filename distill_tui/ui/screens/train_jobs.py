@@ -94,6 +94,9 @@ class TrainJobsMixin(BaseScreen):
                 if pf.errors:
                     self.post_message(TrainingFailed("; ".join(pf.errors)))
                     return
+                if self._stop_event.is_set():  # ctrl+x while the preflight measured
+                    self.post_message(TrainingFailed("stopped before it started"))
+                    return
             done = tr.train_run(
                 self.ws, train, resume=resume, stop=self._stop_event, listener=listener, thread=mlx
             )
