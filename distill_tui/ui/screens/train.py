@@ -255,6 +255,8 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         stop training is on screen before ctrl+r."""
         if not self.check_action("preflight", ()) or not self._train_rows():
             return
+        if self.form.model_layers is None:
+            return  # the student is not on this machine yet: no download unasked
         try:
             train = self.form.value()
         except FormError:
