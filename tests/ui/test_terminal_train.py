@@ -49,7 +49,7 @@ def _field(t, label: str) -> str:  # noqa: ANN001
         m = re.search(re.escape(label) + r"\s+[▌▐]?(\S+)", line)
         if m:
             return m.group(1)
-    raise AssertionError(f"{label!r} not on screen:\n{t.text()}")
+    return ""  # not drawn (yet)
 
 
 def test_bad_value_is_marked_refused_and_edits_survive_a_restart(terminal, exported):
@@ -98,7 +98,10 @@ def test_bad_value_is_marked_refused_and_edits_survive_a_restart(terminal, expor
     t.wait_for("support-tickets", timeout=60)
     t.press("4")
     t.wait_for("Preset")
-    assert _field(t, "Layers (-1 all)") == "-1" and _field(t, "Batch size") == "4"
+    t.wait_until(
+        lambda: _field(t, "Layers (-1 all)") == "-1" and _field(t, "Batch size") == "4",
+        "the saved values in the form",
+    )
     assert t.quit() == 0
 
 
