@@ -151,12 +151,18 @@ def run(args: argparse.Namespace) -> int:
             f"preflight: {pf.rows} training rows, longest {pf.longest} tokens;"
             f" estimated peak memory {pf.estimate_gb:.2f} GB of {pf.machine_gb:.0f} GB"
         )
+        for e in pf.errors:
+            print(f"error: {e}")
         for p in pf.problems:
             print(f"warning: {p}")
         for s in pf.suggestions:
             print(f"  suggestion: {s}")
-        if pf.blocking:
-            raise UserError(pf.blocking[0])
+        if pf.errors:
+            more = f" (and {len(pf.errors) - 1} more above)" if len(pf.errors) > 1 else ""
+            raise UserError(
+                f"not started: {pf.errors[0]}{more}; training would fail at the start"
+                " (--no-preflight skips this check)"
+            )
     stop = threading.Event()
 
     def on_sigint(_sig: int, _frame: Any) -> None:

@@ -270,7 +270,10 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
     except Exception as e:  # noqa: BLE001 - a missing model or a bad folder
         raise UserError(f"cannot load the student {plan.model!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=t.mask_prompt)
-    train_set, valid_set, _ = load_local_dataset(plan.data_dir, tokenizer, opts)
+    try:
+        train_set, valid_set, _ = load_local_dataset(plan.data_dir, tokenizer, opts)
+    except ValueError as e:  # a corrupt line (JSONDecodeError) or an unknown row format
+        raise UserError(f"cannot read the exported split in {plan.data_dir}: {e}") from None
     for name, split in (("train", train_set), ("valid", valid_set)):
         if (name == "train" or len(split)) and len(split) < t.batch_size:
             raise UserError(

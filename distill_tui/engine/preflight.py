@@ -1,12 +1,13 @@
-"""Measure what `core.preflight` needs: the templated token length of every
-training row (with mlx-lm's own dataset code, so it matches training) and the
-student's sizes, read from a lazily loaded model without reading its weights.
+"""Measure what `core.preflight` needs: the templated token length (and
+masked prompt length) of every training row and the validation row count,
+with mlx-lm's own dataset code so they match training, and the student's
+sizes, read from a lazily loaded model without reading its weights.
 Runs on the MLX thread."""
 
 from __future__ import annotations
 
 import types
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
@@ -18,9 +19,15 @@ from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.engine.runplan import resolve_model
 
 
-def _measure(
-    model_name: str, data_dir: Any, train: cfg.Train
-) -> tuple[list[int], list[int], ModelShape, int]:
+class _Measured(NamedTuple):
+    lengths: list[int]
+    offsets: list[int]  # where each row's completion starts (0 without mask_prompt)
+    valid_rows: int
+    shape: ModelShape
+    trainable: int
+
+
+def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> _Measured:
     from mlx.utils import tree_flatten
     from mlx_lm.tuner.datasets import load_local_dataset
     from mlx_lm.tuner.utils import linear_to_lora_layers
@@ -31,8 +38,11 @@ def _measure(
     except Exception as e:  # noqa: BLE001 - missing model, no network, bad folder
         raise UserError(f"cannot load the student {model_name!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=train.mask_prompt)
-    train_set, _, _ = load_local_dataset(data_dir, tokenizer, opts)
-    processed = [train_set.process(train_set[i]) for i in range(len(train_set))]
+    try:
+        train_set, valid_set, _ = load_local_dataset(data_dir, tokenizer, opts)
+        processed = [train_set.process(train_set[i]) for i in range(len(train_set))]
+    except Exception as e:  # noqa: BLE001 - a corrupt line, a row mlx-lm cannot template
+        raise UserError(f"cannot read the exported split in {data_dir}: {e}") from None
     lengths = [len(tokens) for tokens, _ in processed]
     offsets = [int(offset) for _, offset in processed]
     params: dict[str, Any] = dict(cast(Any, tree_flatten(model.parameters())))
@@ -64,7 +74,7 @@ def _measure(
         num_layers=n_layers,
         vocab_size=vocab,
     )
-    return lengths, offsets, shape, trainable
+    return _Measured(lengths, offsets, len(valid_set), shape, trainable)
 
 
 def preflight(
@@ -75,15 +85,15 @@ def preflight(
     if not (data_dir / "train.jsonl").is_file():
         raise UserError(f"{data_dir / 'train.jsonl'}: no exported training split yet")
     verify_split(data_dir)
-    lengths, offsets, shape, trainable = (thread or mlx_thread()).call(
-        _measure, resolve_model(ws), data_dir, train
-    )
+    m = (thread or mlx_thread()).call(_measure, resolve_model(ws), data_dir, train)
     return run_preflight(
-        lengths,
-        shape,
+        m.lengths,
+        m.shape,
         max_seq_length=train.max_seq_length,
         batch_size=train.batch_size,
-        trainable_params=trainable,
+        trainable_params=m.trainable,
         grad_checkpoint=train.grad_checkpoint,
-        offsets=offsets,
+        num_layers=train.num_layers,
+        valid_rows=m.valid_rows,
+        offsets=m.offsets,
     )

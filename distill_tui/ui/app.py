@@ -65,6 +65,9 @@ class DistillApp(App[int]):
         super().__init__()
         self.root = root
         self.workspace = workspace
+        # A run to select on the Chat screen when it next shows (set by the
+        # Train screen's runs list; Chat clears it once taken).
+        self.chat_run_id: str | None = None
         self._mlx = mlx
         self.jobs = Jobs(self)
         for theme in themes.load_themes()[0]:

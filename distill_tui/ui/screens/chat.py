@@ -127,6 +127,18 @@ class ChatScreen(FuseMixin, BaseScreen):
 
     def on_screen_resume(self) -> None:
         self._refresh_targets()
+        self._take_run_from_train()
+
+    def _take_run_from_train(self) -> None:
+        """Select the run the Train screen's runs list sent here (`c`), its
+        best checkpoint first; `app.chat_run_id` is cleared once taken."""
+        run_id, self.distill_app.chat_run_id = self.distill_app.chat_run_id, None
+        for key, t in self.targets.items():
+            if run_id and t.checkpoint is not None and t.checkpoint.run_id == run_id:
+                self.query_one("#chat-target", Select).value = key
+                return
+        if run_id:
+            say(self, f"Run {run_id} has no checkpoint to chat with yet", severity="warning")
 
     # -- targets ------------------------------------------------------------------
     def _refresh_targets(self) -> None:
