@@ -6,6 +6,7 @@ import argparse
 import json
 
 from distill_tui.core import side_costs
+from distill_tui.core.display import shown
 from distill_tui.core.pricing import fmt_spend
 from distill_tui.core.project import Workspace
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(counts))
         return 0
-    print(f"{ws.settings.task.name}  ({ws.root})")
+    print(f"{shown(ws.settings.task.name)}  ({shown(ws.root)})")
     print(
         f"inputs {counts['inputs']}: pending {counts['pending']}, running {counts['running']},"
         f" done {counts['done']}, failed {counts['failed']}"

@@ -16,6 +16,7 @@ from distill_tui.core import config as cfg
 from distill_tui.core import loraconfig, paths
 from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
+from distill_tui.core.export import verify_split
 from distill_tui.core.project import Workspace
 from distill_tui.engine import checkpoint as ckpt
 
@@ -74,6 +75,7 @@ def plan_run(
             f"{data_dir / 'train.jsonl'}: no exported training split; accept rows and "
             "export the split first (Curate screen, or `distill-tui export`)"
         )
+    verify_split(data_dir)
     digest = dataset_hash(data_dir)
     if resume:
         return _plan_resume(ws, train, resume, digest, data_dir, rank, world_size)

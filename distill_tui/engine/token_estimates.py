@@ -31,19 +31,6 @@ def approx_tokens(text: str) -> int:
     return max(1, len(text) // CHARS_PER_TOKEN)
 
 
-def _local_student_dir(project_root: Path, model: str) -> Path | None:
-    """The student's folder on this machine, without downloading anything."""
-    resolved = Path(paths.resolve_model(project_root, model))
-    if resolved.is_dir():
-        return resolved
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(model, local_files_only=True))
-    except Exception:  # noqa: BLE001 - not cached, not a repo id, no hub
-        return None
-
-
 @lru_cache(maxsize=4)
 def _tokenizer(path: str, mtime: float) -> Any:
     from tokenizers import Tokenizer
@@ -54,7 +41,7 @@ def _tokenizer(path: str, mtime: float) -> Any:
 def student_counter(project_root: Path, model: str) -> tuple[Counter | None, str]:
     """A counter with the student's tokenizer and the basis to show, or None
     and the reason the character rule is used instead."""
-    folder = _local_student_dir(project_root, model)
+    folder = paths.local_model_dir(paths.resolve_model(project_root, model))
     if folder is None:
         return None, f"about {CHARS_PER_TOKEN} characters a token (student not downloaded)"
     file = folder / "tokenizer.json"

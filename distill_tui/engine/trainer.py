@@ -175,8 +175,8 @@ def train_run(
     with thread.lease("training"):
         try:
             return thread.call(run_on_mlx, ws, plan, stop, emit)
-        except UserError:
-            _mark_failed(ws, plan, "see the error message")
+        except UserError as e:
+            _mark_failed(ws, plan, str(e))
             raise
         except ValueError as e:
             # mlx-lm raises ValueError for data and settings problems.

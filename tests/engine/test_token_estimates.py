@@ -54,6 +54,10 @@ def test_a_student_in_the_hub_cache_counts_and_nothing_is_downloaded(
     cache_repo(hub_cache, "model", "mlx-community/tiny-qwen", files, "a" * 40)
     _project(workspace, "mlx-community/tiny-qwen")
     assert "inputs with the student's tokenizer" in estimate(workspace).describe()
+    # The Train screen's preflight finds the cached student the same way.
+    from distill_tui.core.preflight import model_layers
+
+    assert model_layers("mlx-community/tiny-qwen") == 2
 
     before = sorted(p.name for p in hub_cache.iterdir())
     _project(workspace, "mlx-community/Qwen2.5-1.5B-Instruct-4bit")  # not downloaded

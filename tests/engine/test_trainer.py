@@ -141,3 +141,18 @@ def test_the_saved_mlx_lm_lora_command_trains_beside_the_run_not_over_it(ws):
     assert (d / "rerun" / "adapters.safetensors").is_file()
     assert (d / "adapters.safetensors").read_bytes() == ours
     assert (d / "adapter_config.json").read_text() == ours_config
+
+
+@pytest.mark.parametrize("preflight", [True, False])
+def test_a_max_seq_length_that_leaves_nothing_to_train_is_refused(ws, capsys, preflight):
+    from trainutil import FAST_FLAGS
+
+    from distill_tui.cli import main
+
+    flags = [f for f in FAST_FLAGS if preflight is False or f != "--no-preflight"]
+    assert main(["train", str(ws.root), *flags, "--iters", "5", "--max-seq-length", "16"]) == 2
+    err = capsys.readouterr().err
+    assert "max_seq_length 16 cuts off every completion" in err and "0 tokens" in err
+    assert "Traceback" not in err
+    # Nothing was trained: no run reported a (NaN) loss.
+    assert all(runs_db.metrics(ws.store, r.id, "train") == [] for r in runs_db.list_runs(ws.store))

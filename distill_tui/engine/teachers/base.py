@@ -71,11 +71,33 @@ class Completion:
 
 
 class TransientError(Exception):
-    """Worth retrying: rate limits, overload, 5xx, timeouts, dropped connections."""
+    """Worth retrying: rate limits, overload, 5xx, timeouts, dropped connections,
+    an answer that is not what the API promises (bad JSON, HTML, empty).
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `kind` is "connection" or "timeout" when no answer came at all (the queue
+    stops after a few in a row), "status" for an HTTP error, "answer" for a
+    bad answer."""
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, kind: str = "status"
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.kind = kind
+
+
+def bad_answer(body: object) -> TransientError:
+    """A 200 whose body is not the API's JSON (an HTML error page from a proxy,
+    a truncated body): a failed attempt with a clear reason. `body` is the
+    parse error, or the text the SDK returned instead of a message."""
+    what = f"{type(body).__name__}: {body}" if isinstance(body, Exception) else repr(body)
+    return TransientError(f"the teacher's answer was not valid JSON ({what[:80]})", kind="answer")
+
+
+def empty_answer(stop_reason: str | None) -> TransientError:
+    return TransientError(
+        f"the teacher's answer was empty (stop reason: {stop_reason or 'none'})", kind="answer"
+    )
 
 
 class PermanentError(UserError):

@@ -15,10 +15,12 @@ gets the other field from then on. Errors carry the server's own message.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from distill_tui.core.config import Teacher as TeacherSettings
 from distill_tui.core.pricing import Usage
@@ -27,7 +29,9 @@ from distill_tui.engine.teachers.base import (
     PermanentError,
     Prompt,
     TransientError,
+    bad_answer,
     describe_status,
+    empty_answer,
     parse_retry_after,
     request_hash,
     server_message,
@@ -71,9 +75,9 @@ def classify(e: Exception) -> Exception:
             return TransientError(f"HTTP {status}: {msg}", parse_retry_after(e.response.headers))
         return PermanentError(f"openai-compatible: {describe_status(status, msg)}")
     if isinstance(e, openai.APITimeoutError):
-        return TransientError("request timed out")
+        return TransientError("request timed out", kind="timeout")
     if isinstance(e, openai.APIConnectionError):
-        return TransientError(f"connection error: {e}")
+        return TransientError(f"connection error: {e}", kind="connection")
     return e
 
 
@@ -120,9 +124,15 @@ class OpenAITeacher:
                 resp = await self.client.chat.completions.create(**self.wire_body(body))
         except openai.APIError as e:
             raise classify(e) from None
+        except json.JSONDecodeError as e:  # a 200 whose body is not JSON
+            raise bad_answer(e) from None
+        if not isinstance(resp, ChatCompletion):  # a non-JSON body comes back as text
+            raise bad_answer(resp)
         if not resp.choices:
-            raise TransientError("the endpoint returned no choices")
+            raise TransientError("the endpoint returned no choices", kind="answer")
         choice = resp.choices[0]
+        if not (choice.message.content or "").strip():
+            raise empty_answer(choice.finish_reason)
         return Completion(
             text=choice.message.content or "",
             usage=usage_of(resp.usage),
