@@ -49,7 +49,10 @@ def _release_thread_state() -> None:
     mx = sys.modules.get("mlx.core")
     clear = getattr(mx, "clear_streams", None)
     if clear is not None:
-        clear()
+        try:
+            clear()
+        except Exception:  # noqa: BLE001 - the process is ending; nothing to report to
+            pass
 
 
 class MLXThread:
