@@ -158,7 +158,7 @@ class TrainScreen(BaseScreen):
     def _begin(self, train, resume: str | None) -> None:
         self._stop_event.clear()
         self._training = True
-        self.distill_app.jobs.started("training")
+        self.distill_app.jobs.started("training", stop=self._stop_event)
         self.query_one(ContentSwitcher).current = "train-monitor"
         self.query_one("#train-head", Static).update(Text("starting: loading the student..."))
         self.refresh_bindings()
