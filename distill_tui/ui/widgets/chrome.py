@@ -114,20 +114,26 @@ PINNED = ("help", "leave_field", "quit")
 class KeyFooter(Footer):
     """Textual's footer, except that it never cuts a key off mid-label: the
     screen's keys are shown in the order the screen declares them (most used
-    first) for as long as they fit, then `? Keys` and `^q Quit`; every key,
+    first) for as long as they fit, then `? Keys` (in a text field, `esc Leave
+    field`) and `^q Quit`; every key,
     shown or not, is listed by `?`. Unavailable keys (check_action None) are
     drawn dimmed, as Textual does."""
 
     def __init__(self) -> None:
-        super().__init__(compact=True)
+        # No `^p palette` here: at 80 columns the screen's own keys matter more,
+        # and `?` lists ctrl+p with every other key.
+        super().__init__(compact=True, show_command_palette=False)
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
         keys: dict[str, FooterKey] = {}  # one per action, first key wins
         pinned: dict[str, FooterKey] = {}
-        palette: FooterKey | None = None
-        for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items():
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.action in keys or binding.action in pinned:
+                continue
+            if not binding.show and binding.action != "leave_field":
+                continue
             item = FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
@@ -136,22 +142,11 @@ class KeyFooter(Footer):
                 disabled=not enabled,
                 tooltip=tooltip,
             )
-            if key == self.app.COMMAND_PALETTE_BINDING:
-                if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
-                    palette = item
-                    palette.add_class("-command-palette")
-                continue
-            if binding.action in keys or binding.action in pinned:
-                continue
-            if not binding.show and binding.action != "leave_field":
-                continue
             (pinned if binding.action in PINNED else keys)[binding.action] = item
         if "help" in pinned:
             pinned.pop("leave_field", None)  # not in a text field: escape is no news
         right = sorted(pinned.values(), key=lambda k: PINNED.index(k.action))
         room = self.app.size.width - sum(_width(k) for k in right)
-        if palette is not None:
-            room -= _width(palette) + 1  # its left border
         for item in keys.values():
             room -= _width(item)
             if room < 0:
@@ -159,8 +154,6 @@ class KeyFooter(Footer):
             yield item.data_bind(compact=Footer.compact)
         for item in right:
             yield item.data_bind(compact=Footer.compact)
-        if palette is not None:
-            yield palette
 
 
 def _width(key: FooterKey) -> int:
