@@ -210,6 +210,13 @@ def test_distill_toml_edited_on_disk_is_picked_up_not_overwritten(terminal, demo
     )
     saved = path.read_text(encoding="utf-8")
     assert 'name = "tickets-by-hand"' in saved and "max_tokens = 77" in saved
+
+    # The Train form follows an edit of [train] too, so a later save keeps it.
+    t.press("4", binding="goto-train")
+    t.wait_for("Iterations")
+    path.write_text(re.sub(r"(?m)^iters = \d+$", "iters = 123", saved), encoding="utf-8")
+    t.wait_for("distill.toml reloaded", timeout=10)
+    t.wait_for("Iterations         123")
     assert t.quit() == 0
 
 

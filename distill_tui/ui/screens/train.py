@@ -26,7 +26,7 @@ from textual.widgets import Checkbox, ContentSwitcher, Input, Select, Static
 from distill_tui.core import loraconfig, losscurve, paths
 from distill_tui.core import runs as runs_db
 from distill_tui.core.preflight import Preflight
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
 from distill_tui.ui.screens.train_form import FormError, TrainForm
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.losschart import LossChart
@@ -272,6 +272,12 @@ class TrainScreen(BaseScreen):
         if not pf.problems:
             text.append("No problems found.")
         box.update(text)
+
+    def on_settings_reloaded(self, event: SettingsReloaded) -> None:
+        # distill.toml was edited outside the app: the form shows the file, so a
+        # later save cannot put the old values back.
+        if any(key.startswith("train.") for key in event.changed):
+            self.query_one(TrainForm).load(self.ws.settings.train)
 
     @on(Input.Changed)
     @on(Select.Changed)
