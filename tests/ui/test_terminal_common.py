@@ -299,7 +299,7 @@ def test_quit_twice_while_training_stops_it_and_quits(terminal, demo_project):
 
 
 def test_quit_while_training_leave_it_running(terminal, demo_project):
-    t = _asked_to_quit_while_training(terminal, demo_project, 150)
+    t = _asked_to_quit_while_training(terminal, demo_project, 80)
     t.press("l", binding="quit-leave", settle=False)
     t.wait_for("keeps running without a screen", timeout=20)
     assert t.poll_exit() is None  # the process goes on
