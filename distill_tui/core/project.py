@@ -121,7 +121,7 @@ class Workspace:
         app since it was last read: those are merged in key by key (and taken
         into `settings`). When the same key changed in both places, or the
         file no longer parses, nothing is written and SettingsConflict says
-        so; in the first case the file's values are loaded."""
+        so; `reload_settings` then takes the file's values."""
         ours = self._flat_settings()
         if ours == self._disk_settings:
             return  # nothing new here: leave the file (its comments, its layout) alone
@@ -139,8 +139,9 @@ class Workspace:
                 self._disk_settings, ours, _flat(theirs.model_dump(mode="json"))
             )
             if conflicts:
-                self._adopt(theirs)
-                self._remember(text, theirs)
+                # Nothing is taken in here: `reload_settings` (the app calls it
+                # when it sees the file changed) loads the file's values and
+                # names the keys, so the screens show them.
                 raise SettingsConflict(
                     f"{path.name} was changed outside the app ({', '.join(conflicts)}):"
                     " your change here was not saved; the file's values are loaded"

@@ -92,6 +92,7 @@ class DistillApp(App[int]):
         self.workspace = workspace
         self._mlx = mlx
         self.jobs = Jobs(self)
+        self._settings_problem = ""  # the last distill.toml error shown, said once
         for theme in themes.load_themes()[0]:
             self.register_theme(theme)
         saved = themes.saved_theme()
@@ -120,7 +121,6 @@ class DistillApp(App[int]):
         for p in problems:
             say(self, p, severity="warning")
         self.switch_mode("task")
-        self._settings_problem = ""
         self.set_interval(1.0, self.check_settings_file)
 
     def watch_theme(self, name: str) -> None:

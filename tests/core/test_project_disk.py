@@ -48,6 +48,8 @@ def test_the_same_key_changed_in_both_places_is_refused_and_the_file_wins(ws):
     with pytest.raises(SettingsConflict, match="teacher.max_tokens"):
         ws.save_settings()
     assert "max_tokens = 77" in ws.settings_path.read_text(encoding="utf-8")
+    assert ws.settings_changed_on_disk()  # so the app reloads, and shows the file's value
+    assert ws.reload_settings() == ["teacher.max_tokens"]
     assert ws.settings.teacher.max_tokens == 77
 
 
