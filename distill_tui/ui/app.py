@@ -159,7 +159,12 @@ class DistillApp(App[int]):
 
     async def action_quit(self) -> None:
         if not self.jobs.running:
-            self.exit(0)
+            # Something short may still hold the MLX thread (a chat reply, a
+            # preflight): the process ends when it returns, so say so on the
+            # terminal rather than leave it silent.
+            holder = self.mlx_holder
+            wait = f"distill-tui: finishing {holder} before exiting" if holder else None
+            self.exit(0, message=wait)
         elif isinstance(self.screen, QuitDialog):
             self.screen.quit_pressed_again()
         else:
