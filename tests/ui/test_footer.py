@@ -26,3 +26,14 @@ async def test_footer_keys_are_never_cut(workspace, width):
         assert last.rstrip().endswith("? Keys ^q Quit")
         if width >= 120:  # room for every key the screen shows
             assert "x Export" in last
+
+
+async def test_footer_follows_a_resize(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.press("escape", "3")
+        await wait_until(pilot, lambda: "x Export" in screen_text(app).splitlines()[-1])
+        await pilot.resize_terminal(50, 24)
+        footer = app.screen.query_one("KeyFooter")
+        await wait_until(pilot, lambda: all(k.region.right <= 50 for k in footer.query(FooterKey)))
+        await wait_until(pilot, lambda: "^q Quit" in screen_text(app).splitlines()[-1])

@@ -124,9 +124,17 @@ class KeyFooter(Footer):
         # and `?` lists ctrl+p with every other key.
         super().__init__(compact=True, show_command_palette=False)
 
+    _composed_width = 0
+
+    def on_resize(self) -> None:
+        # A narrower (or wider) terminal fits fewer (or more) keys.
+        if self.app.size.width != self._composed_width and self._bindings_ready:
+            self.call_after_refresh(self.recompose)
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
+        self._composed_width = self.app.size.width
         keys: dict[str, FooterKey] = {}  # one per action, first key wins
         pinned: dict[str, FooterKey] = {}
         for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
