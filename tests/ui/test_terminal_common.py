@@ -306,3 +306,11 @@ def test_quit_while_training_leave_it_running(terminal, demo_project):
     assert _runs(demo_project)[0].status == "running"
     assert t.wait_exit(300) == 0  # and ends by itself when the run has
     assert _runs(demo_project)[0].status == "finished"
+
+
+def test_quit_dialog_says_when_the_job_ends_under_it(terminal, demo_project):
+    t = _asked_to_quit_while_training(terminal, demo_project, 40)
+    t.wait_for("The job has ended", timeout=120)
+    assert _runs(demo_project)[0].status == "finished"
+    t.press("ctrl+q", settle=False)
+    assert t.wait_exit(30) == 0

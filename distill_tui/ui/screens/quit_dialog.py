@@ -64,6 +64,17 @@ class QuitDialog(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#quit-stop", Button).focus()
+        self.jobs.on_change.append(self._jobs_changed)
+
+    def on_unmount(self) -> None:
+        if self._jobs_changed in self.jobs.on_change:
+            self.jobs.on_change.remove(self._jobs_changed)
+
+    def _jobs_changed(self) -> None:
+        if not self.jobs.running and not self.stopping:
+            self.query_one("#quit-question", Static).update(
+                Text("The job has ended, nothing runs now: s or ctrl+q quits, escape stays.")
+            )
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
