@@ -163,28 +163,51 @@ def test_escape_then_digit_typed_fast_switches_screens(terminal, demo_project):
     assert t.quit() == 0
 
 
+UNUSED_KEYS = [
+    b"\x1bOQ",  # F2
+    b"\x1b[15~",  # F5
+    b"\x1b[24~",  # F12
+    b"\x1b[2~",  # insert
+    b"\x19",  # ctrl+y
+    b"\x1bz",  # alt+z
+    b"\x1b[1;5P",  # ctrl+F1
+    b"\x00",  # ctrl+space
+    b"\x1b[1;3A",  # alt+up
+]
+
+
+def _press_unused(t: Terminal) -> None:
+    for data in UNUSED_KEYS:
+        os.write(t.fd, data)
+        time.sleep(0.05)
+    t.settle()
+    t.assert_alive()
+
+
 def test_keys_the_app_does_not_use_are_harmless(terminal, demo_project):
     t = terminal(str(demo_project))
     t.wait_for("support-tickets", timeout=60)
-    unused = [
-        b"\x1bOQ",  # F2
-        b"\x1b[15~",  # F5
-        b"\x1b[24~",  # F12
-        b"\x1b[2~",  # insert
-        b"\x19",  # ctrl+y
-        b"\x1bz",  # alt+z
-        b"\x1b[1;5P",  # ctrl+F1
-        b"\x00",  # ctrl+space
-    ]
     for digit, mode, _name, _cls, marker in SCREENS:
         _goto(t, digit, mode, marker)
         t.press("escape", binding="leave-field")
-        for data in unused:
-            os.write(t.fd, data)
-            time.sleep(0.05)
-        t.settle()
-        t.assert_alive()
+        _press_unused(t)
         t.wait_for(marker)
+    assert t.quit() == 0
+
+
+def test_keys_in_a_folder_without_a_project_are_harmless(terminal, tmp_path):
+    t = terminal(str(tmp_path / "new"))
+    t.wait_for("ctrl+n", timeout=60)
+    t.press("escape")
+    for digit in "2345":  # greyed: nothing to show yet
+        t.press(digit)
+    t.press("question_mark")
+    t.wait_for(HELP)
+    assert "Create project" in t.flat()
+    t.press("escape")
+    t.wait_gone(HELP)
+    _press_unused(t)
+    t.wait_for("Name")
     assert t.quit() == 0
 
 
