@@ -1,5 +1,6 @@
 """The `?` overlay: every key of the screen (or dialog) it was opened on, one
-line each, built from that screen's active bindings at the moment `?` was
+line each, built from that screen's bindings (the focused widget's, the
+screen's, the app's) and their check_action state at the moment `?` was
 pressed, so it cannot drift from what the keys do."""
 
 from __future__ import annotations
