@@ -56,6 +56,11 @@ def _footer_labels() -> set[str]:
     return labels
 
 
+def _whole_keys(line: str, labels: set[str]) -> bool:
+    parts = _segments(" ".join(line.split()), labels)
+    return parts is not None and len(parts) >= 4 and parts[-2:] == ["? Keys", "^q Quit"]
+
+
 def _segments(line: str, labels: set[str]) -> list[str] | None:
     """Split a footer line into whole labels, or None if one is cut."""
     if not line:
@@ -79,11 +84,12 @@ def test_keys_help_and_footer_on_every_screen(terminal, demo_project):
         # leave it) and `^q Quit` always there.
         if "esc Leave field" in _footer(t):
             t.press("escape", binding="chat-leave-field" if mode == "chat" else "leave-field")
+        t.wait_until(
+            lambda: _whole_keys(_footer(t), labels),
+            f"{name}: a footer of whole keys ending in ? Keys ^q Quit",
+            10,
+        )
         line = _footer(t)
-        parts = _segments(" ".join(line.split()), labels)
-        assert parts is not None, f"{name}: a key is cut off in the footer: {line!r}"
-        assert parts[-2:] == ["? Keys", "^q Quit"], f"{name}: {line!r}"
-        assert len(parts) >= 4, f"{name}: too few keys on the footer: {line!r}"
         if mode == "train":  # no run to stop: ^x is drawn greyed, ^r is not
             row = t.screen.buffer[t.screen.lines - 1]
             train, stop = line.index("^r Train") + 3, line.index("^x Stop") + 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
@@ -134,10 +135,17 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
+        try:
+            active = self.screen.active_bindings
+        except NoMatches:
+            # A screen's check_action asked for a widget not mounted yet (the
+            # footer can compose before the rest of a new screen): try again.
+            self.set_timer(0.1, self.recompose)
+            return
         self._composed_width = self.app.size.width
         keys: dict[str, FooterKey] = {}  # one per action, first key wins
         pinned: dict[str, FooterKey] = {}
-        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+        for _node, binding, enabled, tooltip in active.values():
             if binding.action in keys or binding.action in pinned:
                 continue
             if not binding.show and binding.action != "leave_field":
