@@ -32,6 +32,14 @@ SCREENS = [
     ("4", "train", "Train", TrainScreen, "Preset"),
     ("5", "chat", "Chat", ChatScreen, "message the student"),
 ]
+# The first key each screen's footer shows (so a test knows the footer is this screen's).
+FOOTER_FIRST = {
+    "task": "^o Import inputs",
+    "queue": "s Start",
+    "curate": "a Accept",
+    "train": "^r Train",
+    "chat": "^b Compare",
+}
 HELP = "Keys (dimmed: not available now)"
 
 
@@ -85,7 +93,9 @@ def test_keys_help_and_footer_on_every_screen(terminal, demo_project):
         if "esc Leave field" in _footer(t):
             t.press("escape", binding="chat-leave-field" if mode == "chat" else "leave-field")
         t.wait_until(
-            lambda: _whole_keys(_footer(t), labels),
+            lambda m=mode: (
+                _footer(t).startswith(FOOTER_FIRST[m]) and _whole_keys(_footer(t), labels)
+            ),
             f"{name}: a footer of whole keys ending in ? Keys ^q Quit",
             10,
         )
