@@ -90,6 +90,7 @@ def test_keys_help_and_footer_on_every_screen(terminal, demo_project):
 
         # The footer: whole labels only, `? Keys` (in a text field: how to
         # leave it) and `^q Quit` always there.
+        t.wait_until(lambda m=mode: _footer(t).startswith(FOOTER_FIRST[m]), f"{name}'s footer", 10)
         if "esc Leave field" in _footer(t):
             t.press("escape", binding="chat-leave-field" if mode == "chat" else "leave-field")
         t.wait_until(
