@@ -1,14 +1,33 @@
-"""A project folder: its settings (`distill.toml`) and its store (`distill.db`)."""
+"""A project folder: its settings (`distill.toml`) and its store (`distill.db`).
+
+The settings file may be edited in an editor while the app runs. The
+workspace remembers what the file held when it last read or wrote it, so an
+outside edit is seen (`settings_changed_on_disk`), picked up
+(`reload_settings`), and never overwritten: a save merges this process's
+changes into the file's newer content key by key, and refuses, loading the
+file's values, when both changed the same key or the file no longer parses.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store
+
+Flat = dict[tuple[str, ...], Any]
+_MISSING = object()
+
+
+class SettingsConflict(UserError):
+    """distill.toml changed outside this process in a way a save cannot merge."""
 
 
 @dataclass
@@ -16,6 +35,10 @@ class Workspace:
     root: Path
     settings: cfg.Project
     store: Store
+    # The digest of distill.toml's text as last read or written here, and the
+    # settings it held then: the base of the merge in `save_settings`.
+    _disk_digest: str = field(default="", repr=False, compare=False)
+    _disk_settings: Flat = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def open(cls, root: str | Path, *, allow_damaged: bool = False) -> Workspace:
@@ -24,8 +47,9 @@ class Workspace:
         root = Path(root).expanduser().resolve()
         if not paths.is_project(root):
             raise UserError(f"{root}: not a distill-tui project (run `distill-tui init {root}`)")
-        settings = cfg.load(paths.config_path(root))
-        return cls(root, settings, Store(paths.store_path(root), allow_damaged=allow_damaged))
+        ws = cls(root, cfg.Project(), Store(paths.store_path(root), allow_damaged=allow_damaged))
+        ws.settings = ws._read()[1]
+        return ws
 
     @classmethod
     def create(cls, root: str | Path, settings: cfg.Project | None = None) -> Workspace:
@@ -43,12 +67,147 @@ class Workspace:
             settings.task.name = root.name or "my-task"
         # Open the store first: an unrelated or damaged distill.db is refused
         # before a distill.toml would make the folder look like a project.
-        store = Store(paths.store_path(root))
-        cfg.save(settings, config)
-        return cls(root, settings, store)
+        ws = cls(root, settings, Store(paths.store_path(root)))
+        ws._write()
+        return ws
+
+    @property
+    def settings_path(self) -> Path:
+        return paths.config_path(self.root)
+
+    # -- the file on disk ------------------------------------------------------------
+    def _read(self) -> tuple[str, cfg.Project]:
+        """Read and parse the file, and remember it as the last seen state."""
+        path = self.settings_path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise cfg.ConfigError(
+                f"{path}: no project file here (run `distill-tui init`)"
+            ) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise cfg.ConfigError(f"{path}: cannot read: {e}") from None
+        settings = cfg.parse(text, source=str(path))
+        self._remember(text, settings)
+        return text, settings
+
+    def _flat_settings(self) -> Flat:
+        return _flat(self.settings.model_dump(mode="json"))
+
+    def _remember(self, text: str, settings: cfg.Project) -> None:
+        self._disk_digest = _digest(text)
+        self._disk_settings = _flat(settings.model_dump(mode="json"))  # a copy, not a view
+
+    def _write(self) -> None:
+        cfg.save(self.settings, self.settings_path)
+        self._remember(cfg.dumps(self.settings), self.settings)
+
+    def settings_changed_on_disk(self) -> bool:
+        """True when distill.toml no longer holds what this process last read
+        or wrote (an editor, another terminal). A missing file is no change:
+        the next save writes it again."""
+        try:
+            text = self.settings_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return _digest(text) != self._disk_digest
+
+    def reload_settings(self) -> list[str]:
+        """Take the file's settings (in place: screens holding `settings` see
+        them); returns the keys whose values changed, as `section.key`.
+        A file that does not parse raises ConfigError and changes nothing."""
+        before = self._flat_settings()
+        self._adopt(self._read()[1])
+        after = self._flat_settings()
+        return sorted(".".join(p) for p in {**before, **after} if before.get(p) != after.get(p))
+
+    def _adopt(self, new: cfg.Project) -> None:
+        for name in type(self.settings).model_fields:
+            setattr(self.settings, name, getattr(new, name))
 
     def save_settings(self) -> None:
-        cfg.save(self.settings, paths.config_path(self.root))
+        """Write the settings, keeping any edit made to the file outside the
+        app since it was last read: those are merged in key by key (and taken
+        into `settings`). When the same key changed in both places, or the
+        file no longer parses, nothing is written and SettingsConflict says
+        so; `reload_settings` then takes the file's values."""
+        ours = self._flat_settings()
+        if ours == self._disk_settings:
+            return  # nothing new here: leave the file (its comments, its layout) alone
+        if self.settings_changed_on_disk():
+            path = self.settings_path
+            text = path.read_text(encoding="utf-8")
+            try:
+                theirs = cfg.parse(text, source=str(path))
+            except cfg.ConfigError as e:
+                raise SettingsConflict(
+                    f"{e}. {path.name} was edited outside the app and has this error now;"
+                    " it was not overwritten: fix it there"
+                ) from None
+            merged, conflicts = _merge(
+                self._disk_settings, ours, _flat(theirs.model_dump(mode="json"))
+            )
+            if conflicts:
+                # Nothing is taken in here: `reload_settings` (the app calls it
+                # when it sees the file changed) loads the file's values and
+                # names the keys, so the screens show them.
+                raise SettingsConflict(
+                    f"{path.name} was changed outside the app ({', '.join(conflicts)}):"
+                    " your change here was not saved; the file's values are loaded"
+                )
+            try:
+                self._adopt(cfg.Project.model_validate(_unflat(merged)))
+            except ValidationError as e:
+                raise SettingsConflict(
+                    f"{path.name} was changed outside the app and your change here does not"
+                    f" fit with it ({e.errors()[0]['msg']}): not saved"
+                ) from None
+            self._remember(text, theirs)  # the base is now the file as it was read
+            ours = merged
+            if ours == self._disk_settings:
+                return  # the file already says everything
+        self._write()
 
-    def reload_settings(self) -> None:
-        self.settings = cfg.load(paths.config_path(self.root))
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _flat(data: dict[str, Any], prefix: tuple[str, ...] = ()) -> Flat:
+    """Leaves by path; lists (few-shot examples) are leaves."""
+    out: Flat = {}
+    for k, v in data.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, (*prefix, k)))
+        else:
+            out[(*prefix, k)] = v
+    return out
+
+
+def _unflat(flat: Flat) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, v in flat.items():
+        node = out
+        for k in path[:-1]:
+            node = node.setdefault(k, {})
+        node[path[-1]] = v
+    return out
+
+
+def _merge(base: Flat, ours: Flat, theirs: Flat) -> tuple[Flat, list[str]]:
+    """Three-way merge of leaves: a key changed on one side takes that side's
+    value; changed on both to different values is a conflict."""
+    merged: Flat = {}
+    conflicts: list[str] = []
+    for path in {**base, **ours, **theirs}:
+        b, o, t = (d.get(path, _MISSING) for d in (base, ours, theirs))
+        if o == b or o == t:
+            value = t
+        elif t == b:
+            value = o
+        else:
+            conflicts.append(".".join(path))
+            value = t
+        if value is not _MISSING:
+            merged[path] = value
+    return merged, sorted(conflicts)

@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
+from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.keys import _character_to_key
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, TextArea
 
@@ -18,9 +21,12 @@ from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.ui import safety, themes
 from distill_tui.ui.jobs import Jobs
+from distill_tui.ui.screens.base import SettingsReloaded
 from distill_tui.ui.screens.chat import ChatScreen
 from distill_tui.ui.screens.curate import CurateScreen
+from distill_tui.ui.screens.keys_help import KeysHelp, key_sections
 from distill_tui.ui.screens.queue import QueueScreen
+from distill_tui.ui.screens.quit_dialog import QuitDialog
 from distill_tui.ui.screens.task import TaskScreen
 from distill_tui.ui.screens.train import TrainScreen
 from distill_tui.ui.text import say
@@ -31,6 +37,16 @@ SCREEN_NAMES = {
     "curate": "Curate",
     "train": "Train",
     "chat": "Chat",
+}
+
+
+# Textual reads ESC followed at once by a digit as macOS Option+digit, a
+# character (¡ ™ £ ¢ ∞) that a text field would type: key name -> digit, for
+# the digits that switch screens.
+ESCAPE_DIGIT_KEYS = {
+    _character_to_key(ch): seq[1]
+    for seq, ch in ANSI_SEQUENCES_KEYS.items()
+    if isinstance(ch, str) and len(seq) == 2 and seq[0] == "\x1b" and seq[1] in "12345"
 }
 
 
@@ -51,7 +67,18 @@ class DistillApp(App[int]):
             Binding(str(i), f"goto('{mode}')", name, show=False, id=f"goto-{mode}", priority=True)
             for i, (mode, name) in enumerate(SCREEN_NAMES.items(), start=1)
         ),
-        Binding("ctrl+t", "change_theme", "Theme", id="theme"),
+        # escape then a digit typed quickly reaches the app as one key, alt+digit
+        # (see `on_event`): leave the field and switch, as the two keys would
+        # have. No description: an alias, not a key of its own in `?`.
+        *(
+            Binding(
+                f"alt+{i}", f"goto('{mode}', True)", "", show=False, id=f"esc-{mode}", priority=True
+            )
+            for i, mode in enumerate(SCREEN_NAMES, start=1)
+        ),
+        # Priority so that dialogs get it too; in a text field `?` is text.
+        Binding("question_mark", "help", "Keys", id="help", priority=True),
+        Binding("ctrl+t", "change_theme", "Theme", show=False, id="theme"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -70,6 +97,7 @@ class DistillApp(App[int]):
         self.chat_run_id: str | None = None
         self._mlx = mlx
         self.jobs = Jobs(self)
+        self._settings_problem = ""  # the last distill.toml error shown, said once
         for theme in themes.load_themes()[0]:
             self.register_theme(theme)
         saved = themes.saved_theme()
@@ -98,23 +126,90 @@ class DistillApp(App[int]):
         for p in problems:
             say(self, p, severity="warning")
         self.switch_mode("task")
+        self.set_interval(1.0, self.check_settings_file)
 
     def watch_theme(self, name: str) -> None:
         if self._theme_chosen_by_user:  # the saved theme set in __init__ is not a new choice
             themes.save_theme(name)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and event.key in ESCAPE_DIGIT_KEYS:
+            # Escape then a digit, typed fast: what the person meant, not a character.
+            event = events.Key(f"alt+{ESCAPE_DIGIT_KEYS[event.key]}", None)
+        await super().on_event(event)
+
     # -- navigation ----------------------------------------------------------
-    def action_goto(self, mode: str) -> None:
+    def action_goto(self, mode: str, from_escape: bool = False) -> None:
+        if from_escape:
+            self.screen.set_focus(None)  # what the escape would have done
         if self.current_mode != mode:
             self.switch_mode(mode)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        in_field = isinstance(self.focused, Input | TextArea)
         if action == "goto":
-            if isinstance(self.focused, Input | TextArea) or isinstance(self.screen, ModalScreen):
+            from_escape = len(parameters) > 1 and bool(parameters[1])
+            if isinstance(self.screen, ModalScreen) or (in_field and not from_escape):
                 return False  # the key is text for the field, or a dialog is open
             if self.workspace is None and parameters and parameters[0] != "task":
                 return None  # greyed: there is no project to show yet
+        if action == "help":
+            # In a text field `?` is text; in the overlay it closes it.
+            return not in_field and not isinstance(self.screen, KeysHelp)
         return True
+
+    # -- keys help and quitting ------------------------------------------------
+    def action_help(self) -> None:
+        self.push_screen(KeysHelp(key_sections(self.screen)))
+
+    async def action_quit(self) -> None:
+        if not self.jobs.running:
+            # Something short may still hold the MLX thread (a chat reply, a
+            # preflight): the process ends when it returns, so say so on the
+            # terminal rather than leave it silent.
+            holder = self.mlx_holder
+            wait = f"distill-tui: finishing {holder} before exiting" if holder else None
+            self.exit(0, message=wait)
+        elif isinstance(self.screen, QuitDialog):
+            self.screen.quit_pressed_again()
+        else:
+            self.push_screen(QuitDialog(self.jobs))
+
+    # -- distill.toml edited outside the app -----------------------------------
+    def check_settings_file(self) -> None:
+        """Pick up an outside edit of distill.toml (an editor, a headless
+        command) so that the next save here cannot write over it."""
+        ws = self.workspace
+        if ws is None or not ws.settings_changed_on_disk():
+            return
+        try:
+            changed = ws.reload_settings()
+        except UserError as e:
+            if str(e) != self._settings_problem:  # once per new problem, not every second
+                self._settings_problem = str(e)
+                say(
+                    self,
+                    f"{e}. The app keeps its settings and does not write over the file"
+                    " until it is fixed.",
+                    title="distill.toml",
+                    severity="warning",
+                    timeout=10,
+                )
+            return
+        self._settings_problem = ""
+        if not changed:
+            return
+        more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+        shown = ", ".join(changed[:4]) + more
+        say(self, f"Changed in the file: {shown}", title="distill.toml reloaded", timeout=6)
+        self.settings_reloaded(changed)
+
+    def settings_reloaded(self, changed: list[str]) -> None:
+        """Tell every open screen that the settings changed under it."""
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                screen.post_message(SettingsReloaded(changed))
+        self.refresh_bindings()
 
     def project_created(self, workspace: Workspace) -> None:
         self.workspace = workspace
@@ -165,8 +260,15 @@ class DistillApp(App[int]):
 
     # -- command palette: every binding of the screen, plus navigation ----------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own (screenshot, maximize, its key panel) mean nothing here.
+        yield SystemCommand("Theme", "Change the colours (ctrl+t)", self.action_change_theme)
+        yield SystemCommand("Quit", "Quit distill-tui (ctrl+q)", self.action_quit)
+        yield SystemCommand(
+            "Keys", "Every key of this screen, one line each (?)", lambda: self.action_help()
+        )
         for mode, name in SCREEN_NAMES.items():
+            if mode == self.current_mode:
+                continue
             if self.workspace is not None or mode == "task":
                 yield SystemCommand(
                     f"Go to {name}", f"Open the {name} screen", lambda m=mode: self.action_goto(m)
@@ -174,7 +276,11 @@ class DistillApp(App[int]):
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
             b = active.binding
-            if not b.description or b.action in seen or b.action.startswith("goto"):
+            if not b.id or not b.description or b.action in seen:
+                continue  # Textual's own keys (focus, copy) and aliases: not actions here
+            if b.action in ("change_theme", "quit", "leave_field"):
+                continue
+            if b.action.startswith(("goto", "help")):
                 continue
             if not active.enabled:
                 continue

@@ -5,7 +5,9 @@ notification when they end, and survive a dropped SSH connection.
 On SIGHUP (the terminal went away) the app detaches from the dead terminal and
 keeps running without a screen until its jobs finish, writing to the store as
 always; `distill-tui DIR` in a new session shows their progress live. With no
-job running it simply exits.
+job running it simply exits. Quitting while a job runs offers the same on
+purpose (`leave_headless`), or stops the jobs and quits when they have
+stopped (`stop_then_quit`).
 """
 
 from __future__ import annotations
@@ -34,9 +36,15 @@ class Jobs:
     detached: bool = False
     exit_code: int = 0
     on_change: list[Callable[[], None]] = field(default_factory=list)
+    # How to ask each job to stop (its stop event's `set`); a job without one
+    # runs to its end.
+    stops: dict[str, Callable[[], None]] = field(default_factory=dict)
+    quitting: bool = False
     _keep_pipe: int | None = None
 
-    def started(self, name: str) -> None:
+    def started(self, name: str, stop: threading.Event | Callable[[], None] | None = None) -> None:
+        if stop is not None:
+            self.stops[name] = stop.set if isinstance(stop, threading.Event) else stop
         if name in self.running:
             return
         awake = KeepAwake(name)
@@ -45,6 +53,7 @@ class Jobs:
         self._changed()
 
     def finished(self, name: str, ok: bool = True, message: str = "") -> None:
+        self.stops.pop(name, None)
         awake = self.running.pop(name, None)
         if awake is not None:
             awake.__exit__(None, None, None)
@@ -54,6 +63,58 @@ class Jobs:
             self._ring(text)
         self._changed()
         if self.detached and not self.running:
+            self._exit_detached()
+        elif self.quitting and not self.running:
+            self.app.exit(0)
+
+    # -- quitting with jobs running ---------------------------------------------------
+    def stop_all(self) -> list[str]:
+        """Ask every job to stop; returns those that cannot be stopped."""
+        unstoppable = []
+        for name in list(self.running):
+            stop = self.stops.get(name)
+            if stop is None:
+                unstoppable.append(name)
+            else:
+                stop()
+        return unstoppable
+
+    def stop_then_quit(self) -> list[str]:
+        """Stop every job and exit once the last one has ended; returns the
+        jobs that run to their end because they cannot be stopped."""
+        self.quitting = True
+        unstoppable = self.stop_all()
+        if not self.running:
+            self.app.exit(0)
+        return unstoppable
+
+    def leave_headless(self) -> None:
+        """Quit the screen but not the jobs, as after an SSH drop: the terminal
+        is given back with one message, the jobs go on writing to the store,
+        and the process exits when they end."""
+        driver = getattr(self.app, "_driver", None)
+        if driver is not None and not self.app.is_headless:
+            driver.suspend_application_mode()  # the terminal as it was, output flushed
+            names = " and ".join(sorted(self.running)) or "the job"
+            root = getattr(self.app, "root", ".")
+            message = (
+                f"distill-tui: {names} keeps running without a screen (pid {os.getpid()});"
+                f" `distill-tui {root}` shows its progress, ctrl+c here stops it."
+                " This process exits when it ends.\n"
+            )
+            try:
+                os.write(2, message.encode())  # where Textual drew: stderr
+            except OSError:
+                pass
+            try:
+                # With the terminal back in its normal mode ctrl+c sends SIGINT:
+                # stop the jobs cleanly, as the headless commands do.
+                signal.signal(signal.SIGINT, lambda *_: self.stop_all())
+            except ValueError:
+                pass  # not on the main thread (tests)
+        self.detached = True
+        self._detach_output()
+        if not self.running:
             self._exit_detached()
 
     def _ring(self, text: str) -> None:

@@ -3,20 +3,30 @@ one place where a failed worker becomes a visible error."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from distill_tui.core.errors import UserError
-from distill_tui.ui.widgets.chrome import NavBar, StatusBar
+from distill_tui.ui.widgets.chrome import KeyFooter, NavBar, StatusBar
 
 if TYPE_CHECKING:
     from distill_tui.core.project import Workspace
     from distill_tui.ui.app import DistillApp
+
+
+@dataclass
+class SettingsReloaded(Message):
+    """distill.toml was edited outside the app and the workspace's settings
+    were reloaded in place; `changed` names the keys (`section.key`). Screens
+    that show settings update those fields."""
+
+    changed: list[str]
 
 
 class BaseScreen(Screen):
@@ -47,7 +57,7 @@ class BaseScreen(Screen):
         yield NavBar(self.MODE)
         yield from self.compose_body()
         yield StatusBar(id="statusbar")
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -187,7 +187,7 @@ class EvalScreen(ModalScreen[None]):
         self._stop.clear()
         self.refresh_bindings()
         self.query_one("#eval-progress", Static).update(Text("evaluating…"))
-        self.app.jobs.started(JOB)  # type: ignore[attr-defined]
+        self.app.jobs.started(JOB, stop=self._stop)  # type: ignore[attr-defined]
         self._evaluate(self.checkpoint)
 
     @work(thread=True, group="chat-eval", exclusive=True, exit_on_error=False, name=JOB)

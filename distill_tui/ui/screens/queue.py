@@ -218,7 +218,7 @@ class QueueScreen(BaseScreen):
         self.pause_event.clear()
         self.running = True
         self.progress = None
-        self.distill_app.jobs.started(JOB)
+        self.distill_app.jobs.started(JOB, stop=self.stop_event)
         self.refresh_bindings()
         self._generate()
 

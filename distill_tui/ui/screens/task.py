@@ -25,7 +25,7 @@ from distill_tui.core import config as cfg
 from distill_tui.core import sysinfo
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
 from distill_tui.ui.screens.import_dialog import ImportDialog
 from distill_tui.ui.screens.task_student import StudentMixin
 from distill_tui.ui.text import say
@@ -333,6 +333,27 @@ class TaskScreen(StudentMixin, BaseScreen):
             Text(self._examples_title(len(event.examples)))
         )
         self._save()
+
+    def on_settings_reloaded(self, event: SettingsReloaded) -> None:
+        """distill.toml was edited outside the app: show the file's values in
+        the fields it changed (the others keep what is typed in them)."""
+        s = self.settings
+        for widget_id, (section, field, _parse) in FIELDS.items():
+            if f"{section}.{field}" not in event.changed:
+                continue
+            value = getattr(getattr(s, section), field)
+            widget = self.query_one(f"#{widget_id}")
+            if isinstance(widget, Input):
+                widget.value = "" if value is None else str(value)
+            elif isinstance(widget, TextArea):
+                widget.load_text(value)
+            elif isinstance(widget, Select):
+                widget.value = value
+        if "task.examples" in event.changed:
+            table = self.query_one(ExampleTable)
+            table.examples = list(s.task.examples)
+            table.reload()
+        self._refresh_info()
 
     @on(OptionList.OptionSelected, "#hf-cache")
     def _use_cached(self, event: OptionList.OptionSelected) -> None:

@@ -33,7 +33,7 @@ from distill_tui.core import loraconfig, paths
 from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
 from distill_tui.core.preflight import model_layers
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
 from distill_tui.ui.screens.train_form import FormError, TrainForm
 from distill_tui.ui.screens.train_jobs import (
     PreflightFinished,
@@ -219,7 +219,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         self._stop_event.clear()
         self._training = self._starting = True
         self._refusal = self._opened = None
-        self.distill_app.jobs.started("training")
+        self.distill_app.jobs.started("training", stop=self._stop_event)
         self._switch(MONITOR)
         self.monitor.failure(None)
         self.monitor.head(
@@ -240,8 +240,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
 
     def action_save(self) -> None:
         train = self._form_value("not saved")
-        if train is not None:
-            self._save(train)
+        if train is not None and self._save(train):
             say(self, "Saved [train] to distill.toml")
 
     def action_preflight(self) -> None:
@@ -270,13 +269,15 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             self._preflight(train)
 
     # -- form edits: saved as made -------------------------------------------------
-    def _save(self, train: cfg.Train) -> None:
+    def _save(self, train: cfg.Train) -> bool:
         ws = self.ws
         ws.settings.train = train
         try:
             ws.save_settings()
         except (OSError, UserError) as e:
             self._show_form_error(f"Could not save distill.toml: {e}")
+            return False
+        return True
 
     def _show_form_error(self, message: str) -> None:
         self.query_one("#train-form-error", Static).update(data_text(message))
@@ -344,6 +345,12 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             box.update(data_text(f"✗ preflight: {m.error}", style="bold"))
         else:
             box.update(preflight_text(m.result))
+
+    def on_settings_reloaded(self, event: SettingsReloaded) -> None:
+        # distill.toml was edited outside the app: the form shows the file, so a
+        # later save cannot put the old values back.
+        if any(key.startswith("train.") for key in event.changed):
+            self.form.load(self.ws.settings.train)
 
     # -- rendering -----------------------------------------------------------------
     def _show_command(self) -> None:

@@ -1,13 +1,17 @@
-"""The bars every screen shares: the screen tabs at the top and the status
-line above the footer."""
+"""The bars every screen shares: the screen tabs at the top, the status line
+and the footer of keys."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
-from distill_tui.core import side_costs, sysinfo
+from distill_tui.core import money, side_costs, sysinfo
 
 SCREENS = [
     ("1", "task", "Task"),
@@ -71,7 +75,7 @@ class StatusBar(Static):
                 spent = float(c["cost_usd"]) + side_costs.total_usd(ws.store)
                 parts.append(
                     f"{c['inputs']} in · {c['pending']} pend · {c['done']} done"
-                    f" · {c['failed']} fail · {c['accepted']} ok · ${spent:.2f}"
+                    f" · {c['failed']} fail · {c['accepted']} ok · {money.usd(spent)}"
                 )
             except Exception as e:  # noqa: BLE001 - a busy store must not kill the bar
                 parts.append(f"store: {e}")
@@ -100,3 +104,74 @@ class StatusBar(Static):
 
     def render(self) -> Text:
         return Text(self.summary, no_wrap=True, overflow="ellipsis")
+
+
+# Kept at the right end of every footer, before the palette: how to see every
+# other key (in a text field, where `?` is text: how to leave the field), and
+# how to quit.
+PINNED = ("help", "leave_field", "quit")
+
+
+class KeyFooter(Footer):
+    """Textual's footer, except that it never cuts a key off mid-label: the
+    screen's keys are shown in the order the screen declares them (most used
+    first) for as long as they fit, then `? Keys` (in a text field, `esc Leave
+    field`) and `^q Quit`; every key,
+    shown or not, is listed by `?`. Unavailable keys (check_action None) are
+    drawn dimmed, as Textual does."""
+
+    def __init__(self) -> None:
+        # No `^p palette` here: at 80 columns the screen's own keys matter more,
+        # and `?` lists ctrl+p with every other key.
+        super().__init__(compact=True, show_command_palette=False)
+
+    _composed_width = 0
+
+    def on_resize(self) -> None:
+        # A narrower (or wider) terminal fits fewer (or more) keys.
+        if self.app.size.width != self._composed_width and self._bindings_ready:
+            self.call_after_refresh(self.recompose)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        try:
+            active = self.screen.active_bindings
+        except NoMatches:
+            # A screen's check_action asked for a widget not mounted yet (the
+            # footer can compose before the rest of a new screen): try again.
+            self.set_timer(0.1, self.recompose)
+            return
+        self._composed_width = self.app.size.width
+        keys: dict[str, FooterKey] = {}  # one per action, first key wins
+        pinned: dict[str, FooterKey] = {}
+        for _node, binding, enabled, tooltip in active.values():
+            if binding.action in keys or binding.action in pinned:
+                continue
+            if not binding.show and binding.action != "leave_field":
+                continue
+            item = FooterKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            )
+            (pinned if binding.action in PINNED else keys)[binding.action] = item
+        if "help" in pinned:
+            pinned.pop("leave_field", None)  # not in a text field: escape is no news
+        right = sorted(pinned.values(), key=lambda k: PINNED.index(k.action))
+        room = self.app.size.width - sum(_width(k) for k in right)
+        for item in keys.values():
+            room -= _width(item)
+            if room < 0:
+                break
+            yield item.data_bind(compact=Footer.compact)
+        for item in right:
+            yield item.data_bind(compact=Footer.compact)
+
+
+def _width(key: FooterKey) -> int:
+    """Cells a compact footer key takes: `key description` and a space after."""
+    return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0) + 1
