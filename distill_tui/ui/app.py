@@ -254,7 +254,7 @@ class DistillApp(App[int]):
             f"the traceback is in {path}. Everything saved is safe."
         )
         if self.jobs.running:
-            self.jobs.continue_without_screen(line)
+            self.jobs.leave_headless(line, exit_code=1)
         else:
             self.exit(return_code=1, message=Text(line))
 

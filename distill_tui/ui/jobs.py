@@ -16,7 +16,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -88,17 +87,25 @@ class Jobs:
             self.app.exit(0)
         return unstoppable
 
-    def leave_headless(self) -> None:
+    def leave_headless(self, why: str = "", exit_code: int = 0) -> None:
         """Quit the screen but not the jobs, as after an SSH drop: the terminal
-        is given back with one message, the jobs go on writing to the store,
-        and the process exits when they end."""
+        is given back with one message (after `why`, when the screen failed),
+        the jobs go on writing to the store, and the process exits when they
+        end, with `exit_code`."""
+        if self.detached:
+            return
+        self.exit_code = exit_code
         driver = getattr(self.app, "_driver", None)
         if driver is not None and not self.app.is_headless:
-            driver.suspend_application_mode()  # the terminal as it was, output flushed
+            try:
+                driver.suspend_application_mode()  # the terminal as it was, output flushed
+            except Exception:  # noqa: BLE001 - the screen may be what failed
+                pass
             names = " and ".join(sorted(self.running)) or "the job"
             root = getattr(self.app, "root", ".")
             message = (
-                f"distill-tui: {names} keeps running without a screen (pid {os.getpid()});"
+                (f"{why}\n" if why else "")
+                + f"distill-tui: {names} keeps running without a screen (pid {os.getpid()});"
                 f" `distill-tui {root}` shows its progress, ctrl+c here stops it."
                 " This process exits when it ends.\n"
             )
@@ -125,37 +132,6 @@ class Jobs:
     def _changed(self) -> None:
         for cb in self.on_change:
             cb()
-
-    # -- the screen failed ------------------------------------------------------
-    def continue_without_screen(self, line: str) -> None:
-        """The screen cannot be drawn any more: give the terminal back, say so in
-        one line, and let the running jobs finish (the process then exits 1)."""
-        if self.detached:
-            return
-        self.detached = True
-        self.exit_code = 1
-        driver = getattr(self.app, "_driver", None)
-        if driver is not None:
-            try:
-                driver.stop_application_mode()
-                queue = getattr(getattr(driver, "_writer_thread", None), "_queue", None)
-                deadline = time.monotonic() + 1
-                while queue is not None and not queue.empty() and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                time.sleep(0.1)  # the writer thread writes what it took last
-            except Exception:  # noqa: BLE001 - the terminal may be half gone already
-                pass
-            driver.write = lambda data: None  # type: ignore[method-assign]
-            driver.flush = lambda: None  # type: ignore[method-assign]
-        names = ", ".join(self.running)
-        note = (
-            f"{line}\n{names} goes on without the screen; the app exits when it ends"
-            " (ctrl+c stops it now; what is done so far is saved).\n"
-        )
-        try:
-            os.write(2, note.encode("utf-8", "replace"))
-        except OSError:
-            pass
 
     # -- SIGHUP ------------------------------------------------------------------
     def install_hangup_handler(self) -> None:
