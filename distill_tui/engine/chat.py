@@ -352,7 +352,7 @@ def apply_adapter(model: Any, cp: Checkpoint, model_name: str = "the model") -> 
     try:
         config = cp.config()
         weights: dict[str, Any] = mx.load(str(cp.weights))  # type: ignore[assignment]
-    except (OSError, ValueError, json.JSONDecodeError) as e:
+    except (OSError, ValueError, RuntimeError) as e:  # mx.load raises RuntimeError
         raise UserError(f"cannot read checkpoint {cp.label}: {e}") from None
     kind = str(config.get("fine_tune_type", "lora"))
     if kind != "full":

@@ -6,7 +6,8 @@ replaces rather than joins. A model that ends a turn with another token (the
 tiny demo student samples `<|endoftext|>`, its pad token; Qwen2.5 declares
 `[<|im_end|>, <|endoftext|>]`; Llama 3 `<|eot_id|>` and `<|end_of_text|>`)
 would otherwise stream that token's text into the reply, and `ctrl+s` would
-save it into a dataset row. `end_token_ids` joins every declaration, and
+save it into a dataset row. `end_token_ids` joins every declaration (and the
+token that opens a turn: a reply that writes one is inventing the next), and
 `EndCut` cuts a reply at an end token's text should the model spell one out
 in ordinary pieces.
 """
@@ -83,10 +84,25 @@ def _template_turn_end(tokenizer: Any, specials: dict[str, int]) -> str | None:
     return next((s for s in sorted(specials, key=len, reverse=True) if tail.startswith(s)), None)
 
 
+def _template_turn_start(tokenizer: Any, specials: dict[str, int]) -> str | None:
+    """The special token that opens a turn (`<|im_start|>`, `<start_of_turn>`):
+    a reply that writes one has ended and goes on to invent the next turn."""
+    turn = [{"role": "user", "content": "hi"}]
+    try:
+        bare = tokenizer.apply_chat_template(turn, tokenize=False)
+        prompt = tokenizer.apply_chat_template(turn, tokenize=False, add_generation_prompt=True)
+    except Exception:  # noqa: BLE001 - no template
+        return None
+    if not isinstance(bare, str) or not isinstance(prompt, str) or not prompt.startswith(bare):
+        return None
+    header = prompt[len(bare) :].lstrip()
+    return next((s for s in sorted(specials, key=len, reverse=True) if header.startswith(s)), None)
+
+
 def end_token_ids(tokenizer: Any) -> set[int]:
     """Every id that ends a reply: declared by the tokenizer, config.json or
-    generation_config.json, the template's end of turn, and the common
-    end-of-text tokens the vocabulary has as special tokens."""
+    generation_config.json, the template's end of turn and start of the next,
+    and the common end-of-text tokens the vocabulary has as special tokens."""
     found = _ids(sorted(getattr(tokenizer, "eos_token_ids", None) or ()))
     found |= _ids(getattr(tokenizer, "eos_token_id", None))
     where = getattr(tokenizer, "name_or_path", None)
@@ -94,9 +110,9 @@ def end_token_ids(tokenizer: Any) -> set[int]:
         found |= declared_ids(Path(where))
     specials = _special_tokens(tokenizer)
     found |= {specials[t] for t in END_TOKEN_TEXTS if t in specials}
-    turn_end = _template_turn_end(tokenizer, specials)
-    if turn_end is not None:
-        found.add(specials[turn_end])
+    for find in (_template_turn_end, _template_turn_start):
+        if (marker := find(tokenizer, specials)) is not None:
+            found.add(specials[marker])
     return found
 
 

@@ -63,6 +63,7 @@ class DistillApp(App[int]):
         super().__init__()
         self.root = root
         self.workspace = workspace
+        self.chat_run_id: str | None = None  # a run another screen asked Chat to open
         self._mlx = mlx
         self.jobs = Jobs(self)
         for theme in themes.load_themes()[0]:

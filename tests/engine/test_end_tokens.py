@@ -48,6 +48,10 @@ def test_every_declared_end_token_counts(tiny_model, tmp_path):
 
     found = mlx_thread().call(ids)
     assert {IDS["<|im_end|>"], IDS["<|im_start|>"], IDS["<|endoftext|>"]} <= found
+    # Without generation_config.json, <|im_start|> still ends a reply: it opens
+    # the next turn in the template.
+    (model / "generation_config.json").unlink()
+    assert IDS["<|im_start|>"] in mlx_thread().call(ids)
 
 
 def test_end_text_split_over_chunks_is_cut():

@@ -6,10 +6,9 @@ down, a row that failed twice with its whole history."""
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 
-from fakes.llm_server import FakeLLM
+from fakes.llm_server import FakeLLM, closed_port
 
 from distill_tui.core.project import Workspace
 from distill_tui.core.store import Store
@@ -35,12 +34,6 @@ def _pending(ws: Workspace) -> int:
 
 def _row_shown(t, row_id: int, status: str) -> bool:  # noqa: ANN001
     return re.search(rf"^\s*{row_id}\s+{status}\b", t.text(), re.M) is not None
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_every_queue_key_and_a_header_that_follows_the_store(terminal, workspace, tmp_path):
@@ -99,7 +92,7 @@ def test_teacher_down_fails_rows_with_the_reason_and_their_history(terminal, wor
     _project(workspace, 3, attempts=2, concurrency=3)
     env = {
         "ANTHROPIC_API_KEY": "queue-key",
-        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{_closed_port()}",
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{closed_port()}",
     }
     t = terminal(str(workspace.root), env=env)
     t.wait_for("Task", timeout=60)

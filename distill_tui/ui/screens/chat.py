@@ -14,17 +14,20 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from distill_tui.core import checkpoints, feedback
+from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
 from distill_tui.engine.chat import (
     GenSettings,
@@ -42,11 +45,14 @@ from distill_tui.ui.screens.chat_dialogs import SettingsDialog
 from distill_tui.ui.screens.chat_eval import EvalScreen
 from distill_tui.ui.screens.chat_fuse import FuseMixin
 from distill_tui.ui.text import say
-from distill_tui.ui.widgets.chat_pane import ChatPane
+from distill_tui.ui.widgets.chat_pane import ChatPane, failure_reason
 
 STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
 ADAPTER_PANE, BASE_PANE = "chat-pane-a", "chat-pane-b"
 VS_BASE = "__base__"  # the "vs" choice: the base model without an adapter
+NO_TARGET = "__none__"  # the picker's one option while there is nothing to chat with
+NO_TARGET_LABEL = "no runs yet: train on screen 4"
+PICKED_KEY = "chat.target"  # the store's meta key for the last model picked
 
 
 @dataclass
@@ -101,12 +107,15 @@ class ChatScreen(FuseMixin, BaseScreen):
         self.streaming = False
         self.fusing = False
         self._versus_keys: list[str] = []
+        self._run_notes: dict[str, str] = {}
         self._stop = threading.Event()
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
             with Horizontal(id="chat-top"):
-                yield Select[str]([], prompt="no runs yet: train on screen 4", id="chat-target")
+                yield Select[str](
+                    [(Text(NO_TARGET_LABEL), NO_TARGET)], allow_blank=False, id="chat-target"
+                )
                 yield Select[str](
                     [(Text("vs base model"), VS_BASE)], allow_blank=False, id="chat-versus"
                 )
@@ -127,6 +136,24 @@ class ChatScreen(FuseMixin, BaseScreen):
 
     def on_screen_resume(self) -> None:
         self._refresh_targets()
+        self._open_asked_run()
+
+    def _open_asked_run(self) -> None:
+        """Another screen asked to chat with a run (DistillApp.chat_run_id)."""
+        run_id = self.distill_app.chat_run_id
+        if run_id is None:
+            return
+        self.distill_app.chat_run_id = None
+        by_name = {
+            t.checkpoint.name: key
+            for key, t in self.targets.items()
+            if t.checkpoint is not None and t.checkpoint.run_id == run_id
+        }
+        if not by_name:
+            say(self, f"Run {run_id} has no checkpoint to chat with yet", severity="warning")
+            return
+        key = by_name.get("best") or by_name.get("latest") or next(iter(by_name.values()))
+        self.query_one("#chat-target", Select).value = key
 
     # -- targets ------------------------------------------------------------------
     def _refresh_targets(self) -> None:
@@ -134,9 +161,10 @@ class ChatScreen(FuseMixin, BaseScreen):
         if ws is None:
             return
         select = self.query_one("#chat-target", Select)
-        current = select.value
+        current = select.value if select.value != NO_TARGET else ws.store.get_meta(PICKED_KEY)
         fused = {k: t for k, t in self.targets.items() if t.checkpoint is None}
         self.targets = {}
+        self._run_notes = {r.id: _run_note(r) for r in runs_db.list_runs(ws.store)}
         for run in checkpoints.list_runs(ws):
             for cp in run.checkpoints:
                 self.targets[cp.label] = Target.of(cp)
@@ -146,12 +174,12 @@ class ChatScreen(FuseMixin, BaseScreen):
             self.targets[f"fused:{path.resolve()}"] = Target(str(path.resolve()))
         for k, t in fused.items():
             self.targets.setdefault(k, t)
-        options = [(Text(self._label(k)), k) for k in self.targets]
-        select.set_options(options)
+        options = [
+            (Text(self._label(k), no_wrap=True, overflow="ellipsis"), k) for k in self.targets
+        ]
+        select.set_options(options or [(Text(NO_TARGET_LABEL), NO_TARGET)])
         if current in self.targets:
             select.value = current
-        elif self.targets:
-            select.value = next(iter(self.targets))
         self._refresh_versus()
         self.refresh_bindings()
 
@@ -159,7 +187,10 @@ class ChatScreen(FuseMixin, BaseScreen):
         t = self.targets[key]
         if t.checkpoint is None:
             return f"fused model  {t.model}"
-        return f"{t.checkpoint.run_id}  {t.checkpoint.name}   (base: {t.model})"
+        cp = t.checkpoint
+        note = self._run_notes.get(cp.run_id, "")
+        # The base's folder or hub name: a full path would push the rest out.
+        return f"{cp.run_id} {cp.name:<8} {note}  base {Path(t.model).name}"
 
     @property
     def target(self) -> Target | None:
@@ -167,8 +198,15 @@ class ChatScreen(FuseMixin, BaseScreen):
         return self.targets.get(value) if isinstance(value, str) else None
 
     @on(Select.Changed, "#chat-target")
-    def _target_changed(self) -> None:
+    def _target_changed(self, event: Select.Changed) -> None:
         t = self.target
+        ws = self.workspace
+        value = event.value
+        # set_options passes through the first option on its way back to the
+        # one picked: remember only where the picker ends up.
+        if ws is not None and isinstance(value, str) and value in self.targets:
+            if value == event.select.value and ws.store.get_meta(PICKED_KEY) != value:
+                ws.store.set_meta(PICKED_KEY, value)
         self.query_one(f"#{ADAPTER_PANE}", ChatPane).set_title(t.label if t else "adapter")
         if t is None or t.checkpoint is None:
             self.remove_class("compare")
@@ -226,6 +264,12 @@ class ChatScreen(FuseMixin, BaseScreen):
 
     # -- availability -----------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        try:
+            return self._available(action)
+        except NoMatches:  # the footer can ask while the screen is still being composed
+            return None
+
+    def _available(self, action: str) -> bool | None:
         busy = self.streaming or self.fusing
         has_adapter = self.target is not None and self.target.checkpoint is not None
         if action == "stop":
@@ -309,17 +353,24 @@ class ChatScreen(FuseMixin, BaseScreen):
         self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
+        group = event.worker.group
+        if group not in ("chat-reply", "chat-fuse"):
+            super().on_worker_state_changed(event)
+            return
         if event.state != WorkerState.ERROR:
             return
-        if event.worker.group == "chat-reply":
+        # The real reason (no such model, MLX busy training, a broken
+        # checkpoint) where the user is looking, and once in a toast.
+        reason = failure_reason(event.worker.error)
+        if group == "chat-reply":
             self.streaming = False
             for pane in self.query(ChatPane):
-                pane.fail("failed")
-        elif event.worker.group == "chat-fuse":
+                pane.fail(f"failed: {reason}")
+            say(self, reason, title="reply failed", severity="error", timeout=10)
+        else:
             self.fusing = False
-            self.distill_app.jobs.finished("fuse", False, "fuse failed")
-            self._show_status()
+            self.distill_app.jobs.finished("fuse", False, f"fuse failed: {reason}")
+            self._show_status(f"fuse failed: {reason}")
         self.refresh_bindings()
 
     def action_stop(self) -> None:
@@ -337,13 +388,17 @@ class ChatScreen(FuseMixin, BaseScreen):
             pane.clear()
 
     def action_pick(self) -> None:
-        self.query_one("#chat-target", Select).focus()
+        select = self.query_one("#chat-target", Select)
+        select.focus()
+        select.action_show_overlay()
 
     def action_settings(self) -> None:
         def apply(settings: GenSettings | None) -> None:
             if settings is not None:
                 self.settings = settings
                 self._show_status()
+            # The next thing typed is the next message, whichever field had focus.
+            self.query_one("#chat-input", Input).focus()
 
         self.app.push_screen(SettingsDialog(self.settings), apply)
 
@@ -367,3 +422,9 @@ class ChatScreen(FuseMixin, BaseScreen):
         if self.host is None:
             self.host = ModelHost(self.distill_app.mlx)
         self.app.push_screen(EvalScreen(ws, self.host, target.checkpoint))
+
+
+def _run_note(run: runs_db.Run) -> str:
+    """A run's status and best validation loss, for the picker."""
+    loss = f"  best val {run.best_val_loss:.3f}" if run.best_val_loss is not None else ""
+    return f"{run.status}{loss}"
