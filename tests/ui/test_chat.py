@@ -230,3 +230,16 @@ async def test_a_failed_reply_says_why_in_the_pane(workspace, tiny_model):
         await wait_until(pilot, lambda: "failed: cannot read checkpoint" in screen_text(app))
         await wait_until(pilot, lambda: not screen.streaming)
         assert "run-1:best" in screen_text(app)
+
+
+async def test_a_failed_evaluation_says_why_in_the_view(workspace, tiny_model):
+    app, _ = _app(workspace, tiny_model)  # no exported split
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_chat(app, pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvalScreen))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "evaluation failed:" in screen_text(app))
+        assert "no valid split yet" in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))

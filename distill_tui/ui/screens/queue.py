@@ -98,6 +98,7 @@ class QueueScreen(BaseScreen):
         self.rows: dict[int, dict] = {}
         self.last_run = ""  # how the last run on this screen ended
         self._data_version: int | None = None
+        self._queue_shape: tuple[tuple[str, int], ...] | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="queue-estimate")
@@ -123,9 +124,16 @@ class QueueScreen(BaseScreen):
         # fetchall: a pragma read with fetchone stays open and holds a read
         # snapshot on this connection, under which the worker's run stalled.
         version = int(ws.store.conn.execute("PRAGMA data_version").fetchall()[0][0])
-        if self._data_version is not None and version != self._data_version:
-            self._refresh_idle()
+        if version == self._data_version:
+            return
         self._data_version = version
+        # Other writes (a training run's metrics) change the version too: the
+        # rows' statuses, one indexed count, say whether the queue changed.
+        counts = ws.store.conn.execute("SELECT status, COUNT(*) FROM rows GROUP BY status")
+        shape = tuple(tuple(r) for r in counts.fetchall())
+        if self._queue_shape is not None and shape != self._queue_shape:
+            self._refresh_idle()
+        self._queue_shape = shape
 
     def _refresh_idle(self) -> None:
         self.load_page(self.page_start)
