@@ -121,10 +121,12 @@ def detail_text(r: dict, attempts: list[dict] | None = None) -> Text:
         t.append("\n\nHistory\n", style="bold underline")
         for a in attempts:
             when = time.strftime("%m-%d %H:%M:%S", time.localtime(a["at"]))
-            n = f"attempt {a['attempt']}" if a.get("attempt") else "answer"
-            what = a.get("error") or a.get("teacher") or ""
-            t.append(f"{when}  {n:<10} {a.get('outcome', ''):<9} ")
-            t.append(visible(str(what)))
+            if a.get("outcome") == "answered":
+                line = f"answered by {a.get('teacher')}"
+            else:
+                line = f"attempt {a.get('attempt')} {a.get('outcome')}: {a.get('error')}"
+            t.append(f"{when}  ")
+            t.append(visible(line))
             t.append("\n")
     return t
 
