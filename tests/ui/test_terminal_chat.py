@@ -58,6 +58,10 @@ def test_picker_settings_and_every_chat_key(terminal, demo_project):
     t.press("ctrl+o", binding="chat-pick")  # opens the list, not just the focus
     t.wait_for("run-1 latest")
     assert "no runs yet" not in t.text()
+    t.press("escape")  # closes the list
+    t.wait_gone("run-1 latest")
+    t.press("ctrl+o")
+    t.wait_for("run-1 latest")
     t.press("down", "enter")
     t.wait_for("run-1:latest")  # the adapter pane's title
 
