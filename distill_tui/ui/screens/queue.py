@@ -121,8 +121,8 @@ class QueueScreen(BaseScreen):
         ws = self.workspace
         if ws is None or self.running or not self.is_current:
             return
-        # fetchall: a pragma read with fetchone stays open and holds a read
-        # snapshot on this connection, under which the worker's run stalled.
+        # fetchall runs the statement to its end: no read is left open on the
+        # UI thread's connection between polls.
         version = int(ws.store.conn.execute("PRAGMA data_version").fetchall()[0][0])
         if version == self._data_version:
             return
