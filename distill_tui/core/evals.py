@@ -141,13 +141,22 @@ def update(store: Store, result: EvalResult) -> None:
         )
 
 
-def latest(store: Store, run_id: str | None = None) -> EvalResult | None:
-    """The newest evaluation (of `run_id` when given)."""
+def latest(
+    store: Store, run_id: str | None = None, checkpoint: str | None = None
+) -> EvalResult | None:
+    """The newest evaluation (of `run_id`, and of its `checkpoint` such as
+    "best" or "iter 100", when given)."""
     q = "SELECT id, result, created_at FROM evals"
+    where: list[str] = []
     args: tuple[Any, ...] = ()
     if run_id is not None:
-        q += " WHERE run_id = ?"
-        args = (run_id,)
+        where.append("run_id = ?")
+        args += (run_id,)
+    if checkpoint is not None:
+        where.append("json_extract(result, '$.checkpoint') = ?")
+        args += (checkpoint,)
+    if where:
+        q += " WHERE " + " AND ".join(where)
     row = store.conn.execute(q + " ORDER BY created_at DESC, id DESC LIMIT 1", args).fetchone()
     if row is None:
         return None

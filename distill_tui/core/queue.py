@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -127,10 +128,25 @@ def claim(store: Store, n: int = 1) -> list[Claimed]:
     return [Claimed(r["id"], r["input"], r["attempts"] + 1) for r in rows]
 
 
+# Every attempt that did not bring an answer is an `events` row of this kind
+# (answers are in `generations`), so a row's detail shows its whole history.
+ATTEMPT_EVENT = "attempt"
+
+
+def _attempt_failed(c: sqlite3.Connection, row_id: int, error: str, outcome: str) -> None:
+    c.execute(
+        "INSERT INTO events (row_id, kind, before, after, at)"
+        " SELECT id, ?, NULL, json_object('attempt', attempts, 'error', ?, 'outcome', ?), ?"
+        " FROM rows WHERE id = ? AND status = 'running'",
+        (ATTEMPT_EVENT, error, outcome, time.time(), row_id),
+    )
+
+
 def note_retry(store: Store, row_id: int, error: str) -> None:
     """A transient failure: the row stays running, one more attempt is counted
     and the error is shown until the retry succeeds."""
     with store.tx() as c:
+        _attempt_failed(c, row_id, error, "retried")
         c.execute(
             "UPDATE rows SET attempts = attempts + 1, error = ?, updated_at = ? WHERE id = ?",
             (error, time.time(), row_id),
@@ -174,6 +190,7 @@ def complete(store: Store, row_id: int, g: GenerationRecord) -> int:
 
 def fail(store: Store, row_id: int, error: str) -> None:
     with store.tx() as c:
+        _attempt_failed(c, row_id, error, "failed")
         c.execute(
             "UPDATE rows SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
             (error, time.time(), row_id),
@@ -184,6 +201,9 @@ def release(store: Store, row_ids: Iterable[int], error: str | None = None) -> N
     """Give claimed rows back to pending (the run stopped before they finished)."""
     now = time.time()
     with store.tx() as c:
+        if error:
+            for i in row_ids:
+                _attempt_failed(c, i, error, "released")
         c.executemany(
             "UPDATE rows SET status = 'pending', error = ?, updated_at = ?"
             " WHERE id = ? AND status = 'running'",
@@ -281,6 +301,22 @@ def history(store: Store, row_id: int) -> list[dict]:
     """Every answer a row has had, oldest first."""
     cur = store.conn.execute("SELECT * FROM generations WHERE row_id = ? ORDER BY id", (row_id,))
     return [dict(r) for r in cur]
+
+
+def attempts(store: Store, row_id: int) -> list[dict]:
+    """Everything that happened to a row's requests, oldest first: each failed
+    attempt (`attempt`, `error`, `outcome`: retried, failed or released when a
+    run stopped) and each answer (`outcome` "answered", with the teacher)."""
+    out: list[dict] = []
+    for e in store.conn.execute(
+        "SELECT after, at FROM events WHERE row_id = ? AND kind = ? ORDER BY id",
+        (row_id, ATTEMPT_EVENT),
+    ):
+        data = json.loads(e["after"] or "{}")
+        out.append({**data, "at": e["at"]})
+    for g in history(store, row_id):
+        out.append({"outcome": "answered", "teacher": g["teacher"], "at": g["created_at"]})
+    return sorted(out, key=lambda a: a["at"])
 
 
 def row_count(store: Store) -> int:

@@ -23,6 +23,7 @@ from distill_tui.core import paths
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
+from distill_tui.engine.end_tokens import EndCut, end_texts, end_token_ids
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 
 Message = dict[str, str]
@@ -273,11 +274,19 @@ def stream_reply(
     on_chunk: ChunkFn | None = None,
     stop: threading.Event | None = None,
 ) -> Reply:
-    """Generate one reply with mlx-lm (on the MLX thread), chunk by chunk."""
+    """Generate one reply with mlx-lm (on the MLX thread), chunk by chunk. It
+    ends on every end token the model declares (see `engine.end_tokens`), and
+    no end token's text reaches `on_chunk` or the reply."""
     import mlx.core as mx
     from mlx_lm import stream_generate
     from mlx_lm.sample_utils import make_sampler
+    from mlx_lm.tokenizer_utils import TokenizerWrapper
 
+    if not isinstance(tokenizer, TokenizerWrapper):
+        tokenizer = TokenizerWrapper(tokenizer)
+    ends = end_token_ids(tokenizer)
+    tokenizer.eos_token_ids = ends
+    cut = EndCut(end_texts(tokenizer, ends))
     # The template training used, so the end-of-turn token stops generation.
     prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True)
     mx.random.seed(settings.seed)
@@ -289,6 +298,13 @@ def stream_reply(
     tps = 0.0
     t0 = time.perf_counter()
     gen = stream_generate(model, tokenizer, prompt, max_tokens=settings.max_tokens, sampler=sampler)
+
+    def emit(text: str) -> None:
+        if text:
+            parts.append(text)
+            if on_chunk is not None:
+                on_chunk(text)
+
     try:
         for resp in gen:
             if ttft is None:
@@ -296,13 +312,14 @@ def stream_reply(
             n, tps = resp.generation_tokens, resp.generation_tps
             if resp.finish_reason:
                 finish = resp.finish_reason
-            if resp.text:
-                parts.append(resp.text)
-                if on_chunk is not None:
-                    on_chunk(resp.text)
+            emit(cut.feed(resp.text))
+            if cut.ended:
+                finish = "stop"
+                break
             if stop is not None and stop.is_set():
                 finish = "stopped"
                 break
+        emit(cut.flush())
     finally:
         gen.close()
     return Reply(label, "".join(parts), n, tps, ttft, finish, len(prompt))
@@ -335,7 +352,7 @@ def apply_adapter(model: Any, cp: Checkpoint, model_name: str = "the model") -> 
     try:
         config = cp.config()
         weights: dict[str, Any] = mx.load(str(cp.weights))  # type: ignore[assignment]
-    except (OSError, ValueError, json.JSONDecodeError) as e:
+    except (OSError, ValueError, RuntimeError) as e:  # mx.load raises RuntimeError
         raise UserError(f"cannot read checkpoint {cp.label}: {e}") from None
     kind = str(config.get("fine_tune_type", "lora"))
     if kind != "full":

@@ -334,3 +334,12 @@ def serve_forever(latency_s: float = 0.0) -> None:  # pragma: no cover - manual 
     with FakeLLM(latency_s=latency_s) as fake:
         print(fake.url, flush=True)
         threading.Event().wait()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: a teacher that is down (connection refused)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -36,6 +36,9 @@ async def test_streamed_reply_then_side_by_side_with_one_base_load(workspace, ti
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         screen = await _open_chat(app, pilot)
         assert screen.target.label == "run-1:best"
+        # best ends every reply at once (an end token first); latest says something.
+        screen.query_one("#chat-target").value = "run-1:latest"
+        await pilot.pause()
         await pilot.press(*"charged twice", "enter")
         pane_a = screen.query_one("#chat-pane-a", ChatPane)
         await wait_until(pilot, lambda: pane_a.history and not screen.streaming)
@@ -65,20 +68,15 @@ async def test_escape_stops_a_reply(workspace, tiny_model):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_chat(app, pilot)
         screen.settings.max_tokens = 100_000
-        screen.settings.temperature = 2.0  # the random model rarely ends a sample
-        pane = screen.query_one("#chat-pane-a", ChatPane)
-        # A random model can sample its end token at any step and end the reply
-        # before escape arrives: send again until a reply is caught running.
-        for attempt in range(5):
-            await pilot.press(*f"hello {attempt}", "enter")
-            await wait_until(pilot, lambda n=attempt: len(pane.history) > n or screen.streaming, 30)
-            if screen.streaming:
-                await pilot.press("escape")
-                await wait_until(pilot, lambda: not screen.streaming)
-                assert "stopped" in screen_text(app)
-                return
-            await wait_until(pilot, lambda: not screen.streaming)
-        raise AssertionError("every reply ended before escape could stop it")
+        # Side by side with the base model, which greedily writes newlines
+        # and never an end token: a reply that is sure to be running.
+        await pilot.press("ctrl+b")
+        pane = screen.query_one("#chat-pane-b", ChatPane)
+        await pilot.press(*"hello", "enter")
+        await wait_until(pilot, lambda: screen.streaming and pane.reply_text, 30)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not screen.streaming)
+        assert "stopped" in screen_text(app)
 
 
 async def test_eval_view_and_failures_to_curator(workspace, tiny_model):
@@ -210,3 +208,38 @@ async def test_fused_models_on_disk_are_listed_at_start(workspace, tiny_model):
         pane = screen.query_one("#chat-pane-a", ChatPane)
         await wait_until(pilot, lambda: pane.history and not screen.streaming, 30)
         assert screen.host.model_path == str(fused.resolve())
+
+
+async def test_a_run_asked_for_by_another_screen_is_picked(workspace, tiny_model):
+    app, _ = _app(workspace, tiny_model)  # run-1
+    make_run(workspace, tiny_model, run_id="run-2", seed=2)  # newer: listed first
+    async with app.run_test(size=SIZE) as pilot:
+        app.chat_run_id = "run-1"  # what "open this run in Chat" sets
+        screen = await _open_chat(app, pilot)
+        await wait_until(pilot, lambda: screen.target is not None)
+        assert screen.target.label == "run-1:best"
+        assert app.chat_run_id is None
+
+
+async def test_a_failed_reply_says_why_in_the_pane(workspace, tiny_model):
+    app, _ = _app(workspace, tiny_model)
+    (workspace.root / "runs" / "run-1" / "best" / "adapters.safetensors").write_bytes(b"broken")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_chat(app, pilot)
+        await pilot.press(*"hello", "enter")
+        await wait_until(pilot, lambda: "failed: cannot read checkpoint" in screen_text(app))
+        await wait_until(pilot, lambda: not screen.streaming)
+        assert "run-1:best" in screen_text(app)
+
+
+async def test_a_failed_evaluation_says_why_in_the_view(workspace, tiny_model):
+    app, _ = _app(workspace, tiny_model)  # no exported split
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_chat(app, pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvalScreen))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "evaluation failed:" in screen_text(app))
+        assert "no valid split yet" in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))

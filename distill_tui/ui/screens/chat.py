@@ -20,11 +20,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input, Select, Static
 from textual.worker import Worker, WorkerState
 
-from distill_tui.core import checkpoints, feedback
+from distill_tui.core import feedback
 from distill_tui.core.errors import UserError
 from distill_tui.engine.chat import (
     GenSettings,
@@ -41,8 +42,9 @@ from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.chat_dialogs import SettingsDialog
 from distill_tui.ui.screens.chat_eval import EvalScreen
 from distill_tui.ui.screens.chat_fuse import FuseMixin
+from distill_tui.ui.screens.chat_picker import NO_TARGET, NO_TARGET_LABEL, PickerMixin
 from distill_tui.ui.text import say
-from distill_tui.ui.widgets.chat_pane import ChatPane
+from distill_tui.ui.widgets.chat_pane import ChatPane, failure_reason
 
 STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
 ADAPTER_PANE, BASE_PANE = "chat-pane-a", "chat-pane-b"
@@ -66,7 +68,7 @@ class RepliesEnded(Message):
     warning: str | None
 
 
-class ChatScreen(FuseMixin, BaseScreen):
+class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
     MODE = "chat"
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="chat-stop"),
@@ -101,12 +103,15 @@ class ChatScreen(FuseMixin, BaseScreen):
         self.streaming = False
         self.fusing = False
         self._versus_keys: list[str] = []
+        self._run_notes: dict[str, str] = {}
         self._stop = threading.Event()
 
     def compose_body(self) -> ComposeResult:
         with Vertical(classes="body"):
             with Horizontal(id="chat-top"):
-                yield Select[str]([], prompt="no runs yet: train on screen 4", id="chat-target")
+                yield Select[str](
+                    [(Text(NO_TARGET_LABEL), NO_TARGET)], allow_blank=False, id="chat-target"
+                )
                 yield Select[str](
                     [(Text("vs base model"), VS_BASE)], allow_blank=False, id="chat-versus"
                 )
@@ -127,60 +132,12 @@ class ChatScreen(FuseMixin, BaseScreen):
 
     def on_screen_resume(self) -> None:
         self._refresh_targets()
-        self._take_run_from_train()
-
-    def _take_run_from_train(self) -> None:
-        """Select the run the Train screen's runs list sent here (`c`), its
-        best checkpoint first; `app.chat_run_id` is cleared once taken."""
-        run_id, self.distill_app.chat_run_id = self.distill_app.chat_run_id, None
-        for key, t in self.targets.items():
-            if run_id and t.checkpoint is not None and t.checkpoint.run_id == run_id:
-                self.query_one("#chat-target", Select).value = key
-                return
-        if run_id:
-            say(self, f"Run {run_id} has no checkpoint to chat with yet", severity="warning")
-
-    # -- targets ------------------------------------------------------------------
-    def _refresh_targets(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        select = self.query_one("#chat-target", Select)
-        current = select.value
-        fused = {k: t for k, t in self.targets.items() if t.checkpoint is None}
-        self.targets = {}
-        for run in checkpoints.list_runs(ws):
-            for cp in run.checkpoints:
-                self.targets[cp.label] = Target.of(cp)
-        # Fused models on disk (from earlier sessions or the CLI), then any
-        # this session wrote elsewhere.
-        for path in checkpoints.list_fused(ws):
-            self.targets[f"fused:{path.resolve()}"] = Target(str(path.resolve()))
-        for k, t in fused.items():
-            self.targets.setdefault(k, t)
-        options = [(Text(self._label(k)), k) for k in self.targets]
-        select.set_options(options)
-        if current in self.targets:
-            select.value = current
-        elif self.targets:
-            select.value = next(iter(self.targets))
-        self._refresh_versus()
-        self.refresh_bindings()
-
-    def _label(self, key: str) -> str:
-        t = self.targets[key]
-        if t.checkpoint is None:
-            return f"fused model  {t.model}"
-        return f"{t.checkpoint.run_id}  {t.checkpoint.name}   (base: {t.model})"
-
-    @property
-    def target(self) -> Target | None:
-        value = self.query_one("#chat-target", Select).value
-        return self.targets.get(value) if isinstance(value, str) else None
+        self._open_asked_run()
 
     @on(Select.Changed, "#chat-target")
-    def _target_changed(self) -> None:
+    def _target_changed(self, event: Select.Changed) -> None:
         t = self.target
+        self._remember_pick(event)
         self.query_one(f"#{ADAPTER_PANE}", ChatPane).set_title(t.label if t else "adapter")
         if t is None or t.checkpoint is None:
             self.remove_class("compare")
@@ -238,6 +195,12 @@ class ChatScreen(FuseMixin, BaseScreen):
 
     # -- availability -----------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        try:
+            return self._available(action)
+        except NoMatches:  # the footer can ask while the screen is still being composed
+            return None
+
+    def _available(self, action: str) -> bool | None:
         busy = self.streaming or self.fusing
         has_adapter = self.target is not None and self.target.checkpoint is not None
         if action == "stop":
@@ -321,17 +284,24 @@ class ChatScreen(FuseMixin, BaseScreen):
         self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
+        group = event.worker.group
+        if group not in ("chat-reply", "chat-fuse"):
+            super().on_worker_state_changed(event)
+            return
         if event.state != WorkerState.ERROR:
             return
-        if event.worker.group == "chat-reply":
+        # The real reason (no such model, MLX busy training, a broken
+        # checkpoint) where the user is looking, and once in a toast.
+        reason = failure_reason(event.worker.error)
+        if group == "chat-reply":
             self.streaming = False
             for pane in self.query(ChatPane):
-                pane.fail("failed")
-        elif event.worker.group == "chat-fuse":
+                pane.fail(f"failed: {reason}")
+            say(self, reason, title="reply failed", severity="error", timeout=10)
+        else:
             self.fusing = False
-            self.distill_app.jobs.finished("fuse", False, "fuse failed")
-            self._show_status()
+            self.distill_app.jobs.finished("fuse", False, f"fuse failed: {reason}")
+            self._show_status(f"fuse failed: {reason}")
         self.refresh_bindings()
 
     def action_stop(self) -> None:
@@ -348,14 +318,13 @@ class ChatScreen(FuseMixin, BaseScreen):
         for pane in self.query(ChatPane):
             pane.clear()
 
-    def action_pick(self) -> None:
-        self.query_one("#chat-target", Select).focus()
-
     def action_settings(self) -> None:
         def apply(settings: GenSettings | None) -> None:
             if settings is not None:
                 self.settings = settings
                 self._show_status()
+            # The next thing typed is the next message, whichever field had focus.
+            self.query_one("#chat-input", Input).focus()
 
         self.app.push_screen(SettingsDialog(self.settings), apply)
 

@@ -29,7 +29,7 @@ from distill_tui.engine.evaluate import evaluate
 from distill_tui.engine.judge import DEFAULT_MAX_COST_USD, judge
 from distill_tui.engine.similar import SimilarResult, add_similar, default_count
 from distill_tui.ui.text import say
-from distill_tui.ui.widgets.chat_pane import safe_text
+from distill_tui.ui.widgets.chat_pane import failure_reason, safe_text
 
 JOB = "evaluation"
 
@@ -74,7 +74,7 @@ class EvalScreen(ModalScreen[None]):
     EvalScreen #eval-metrics { height: auto; max-height: 6; }
     EvalScreen #eval-failures { height: 1fr; }
     EvalScreen #eval-detail { height: 6; border-top: solid $primary-darken-2; }
-    EvalScreen #eval-progress { height: 1; color: $text-muted; }
+    EvalScreen #eval-progress { height: auto; max-height: 3; color: $text-muted; }
     """
 
     def __init__(self, ws: Workspace, host: ModelHost, checkpoint: Checkpoint | None) -> None:
@@ -101,8 +101,10 @@ class EvalScreen(ModalScreen[None]):
             "metric", "base", "adapter", "change"
         )
         self.query_one("#eval-failures", DataTable).add_columns("#", "input", "teacher", "adapter")
-        run_id = self.checkpoint.run_id if self.checkpoint else None
-        self.show(evals.latest(self.ws.store, run_id))
+        # The checkpoint the picker shows, not just its run: a run's latest
+        # evaluation may be of another of its checkpoints.
+        cp = self.checkpoint
+        self.show(evals.latest(self.ws.store, cp.run_id, cp.name) if cp else None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "run":
@@ -210,13 +212,15 @@ class EvalScreen(ModalScreen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
+        # The reason on the progress line (no API key, teacher down, no split)
+        # and once in a toast.
+        reason = failure_reason(event.worker.error)
         if event.worker.group == "chat-eval":
-            self._done(False, "evaluation failed")
-            self.app.report_error(event.worker.error, "evaluation")  # type: ignore[attr-defined]
+            self._done(False, f"evaluation failed: {reason}")
         elif event.worker.group == "chat-feedback":
-            what = "similar inputs" if event.worker.name == "similar" else "judge"
-            self._asked(f"{what} failed")
-            self.app.report_error(event.worker.error, what)  # type: ignore[attr-defined]
+            what = "similar inputs" if event.worker.name == "similar" else "judging"
+            self._asked(f"{what} failed: {reason}")
+            say(self, reason, title=f"{what} failed", severity="error", timeout=10)
 
     def _done(self, ok: bool, message: str) -> None:
         self.running = False

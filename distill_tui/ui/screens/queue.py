@@ -39,6 +39,7 @@ from distill_tui.ui.widgets.paged_table import PagedTable
 
 PAGE = 200
 JOB = "generation"
+POLL_S = 1.0  # how often an idle screen looks for changes made by other processes
 
 
 @dataclass
@@ -95,6 +96,9 @@ class QueueScreen(BaseScreen):
         self.page_start = 0
         self.total = 0
         self.rows: dict[int, dict] = {}
+        self.last_run = ""  # how the last run on this screen ended
+        self._data_version: int | None = None
+        self._queue_shape: tuple[tuple[str, int], ...] | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="queue-estimate")
@@ -107,14 +111,43 @@ class QueueScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.set_interval(0.25, self._flush_rows)
+        self.set_interval(POLL_S, self._poll_store)
+
+    def _poll_store(self) -> None:
+        """Another process (a headless `import` or `generate`) changed the
+        store: show its counts, estimate and rows without a key press. SQLite's
+        data_version changes only on other connections' commits, so asking costs
+        one pragma a second."""
+        ws = self.workspace
+        if ws is None or self.running or not self.is_current:
+            return
+        # fetchall runs the statement to its end: no read is left open on the
+        # UI thread's connection between polls.
+        version = int(ws.store.conn.execute("PRAGMA data_version").fetchall()[0][0])
+        if version == self._data_version:
+            return
+        self._data_version = version
+        # Other writes (a training run's metrics) change the version too: the
+        # rows' statuses, one indexed count, say whether the queue changed.
+        counts = ws.store.conn.execute("SELECT status, COUNT(*) FROM rows GROUP BY status")
+        shape = tuple(tuple(r) for r in counts.fetchall())
+        if self._queue_shape is not None and shape != self._queue_shape:
+            self._refresh_idle()
+        self._queue_shape = shape
+
+    def _refresh_idle(self) -> None:
+        self.load_page(self.page_start)
+        self._show_progress()
+        self.action_estimate()
 
     def on_screen_resume(self) -> None:
         if self.workspace is None:
             return
-        self.load_page(self.page_start)
-        self._show_progress()
-        if not self.running:
-            self.action_estimate()
+        if self.running:
+            self.load_page(self.page_start)
+            self._show_progress()
+        else:
+            self._refresh_idle()
 
     # -- availability -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -193,9 +226,10 @@ class QueueScreen(BaseScreen):
         if ws is None or not table.row_count:
             return
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        detail = q.row_detail(ws.store, int(key or 0))
+        row_id = int(key or 0)
+        detail = q.row_detail(ws.store, row_id)
         if detail:
-            self.app.push_screen(RowDetail(detail))
+            self.app.push_screen(RowDetail(detail, q.attempts(ws.store, row_id)))
 
     # -- estimate --------------------------------------------------------------------
     def action_estimate(self) -> None:
@@ -263,18 +297,21 @@ class QueueScreen(BaseScreen):
             return
         n = q.retry_failed(ws.store)
         say(self, f"{n} failed row(s) queued again." if n else "No failed rows.")
-        self.load_page(self.page_start)
-        self.action_estimate()
+        self._refresh_idle()
 
     def on_queue_progressed(self, m: QueueProgressed) -> None:
         self.progress = m.progress
         self._show_progress()
 
     def _show_progress(self) -> None:
+        """While a run goes, its live numbers; otherwise the store's own counts
+        (never the numbers of a run that has ended) and how that run ended."""
         ws = self.workspace
-        p = self.progress
+        p = self.progress if self.running else None
         counts = ws.store.counts() if ws is not None and p is None else {}
-        self.query_one("#queue-stats", Static).update(progress_text(p, counts))
+        self.query_one("#queue-stats", Static).update(
+            progress_text(p, counts, "" if self.running else self.last_run)
+        )
         bar = self.query_one(ProgressBar)
         if p is not None and p.planned:
             bar.update(total=p.planned, progress=p.done + p.failed)
@@ -282,19 +319,28 @@ class QueueScreen(BaseScreen):
             # Idle: the whole queue's progress, not a bar bouncing as if busy.
             bar.update(total=counts["inputs"], progress=counts["done"] + counts["failed"])
 
-    def _ended(self) -> None:
+    def _ended(self, message: str) -> None:
         self.running = False
+        self.last_run = message
         self.refresh_bindings()
         self._flush_rows()
-        self.load_page(self.page_start)
-        self.action_estimate()
+        self._refresh_idle()
 
     def on_generation_finished(self, m: GenerationFinished) -> None:
         self.progress = m.result.progress
-        self._show_progress()
-        self._ended()
-        self.distill_app.jobs.finished(JOB, ok=m.result.ok, message=m.result.message)
+        p = m.result.progress
+        message = m.result.message
+        if p.failed and p.last_error:  # why rows failed says more than "finished"
+            message = f"{p.done} done, {p.failed} failed: {p.last_error}"
+            self._ended(f"last run: {message}")
+        else:
+            self._ended(
+                f"last run {m.result.reason}: {message}"
+                f" ({p.done} done, {p.failed} failed, ${p.cost_usd:.4f})"
+            )
+        ok = m.result.ok and not (p.failed and not p.done)
+        self.distill_app.jobs.finished(JOB, ok=ok, message=message)
 
     def on_generation_failed(self, m: GenerationFailed) -> None:
-        self._ended()
+        self._ended(f"last run failed: {m.error}")
         self.distill_app.jobs.finished(JOB, ok=False, message=m.error)

@@ -4,6 +4,8 @@ progress text and the row detail dialog. Model and file text is always a
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -72,12 +74,16 @@ def short_estimate(e: Estimate) -> Text:
     )
 
 
-def progress_text(p: Progress | None, counts: dict) -> Text:
+def progress_text(p: Progress | None, counts: dict, last_run: str = "") -> Text:
     if p is None:
-        return Text(
+        t = Text(
             f"pending {counts.get('pending', 0)}  done {counts.get('done', 0)}  "
             f"failed {counts.get('failed', 0)}  spent ${counts.get('cost_usd', 0.0):.4f}"
         )
+        if last_run:
+            t.append("\n")
+            t.append_text(data_text(_short(last_run, 76)))
+        return t
     t = Text()
     t.append(f"{p.state} ", style="bold")
     t.append(
@@ -92,7 +98,9 @@ def progress_text(p: Progress | None, counts: dict) -> Text:
     return t
 
 
-def detail_text(r: dict) -> Text:
+def detail_text(r: dict, attempts: list[dict] | None = None) -> Text:
+    """A row's status, its error first (the reason it failed), input, output and
+    the history of every request made for it."""
     t = Text()
     t.append(f"Row {r['id']}  {r.get('status')}  attempts {r.get('attempts')}\n", style="bold")
     if r.get("teacher"):
@@ -101,13 +109,25 @@ def detail_text(r: dict) -> Text:
             f"  ${r.get('cost_usd') or 0:.4f}  {r.get('latency_s') or 0:.2f}s"
             f"  stop: {r.get('stop_reason')}\n"
         )
+    if r.get("error"):
+        t.append("\nError\n", style="bold underline")
+        t.append(visible(r["error"]))
+        t.append("\n")
     t.append("\nInput\n", style="bold underline")
     t.append(visible(r.get("input") or ""))
     t.append("\n\nOutput\n", style="bold underline")
     t.append(visible(r.get("output") or "(none yet)"))
-    if r.get("error"):
-        t.append("\n\nError\n", style="bold underline")
-        t.append(visible(r["error"]))
+    if attempts:
+        t.append("\n\nHistory\n", style="bold underline")
+        for a in attempts:
+            when = time.strftime("%m-%d %H:%M:%S", time.localtime(a["at"]))
+            if a.get("outcome") == "answered":
+                line = f"answered by {a.get('teacher')}"
+            else:
+                line = f"attempt {a.get('attempt')} {a.get('outcome')}: {a.get('error')}"
+            t.append(f"{when}  ")
+            t.append(visible(line))
+            t.append("\n")
     return t
 
 
@@ -122,13 +142,14 @@ class RowDetail(ModalScreen[None]):
     }
     """
 
-    def __init__(self, row: dict) -> None:
+    def __init__(self, row: dict, attempts: list[dict] | None = None) -> None:
         super().__init__()
         self.row = row
+        self.attempts = attempts or []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(detail_text(self.row), id="queue-detail")
+            yield Static(detail_text(self.row, self.attempts), id="queue-detail")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from distill_tui.core.errors import UserError
 from distill_tui.engine.chat import Reply
 from distill_tui.ui.text import data_text
 
@@ -19,6 +20,15 @@ def safe_text(text: str) -> Text:
     """Model or user text as plain Text: never markup, no control characters
     (a random or broken model emits them; the terminal would obey them)."""
     return data_text(text)
+
+
+def failure_reason(error: BaseException | None) -> str:
+    """What went wrong, in one line: a UserError's own words, else the type too."""
+    if error is None:
+        return "unknown error"
+    if isinstance(error, UserError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 def reply_stats(reply: Reply) -> str:
@@ -71,6 +81,9 @@ class ChatPane(VerticalScroll):
 
     def finish(self, reply: Reply) -> None:
         self.update_reply(reply.text)
+        if not reply.text.strip() and self._current is not None:
+            # An end token first: say so rather than show an empty line.
+            self._current.update(Text("(no text: the model ended its reply at once)"))
         self.history.append((self._pending_user, reply.text))
         self.mount(Static(Text(reply_stats(reply)), classes="stats"))
         self._current = None
@@ -78,7 +91,7 @@ class ChatPane(VerticalScroll):
 
     def fail(self, message: str) -> None:
         if self._current is not None:
-            self._current.update(Text(f"({message})"))
+            self._current.update(safe_text(f"({message})"))
         self._current = None
 
     @property
