@@ -210,10 +210,13 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
     from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
     from mlx_lm.utils import load
 
+    from distill_tui.engine.gguf import mlx_path
+
     t = plan.train
     s = _Session(ws, plan, stop, emit)
+    source = mlx_path(plan.model)  # a .gguf file: its converted folder
     try:
-        model, tokenizer = cast("tuple[Any, Any]", load(plan.model))
+        model, tokenizer = cast("tuple[Any, Any]", load(source))
     except Exception as e:  # noqa: BLE001 - a missing model or a bad folder
         raise UserError(f"cannot load the student {plan.model!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=t.mask_prompt)
