@@ -6,6 +6,9 @@ and most recent models) are rebuilt from the token list and merges; the
 pre-tokenizer is chosen by `tokenizer.ggml.pre`, as llama.cpp does. A name we
 do not know is refused rather than guessed: a wrong split would tokenize
 numbers or punctuation differently from training and quietly hurt the model.
+SentencePiece BPE vocabularies (`"llama"`: Llama 2, Mistral, TinyLlama) are
+rebuilt as Hugging Face's LlamaConverter does: merges ranked by the scores,
+byte fallback, "▁" for spaces.
 """
 
 from __future__ import annotations
@@ -58,31 +61,75 @@ def _bool(meta: dict[str, Any], key: str, default: bool) -> bool:
     return default if v is None else bool(v.item() if hasattr(v, "item") else v)
 
 
-def write_tokenizer(meta: dict[str, Any], out: Path, source: str) -> dict[str, int | None]:
-    """Write tokenizer.json and tokenizer_config.json into `out`; return the
-    special token ids (bos, eos) for config.json."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, processors
+def _byte_level(meta: dict[str, Any], tokens: list[str], source: str) -> Any:
+    from tokenizers import Tokenizer, decoders, models
 
-    kind = meta.get("tokenizer.ggml.model")
-    if kind != "gpt2":
-        raise UserError(
-            f"{source}: tokenizer model {kind!r} is not supported (only byte-level BPE, "
-            "'gpt2', as in SmolLM, Llama 3 and Qwen GGUFs)"
-        )
     pre = str(meta.get("tokenizer.ggml.pre") or "default")
     if pre not in PRE_TOKENIZERS:
         raise UserError(
             f"{source}: pre-tokenizer {pre!r} is not supported (known: {', '.join(PRE_TOKENIZERS)})"
         )
-    tokens: list[str] = list(meta["tokenizer.ggml.tokens"])
     merges = [tuple(m.split(" ", 1)) for m in meta.get("tokenizer.ggml.merges", [])]
-    raw_types = meta.get("tokenizer.ggml.token_type")
-    types = raw_types.tolist() if raw_types is not None else [1] * len(tokens)
-
     vocab = {t: i for i, t in enumerate(tokens)}
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, ignore_merges=pre.startswith("llama")))
     tok.pre_tokenizer = _pre_tokenizer(pre)
     tok.decoder = decoders.ByteLevel()
+    return tok
+
+
+def _sentencepiece(meta: dict[str, Any], tokens: list[str]) -> Any:
+    from tokenizers import Tokenizer, decoders, models, normalizers
+
+    raw = meta.get("tokenizer.ggml.scores")
+    scores = raw.tolist() if raw is not None else [-float(i) for i in range(len(tokens))]
+    vocab = {t: i for i, t in enumerate(tokens)}
+    merges: list[tuple[str, str, float]] = []
+    for piece, score in zip(tokens, scores, strict=False):
+        local = [
+            (piece[:i], piece[i:], score)
+            for i in range(1, len(piece))
+            if piece[:i] in vocab and piece[i:] in vocab
+        ]
+        merges += sorted(local, key=lambda m: (vocab[m[0]], vocab[m[1]]))
+    merges.sort(key=lambda m: m[2], reverse=True)
+    unk = _int(meta, "tokenizer.ggml.unknown_token_id")
+    tok = Tokenizer(
+        models.BPE(
+            vocab=vocab,
+            merges=[(a, b) for a, b, _ in merges],
+            unk_token=tokens[unk] if unk is not None else None,
+            fuse_unk=True,
+            byte_fallback=True,
+        )
+    )
+    prefix = _bool(meta, "tokenizer.ggml.add_space_prefix", True)
+    steps = [normalizers.Replace(" ", "▁")]
+    tok.normalizer = normalizers.Sequence(([normalizers.Prepend("▁")] if prefix else []) + steps)
+    tok.decoder = decoders.Sequence(
+        [decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()]
+        + ([decoders.Strip(" ", 1, 0)] if prefix else [])
+    )
+    return tok
+
+
+def write_tokenizer(meta: dict[str, Any], out: Path, source: str) -> dict[str, int | None]:
+    """Write tokenizer.json and tokenizer_config.json into `out`; return the
+    special token ids (bos, eos) for config.json."""
+    from tokenizers import AddedToken, processors
+
+    kind = meta.get("tokenizer.ggml.model")
+    tokens: list[str] = list(meta["tokenizer.ggml.tokens"])
+    if kind == "gpt2":
+        tok = _byte_level(meta, tokens, source)
+    elif kind == "llama":
+        tok = _sentencepiece(meta, tokens)
+    else:
+        raise UserError(
+            f"{source}: tokenizer model {kind!r} is not supported (byte-level BPE 'gpt2' "
+            "and SentencePiece 'llama' are)"
+        )
+    raw_types = meta.get("tokenizer.ggml.token_type")
+    types = raw_types.tolist() if raw_types is not None else [1] * len(tokens)
     specials = [
         AddedToken(t, special=ty == _CONTROL, normalized=False)
         for t, ty in zip(tokens, types, strict=False)
@@ -100,14 +147,15 @@ def write_tokenizer(meta: dict[str, Any], out: Path, source: str) -> dict[str, i
         i = ids[key]
         return tokens[i] if i is not None and 0 <= i < len(tokens) else None
 
-    add_bos = _bool(meta, "tokenizer.ggml.add_bos_token", False) and name("bos") is not None
+    default_bos = kind == "llama"  # llama.cpp's default for SentencePiece vocabularies
+    add_bos = _bool(meta, "tokenizer.ggml.add_bos_token", default_bos) and name("bos") is not None
     if add_bos:
         bos = name("bos")
         assert bos is not None
         tok.post_processor = processors.TemplateProcessing(
             single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, ids["bos"])]
         )
-    else:
+    elif kind == "gpt2":
         tok.post_processor = processors.ByteLevel(trim_offsets=False)
     tok.save(str(out / "tokenizer.json"))
 

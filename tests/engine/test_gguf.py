@@ -164,7 +164,7 @@ def test_mlx_path_converts_gguf_files_only(tmp_path, monkeypatch):
     ("overrides", "message"),
     [
         ({"general.architecture": "qwen2"}, "architecture 'qwen2' is not supported"),
-        ({"tokenizer.ggml.model": "llama"}, "tokenizer model 'llama' is not supported"),
+        ({"tokenizer.ggml.model": "bert"}, "tokenizer model 'bert' is not supported"),
         ({"tokenizer.ggml.pre": "deepseek-coder"}, "pre-tokenizer 'deepseek-coder'"),
     ],
 )
@@ -203,3 +203,48 @@ def test_cli_names_the_bad_student_file_in_one_line(workspace, tmp_path):
     assert r.returncode == 2, r.stderr
     assert r.stderr.strip().count("\n") == 0 and "not a GGUF file" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_sentencepiece_vocabulary_tokenizes_as_sentencepiece_does(tmp_path):
+    """Llama 2 / Mistral GGUFs carry SentencePiece pieces, scores and types;
+    the rebuilt tokenizer must split text exactly as SentencePiece would."""
+    import mlx.core as mx
+    import sentencepiece as spm
+    from mlx_lm.utils import load_tokenizer
+
+    from distill_tui.engine.gguf_tokenizer import write_tokenizer
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(DEFAULT_TEXTS * 3) + "\nnaïve café 東京\n", encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(tmp_path / "sp"), vocab_size=400,
+        model_type="bpe", byte_fallback=True, character_coverage=1.0,
+        bos_id=1, eos_id=2, unk_id=0, pad_id=-1,
+        # As Llama's own model: no normalization, spaces kept.
+        normalization_rule_name="identity", remove_extra_whitespaces=False,
+    )  # fmt: skip
+    sp = spm.SentencePieceProcessor(model_file=str(tmp_path / "sp.model"))
+    # llama.cpp's converter: piece, score and type of every id.
+    types = [
+        2 if sp.is_unknown(i) else 3 if sp.is_control(i) else 6 if sp.is_byte(i) else 1
+        for i in range(sp.get_piece_size())
+    ]
+    meta = {
+        "general.architecture": "llama",
+        "tokenizer.ggml.model": "llama",
+        "tokenizer.ggml.tokens": [sp.id_to_piece(i) for i in range(sp.get_piece_size())],
+        "tokenizer.ggml.scores": mx.array([sp.get_score(i) for i in range(sp.get_piece_size())]),
+        "tokenizer.ggml.token_type": mx.array(types),
+        "tokenizer.ggml.bos_token_id": mx.array(1),
+        "tokenizer.ggml.eos_token_id": mx.array(2),
+        "tokenizer.ggml.unknown_token_id": mx.array(0),
+        "tokenizer.chat_template": CHATML_TEMPLATE,
+    }
+    out = tmp_path / "tok"
+    out.mkdir()
+    assert write_tokenizer(meta, out, "sp.gguf") == {"bos_token_id": 1, "eos_token_id": 2}
+    tok = load_tokenizer(out)
+    for text in ["The app crashes when I open the settings page.", "naïve café 東京 ∑ 🙂", "a  b"]:
+        ids = tok.encode(text)
+        assert ids[0] == 1 and ids[1:] == sp.encode(text)  # BOS first, as llama.cpp adds it
+        assert tok.decode(ids, skip_special_tokens=True) == text
