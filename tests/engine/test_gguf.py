@@ -248,3 +248,17 @@ def test_a_sentencepiece_vocabulary_tokenizes_as_sentencepiece_does(tmp_path):
         ids = tok.encode(text)
         assert ids[0] == 1 and ids[1:] == sp.encode(text)  # BOS first, as llama.cpp adds it
         assert tok.decode(ids, skip_special_tokens=True) == text
+
+
+def test_a_local_teacher_may_be_a_gguf_file(workspace, tmp_path):
+    from distill_tui.core import queue as q
+    from distill_tui.engine.queue import run_queue
+
+    src = tmp_path / "teacher.gguf"
+    write_gguf(src)
+    t = workspace.settings.teacher
+    t.provider, t.model, t.max_tokens = "mlx", str(src), 4
+    workspace.store.add_inputs([("The app crashes", None), ("I was charged twice", None)])
+    result = run_queue(workspace)
+    assert result.reason == "finished" and result.progress.done == 2
+    assert q.history(workspace.store, 1)[0]["teacher"] == f"mlx:{src}"
