@@ -17,7 +17,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.engine import batches
 from distill_tui.engine import checkpoint as ckpt
-from distill_tui.engine.runplan import RunPlan
+from distill_tui.engine.runplan import RunPlan, write_lora_yaml
 from distill_tui.engine.trainer import (
     Listener,
     RunFinished,
@@ -215,6 +215,8 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
     t = plan.train
     s = _Session(ws, plan, stop, emit)
     source = mlx_path(plan.model)  # a .gguf file: its converted folder
+    if source != plan.model and plan.rank == 0:
+        write_lora_yaml(plan, model=source)
     try:
         model, tokenizer = cast("tuple[Any, Any]", load(source))
     except Exception as e:  # noqa: BLE001 - a missing model or a bad folder

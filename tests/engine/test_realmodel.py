@@ -213,7 +213,9 @@ def test_lora_learns_the_tickets_and_fuse_keeps_its_answers(tmp_path, smollm2):
     assert val[-1][1] < val[0][1] / 4, val
 
     cp = checkpoints.resolve(ws, done.run_id, "latest")
-    assert cp.base_model == str(packaged_gguf())
+    assert cp.base_model == str(packaged_gguf())  # chat and fuse load the GGUF too
+    # mlx_lm.lora cannot read a GGUF: the run's lora.yaml names the converted folder.
+    assert f"model: {json.dumps(str(smollm2))}" in (done.run_dir / "lora.yaml").read_text()
     result = evaluate(ws, ModelHost(), cp, limit=6, max_tokens=3, save=False)
     base = result.summary("base")["exact_match"]
     adapter = result.summary("adapter")["exact_match"]
