@@ -74,20 +74,27 @@ def convert(source: Path, *, dense: bool | None = None, cache: Path | None = Non
     if dense is None:
         dense = not metal_available()
     root = cache or paths.gguf_cache_dir()
-    digest = file_digest(source, root)
+    try:
+        digest = file_digest(source, root)
+    except OSError as e:
+        raise UserError(f"{source}: {e}") from None
     out = root / f"{digest[:24]}-{'dense' if dense else 'quantized'}-v{CONVERTER_VERSION}"
     if (out / "config.json").is_file():
         return out
     tmp = root / f".{out.name}.{os.getpid()}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     try:
+        tmp.mkdir(parents=True)
         _convert(source, tmp, dense, digest)
         try:
             tmp.rename(out)
         except OSError:  # another process finished the same conversion first
             if not (out / "config.json").is_file():
                 raise
+    except KeyError as e:
+        raise UserError(f"{source}: GGUF metadata {e} is missing; is it a whole model?") from None
+    except OSError as e:  # a full disk: the dense copy of a big model is large
+        raise UserError(f"{source}: cannot write its converted copy in {root}: {e}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -131,7 +138,12 @@ def _read(source: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(weights), dict(meta)
 
 
-def _num(meta: dict[str, Any], key: str, default: Any = None) -> Any:
+_REQUIRED = object()
+
+
+def _num(meta: dict[str, Any], key: str, default: Any = _REQUIRED) -> Any:
+    if key not in meta and default is _REQUIRED:
+        raise KeyError(key)
     v = meta.get(key, default)
     return v.item() if hasattr(v, "item") else v
 
@@ -210,7 +222,7 @@ def _convert(source: Path, out: Path, dense: bool, digest: str) -> None:
 
     special = write_tokenizer(meta, out, str(source))
     eos = [special["eos_token_id"]]
-    eot = _num(meta, "tokenizer.ggml.eot_token_id")
+    eot = _num(meta, "tokenizer.ggml.eot_token_id", None)
     if eot is not None and int(eot) not in eos:
         eos.append(int(eot))
     config["bos_token_id"] = special["bos_token_id"]

@@ -166,6 +166,7 @@ def test_mlx_path_converts_gguf_files_only(tmp_path, monkeypatch):
         ({"general.architecture": "qwen2"}, "architecture 'qwen2' is not supported"),
         ({"tokenizer.ggml.model": "bert"}, "tokenizer model 'bert' is not supported"),
         ({"tokenizer.ggml.pre": "deepseek-coder"}, "pre-tokenizer 'deepseek-coder'"),
+        ({"llama.block_count": None}, "metadata 'llama.block_count' is missing"),
     ],
 )
 def test_unsupported_models_are_refused_by_name(tmp_path, overrides, message):
