@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 
 # name -> module under distill_tui.commands
@@ -83,13 +86,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         runner = app_cmd.run
     try:
-        return int(runner(args) or 0)
+        code = int(runner(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except UserError as e:
-        print(f"distill-tui: {e}", file=sys.stderr)
+        # Messages quote file names and teacher text: never let them drive
+        # the terminal.
+        print(f"distill-tui: {shown(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("distill-tui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `distill-tui status | head -1`: the reader has gone; say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except sqlite3.Error as e:
+        # A store damaged or locked mid-command: one line, never a traceback.
+        print(f"distill-tui: database error: {shown(str(e))}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        # A file or folder in the way (a folder where a file should be, a full
+        # disk, no permission): the message names the path.
+        print(f"distill-tui: {_os_error(e)}", file=sys.stderr)
+        return 2
+
+
+def _os_error(e: OSError) -> str:
+    what = e.strerror or str(e)
+    names = [shown(n) for n in (e.filename, e.filename2) if n is not None]
+    return f"{' -> '.join(names)}: {what}" if names else what
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -97,3 +97,26 @@ def test_status_cost_includes_teacher_requests_that_answer_no_row(tmp_path):
     data = json.loads(cli("status", proj, "--json").stdout)
     assert data["cost_usd"] == 0.25 and data["side_cost_usd"] == 0.25
     assert "for similar inputs and judging" in cli("status", proj).stdout
+
+
+def test_the_app_without_a_terminal_says_so_and_exits(tmp_path):
+    """`distill-tui DIR < /dev/null > out` must not start a UI that waits forever
+    for keys; `demo` still builds the project first."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cmd = str(Path(sys.executable).parent / "distill-tui")
+    for args in ([str(tmp_path / "proj")], ["demo", str(tmp_path / "demo")]):
+        r = subprocess.run(
+            [cmd, *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 2, r.stderr
+        assert "the app needs a terminal" in r.stderr
+        assert "distill-tui status" in r.stderr
+        assert "Traceback" not in r.stderr
+    assert (tmp_path / "demo" / "distill.toml").is_file()

@@ -63,6 +63,8 @@ def test_whole_loop_headless(tmp_path, monkeypatch, capsys, mlx_call_threads):
     settings.teacher.model = "claude-haiku-4-5"
     settings.teacher.requests_per_minute = 0  # the loopback teacher has no rate limit
     settings.student.model = str(student)
+    # 44 validation rows, not 18: one row is then 2 points of exact match, not 6.
+    settings.split.valid_fraction = 0.25
     cfg.save(settings, proj / "distill.toml")
     assert "176 new input(s)" in run(capsys, "import", str(proj), str(corpus))
 
@@ -101,10 +103,13 @@ def test_whole_loop_headless(tmp_path, monkeypatch, capsys, mlx_call_threads):
         "-1",
     )
     result = json.loads(run(capsys, "eval", str(proj), "--json", "--max-tokens", "6"))
-    assert result["rows"] >= 10
+    assert result["rows"] >= 40
     base, adapter = result["base"]["exact_match"], result["adapter"]["exact_match"]
-    assert adapter > base, result
-    assert adapter >= 0.4, result
+    print(f"exact match: base {base:.3f}, adapter {adapter:.3f}")
+    # What matters: the adapter learned the task. A random base model answers no
+    # label; the adapter must beat it by a wide margin (a quarter of the rows),
+    # not reach one fixed score.
+    assert adapter - base >= 0.25, result
 
     # Loading, generating, training and evaluating all ran on one thread.
     assert mlx_call_threads == {mlx_thread().ident}

@@ -8,6 +8,7 @@ import sys
 
 from distill_tui.core import checkpoints
 from distill_tui.core.errors import UserError
+from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 
 
@@ -27,8 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     who.add_argument("--base", action="store_true", help="answer with the base model, no adapter")
     who.add_argument("--model", help="answer with this model folder instead (a fused model)")
     p.add_argument("--system", help="system prompt (default: the one training used)")
-    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
-    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--temperature", type=finite_float, default=0.0, help="0 = greedy (default)")
+    p.add_argument("--top-p", type=finite_float, default=1.0)
     p.add_argument("--max-tokens", type=int, default=512)
     p.add_argument("--seed", type=int, default=0)
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from distill_tui.core import paths
+from distill_tui.core.display import shown
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if not paths.is_project(root):
         ws = create_demo(root, progress=lambda msg: print(f"demo: {msg}", flush=True))
         counts = ws.store.counts()
-        print(f"demo: created {root} with {counts['done']} recorded rows to curate")
+        print(f"demo: created {shown(root)} with {counts['done']} recorded rows to curate")
     if args.no_open:
         return 0
     from distill_tui.commands import app as app_cmd

@@ -13,8 +13,10 @@ import json
 import sys
 
 from distill_tui.core import checkpoints, evals
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.evals import ADAPTER, BASE, EvalResult
+from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 
 DEFAULT_JUDGE_CAP = 1.0  # USD; the same default as engine.judge.DEFAULT_MAX_COST_USD
@@ -48,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--judge-max-cost",
-        type=float,
+        type=finite_float,
         metavar="USD",
         default=DEFAULT_JUDGE_CAP,
         help=f"stop judging before this much is spent (default {DEFAULT_JUDGE_CAP:g}; 0: no cap)",
@@ -143,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     label = f"{result.run_id}:{result.checkpoint}"
     print(f"{label} on {result.split}: {result.rows} rows, {len(result.failures())} wrong")
     for line in format_table(result):
-        print(line)
+        print(shown(line))
     if result.judge is not None:
         print(f"judge: {result.judge.note()}")
     if args.add_similar:

@@ -5,9 +5,11 @@ provenance for `distill-tui import-rows`."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from distill_tui.core import paths
+from distill_tui.core.display import shown
 from distill_tui.core.export import FORMATS, export_dataset
 from distill_tui.core.export_rows import export_rows
 from distill_tui.core.project import Workspace
@@ -25,16 +27,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=FORMATS, help="default: [split] format in distill.toml")
     p.add_argument("--seed", type=int, help="default: [split] seed in distill.toml")
     p.add_argument("--rows", metavar="FILE", help="export all rows with provenance to FILE")
+    p.add_argument("--force", action="store_true", help="with --rows: replace an existing FILE")
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = Workspace.open(args.dir)
     if args.rows:
-        n = export_rows(ws.store, Path(args.rows))
-        print(f"wrote {n} rows to {args.rows}")
+        # A damaged store may still give up most of its rows: reading is allowed.
+        ws = Workspace.open(args.dir, allow_damaged=True)
+        protected = (paths.config_path(ws.root),)
+        lost: list[int] = []
+        n = export_rows(
+            ws.store, Path(args.rows), overwrite=args.force, protected=protected, lost=lost
+        )
+        print(f"wrote {n} rows to {shown(args.rows)}")
+        if ws.store.damaged:
+            ids = ", ".join(map(str, lost[:10])) + ("..." if len(lost) > 10 else "")
+            print(
+                f"distill-tui: the store is damaged; {len(lost)} row(s) could not be read"
+                + (f" (ids {ids})" if lost else ""),
+                file=sys.stderr,
+            )
+            return 1
         return 0
+    ws = Workspace.open(args.dir)
     res = export_dataset(ws.root, ws.store, ws.settings, fmt=args.format, seed=args.seed)
     out = paths.data_dir(ws.root)
     parts = [f"{k}.jsonl ({n})" for k, n in res.counts.items() if n]
-    print(f"wrote {out}/: {', '.join(parts)}; {res.format} format, hash {res.dataset_hash[:12]}")
+    print(
+        f"wrote {shown(out)}/: {', '.join(parts)}; {res.format} format,"
+        f" hash {res.dataset_hash[:12]}"
+    )
     return 0

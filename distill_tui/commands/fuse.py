@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from distill_tui.core import checkpoints
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json()))
     else:
-        print(report.summary())
+        print(shown(report.summary()))
         for p in report.probes:
             if not p.agree:
                 print(f"  differs on: {p.prompt[:60]!r}")

@@ -2,9 +2,11 @@
 
 Calls the same `run_queue` as the Queue screen. A progress line goes to
 stderr (rewritten in place on a terminal, one line every few seconds
-otherwise) and a summary to stdout. Exit 0 when the run ended normally, even
-with failed rows; 2 on a configuration, key or other permanent error. The
-first Ctrl-C lets in-flight requests finish; a second one quits at once.
+otherwise) and a summary to stdout. Exit 0 when every row asked for was
+answered and stored; 1 when rows failed; 2 when the run stopped on a
+configuration, key, network, store or other error (a paid answer the store
+would not take is kept in unsaved-answers.jsonl and stored by the next run).
+The first Ctrl-C lets in-flight requests finish; a second one quits at once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import sys
 import threading
 import time
 
+from distill_tui.core.display import shown
+from distill_tui.core.numbers import finite_float
+from distill_tui.core.pricing import fmt_spend
 from distill_tui.core.project import Workspace
 from distill_tui.engine.estimate import estimate
 from distill_tui.engine.queue import Progress
@@ -31,7 +36,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--batch", action="store_true", help="use Anthropic Message Batches (half price, slower)"
     )
     p.add_argument(
-        "--max-cost", type=float, metavar="USD", help="budget cap for the project's teacher spend"
+        "--max-cost",
+        type=finite_float,
+        metavar="USD",
+        help="budget cap for the project's teacher spend",
     )
     p.add_argument("--retry-failed", action="store_true", help="queue failed rows again first")
     p.add_argument("--quiet", action="store_true", help="no progress line, only the summary")
@@ -49,7 +57,9 @@ def progress_line(p: Progress) -> str:
         f"{p.state:<8} {p.done + p.failed}/{p.planned} done {p.done} failed {p.failed}"
         f" in-flight {p.in_flight} retries {p.retries} | {p.rows_per_min:.0f} rows/min"
         f" ETA {fmt_eta(p.eta_s)} | tokens {p.input_tokens:,} in"
-        f" ({p.cache_read_tokens:,} cached) {p.output_tokens:,} out | ${p.cost_usd:.4f}"
+        f" ({p.cache_read_tokens:,} cached) {p.output_tokens:,} out"
+        f" | {fmt_spend(p.cost_usd, p.cost_unknown)}"
+        + (f" | rate limited: waiting {fmt_eta(p.wait_s)}" if p.wait_s >= 1 else "")
     )
 
 
@@ -58,20 +68,24 @@ class _Printer:
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.last = 0.0
+        self.waiting = False
 
     def __call__(self, p: Progress) -> None:
         if self.quiet:
             return
         now = time.monotonic()
-        final = p.state == "finished"
+        # A rate-limit hold is shown the moment it starts, not 5 s later.
+        waiting = p.wait_s >= 1
+        show = p.state == "finished" or (waiting and not self.waiting)
+        self.waiting = waiting
         if self.tty:
-            if final or now - self.last >= 0.2:
+            if show or now - self.last >= 0.2:
                 sys.stderr.write("\r\x1b[K" + progress_line(p)[:200])
                 sys.stderr.flush()
                 self.last = now
-            if final:
+            if p.state == "finished":
                 sys.stderr.write("\n")
-        elif final or now - self.last >= 5.0:
+        elif show or now - self.last >= 5.0:
             print(progress_line(p), file=sys.stderr, flush=True)
             self.last = now
 
@@ -82,10 +96,8 @@ def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     if args.limit is not None and args.limit < 1:
         raise SystemExit("distill-tui generate: --limit must be at least 1")
-    if args.retry_failed and not args.dry_run:
-        n = q.retry_failed(ws.store)
-        if n:
-            print(f"queued {n} failed row(s) again", file=sys.stderr)
+    if not args.dry_run:
+        _recover(ws, args.retry_failed)
     batch = args.batch or ws.settings.teacher.use_batches
     est = estimate(ws, args.limit, batch=batch)
     print(f"estimate: {est.describe()}", file=sys.stderr)
@@ -130,13 +142,43 @@ def run(args: argparse.Namespace) -> int:
     p = result.progress
     c = ws.store.counts()
     print(
-        f"{result.message}. This run: {p.done} done, {p.failed} failed, {p.retries} retries,"
+        f"{shown(result.message)}. This run: {p.done} done, {p.failed} failed, {p.retries} retries,"
         f" {p.input_tokens:,} input tokens ({p.cache_read_tokens:,} cached),"
-        f" {p.output_tokens:,} output tokens, ${p.cost_usd:.4f}."
+        f" {p.output_tokens:,} output tokens, {fmt_spend(p.cost_usd, p.cost_unknown)}."
         f" Project: {c['done']} done, {c['failed']} failed, {c['pending']} pending,"
-        f" ${c['cost_usd']:.4f} spent."
+        f" {fmt_spend(float(c['cost_usd']), int(c['cost_unknown']))} spent."
     )
     if not result.ok:
-        print(f"distill-tui: {result.message}", file=sys.stderr)
+        print(f"distill-tui: {shown(result.message)}", file=sys.stderr)
         return 2
+    if p.failed:
+        print(
+            f"distill-tui: {p.failed} row(s) failed; `distill-tui generate DIR --retry-failed`"
+            " queues them again",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _recover(ws: Workspace, retry_failed: bool) -> None:
+    """Before counting pending rows: store answers an earlier run could not
+    write, put rows a killed run left `running` back in the queue, and with
+    --retry-failed queue failed rows again. Done under the runner lock, so a
+    live run elsewhere is refused rather than disturbed."""
+    from distill_tui.core import queue as q
+    from distill_tui.core import unsaved
+
+    token = q.acquire_runner(ws.store, "generate")
+    try:
+        kept = unsaved.store_kept(ws.store)
+        stale = q.reset_stale(ws.store)
+        failed = q.retry_failed(ws.store) if retry_failed else 0
+    finally:
+        q.release_runner(ws.store, token)
+    if kept:
+        print(f"stored {kept} answer(s) an earlier run had kept in {unsaved.NAME}", file=sys.stderr)
+    if stale:
+        print(f"queued {stale} row(s) left running by a stopped run again", file=sys.stderr)
+    if failed:
+        print(f"queued {failed} failed row(s) again", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from distill_tui.core.display import shown
 from distill_tui.core.project import Workspace
 
 
@@ -18,5 +19,5 @@ def run(args: argparse.Namespace) -> int:
     if args.name:
         ws.settings.task.name = args.name
         ws.save_settings()
-    print(f"created {ws.root} (edit distill.toml or run `distill-tui {args.dir}`)")
+    print(f"created {shown(ws.root)} (edit distill.toml or run `distill-tui {shown(args.dir)}`)")
     return 0

@@ -6,6 +6,8 @@ import argparse
 import json
 
 from distill_tui.core import side_costs
+from distill_tui.core.display import shown
+from distill_tui.core.pricing import fmt_spend
 from distill_tui.core.project import Workspace
 
 
@@ -22,10 +24,12 @@ def run(args: argparse.Namespace) -> int:
     side = side_costs.total_usd(ws.store)
     counts["side_cost_usd"] = side
     counts["cost_usd"] = float(counts["cost_usd"]) + side
+    # Answers and requests whose model has no known price: not counted as $0.
+    counts["cost_unknown"] = int(counts["cost_unknown"]) + side_costs.unknown_requests(ws.store)
     if args.json:
         print(json.dumps(counts))
         return 0
-    print(f"{ws.settings.task.name}  ({ws.root})")
+    print(f"{shown(ws.settings.task.name)}  ({shown(ws.root)})")
     print(
         f"inputs {counts['inputs']}: pending {counts['pending']}, running {counts['running']},"
         f" done {counts['done']}, failed {counts['failed']}"
@@ -37,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"teacher: {counts['input_tokens']:,} input tokens"
         f" ({counts['cache_read_tokens']:,} from cache),"
-        f" {counts['output_tokens']:,} output tokens, ${counts['cost_usd']:.4f}"
+        f" {counts['output_tokens']:,} output tokens,"
+        f" {fmt_spend(float(counts['cost_usd']), int(counts['cost_unknown']))}"
         + (f" (${side:.4f} of it for similar inputs and judging)" if side else "")
     )
     return 0

@@ -16,7 +16,9 @@ import threading
 from typing import Any
 
 from distill_tui.core import loraconfig
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
+from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 
 # flag -> [train] field
@@ -24,7 +26,7 @@ _OVERRIDES = {
     "iters": int,
     "batch_size": int,
     "lora_rank": int,
-    "learning_rate": float,
+    "learning_rate": finite_float,
     "num_layers": int,
     "max_seq_length": int,
     "steps_per_report": int,
@@ -48,7 +50,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name, typ in _OVERRIDES.items():
         flag = "--patience" if name == "early_stopping_patience" else "--" + name.replace("_", "-")
         p.add_argument(flag, dest=name, type=typ, metavar="N" if typ is int else "X")
-    p.add_argument("--epochs", type=float, help="iterations = epochs x train rows / batch size")
+    p.add_argument(
+        "--epochs", type=finite_float, help="iterations = epochs x train rows / batch size"
+    )
     p.add_argument("--fine-tune-type", choices=["lora", "dora", "full"])
     p.add_argument("--mask-prompt", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--grad-checkpoint", action=argparse.BooleanOptionalAction, default=None)
@@ -59,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
 
-    from distill_tui.core import paths
+    from distill_tui.core import jsonl, paths
 
     train = ws.settings.train
     if args.preset:
@@ -70,8 +74,8 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
             update[k] = getattr(args, k)
     if args.epochs is not None:
         data = paths.data_dir(ws.root) / "train.jsonl"
-        text = data.read_text(encoding="utf-8") if data.is_file() else ""
-        rows = sum(1 for line in text.splitlines() if line.strip())
+        text = jsonl.read(data) if data.is_file() else ""
+        rows = sum(1 for _, line in jsonl.split(text) if line.strip())
         bs = update.get("batch_size", train.batch_size)
         update["iters"] = loraconfig.iters_for_epochs(args.epochs, rows, bs)
     try:
@@ -104,7 +108,9 @@ class Printer:
             if e.rank == 0:
                 how = f"resuming at iteration {e.start_iter}" if e.start_iter else "starting"
                 procs = f" on {e.world_size} processes" if e.world_size > 1 else ""
-                print(f"run {e.run_id}: {how}, {e.iters_total} iterations{procs} ({e.run_dir})")
+                print(
+                    f"run {e.run_id}: {how}, {e.iters_total} iterations{procs} ({shown(e.run_dir)})"
+                )
         elif self.rank != 0:
             return
         elif isinstance(e, tr.TrainReported):
@@ -145,10 +151,18 @@ def run(args: argparse.Namespace) -> int:
             f"preflight: {pf.rows} training rows, longest {pf.longest} tokens;"
             f" estimated peak memory {pf.estimate_gb:.2f} GB of {pf.machine_gb:.0f} GB"
         )
+        for e in pf.errors:
+            print(f"error: {e}")
         for p in pf.problems:
             print(f"warning: {p}")
         for s in pf.suggestions:
             print(f"  suggestion: {s}")
+        if pf.errors:
+            more = f" (and {len(pf.errors) - 1} more above)" if len(pf.errors) > 1 else ""
+            raise UserError(
+                f"not started: {pf.errors[0]}{more}; training would fail at the start"
+                " (--no-preflight skips this check)"
+            )
     stop = threading.Event()
 
     def on_sigint(_sig: int, _frame: Any) -> None:
@@ -177,5 +191,5 @@ def run(args: argparse.Namespace) -> int:
             else ""
         )
         status = done.status.replace("_", " ")
-        print(f"{status} at iteration {done.iter}: adapter in {done.run_dir}{best}")
+        print(f"{status} at iteration {done.iter}: adapter in {shown(done.run_dir)}{shown(best)}")
     return 0

@@ -14,10 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from distill_tui.core.errors import UserError
 
+# Large enough for any real run, small enough that no arithmetic overflows.
+_MANY = 10**9
+
 
 class _Section(BaseModel):
     # Unknown keys are typos more often than not: say so instead of ignoring them.
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Strict: TOML has real types, so `true` is not 1, `"yes"` is not a bool and
+    # 1e23 is not an integer; nan and inf are refused (nan would switch a budget
+    # cap off, inf ends training in an OverflowError).
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False
+    )
 
 
 class Example(_Section):
@@ -58,11 +66,11 @@ class Teacher(_Section):
     # Generation queue: attempts per row (transient errors) before the row is
     # marked failed, and the timeout of one request in seconds.
     max_attempts: int = Field(default=6, ge=1, le=50)
-    request_timeout_s: float = Field(default=120.0, gt=0)
+    request_timeout_s: float = Field(default=120.0, gt=0, le=86_400)
     # Local MLX teacher: how many inputs one batch_generate call decodes together.
     local_batch_size: int = Field(default=8, ge=1, le=256)
     # Message Batches: seconds between polls of a submitted batch.
-    batch_poll_s: float = Field(default=30.0, gt=0)
+    batch_poll_s: float = Field(default=30.0, gt=0, le=86_400)
 
 
 class Student(_Section):
@@ -77,21 +85,21 @@ class Split(_Section):
 
 
 class Train(_Section):
-    iters: int = Field(default=600, ge=1)
+    iters: int = Field(default=600, ge=1, le=_MANY)
     batch_size: int = Field(default=4, ge=1)
     lora_rank: int = Field(default=16, ge=1)
     lora_scale: float = Field(default=20.0, gt=0)
     lora_dropout: float = Field(default=0.0, ge=0, lt=1)
     learning_rate: float = Field(default=1e-5, gt=0)
     num_layers: int = Field(default=16, ge=-1)
-    max_seq_length: int = Field(default=2048, ge=16)
+    max_seq_length: int = Field(default=2048, ge=16, le=_MANY)
     mask_prompt: bool = True
     grad_checkpoint: bool = False
-    steps_per_report: int = Field(default=10, ge=1)
-    steps_per_eval: int = Field(default=100, ge=1)
-    steps_per_save: int = Field(default=100, ge=1)
-    val_batches: int = Field(default=25, ge=-1)
-    early_stopping_patience: int = Field(default=0, ge=0)
+    steps_per_report: int = Field(default=10, ge=1, le=_MANY)
+    steps_per_eval: int = Field(default=100, ge=1, le=_MANY)
+    steps_per_save: int = Field(default=100, ge=1, le=_MANY)
+    val_batches: int = Field(default=25, ge=-1, le=_MANY)
+    early_stopping_patience: int = Field(default=0, ge=0, le=_MANY)
     fine_tune_type: Literal["lora", "dora", "full"] = "lora"
     seed: int = 0
 

@@ -176,6 +176,31 @@ def ids(store: Store, flt: Filter) -> list[int]:
     return [r[0] for r in store.conn.execute(sql, params)]
 
 
+def bulk_scope(flt: Filter) -> str:
+    """Which of the rows shown a bulk decision changes. On a view of decided
+    rows (`v` to accepted or rejected) it is those rows, as asked; anywhere
+    else only the unreviewed ones, so decisions made row by row are never
+    overturned by surprise."""
+    return flt.decision if flt.decision in ("accepted", "rejected") else "unreviewed"
+
+
+def split(store: Store, flt: Filter) -> dict[str, int]:
+    """How the rows the filter shows split: 'unreviewed', 'accepted',
+    'rejected', and 'no output' (pending, running or failed rows)."""
+    where, params = _where(flt)
+    join = " LEFT JOIN checks k ON k.row_id = r.id" if _needs_checks(flt) else ""
+    kind = (
+        "CASE WHEN r.status != 'done' THEN 'no output' ELSE COALESCE(r.decision, 'unreviewed') END"
+    )
+    sql = f"SELECT {kind} AS kind, COUNT(*) FROM rows r{join}{where} GROUP BY kind"
+    return {k: int(n) for k, n in store.conn.execute(sql, params)}
+
+
+def bulk_ids(store: Store, flt: Filter) -> list[int]:
+    """The ids a bulk decision on this view changes (see `bulk_scope`)."""
+    return ids(store, flt.with_(decision=bulk_scope(flt)))
+
+
 def _after(flt: Filter, row_id: int) -> tuple[str, list[Any]]:
     """SQL for 'comes after `row_id` in this order' (a keyset condition)."""
     key = _SORT_SQL[flt.sort]

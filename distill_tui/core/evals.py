@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from distill_tui.core import metrics
+from distill_tui.core.pricing import fmt_usd
 from distill_tui.core.store import Store
 
 BASE = "base"
@@ -41,12 +42,14 @@ class JudgeSummary:
     judged: int = 0  # with a pass/fail verdict (exact matches pass unasked)
     unclear: int = 0  # replies that said neither
     cost_usd: float = 0.0
+    cost_unknown: int = 0  # requests to a teacher with no known price
     max_cost_usd: float | None = None
     capped: bool = False  # stopped at the cost cap
     stopped: bool = False  # stopped by the user
 
     def note(self) -> str:
-        line = f"judged {self.judged}/{self.rows} adapter answers for ${self.cost_usd:.4f}"
+        usd = None if self.cost_unknown else self.cost_usd
+        line = f"judged {self.judged}/{self.rows} adapter answers for {fmt_usd(usd)}"
         if self.unclear:
             line += f", {self.unclear} unclear"
         if self.capped:

@@ -8,7 +8,10 @@ not recall. A group's side depends only on the seed and its own text, so adding
 rows later does not move old rows between train and valid.
 
 Files are written to temporary names and renamed into place only when all of
-them are complete: an interrupted export leaves the previous files as they were.
+them are complete. The manifest `split.json`, renamed first, holds the sha256
+of every split file, so a set that an interruption left half old and half new
+(a new train beside an old valid: validation rows also in train) no longer
+matches it, and `verify_split` (run by `train` and `eval`) refuses it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 from distill_tui.core import paths
 from distill_tui.core.config import Project
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store
 
@@ -169,7 +173,8 @@ def near_duplicate_links(store: Store) -> dict[int, int]:
 
 
 def _write_all(files: dict[Path, bytes], remove: list[Path]) -> None:
-    """Write every file to a temp name first, then rename them all."""
+    """Write every file to a temp name first, then rename them all, in the
+    order given (the manifest first)."""
     temps: list[tuple[Path, Path]] = []
     try:
         for path, data in files.items():
@@ -213,7 +218,10 @@ def export_dataset(
         near_duplicate_links(store),
     )
     out_dir = paths.data_dir(root)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.is_symlink() and not out_dir.exists():
+        raise UserError(f"{shown(out_dir)}: is a broken link; remove it and export again")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{shown(out_dir)}: is a file, not a folder; move it away and export again")
     files: dict[Path, bytes] = {}
     digest = hashlib.sha256()
     for name in SPLITS:
@@ -233,9 +241,46 @@ def export_dataset(
         "seed": seed,
         "dataset_hash": digest.hexdigest(),
         "counts": counts,
+        "files": {p.name: hashlib.sha256(data).hexdigest() for p, data in files.items()},
         "row_ids": row_ids,
     }
-    files[out_dir / MANIFEST] = (json.dumps(manifest, indent=1) + "\n").encode()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ordered = {out_dir / MANIFEST: (json.dumps(manifest, indent=1) + "\n").encode(), **files}
     remove = [out_dir / f"{k}.jsonl" for k in SPLITS if not split[k] and k != "train"]
-    write(files, remove)
-    return ExportResult(counts, sorted(files), digest.hexdigest(), fmt, row_ids)
+    write(ordered, remove)
+    return ExportResult(counts, sorted(ordered), digest.hexdigest(), fmt, row_ids)
+
+
+def verify_split(data_dir: Path) -> None:
+    """Refuse split files that are not the set `split.json` describes: an
+    export interrupted between renames, or a file changed by hand. Data with
+    no manifest (written by hand for mlx-lm) or an older manifest without
+    file hashes is taken as it is."""
+    path = data_dir / MANIFEST
+    if not path.is_file():
+        return
+    try:
+        expected = json.loads(path.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        expected = {}
+    if expected is None:
+        return
+    again = "run `distill-tui export DIR` (or x on the Curate screen) again"
+    if not isinstance(expected, dict) or not expected:
+        raise UserError(f"{shown(path)}: unreadable manifest; {again}")
+    for name in (f"{k}.jsonl" for k in SPLITS):
+        p = data_dir / name
+        want = expected.get(name)
+        if want is None:
+            if p.exists():
+                raise UserError(
+                    f"{shown(p)}: not part of the last export (see {MANIFEST}); {again}"
+                )
+            continue
+        have = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
+        if have != want:
+            state = "is missing" if have is None else "does not match the last export"
+            raise UserError(
+                f"{shown(p)}: {state} ({MANIFEST}); an export was interrupted or the file"
+                f" was changed, so rows could be on both sides of the split; {again}"
+            )

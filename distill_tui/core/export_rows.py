@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distill_tui.core import jsonl, rows_schema
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store, sha
 
@@ -57,7 +60,8 @@ _EVENT_FIELDS = ("kind", "before", "after", "at")
 @dataclass(frozen=True)
 class ImportResult:
     added: int
-    skipped: int
+    skipped: int  # already in the store
+    problems: list[str] = field(default_factory=list)  # `file:line: reason`, not imported
 
 
 def _rows(store: Store) -> Iterator[dict[str, Any]]:
@@ -68,63 +72,131 @@ def _rows(store: Store) -> Iterator[dict[str, Any]]:
     events: dict[int, list[Any]] = {}
     for e in c.execute(f"SELECT row_id, {', '.join(_EVENT_FIELDS)} FROM events ORDER BY id"):
         events.setdefault(e["row_id"], []).append(e)
-    for r in c.execute(f"SELECT id, generation_id, {', '.join(_ROW_FIELDS)} FROM rows ORDER BY id"):
-        mine = gens.get(r["id"], [])
-        current = next((i for i, g in enumerate(mine) if g["id"] == r["generation_id"]), None)
-        yield {
-            "format": FORMAT,
-            **{k: r[k] for k in _ROW_FIELDS},
-            "edited": bool(r["edited"]),
-            "current_generation": current,
-            "generations": [{k: g[k] for k in _GEN_FIELDS} for g in mine],
-            "events": [{k: e[k] for k in _EVENT_FIELDS} for e in events.get(r["id"], [])],
-        }
+    for r in c.execute(f"SELECT {_ROW_SELECT} FROM rows ORDER BY id"):
+        yield _record(r, gens.get(r["id"], []), events.get(r["id"], []))
 
 
-def export_rows(store: Store, path: Path) -> int:
-    """Write all rows to `path` (atomically); returns how many."""
+_ROW_SELECT = f"id, generation_id, {', '.join(_ROW_FIELDS)}"
+
+
+def _record(r: Any, mine: list[Any], events: list[Any]) -> dict[str, Any]:
+    current = next((i for i, g in enumerate(mine) if g["id"] == r["generation_id"]), None)
+    return {
+        "format": FORMAT,
+        **{k: r[k] for k in _ROW_FIELDS},
+        "edited": bool(r["edited"]),
+        "current_generation": current,
+        "generations": [{k: g[k] for k in _GEN_FIELDS} for g in mine],
+        "events": [{k: e[k] for k in _EVENT_FIELDS} for e in events],
+    }
+
+
+def _salvaged(store: Store, lost: list[int]) -> Iterator[dict[str, Any]]:
+    """Rows of a damaged store one by one: a row (or its history) on an
+    unreadable page is skipped and its id added to `lost`; the rest is saved."""
+    c = store.conn
+    top = int(c.execute("SELECT MAX(id) FROM rows").fetchone()[0] or 0)
+    for row_id in range(1, top + 1):
+        try:
+            r = c.execute(f"SELECT {_ROW_SELECT} FROM rows WHERE id = ?", (row_id,)).fetchone()
+            if r is None:
+                continue
+            mine = c.execute(
+                f"SELECT id, {', '.join(_GEN_FIELDS)} FROM generations WHERE row_id = ?"
+                " ORDER BY id",
+                (row_id,),
+            ).fetchall()
+            events = c.execute(
+                f"SELECT {', '.join(_EVENT_FIELDS)} FROM events WHERE row_id = ? ORDER BY id",
+                (row_id,),
+            ).fetchall()
+        except sqlite3.DatabaseError:
+            lost.append(row_id)
+            continue
+        yield _record(r, mine, events)
+
+
+def export_rows(
+    store: Store,
+    path: Path,
+    *,
+    overwrite: bool = False,
+    protected: tuple[Path, ...] = (),
+    lost: list[int] | None = None,
+) -> int:
+    """Write all rows to `path`; returns how many.
+
+    From a damaged store (opened with `allow_damaged`) rows are read one by
+    one and those that cannot be read are left out, their ids added to `lost`.
+
+    The file is written under a temporary name beside it and renamed into
+    place when complete, so a failure leaves neither half a file nor a stray
+    temporary. An existing file is replaced only with `overwrite`; the store's
+    own files and `protected` ones (the project file) never are."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    target = path.resolve()
+    own = [store.path, *(store.path.with_name(store.path.name + x) for x in ("-wal", "-shm"))]
+    for p in (*own, *protected):
+        if target == Path(p).resolve():
+            raise UserError(f"{shown(path)}: is one of the project's own files; choose another")
+    if path.is_dir():
+        raise UserError(f"{shown(path)}: is a folder; give a file name (for example rows.jsonl)")
+    if not target.parent.is_dir():
+        raise UserError(f"{shown(path.parent)}: no such folder")
+    if path.exists() and not overwrite:
+        raise UserError(f"{shown(path)}: exists; use --force to replace it")
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(name)
     n = 0
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            for row in _rows(store):
+        with open(fd, "w", encoding="utf-8") as f:
+            rows = _salvaged(store, lost if lost is not None else []) if store.damaged else None
+            for row in rows or _rows(store):
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
             f.flush()
             os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except sqlite3.DatabaseError as e:
+        tmp.unlink(missing_ok=True)
+        raise UserError(
+            f"{store.path}: could not read every row ({e}); {shown(path)} was not written"
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, path)
     return n
 
 
 def import_rows(store: Store, path: Path) -> ImportResult:
-    """Add the rows of an `export_rows` file; rows already here are skipped."""
+    """Add the rows of an `export_rows` file; rows already here are skipped.
+
+    Every row is checked first: a bad one is reported in `problems` as
+    `file:line: reason` and not imported; the good ones are."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserError(f"{path}: cannot read: {e}") from None
-    records = []
-    for no, line in enumerate(lines, 1):
+    text = jsonl.read(path)
+    records: list[dict[str, Any]] = []
+    problems = []
+    for no, line in jsonl.split(text):
         if not line.strip():
             continue
+        where = f"{shown(path)}:{no}"
         try:
-            rec = json.loads(line)
+            rec = jsonl.loads(line)
         except ValueError as e:
-            raise UserError(f"{path}:{no}: not JSON: {e}") from None
+            problems.append(f"{where}: {e}")
+            continue
         if not isinstance(rec, dict) or rec.get("format") != FORMAT:
-            raise UserError(f"{path}:{no}: not a distill-tui rows file (format {FORMAT})")
-        if not isinstance(rec.get("input"), str) or not rec["input"].strip():
-            raise UserError(f"{path}:{no}: a row needs a non-empty input")
+            if not records and not problems:
+                raise UserError(f"{where}: not a distill-tui rows file (format {FORMAT})")
+            problems.append(f"{where}: not a row of a distill-tui rows file (format {FORMAT})")
+            continue
+        if reason := rows_schema.problem(rec):
+            problems.append(f"{where}: {reason}")
+            continue
         records.append(rec)
-    try:
-        return _insert(store, records)
-    except sqlite3.IntegrityError as e:
-        # A status or decision this version does not know, for example.
-        raise UserError(f"{path}: a row does not fit this store: {e}") from None
+    res = _insert(store, records)
+    return ImportResult(res.added, res.skipped, problems)
 
 
 def _insert(store: Store, records: list[dict[str, Any]]) -> ImportResult:
@@ -141,9 +213,12 @@ def _insert(store: Store, records: list[dict[str, Any]]) -> ImportResult:
             row["edited"] = int(bool(row["edited"]))
             row["created_at"] = row["created_at"] or now
             row["updated_at"] = row["updated_at"] or now
+            # Only an input already here is skipped; any other constraint
+            # failure must raise, never drop the row as a "duplicate".
             cur = c.execute(
-                f"INSERT OR IGNORE INTO rows (input_sha, {', '.join(_ROW_FIELDS)})"
-                f" VALUES (?, {', '.join('?' * len(_ROW_FIELDS))})",
+                f"INSERT INTO rows (input_sha, {', '.join(_ROW_FIELDS)})"
+                f" VALUES (?, {', '.join('?' * len(_ROW_FIELDS))})"
+                " ON CONFLICT (input_sha) DO NOTHING",
                 (sha(str(row["input"])), *(row[k] for k in _ROW_FIELDS)),
             )
             if not cur.rowcount:

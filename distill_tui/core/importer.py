@@ -9,11 +9,12 @@ parts are still imported.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from distill_tui.core import jsonl
+from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store
 
@@ -51,13 +52,13 @@ def _is_binary(data: bytes) -> bool:
 
 def _decode(path: Path, data: bytes, report: ImportReport) -> str | None:
     if _is_binary(data):
-        report.skipped.append(f"{path}: binary file")
+        report.skipped.append(f"{shown(path)}: binary file")
         return None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix(jsonl.BOM)
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        report.skipped.append(f"{path}:{line}: not valid UTF-8 (byte {e.start})")
+        report.skipped.append(f"{shown(path)}:{line}: not valid UTF-8 (byte {e.start})")
         return None
 
 
@@ -65,33 +66,36 @@ def _jsonl(
     path: Path, text: str, opts: ImportOptions, report: ImportReport
 ) -> Iterator[tuple[str, str]]:
     fields = (opts.field,) if opts.field else JSON_FIELDS
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in jsonl.split(text):
         if not line.strip():
             continue
         where = f"{path}:{n}"
+        shown_where = f"{shown(path)}:{n}"
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            report.skipped.append(f"{where}: malformed JSON ({e.msg})")
+            obj = jsonl.loads(line)
+        except ValueError as e:
+            report.skipped.append(f"{shown_where}: malformed JSON ({e})")
             continue
         if not isinstance(obj, dict):
-            report.skipped.append(f"{where}: expected a JSON object, got {type(obj).__name__}")
+            kind = type(obj).__name__
+            report.skipped.append(f"{shown_where}: expected a JSON object, got {kind}")
             continue
         value = next((obj[f] for f in fields if f in obj), None)
         if value is None:
-            report.skipped.append(f"{where}: no {' or '.join(repr(f) for f in fields)} field")
+            names = " or ".join(repr(f) for f in fields)
+            report.skipped.append(f"{shown_where}: no {names} field")
             continue
         if not isinstance(value, str):
-            report.skipped.append(f"{where}: field is {type(value).__name__}, not text")
+            report.skipped.append(f"{shown_where}: field is {type(value).__name__}, not text")
             continue
         if not value.strip():
-            report.skipped.append(f"{where}: empty input")
+            report.skipped.append(f"{shown_where}: empty input")
             continue
         yield value, where
 
 
 def _lines(path: Path, text: str, report: ImportReport) -> Iterator[tuple[str, str]]:
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in jsonl.split(text):
         if line.strip():
             yield line.strip(), f"{path}:{n}"
 
@@ -104,7 +108,7 @@ def _files(path: Path, opts: ImportOptions, report: ImportReport) -> Iterator[Pa
     elif path.is_file():
         yield path
     else:
-        report.skipped.append(f"{path}: no such file or folder")
+        report.skipped.append(f"{shown(path)}: no such file or folder")
 
 
 def read_inputs(
@@ -119,12 +123,12 @@ def read_inputs(
                 size = f.stat().st_size
                 if size > opts.max_bytes:
                     report.skipped.append(
-                        f"{f}: {size:,} bytes is over the {opts.max_bytes:,}-byte limit"
+                        f"{shown(f)}: {size:,} bytes is over the {opts.max_bytes:,}-byte limit"
                     )
                     continue
                 data = f.read_bytes()
             except OSError as e:
-                report.skipped.append(f"{f}: cannot read ({e.strerror or e})")
+                report.skipped.append(f"{shown(f)}: cannot read ({e.strerror or e})")
                 continue
             text = _decode(f, data, report)
             if text is None:
@@ -137,7 +141,7 @@ def read_inputs(
             elif text.strip():
                 yield text.strip(), str(f)
             else:
-                report.skipped.append(f"{f}: empty file")
+                report.skipped.append(f"{shown(f)}: empty file")
 
 
 def import_inputs(

@@ -1,10 +1,14 @@
-"""The `mlx_lm.lora` YAML config and command equivalent to a `[train]`
-section, so every run can be reproduced without this tool; presets from the
-guide's advice; epochs converted to iterations."""
+"""The `mlx_lm.lora` YAML config and command with the same settings as a
+`[train]` section, so a run's settings can be trained again without this
+tool; presets from the guide's advice; epochs converted to iterations.
+
+The same settings, not the same run: mlx_lm.lora shuffles batches its own
+way and has no early stopping, so its adapter differs from ours. Its
+`adapter_path` is a fresh folder inside the run (`RERUN_DIR`), so running the
+saved command never overwrites the run's own adapters."""
 
 from __future__ import annotations
 
-import json
 import math
 import shlex
 from typing import Any
@@ -32,6 +36,10 @@ PRESET_HELP: dict[str, str] = {
     "complex": "long or reasoning outputs: rank 64, lr 2e-5",
     "low-memory": "batch 1, 8 layers, gradient checkpointing",
 }
+
+
+# Where `mlx_lm.lora --config runs/<id>/lora.yaml` writes its adapters.
+RERUN_DIR = "rerun"
 
 
 def apply_preset(train: cfg.Train, name: str) -> cfg.Train:
@@ -72,22 +80,18 @@ def lora_settings(train: cfg.Train, model: str, data_dir: str, adapter_path: str
     }
 
 
-def _scalar(v: Any) -> str:
-    # JSON scalars are valid YAML; floats keep an exponent mlx_lm's loader reads.
-    if isinstance(v, float):
-        return repr(v) if "e" in repr(v) or "." in repr(v) else f"{v}.0"
-    return json.dumps(v)
-
-
 def to_yaml(settings: dict[str, Any]) -> str:
-    lines: list[str] = []
-    for k, v in settings.items():
-        if isinstance(v, dict):
-            lines.append(f"{k}:")
-            lines += [f"  {kk}: {_scalar(vv)}" for kk, vv in v.items()]
-        else:
-            lines.append(f"{k}: {_scalar(v)}")
-    return "\n".join(lines) + "\n"
+    """The YAML `mlx_lm.lora --config` reads, in the keys' order. PyYAML is what
+    mlx-lm itself loads it with, so its dumper's floats (1.0e-05) read back as
+    floats, not strings."""
+    import yaml
+
+    return str(yaml.safe_dump(settings, sort_keys=False, default_flow_style=False))
+
+
+def rerun_settings(train: cfg.Train, model: str, data_dir: str, run_dir: str) -> dict[str, Any]:
+    """The settings saved as a run's lora.yaml: adapters go to a fresh folder."""
+    return lora_settings(train, model, data_dir, f"{run_dir}/{RERUN_DIR}")
 
 
 def command(yaml_path: str) -> str:

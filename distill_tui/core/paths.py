@@ -31,6 +31,15 @@ def run_dir(project: Path, run_id: str) -> Path:
     return runs_dir(project) / run_id
 
 
+def crash_log(project: Path | None) -> Path:
+    """Where the app records unexpected errors with their tracebacks: inside the
+    project (`.distill/crash.log`), or the user's state folder when none is open."""
+    if project is not None and is_project(project):
+        return project / ".distill" / "crash.log"
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "distill-tui" / "crash.log"
+
+
 def is_project(folder: Path) -> bool:
     return config_path(folder).is_file()
 
@@ -68,11 +77,19 @@ def themes_dirs() -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def hf_cache_dir() -> Path:
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"])
-    home = os.environ.get("HF_HOME") or str(Path.home() / ".cache" / "huggingface")
-    return Path(home) / "hub"
+def local_model_dir(model: str) -> Path | None:
+    """A model's folder on this machine without downloading anything: the
+    folder itself, or a Hugging Face id's snapshot in the hub cache (found by
+    huggingface_hub, which knows where its cache is); None when not here."""
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return folder
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, local_files_only=True))
+    except Exception:  # noqa: BLE001 - not cached, not a repo id
+        return None
 
 
 def resolve_model(project: Path, model: str) -> str:

@@ -1,6 +1,8 @@
-"""Checks before training: rows longer than max_seq_length after templating,
-and a peak-memory estimate for the student, batch size and sequence length
-against the machine's memory, with suggestions when it will not fit.
+"""Checks before training. Errors are what makes mlx-lm fail at the start
+(more LoRA layers than the student has, fewer rows than one batch, prompts
+that leave no completion inside max_seq_length, a peak-memory estimate above
+the whole machine); problems are what trains but badly (truncated rows,
+memory near the limit). Each comes with a suggestion.
 
 The engine measures the token lengths and the model's sizes; the arithmetic
 and the advice live here so they are testable without MLX.
@@ -8,9 +10,12 @@ and the advice live here so they are testable without MLX.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from distill_tui.core import paths
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,44 @@ class Preflight:
     machine_gb: float
     problems: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # training would fail at start
+    valid_rows: int = 0
+    model_layers: int = 0
 
     @property
     def fits(self) -> bool:
         return self.estimate_gb <= 0.75 * self.machine_gb
+
+
+def model_layers(model: str) -> int | None:
+    """The student's transformer layer count from its config.json, without
+    loading it: a local folder, or a Hugging Face id already in the local
+    cache; None when it cannot be known yet (not downloaded)."""
+    folder = paths.local_model_dir(model)
+    if folder is None:
+        return None
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    # Multimodal configs keep the language model's sizes in text_config.
+    for c in (config, config.get("text_config") or {}):
+        for key in ("num_hidden_layers", "n_layer", "num_layers"):
+            if isinstance(c.get(key), int):
+                return int(c[key])
+    return None
+
+
+def layers_error(num_layers: int, layers: int | None) -> str | None:
+    """Why `num_layers` cannot train this student, or None when it can."""
+    if layers is None or num_layers <= layers:
+        return None
+    return (
+        f"num_layers {num_layers} is more than the student's {layers} layers: "
+        f"use 1 to {layers}, or -1 for all"
+    )
 
 
 def machine_memory_gb() -> float:
@@ -76,6 +115,21 @@ def estimate_peak_gb(
     return (weights + optimizer + activations + logits) / 1e9
 
 
+def trained_tokens(length: int, offset: int, max_seq_length: int) -> int:
+    """Tokens of one row mlx-lm's loss counts: positions from the prompt's
+    end (`offset`, 0 unless the prompt is masked) up to the row's length cut
+    to max_seq_length (mlx-lm's `default_loss` mask)."""
+    return max(0, min(length, max_seq_length) - max(offset, 1))
+
+
+def nothing_to_train(max_seq_length: int, shortest_prompt: int) -> str:
+    return (
+        f"max_seq_length {max_seq_length} cuts off every completion: the shortest prompt"
+        f" is {shortest_prompt} tokens, so training would see 0 tokens (a NaN loss);"
+        f" raise max_seq_length above {shortest_prompt}"
+    )
+
+
 def run_preflight(
     lengths: Sequence[int],
     shape: ModelShape,
@@ -85,7 +139,14 @@ def run_preflight(
     trainable_params: int,
     grad_checkpoint: bool,
     machine_gb: float | None = None,
+    num_layers: int = -1,
+    valid_rows: int = 0,
+    offsets: Sequence[int] | None = None,
 ) -> Preflight:
+    """`lengths` are the templated token counts of the training rows;
+    `offsets` where each row's completion starts (the masked prompt's length,
+    0 without mask_prompt), to find rows max_seq_length leaves nothing to
+    learn from."""
     machine_gb = machine_memory_gb() if machine_gb is None else machine_gb
     too_long = [(i, n) for i, n in enumerate(lengths) if n > max_seq_length]
     longest = max(lengths, default=0)
@@ -100,6 +161,24 @@ def run_preflight(
     )
     problems: list[str] = []
     suggestions: list[str] = []
+    errors: list[str] = []
+    bad_layers = layers_error(num_layers, shape.num_layers or None)
+    if bad_layers:
+        errors.append(bad_layers)
+        suggestions.append(f"set Layers to -1 (all {shape.num_layers}) or fewer")
+    offsets = offsets if offsets is not None else [0] * len(lengths)
+    empty = [
+        off
+        for n, off in zip(lengths, offsets, strict=True)
+        if not trained_tokens(n, off, max_seq_length)
+    ]
+    if lengths and len(empty) == len(lengths):
+        errors.append(nothing_to_train(max_seq_length, min(empty)))
+    elif empty:
+        problems.append(
+            f"{len(empty)} of {len(lengths)} training rows have no completion tokens left"
+            f" after truncation to max_seq_length {max_seq_length}; they teach nothing"
+        )
     if too_long:
         problems.append(
             f"{len(too_long)} of {len(lengths)} training rows are longer than "
@@ -110,15 +189,16 @@ def run_preflight(
             f"raise max_seq_length to {longest} if memory allows, or shorten or "
             "reject those rows in Curate"
         )
-    if len(lengths) < batch_size:
-        problems.append(
-            f"only {len(lengths)} training rows for batch size {batch_size}; "
-            "mlx-lm needs at least one full batch"
-        )
-        suggestions.append(f"lower batch size to {max(1, len(lengths))} or accept more rows")
+    for split, n in (("training", len(lengths)), ("validation", valid_rows)):
+        if n < batch_size and (split == "training" or n):
+            errors.append(
+                f"only {n} {split} rows for batch size {batch_size}; "
+                "mlx-lm needs at least one full batch"
+            )
+            suggestions.append(f"lower batch size to {max(1, n)} or accept and export more rows")
     budget = 0.75 * machine_gb
     if machine_gb and est > budget:
-        problems.append(
+        (errors if est > machine_gb else problems).append(
             f"estimated peak memory {est:.1f} GB is more than the {budget:.1f} GB "
             f"a {machine_gb:.0f} GB machine can give training"
         )
@@ -152,4 +232,7 @@ def run_preflight(
         machine_gb=machine_gb,
         problems=problems,
         suggestions=suggestions,
+        errors=errors,
+        valid_rows=valid_rows,
+        model_layers=shape.num_layers,
     )

@@ -48,7 +48,7 @@ class GenerationRecord:
     teacher: str
     prompt_hash: str
     usage: Usage
-    cost_usd: float
+    cost_usd: float | None  # None: the model's price is unknown
     latency_s: float | None
     stop_reason: str | None
 
@@ -236,7 +236,8 @@ def pending_inputs(store: Store, limit: int | None = None) -> list[str]:
 def spent_usd(store: Store) -> float:
     """Everything paid to teachers in this project: every generation,
     regenerations included, and the requests that answer no row (similar
-    inputs, judging), so the budget cap counts them too."""
+    inputs, judging), so the budget cap counts them too. Answers with no known
+    price add nothing here; `Store.counts()["cost_unknown"]` counts them."""
     generations = store.conn.execute(
         "SELECT COALESCE(SUM(cost_usd), 0) FROM generations"
     ).fetchone()[0]

@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from distill_tui.core import paths
+from distill_tui.core.errors import UserError
 from distill_tui.core.process import pid_alive
 from distill_tui.core.store import Store
 
@@ -180,3 +184,21 @@ def _shown(run: Run) -> Run:
 def latest_run(store: Store) -> Run | None:
     runs = list_runs(store)
     return runs[0] if runs else None
+
+
+def delete_run(store: Store, root: Path, run_id: str) -> None:
+    """Delete a run for good: its folder (adapters, checkpoints, the
+    reproducible config) and its rows (the run, its metrics, its evaluations).
+    A run still training in some process is refused."""
+    run = get_run(store, run_id)
+    if run is None:
+        raise UserError(f"no run {run_id!r}")
+    if run.status == "running":
+        raise UserError(f"run {run_id} is still training (process {run.pid}): stop it first")
+    folder = paths.run_dir(root, run_id)
+    if folder.exists():
+        shutil.rmtree(folder)
+    with store.tx() as c:
+        c.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+        c.execute("DELETE FROM evals WHERE run_id = ?", (run_id,))
+        c.execute("DELETE FROM runs WHERE id = ?", (run_id,))

@@ -30,9 +30,10 @@ def _load(raw: str | None) -> dict[str, dict[str, float]]:
     return data if isinstance(data, dict) else {}
 
 
-def record(store: Store, purpose: str, usage: Usage, usd: float) -> None:
+def record(store: Store, purpose: str, usage: Usage, usd: float | None) -> None:
     """Add one request's tokens and cost to `purpose`'s total (atomic, so two
-    processes recording at once both count)."""
+    processes recording at once both count). A cost of None (no known price)
+    is counted in `unknown` instead of being added as 0."""
     with store.tx() as c:
         row = c.execute("SELECT value FROM meta WHERE key = ?", (META_KEY,)).fetchone()
         data = _load(row[0] if row else None)
@@ -40,7 +41,10 @@ def record(store: Store, purpose: str, usage: Usage, usd: float) -> None:
         entry["requests"] += 1
         entry["input_tokens"] += usage.input_tokens
         entry["output_tokens"] += usage.output_tokens
-        entry["usd"] += usd
+        if usd is None:
+            entry["unknown"] = entry.get("unknown", 0) + 1
+        else:
+            entry["usd"] += usd
         data[purpose] = entry
         c.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (META_KEY, json.dumps(data))
@@ -50,6 +54,11 @@ def record(store: Store, purpose: str, usage: Usage, usd: float) -> None:
 def totals(store: Store) -> dict[str, dict[str, float]]:
     """purpose -> {"requests", "input_tokens", "output_tokens", "usd"}."""
     return _load(store.get_meta(META_KEY))
+
+
+def unknown_requests(store: Store) -> int:
+    """Requests outside the queue whose cost is unknown (no price)."""
+    return int(sum(v.get("unknown", 0) for v in totals(store).values()))
 
 
 def total_usd(store: Store, purpose: str | None = None) -> float:

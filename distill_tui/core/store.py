@@ -135,15 +135,47 @@ MIGRATIONS: list[str] = [
         detail TEXT
     );
     """,
+    # prices (issue 13): a generation whose model has no known price stores a
+    # NULL cost, not 0, so it is shown as unknown instead of free. SQLite
+    # cannot drop a NOT NULL, so the column is replaced (DROP COLUMN: 3.35+).
+    """
+    ALTER TABLE generations RENAME COLUMN cost_usd TO cost_usd_v2;
+    ALTER TABLE generations ADD COLUMN cost_usd REAL;
+    UPDATE generations SET cost_usd = cost_usd_v2;
+    ALTER TABLE generations DROP COLUMN cost_usd_v2;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 STATUS_KEYS = ("pending", "running", "done", "failed")
 
+# How long a write waits for another process's write lock before giving up.
+BUSY_TIMEOUT_S = 30.0
+
 
 class StoreError(UserError):
     """The store cannot be opened or is newer than this program."""
+
+
+class StoreDamaged(StoreError):
+    """The file fails SQLite's integrity check: nothing is written to it."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the write lock for longer than the busy timeout."""
+
+
+def recovery_hint(path: Path) -> str:
+    return (
+        f"nothing was written to it. Keep a copy of {path.name}, then recover from your last"
+        " `distill-tui export DIR --rows FILE` (or try one now) into a new project with"
+        " `distill-tui init NEW` and `distill-tui import-rows NEW FILE`"
+    )
+
+
+def _is_busy(e: sqlite3.Error) -> bool:
+    return isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e))
 
 
 def sha(text: str) -> str:
@@ -158,19 +190,36 @@ class AddResult:
 
 class Store:
     """One project's database. Safe to share between threads: each thread gets
-    its own connection."""
+    its own connection.
 
-    def __init__(self, path: Path) -> None:
+    Opening checks the file (`PRAGMA quick_check`): a damaged store raises
+    `StoreDamaged`, or with `allow_damaged` opens for reading only (to salvage
+    rows with `export --rows`); every write then raises. A 0-byte file or an
+    SQLite file of another program is refused rather than silently adopted.
+    """
+
+    def __init__(
+        self, path: Path, *, busy_timeout_s: float | None = None, allow_damaged: bool = False
+    ) -> None:
         self.path = Path(path)
+        self.busy_timeout_s = BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s
+        self.damaged: str | None = None
         self._local = threading.local()
-        self._migrate()
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            raise StoreError(
+                f"{self.path}: the store is an empty (0-byte) file, so this project's rows"
+                " are gone; restore it from a backup, or delete it to start with an empty store"
+            )
+        self._check(allow_damaged)
+        if self.damaged is None:
+            self._migrate()
 
     # -- connections -------------------------------------------------------
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable against process death in WAL mode; only an OS
@@ -189,23 +238,83 @@ class Store:
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         """A write transaction, taken up front so concurrent writers queue
-        instead of failing half-way."""
+        instead of failing half-way. Raises StoreDamaged on a damaged store and
+        StoreBusy when another process holds the write lock past the timeout."""
+        if self.damaged is not None:
+            raise StoreDamaged(
+                f"{self.path}: the store is damaged ({self.damaged}); " + recovery_hint(self.path)
+            )
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if _is_busy(e):
+                raise self._busy() from None
+            raise
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError) and _is_busy(e):
+                raise self._busy() from None
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as e:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if _is_busy(e):
+                    raise self._busy() from None
+                raise
 
-    def _migrate(self) -> None:
+    def _busy(self) -> StoreBusy:
+        return StoreBusy(
+            f"{self.path}: another process held the database's write lock for more than"
+            f" {self.busy_timeout_s:g} s; nothing was written"
+        )
+
+    def _check(self, allow_damaged: bool) -> None:
+        """Refuse a file that is not ours, and find damage before any write."""
         try:
             conn = self.conn
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as e:
+            if _is_busy(e):
+                raise self._busy() from None
             raise StoreError(f"{self.path}: not a distill-tui store ({e})") from None
+        try:
+            found = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as e:
+            if _is_busy(e):
+                raise self._busy() from None
+            found = [str(e)]
+        if found != ["ok"]:
+            self.damaged = "; ".join(found)[:200]
+            if not allow_damaged:
+                raise StoreDamaged(
+                    f"{self.path}: the store is damaged (SQLite integrity check:"
+                    f" {self.damaged}); " + recovery_hint(self.path)
+                )
+            return
+        if version == 0:
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+            if tables:
+                raise StoreError(
+                    f"{self.path}: an SQLite database of another program (tables:"
+                    f" {', '.join(tables[:5])}), not a distill-tui store; move it away"
+                    " or use another folder"
+                )
+
+    def _migrate(self) -> None:
+        conn = self.conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: store schema v{version} is newer than this program "
@@ -268,7 +377,8 @@ class Store:
         out["accepted"], out["rejected"], out["unreviewed"] = (int(v) for v in row)
         g = c.execute(
             "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),"
-            " COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cost_usd), 0.0)"
+            " COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+            " COUNT(*) - COUNT(cost_usd)"
             " FROM generations"
         ).fetchone()
         out["input_tokens"], out["output_tokens"], out["cache_read_tokens"] = (
@@ -277,6 +387,7 @@ class Store:
             int(g[2]),
         )
         out["cost_usd"] = float(g[3])
+        out["cost_unknown"] = int(g[4])  # answers from a model with no known price
         return out
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:

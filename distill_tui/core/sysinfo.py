@@ -1,6 +1,6 @@
-"""What the machine offers: memory, the guide's student recommendation for it,
-models already in the Hugging Face cache, and whether API keys are set (never
-their values)."""
+"""What the machine offers: memory (psutil), the guide's student
+recommendation for it, models already in the Hugging Face cache
+(huggingface_hub), and whether API keys are set (never their values)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-from distill_tui.core import paths
 
 GiB = 1024**3
 
@@ -27,37 +25,33 @@ API_KEY_VARS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
 @lru_cache(maxsize=1)  # physical memory does not change while we run
 def total_memory_bytes() -> int | None:
-    """Physical memory: sysctl on macOS, /proc/meminfo on Linux."""
-    if platform.system() == "Darwin":
-        try:
-            out = subprocess.run(
-                ["sysctl", "-n", "hw.memsize"], capture_output=True, text=True, timeout=5
-            ).stdout
-            return int(out.strip())
-        except (OSError, ValueError, subprocess.SubprocessError):
-            return None
-    return _meminfo().get("MemTotal")
+    """Physical memory (psutil: the same figure on macOS and Linux)."""
+    import psutil
+
+    return int(psutil.virtual_memory().total)
 
 
 def available_memory_bytes() -> int | None:
-    if platform.system() == "Darwin":
-        try:
-            out = subprocess.run(["vm_stat"], capture_output=True, text=True, timeout=5).stdout
-        except (OSError, subprocess.SubprocessError):
-            return None
-        page = 16384 if platform.machine() == "arm64" else 4096
-        pages = 0
-        for line in out.splitlines():
-            if line.startswith(("Pages free", "Pages inactive", "Pages speculative")):
-                pages += int(line.split(":")[1].strip().rstrip("."))
-        return pages * page or None
-    return _meminfo().get("MemAvailable")
+    """Memory a new job can take without swapping, as psutil reckons it
+    (MemAvailable on Linux; free + inactive on macOS)."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def process_rss_bytes() -> int:
+    """This process's resident memory: the loaded models and the training
+    state live here (unified memory on Apple Silicon counts GPU buffers too)."""
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
 
 
 @lru_cache(maxsize=1)  # a sysctl call per status refresh would be wasteful
 def gpu_wired_limit_bytes() -> int | None:
     """macOS: the GPU wired-memory limit (`iogpu.wired_limit_mb`; 0 means the
-    system default, about 75% of memory on Apple Silicon). None elsewhere."""
+    system default, about 75% of memory on Apple Silicon). None elsewhere.
+    psutil does not report it, so this one stays a sysctl call."""
     if platform.system() != "Darwin":
         return None
     try:
@@ -73,19 +67,6 @@ def gpu_wired_limit_bytes() -> int | None:
     return mb * 1024 * 1024
 
 
-def _meminfo(path: Path = Path("/proc/meminfo")) -> dict[str, int]:
-    out: dict[str, int] = {}
-    try:
-        for line in path.read_text().splitlines():
-            key, _, rest = line.partition(":")
-            parts = rest.split()
-            if parts and parts[0].isdigit():
-                out[key] = int(parts[0]) * (1024 if len(parts) > 1 and parts[1] == "kB" else 1)
-    except OSError:
-        pass
-    return out
-
-
 def recommend_student(memory_bytes: int | None) -> str:
     gb = (memory_bytes or 0) / GiB
     for threshold, model in RECOMMENDATIONS:
@@ -99,24 +80,27 @@ def recommend_student(memory_bytes: int | None) -> str:
 class CachedModel:
     repo_id: str
     size_bytes: int
-    path: Path
+    path: Path  # the newest snapshot: a folder mlx_lm.load accepts
 
 
 def cached_models(cache: Path | None = None) -> list[CachedModel]:
-    """Models in the local Hugging Face hub cache, largest first."""
-    cache = cache or paths.hf_cache_dir()
-    models: list[CachedModel] = []
-    if not cache.is_dir():
-        return models
-    for d in cache.glob("models--*"):
-        repo = d.name[len("models--") :].replace("--", "/")
-        blobs = d / "blobs"
-        size = (
-            sum(f.stat().st_size for f in blobs.iterdir() if f.is_file()) if blobs.is_dir() else 0
-        )
-        snaps = sorted((d / "snapshots").glob("*")) if (d / "snapshots").is_dir() else []
-        models.append(CachedModel(repo, size, snaps[-1] if snaps else d))
-    return sorted(models, key=lambda m: -m.size_bytes)
+    """Models in the local Hugging Face hub cache, largest first, as
+    `huggingface_hub.scan_cache_dir` reads it (the cache's own rules for where
+    it is: HF_HUB_CACHE, HF_HOME, the default). `cache` overrides the place."""
+    from huggingface_hub import CacheNotFound, scan_cache_dir
+
+    try:
+        info = scan_cache_dir(cache)
+    except CacheNotFound:
+        return []
+    models = []
+    for repo in info.repos:
+        if repo.repo_type != "model":
+            continue
+        newest = max(repo.revisions, key=lambda r: r.last_modified, default=None)
+        path = newest.snapshot_path if newest is not None else repo.repo_path
+        models.append(CachedModel(repo.repo_id, repo.size_on_disk, path))
+    return sorted(models, key=lambda m: (-m.size_bytes, m.repo_id))
 
 
 def api_key_present(provider: str) -> bool | None:

@@ -9,15 +9,15 @@ All adapter answers come first, then all base answers: one swap each way.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from distill_tui.core import evals, metrics, paths
+from distill_tui.core import evals, jsonl, metrics, paths
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
+from distill_tui.core.export import verify_split
 from distill_tui.core.feedback import row_ids_for_inputs
 from distill_tui.core.project import Workspace
 from distill_tui.engine.chat import GenSettings, Message, ModelHost, Target
@@ -41,13 +41,14 @@ def load_split(ws: Workspace, split: str) -> list[SplitRow]:
     path = paths.data_dir(ws.root) / f"{split}.jsonl"
     if not path.is_file():
         raise UserError(f"{path}: no {split} split yet (export the dataset first)")
+    verify_split(path.parent)
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in jsonl.split(jsonl.read(path)):
         if not line.strip():
             continue
         try:
-            out.append(_parse(json.loads(line)))
-        except (json.JSONDecodeError, KeyError, TypeError, IndexError) as e:
+            out.append(_parse(jsonl.loads(line)))
+        except (ValueError, KeyError, TypeError, IndexError) as e:
             raise UserError(f"{path}:{n}: not an mlx-lm chat or completions record ({e})") from None
     return out
 

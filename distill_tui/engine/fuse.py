@@ -86,6 +86,9 @@ def check_out(out: Path) -> None:
     """Refuse to write into a folder that already holds something."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"{out}: already exists and is not empty; choose a new folder")
+    above = next((p for p in out.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise UserError(f"{above}: is a file, so {out.name} cannot be made inside it")
 
 
 def fuse(

@@ -113,7 +113,10 @@ async def judge_async(
             )
             comp, usd = await a.ask(prompt)
             asked += 1
-            summary.cost_usd += usd
+            if usd is None:
+                summary.cost_unknown += 1
+            else:
+                summary.cost_usd += usd
             passed, reason = parse_verdict(comp.text)
             if passed is None:
                 item.judge = "unclear verdict: " + " ".join(comp.text.split())[:120]

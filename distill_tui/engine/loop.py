@@ -14,6 +14,7 @@ from typing import Any, cast
 from distill_tui.core import losscurve
 from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
+from distill_tui.core.preflight import nothing_to_train, trained_tokens
 from distill_tui.core.project import Workspace
 from distill_tui.engine import batches
 from distill_tui.engine import checkpoint as ckpt
@@ -69,6 +70,41 @@ class _Session:
         self.rows: set[int] = set()
         self.model: Any = None
         self.optimizer: Any = None
+        self.valid_set: Any = None
+        self.reporter: Any = None
+
+    def validation_due(self, done: int) -> bool:
+        """The schedule of an uninterrupted mlx-lm run, in steps done: before
+        the first step, after every steps_per_eval-th step counted from 1
+        (mlx-lm validates at iteration 1, E, 2E... before stepping), and before
+        the last step. It depends on the run's position only, so a resumed
+        run validates where the uninterrupted one would have."""
+        t = self.plan.train
+        if self.valid_set is None:
+            return False
+        return done == 0 or (done + 1) % t.steps_per_eval == 0 or done == t.iters - 1
+
+    def validate(self, done: int) -> None:
+        from mlx_lm.tuner import trainer as mt
+
+        t = self.plan.train
+        tic = time.perf_counter()
+        loss = mt.evaluate(
+            model=self.model,
+            dataset=self.valid_set,
+            batch_size=t.batch_size,
+            num_batches=t.val_batches,
+            max_seq_length=t.max_seq_length,
+            iterate_batches=self.iterate_batches,
+        )
+        self.model.train()
+        self.reporter.on_val_loss_report(
+            {
+                "iteration": done - self.start,
+                "val_loss": loss,
+                "val_time": time.perf_counter() - tic,
+            }
+        )
 
     @property
     def writer(self) -> bool:
@@ -123,6 +159,10 @@ class _Session:
                 self.checkpoint(self.consumed)
             if self.stop.is_set() or self.early_stopped:
                 return  # train() then saves the adapter and returns
+            # Validation is ours, not train()'s: train() counts its schedule
+            # from where this call started, which moved it on every resume.
+            if self.validation_due(self.consumed):
+                self.validate(self.consumed)
             # train() steps on each batch before asking for the next, so every
             # batch counted here has been trained on by the time we look again.
             self.consumed += 1
@@ -203,6 +243,19 @@ def _callback(s: _Session) -> Any:
     return Reporter()
 
 
+def _refuse_nothing_to_train(dataset: Any, max_seq_length: int) -> None:
+    """Stop before step 1 when truncation leaves no row a completion token:
+    mlx-lm would train on 0 tokens and report a NaN loss. Stops at the first
+    row that trains, so a normal split costs one row's look."""
+    offsets = []
+    for i in range(len(dataset)):
+        tokens, offset = dataset[i]
+        if trained_tokens(len(tokens), offset, max_seq_length):
+            return
+        offsets.append(offset)
+    raise UserError(nothing_to_train(max_seq_length, min(offsets, default=0)))
+
+
 def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener) -> RunFinished:
     import mlx.core as mx
     import mlx.optimizers as optim
@@ -222,17 +275,24 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
     except Exception as e:  # noqa: BLE001 - a missing model or a bad folder
         raise UserError(f"cannot load the student {plan.model!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=t.mask_prompt)
-    train_set, valid_set, _ = load_local_dataset(plan.data_dir, tokenizer, opts)
+    try:
+        train_set, valid_set, _ = load_local_dataset(plan.data_dir, tokenizer, opts)
+    except ValueError as e:  # a corrupt line (JSONDecodeError) or an unknown row format
+        raise UserError(f"cannot read the exported split in {plan.data_dir}: {e}") from None
     for name, split in (("train", train_set), ("valid", valid_set)):
         if (name == "train" or len(split)) and len(split) < t.batch_size:
             raise UserError(
                 f"{plan.data_dir / (name + '.jsonl')} has {len(split)} rows, fewer than "
                 f"batch size {t.batch_size}; lower the batch size or accept more rows"
             )
+    train_cache = CacheDataset(train_set)  # training reuses what this tokenizes
+    _refuse_nothing_to_train(train_cache, t.max_seq_length)
     mx.random.seed(t.seed)
     _setup_model(model, plan)
     optimizer = optim.Adam(learning_rate=t.learning_rate)
     s.model, s.optimizer = model, optimizer
+    s.valid_set = CacheDataset(valid_set) if len(valid_set) else None
+    s.reporter = _callback(s)
     if plan.resume_from is not None:
         st = ckpt.load_checkpoint(plan.resume_from, model, optimizer)
         s.start = s.consumed = int(st["iter"])
@@ -263,11 +323,11 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
         mt.train(
             model=model,
             optimizer=optimizer,
-            train_dataset=CacheDataset(train_set),
-            val_dataset=CacheDataset(valid_set) if len(valid_set) else None,
+            train_dataset=train_cache,
+            val_dataset=None,  # validated on our schedule (_Session.validate)
             args=args,
             iterate_batches=s.iterate_batches,
-            training_callback=_callback(s),
+            training_callback=s.reporter,
         )
     status = "stopped" if stop.is_set() else "early_stopped" if s.early_stopped else "finished"
     if s.writer:

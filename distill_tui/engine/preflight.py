@@ -1,23 +1,33 @@
-"""Measure what `core.preflight` needs: the templated token length of every
-training row (with mlx-lm's own dataset code, so it matches training) and the
-student's sizes, read from a lazily loaded model without reading its weights.
+"""Measure what `core.preflight` needs: the templated token length (and
+masked prompt length) of every training row and the validation row count,
+with mlx-lm's own dataset code so they match training, and the student's
+sizes, read from a lazily loaded model without reading its weights.
 Runs on the MLX thread."""
 
 from __future__ import annotations
 
 import types
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
+from distill_tui.core.export import verify_split
 from distill_tui.core.preflight import ModelShape, Preflight, run_preflight
 from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.engine.runplan import resolve_model
 
 
-def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int], ModelShape, int]:
+class _Measured(NamedTuple):
+    lengths: list[int]
+    offsets: list[int]  # where each row's completion starts (0 without mask_prompt)
+    valid_rows: int
+    shape: ModelShape
+    trainable: int
+
+
+def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> _Measured:
     from mlx.utils import tree_flatten
     from mlx_lm.tuner.datasets import load_local_dataset
     from mlx_lm.tuner.utils import linear_to_lora_layers
@@ -31,8 +41,13 @@ def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int
     except Exception as e:  # noqa: BLE001 - missing model, no network, bad folder
         raise UserError(f"cannot load the student {model_name!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=train.mask_prompt)
-    train_set, _, _ = load_local_dataset(data_dir, tokenizer, opts)
-    lengths = [len(train_set.process(train_set[i])[0]) for i in range(len(train_set))]
+    try:
+        train_set, valid_set, _ = load_local_dataset(data_dir, tokenizer, opts)
+        processed = [train_set.process(train_set[i]) for i in range(len(train_set))]
+    except Exception as e:  # noqa: BLE001 - a corrupt line, a row mlx-lm cannot template
+        raise UserError(f"cannot read the exported split in {data_dir}: {e}") from None
+    lengths = [len(tokens) for tokens, _ in processed]
+    offsets = [int(offset) for _, offset in processed]
     params: dict[str, Any] = dict(cast(Any, tree_flatten(model.parameters())))
     total = sum(v.size for v in params.values())
     nbytes = sum(v.nbytes for v in params.values())
@@ -62,7 +77,7 @@ def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> tuple[list[int
         num_layers=n_layers,
         vocab_size=vocab,
     )
-    return lengths, shape, trainable
+    return _Measured(lengths, offsets, len(valid_set), shape, trainable)
 
 
 def preflight(
@@ -72,14 +87,16 @@ def preflight(
     data_dir = paths.data_dir(ws.root)
     if not (data_dir / "train.jsonl").is_file():
         raise UserError(f"{data_dir / 'train.jsonl'}: no exported training split yet")
-    lengths, shape, trainable = (thread or mlx_thread()).call(
-        _measure, resolve_model(ws), data_dir, train
-    )
+    verify_split(data_dir)
+    m = (thread or mlx_thread()).call(_measure, resolve_model(ws), data_dir, train)
     return run_preflight(
-        lengths,
-        shape,
+        m.lengths,
+        m.shape,
         max_seq_length=train.max_seq_length,
         batch_size=train.batch_size,
-        trainable_params=trainable,
+        trainable_params=m.trainable,
         grad_checkpoint=train.grad_checkpoint,
+        num_layers=train.num_layers,
+        valid_rows=m.valid_rows,
+        offsets=m.offsets,
     )

@@ -12,7 +12,8 @@ threading events checked between requests; in-flight requests finish.
 from __future__ import annotations
 
 import asyncio
-import random
+import contextlib
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -21,9 +22,12 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 
 from distill_tui.core import queue as q
+from distill_tui.core import unsaved
 from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import cost, price_for
 from distill_tui.core.project import Workspace
+from distill_tui.core.store import StoreBusy
+from distill_tui.engine.pacing import FaultWatch, RateLimiter, RetryPolicy
 from distill_tui.engine.teachers import make_teacher
 from distill_tui.engine.teachers.base import (
     Completion,
@@ -33,43 +37,7 @@ from distill_tui.engine.teachers.base import (
     build_prompt,
 )
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter; a server's retry-after wins when longer."""
-
-    max_attempts: int = 6
-    base_s: float = 1.0
-    cap_s: float = 60.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        backoff = min(self.cap_s, self.base_s * 2 ** (attempt - 1))
-        backoff *= 0.5 + random.random() / 2  # jitter: spread a burst of 429s
-        return max(backoff, retry_after or 0.0)
-
-
-class RateLimiter:
-    """Paces request starts evenly at `rpm` per minute (0 = unlimited), and
-    holds every start until a server-given retry-after has passed."""
-
-    def __init__(self, rpm: int) -> None:
-        self.interval = 60.0 / rpm if rpm > 0 else 0.0
-        self._next = 0.0
-        self._hold = 0.0
-
-    def delay(self) -> float:
-        now = time.monotonic()
-        return max(self._next, self._hold, now) - now
-
-    def take(self) -> None:
-        now = time.monotonic()
-        # Keep the schedule when we woke a little late, so sleep jitter does
-        # not eat into the allowed rate; after an idle gap restart from now.
-        base = self._next if now - self._next < self.interval else now
-        self._next = max(base, self._hold) + self.interval
-
-    def hold_for(self, seconds: float) -> None:
-        self._hold = max(self._hold, time.monotonic() + seconds)
+__all__ = ["Progress", "RateLimiter", "RetryPolicy", "RowEvent", "RunResult", "run_queue"]
 
 
 @dataclass
@@ -83,13 +51,16 @@ class Progress:
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float = 0.0  # of the answers whose price is known
+    cost_unknown: int = 0  # answers from a model with no known price
     spent_usd: float = 0.0  # the project's total, earlier runs included
     elapsed_s: float = 0.0
     rows_per_min: float = 0.0
     eta_s: float | None = None
     last_error: str | None = None
     teacher: str = ""
+    wait_s: float = 0.0  # seconds left of a rate-limit hold (retry-after)
+    unsaved: int = 0  # paid answers kept in unsaved-answers.jsonl (store locked)
 
 
 @dataclass(frozen=True)
@@ -103,7 +74,7 @@ class RowEvent:
     output: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: no known price
     latency_s: float | None = None
 
 
@@ -117,6 +88,11 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.reason != "error"
+
+    @property
+    def complete(self) -> bool:
+        """No row failed and every answer is in the store."""
+        return self.ok and self.progress.failed == 0 and self.progress.unsaved == 0
 
 
 ProgressFn = Callable[[Progress], None]
@@ -147,7 +123,9 @@ class _Run:
         local = teacher.batch_size > 1 or teacher.provider == "mlx"
         self._max_in_flight = teacher.batch_size if local else s.concurrency
         self.limiter = RateLimiter(0 if local else s.requests_per_minute)
-        self.price = price_for(teacher.model, s.prices, provider=teacher.provider)
+        self.price = price_for(
+            teacher.model, s.prices, provider=teacher.provider, base_url=s.base_url
+        )
         if self.budget is not None and self.price is None:
             raise UserError(
                 f"no price is known for {teacher.model!r}, so max_cost_usd cannot be enforced: "
@@ -162,6 +140,7 @@ class _Run:
         self._t0 = time.monotonic()
         self._finished_at: deque[float] = deque()
         self._last_emit = 0.0
+        self.faults = FaultWatch(retry)
 
     # -- reporting --------------------------------------------------------------
     def emit(self, force: bool = False) -> None:
@@ -178,6 +157,7 @@ class _Run:
         remaining = max(p.planned - p.done - p.failed, 0)
         p.eta_s = remaining * 60.0 / p.rows_per_min if p.rows_per_min > 0 else None
         p.spent_usd = self._spent_before + p.cost_usd
+        p.wait_s = self.limiter.held_s()
         if self.on_progress:
             self.on_progress(replace(p))
 
@@ -226,7 +206,11 @@ class _Run:
             n = self.teacher.batch_size
             if self.limit is not None:
                 n = min(n, self.limit - claimed)
-            rows = q.claim(self.store, n)
+            try:
+                rows = q.claim(self.store, n)
+            except StoreBusy as e:
+                self.fatal = self.fatal or e
+                continue
             if not rows:
                 if tasks:  # a retry may still put rows back; wait for the rest
                     await self._wait(tasks)
@@ -275,7 +259,12 @@ class _Run:
     def _message(self, reason: str) -> str:
         p = self.p
         if reason == "error":
-            return f"stopped: {self.fatal}"
+            kept = (
+                f"; {p.unsaved} paid answer(s) kept in {unsaved.NAME}, stored by the next run"
+                if p.unsaved
+                else ""
+            )
+            return f"stopped: {self.fatal}{kept}"
         if reason == "budget":
             return f"stopped at the budget cap: ${p.spent_usd:.4f} spent of ${self.budget:.2f}"
         if reason == "stopped":
@@ -286,61 +275,77 @@ class _Run:
 
     # -- one request (or one local batch) --------------------------------------
     async def _work(self, rows: list[q.Claimed]) -> None:
+        try:
+            await self._attempts(rows)
+        except Exception as e:  # noqa: BLE001 - the store failed under us
+            # Stop the run with the reason instead of losing the exception in
+            # a task nobody awaits; rows left running go back to pending on
+            # the next run.
+            self.fatal = self.fatal or (
+                e if isinstance(e, UserError) else UserError(f"{type(e).__name__}: {e}")
+            )
+            self.p.last_error = str(e)
+        finally:
+            self.p.in_flight -= len(rows)
+            self.emit()
+
+    async def _attempts(self, rows: list[q.Claimed]) -> None:
         prompts = [build_prompt(self.ws.settings.task, r.input) for r in rows]
         attempts = {r.id: r.attempts for r in rows}
         for r in rows:
             self.row(RowEvent(r.id, "running", attempts[r.id]))
         self.emit()
-        try:
-            tries = 1
-            while True:
-                t0 = time.monotonic()
-                try:
-                    if len(prompts) == 1 and self.teacher.batch_size == 1:
-                        comps = [await self.teacher.complete(prompts[0])]
-                    else:
-                        comps = await self.teacher.complete_batch(prompts)
-                except TransientError as e:
-                    err = str(e)
-                    self.p.retries += 1
-                    self.p.last_error = err
-                    if e.retry_after:
-                        self.limiter.hold_for(e.retry_after)
-                    if tries >= self.retry.max_attempts:
-                        for r in rows:
-                            msg = f"gave up after {tries} attempts: {err}"
-                            q.fail(self.store, r.id, msg)
-                            self.p.failed += 1
-                            self._finished_at.append(time.monotonic())
-                            self.row(RowEvent(r.id, "failed", attempts[r.id], msg))
-                        return
+        tries = 1
+        while True:
+            t0 = time.monotonic()
+            try:
+                if len(prompts) == 1 and self.teacher.batch_size == 1:
+                    comps = [await self.teacher.complete(prompts[0])]
+                else:
+                    comps = await self.teacher.complete_batch(prompts)
+            except TransientError as e:
+                err = str(e)
+                self.p.last_error = err
+                if stop := self.faults.stop_for(e):
+                    self.fatal = self.fatal or UserError(stop)
+                    self._release(rows, attempts, err)
+                    return
+                if e.retry_after:
+                    self.limiter.hold_for(e.retry_after)
+                if tries >= self.retry.max_attempts:
                     for r in rows:
-                        q.note_retry(self.store, r.id, err)
-                        attempts[r.id] += 1
-                        self.row(RowEvent(r.id, "retrying", attempts[r.id], err))
-                    self.emit(force=True)
-                    if not await self._sleep(self.retry.delay(tries, e.retry_after)):
-                        self._release(rows, attempts, f"not retried (run stopped): {err}")
-                        return
-                    tries += 1
-                    continue
-                except PermanentError as e:
-                    self.fatal = self.fatal or e
-                    self.p.last_error = str(e)
-                    self._release(rows, attempts, str(e))
+                        msg = f"gave up after {tries} attempts: {err}"
+                        q.fail(self.store, r.id, msg)
+                        self.p.failed += 1
+                        self._finished_at.append(time.monotonic())
+                        self.row(RowEvent(r.id, "failed", attempts[r.id], msg))
                     return
-                except Exception as e:  # noqa: BLE001 - a bug or a broken local model
-                    # Unknown errors would likely repeat on every row: stop, do
-                    # not burn through the queue.
-                    self.fatal = self.fatal or UserError(f"{type(e).__name__}: {e}")
-                    self.p.last_error = str(e)
-                    self._release(rows, attempts, f"{type(e).__name__}: {e}")
+                self.p.retries += 1
+                for r in rows:
+                    q.note_retry(self.store, r.id, err)
+                    attempts[r.id] += 1
+                    self.row(RowEvent(r.id, "retrying", attempts[r.id], err))
+                self.emit(force=True)
+                if not await self._sleep(self.retry.delay(tries, e.retry_after)):
+                    self._release(rows, attempts, f"not retried (run stopped): {err}")
                     return
-                self._store(rows, comps, attempts, (time.monotonic() - t0) / len(rows))
+                tries += 1
+                continue
+            except PermanentError as e:
+                self.fatal = self.fatal or e
+                self.p.last_error = str(e)
+                self._release(rows, attempts, str(e))
                 return
-        finally:
-            self.p.in_flight -= len(rows)
-            self.emit()
+            except Exception as e:  # noqa: BLE001 - a bug or a broken local model
+                # Unknown errors would likely repeat on every row: stop, do
+                # not burn through the queue.
+                self.fatal = self.fatal or UserError(f"{type(e).__name__}: {e}")
+                self.p.last_error = str(e)
+                self._release(rows, attempts, f"{type(e).__name__}: {e}")
+                return
+            self.faults.answered()
+            await self._store(rows, comps, attempts, (time.monotonic() - t0) / len(rows))
+            return
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep for a retry, then wait for a rate slot; False if the run halted."""
@@ -361,7 +366,31 @@ class _Run:
         for r in rows:
             self.row(RowEvent(r.id, "pending", attempts[r.id], error))
 
-    def _store(
+    async def _commit(self, row: q.Claimed, rec: q.GenerationRecord) -> bool:
+        """Write one paid answer, waiting out another process's write lock for
+        up to `write_wait_s`; then, or at once on any other database error,
+        keep it in the unsaved-answers file. False when it was kept, not stored."""
+        # Once an answer had to be kept, the lock is known held: one try each.
+        wait = 0.0 if self.p.unsaved else self.retry.write_wait_s
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                q.complete(self.store, row.id, rec)
+                return True
+            except (StoreBusy, sqlite3.Error) as e:
+                # Busy: wait for the lock. Anything else (a full disk, a store
+                # damaged mid-run) will not pass by waiting.
+                if isinstance(e, StoreBusy) and time.monotonic() < deadline:
+                    await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
+                    continue
+                unsaved.keep(self.store, row.id, row.input, rec)
+                self.p.unsaved += 1
+                self.fatal = self.fatal or (
+                    e if isinstance(e, StoreBusy) else UserError(f"cannot write the store: {e}")
+                )
+                return False
+
+    async def _store(
         self,
         rows: list[q.Claimed],
         comps: list[Completion],
@@ -375,13 +404,17 @@ class _Run:
             rec = q.GenerationRecord(
                 c.text, self.teacher.name, c.prompt_hash, c.usage, usd, lat, c.stop_reason
             )
-            q.complete(self.store, r.id, rec)
+            if not await self._commit(r, rec):
+                continue
             p = self.p
             p.done += 1
             p.input_tokens += c.usage.input_tokens
             p.output_tokens += c.usage.output_tokens
             p.cache_read_tokens += c.usage.cache_read_tokens
-            p.cost_usd += usd
+            if usd is None:
+                p.cost_unknown += 1
+            else:
+                p.cost_usd += usd
             self._finished_at.append(time.monotonic())
             self.row(
                 RowEvent(
@@ -419,6 +452,7 @@ async def run_queue_async(
     token = q.acquire_runner(ws.store, who)
     own = teacher is None
     try:
+        unsaved.store_kept(ws.store)
         q.reset_stale(ws.store)
         teacher = teacher or make_teacher(s)
         session: AbstractContextManager[object] = (
@@ -440,7 +474,9 @@ async def run_queue_async(
     finally:
         if own and teacher is not None:
             await teacher.aclose()
-        q.release_runner(ws.store, token)
+        with contextlib.suppress(StoreBusy):
+            # Left behind, the lock is taken over: its process will be gone.
+            q.release_runner(ws.store, token)
 
 
 def run_queue(ws: Workspace, teacher: Teacher | None = None, **kwargs: object) -> RunResult:

@@ -1,6 +1,6 @@
 """Prepare a training run before any MLX work: find the exported split, hash
-it, pick or reopen the run folder, and write what reproduces the run without
-this tool (config.json, lora.yaml, command.txt, dataset.sha256).
+it, pick or reopen the run folder, and write the run's record (config.json,
+dataset.sha256) and its settings for mlx_lm.lora (lora.yaml, command.txt).
 Only rank 0 writes; other distributed ranks only read."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from distill_tui.core import config as cfg
 from distill_tui.core import loraconfig, paths
 from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
+from distill_tui.core.export import verify_split
 from distill_tui.core.project import Workspace
 from distill_tui.engine import checkpoint as ckpt
 
@@ -74,6 +75,7 @@ def plan_run(
             f"{data_dir / 'train.jsonl'}: no exported training split; accept rows and "
             "export the split first (Curate screen, or `distill-tui export`)"
         )
+    verify_split(data_dir)
     digest = dataset_hash(data_dir)
     if resume:
         return _plan_resume(ws, train, resume, digest, data_dir, rank, world_size)
@@ -103,8 +105,9 @@ def _config(plan: RunPlan) -> dict[str, Any]:
 def write_lora_yaml(plan: RunPlan, model: str | None = None) -> None:
     """`model`: what mlx_lm.lora should load instead of `plan.model` (the
     converted folder of a GGUF student, which mlx-lm cannot read itself)."""
-    settings = {**plan.adapter_config, **({"model": model} if model else {})}
-    (plan.run_dir / "lora.yaml").write_text(loraconfig.to_yaml(settings), encoding="utf-8")
+    d = plan.run_dir
+    rerun = loraconfig.rerun_settings(plan.train, model or plan.model, str(plan.data_dir), str(d))
+    (d / "lora.yaml").write_text(loraconfig.to_yaml(rerun), encoding="utf-8")
 
 
 def _write_run_files(plan: RunPlan) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from distill_tui.core import metrics, side_costs
 from distill_tui.core.config import Task
 from distill_tui.core.errors import UserError
+from distill_tui.core.pricing import fmt_usd
 from distill_tui.core.project import Workspace
 from distill_tui.engine.queue import RetryPolicy
 from distill_tui.engine.teacher_ask import asker
@@ -101,13 +102,13 @@ class SimilarResult:
     inputs: list[str]  # what the teacher wrote, after parsing
     added: int  # new pending rows
     duplicates: int  # already in the dataset
-    cost_usd: float
+    cost_usd: float | None  # None: no known price
 
     def summary(self) -> str:
         dup = f" ({self.duplicates} already in the dataset)" if self.duplicates else ""
         return (
             f"the teacher wrote {len(self.inputs)} of {self.asked} inputs like the failing rows: "
-            f"{self.added} added to the generation queue{dup}, ${self.cost_usd:.4f}"
+            f"{self.added} added to the generation queue{dup}, {fmt_usd(self.cost_usd)}"
         )
 
 

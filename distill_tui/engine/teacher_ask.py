@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from distill_tui.core import side_costs
 from distill_tui.core.config import Price
 from distill_tui.core.errors import UserError
-from distill_tui.core.pricing import cost, price_for
+from distill_tui.core.pricing import CatalogPrice, cost, price_for
 from distill_tui.core.project import Workspace
 from distill_tui.engine.queue import RetryPolicy
 from distill_tui.engine.teachers import make_teacher
@@ -29,13 +29,13 @@ class Asker:
 
     ws: Workspace
     teacher: Teacher
-    price: Price | None
+    price: Price | CatalogPrice | None
     retry: RetryPolicy
     purpose: str
 
-    async def ask(self, prompt: Prompt) -> tuple[Completion, float]:
-        """One answer and its cost, retrying transient errors; a permanent
-        error (bad key, unknown model) raises at once."""
+    async def ask(self, prompt: Prompt) -> tuple[Completion, float | None]:
+        """One answer and its cost (None: no known price), retrying transient
+        errors; a permanent error (bad key, unknown model) raises at once."""
         tries = 1
         while True:
             try:
@@ -71,7 +71,7 @@ async def asker(
             yield Asker(
                 ws,
                 teacher,
-                price_for(teacher.model, s.prices, provider=teacher.provider),
+                price_for(teacher.model, s.prices, provider=teacher.provider, base_url=s.base_url),
                 retry or RetryPolicy(max_attempts=s.max_attempts),
                 purpose,
             )

@@ -6,8 +6,15 @@ under the "training" lease. It hands `train()` a wrapped `iterate_batches`
 (deterministic order, cooperative stop, checkpoints between steps) and a
 `TrainingCallback` that writes every report and evaluation to the store as it
 happens and passes a past-tense event to the caller's listener (the Train
-screen's worker or the headless command). mlx-lm's own progress display is
-replaced by a silent one so it cannot write over a Textual screen.
+screen's worker or the headless command).
+
+mlx-lm's own progress display (`TrainUI`, drawn by `train()` with rich since
+0.32.0) is replaced by a silent one so it cannot write over a Textual screen
+or interleave with the headless command's lines. `train()` has no public
+switch for it (its public hooks are `training_callback` and `iterate_batches`,
+which we use for everything else), so pyproject pins mlx-lm below 0.33 and a
+new minor is admitted once the trainer tests pass on it. Without `TrainUI`
+the swap is skipped and training still runs.
 
 Distributed (`mlx.launch`): every rank trains on its share of each batch and
 mlx-lm averages the gradients; only rank 0 writes files and the store.
@@ -132,7 +139,10 @@ def _quiet_mlx_lm() -> Any:
     from mlx_lm.tuner import trainer as mt
 
     with _ui_lock:
-        saved = mt.TrainUI
+        saved = getattr(mt, "TrainUI", None)
+        if saved is None:
+            yield
+            return
         setattr(mt, "TrainUI", _QuietUI)  # noqa: B010 - a class attribute mypy calls a type
         try:
             yield
@@ -165,8 +175,8 @@ def train_run(
     with thread.lease("training"):
         try:
             return thread.call(run_on_mlx, ws, plan, stop, emit)
-        except UserError:
-            _mark_failed(ws, plan, "see the error message")
+        except UserError as e:
+            _mark_failed(ws, plan, str(e))
             raise
         except ValueError as e:
             # mlx-lm raises ValueError for data and settings problems.

@@ -16,13 +16,14 @@ from textual.widgets import Input, TextArea
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
-from distill_tui.ui import themes
+from distill_tui.ui import safety, themes
 from distill_tui.ui.jobs import Jobs
 from distill_tui.ui.screens.chat import ChatScreen
 from distill_tui.ui.screens.curate import CurateScreen
 from distill_tui.ui.screens.queue import QueueScreen
 from distill_tui.ui.screens.task import TaskScreen
 from distill_tui.ui.screens.train import TrainScreen
+from distill_tui.ui.text import say
 
 SCREEN_NAMES = {
     "task": "Task",
@@ -60,15 +61,21 @@ class DistillApp(App[int]):
         workspace: Workspace | None,
         mlx: MLXThread | None = None,
     ) -> None:
+        safety.install()
         super().__init__()
         self.root = root
         self.workspace = workspace
+        # A run to select on the Chat screen when it next shows (set by the
+        # Train screen's runs list; Chat clears it once taken).
+        self.chat_run_id: str | None = None
         self._mlx = mlx
         self.jobs = Jobs(self)
         for theme in themes.load_themes()[0]:
             self.register_theme(theme)
         saved = themes.saved_theme()
+        self._theme_chosen_by_user = False
         self.theme = saved if saved in self.available_themes else themes.DEFAULT_THEME
+        self._theme_chosen_by_user = True
 
     @property
     def mlx(self) -> MLXThread:
@@ -89,11 +96,11 @@ class DistillApp(App[int]):
         self.jobs.install_hangup_handler()
         _, problems = themes.load_themes()
         for p in problems:
-            self.notify(Text(p), severity="warning", markup=False)
+            say(self, p, severity="warning")
         self.switch_mode("task")
 
     def watch_theme(self, name: str) -> None:
-        if self.is_mounted:
+        if self._theme_chosen_by_user:  # the saved theme set in __init__ is not a new choice
             themes.save_theme(name)
 
     # -- navigation ----------------------------------------------------------
@@ -112,7 +119,7 @@ class DistillApp(App[int]):
     def project_created(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.refresh_bindings()
-        self.notify(Text(f"Project created in {workspace.root}"), markup=False)
+        say(self, f"Project created in {workspace.root}")
 
     # -- errors ----------------------------------------------------------------
     def report_error(self, error: BaseException, where: str = "") -> None:
@@ -122,8 +129,39 @@ class DistillApp(App[int]):
         else:
             message = f"{type(error).__name__}: {error}"
         title = f"{where} failed" if where else "Error"
-        self.notify(Text(message), title=title, severity="error", timeout=10, markup=False)
+        say(self, message, title=title, severity="error", timeout=10)
         self.bell()
+
+    def report_unexpected(self, error: Exception, where: str) -> None:
+        """A bug of ours reached the safety net: one line for the user, the
+        traceback in the crash log, and the app goes on."""
+        path = safety.log_crash(self.root, error, where)
+        say(
+            self,
+            f"Unexpected error ({type(error).__name__}: {error}). The app goes on and "
+            f"nothing saved is lost; details in {path}",
+            title="Bug",
+            severity="error",
+            timeout=15,
+        )
+        self.bell()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """What the safety net cannot catch (drawing the screen itself failed):
+        the traceback goes to the crash log, never to the terminal; a running job
+        goes on without the screen, as after an SSH drop."""
+        if self.is_headless:
+            super()._handle_exception(error)
+            return
+        path = safety.log_crash(self.root, error, "drawing the screen")
+        line = (
+            f"distill-tui: unexpected error ({type(error).__name__}: {error}); "
+            f"the traceback is in {path}. Everything saved is safe."
+        )
+        if self.jobs.running:
+            self.jobs.continue_without_screen(line)
+        else:
+            self.exit(return_code=1, message=Text(line))
 
     # -- command palette: every binding of the screen, plus navigation ----------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -14,14 +14,14 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from distill_tui.core.keepawake import KeepAwake
 from distill_tui.core.notify import job_finished_sequence
+from distill_tui.ui.text import say
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -32,6 +32,7 @@ class Jobs:
     app: App
     running: dict[str, KeepAwake] = field(default_factory=dict)
     detached: bool = False
+    exit_code: int = 0
     on_change: list[Callable[[], None]] = field(default_factory=list)
     _keep_pipe: int | None = None
 
@@ -49,9 +50,7 @@ class Jobs:
             awake.__exit__(None, None, None)
         text = message or f"{name} {'finished' if ok else 'failed'}"
         if not self.detached:
-            self.app.notify(
-                Text(text), title=name, severity="information" if ok else "error", markup=False
-            )
+            say(self.app, text, title=name, severity="information" if ok else "error")
             self._ring(text)
         self._changed()
         if self.detached and not self.running:
@@ -65,6 +64,37 @@ class Jobs:
     def _changed(self) -> None:
         for cb in self.on_change:
             cb()
+
+    # -- the screen failed ------------------------------------------------------
+    def continue_without_screen(self, line: str) -> None:
+        """The screen cannot be drawn any more: give the terminal back, say so in
+        one line, and let the running jobs finish (the process then exits 1)."""
+        if self.detached:
+            return
+        self.detached = True
+        self.exit_code = 1
+        driver = getattr(self.app, "_driver", None)
+        if driver is not None:
+            try:
+                driver.stop_application_mode()
+                queue = getattr(getattr(driver, "_writer_thread", None), "_queue", None)
+                deadline = time.monotonic() + 1
+                while queue is not None and not queue.empty() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                time.sleep(0.1)  # the writer thread writes what it took last
+            except Exception:  # noqa: BLE001 - the terminal may be half gone already
+                pass
+            driver.write = lambda data: None  # type: ignore[method-assign]
+            driver.flush = lambda: None  # type: ignore[method-assign]
+        names = ", ".join(self.running)
+        note = (
+            f"{line}\n{names} goes on without the screen; the app exits when it ends"
+            " (ctrl+c stops it now; what is done so far is saved).\n"
+        )
+        try:
+            os.write(2, note.encode("utf-8", "replace"))
+        except OSError:
+            pass
 
     # -- SIGHUP ------------------------------------------------------------------
     def install_hangup_handler(self) -> None:
@@ -96,7 +126,7 @@ class Jobs:
         if self._keep_pipe is not None:
             os.close(self._keep_pipe)
             self._keep_pipe = None
-        self.app.exit(0)
+        self.app.exit(return_code=self.exit_code)
 
     def _detach_output(self) -> None:
         # Writes to a hung-up terminal fail with EIO and kill Textual's writer

@@ -6,9 +6,13 @@ terminal."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.notifications import SeverityLevel
 
 # C0 controls as Unicode control pictures (U+2400...), DEL as U+2421, and the
 # C1 range (which some terminals also obey) as the replacement character.
@@ -23,3 +27,23 @@ def visible(text: str) -> str:
 
 def data_text(text: str | None, **kwargs: Any) -> Text:
     return Text(visible(text or ""), **kwargs)
+
+
+def say(
+    node: DOMNode,
+    message: object,
+    *,
+    title: str = "",
+    severity: SeverityLevel = "information",
+    timeout: float | None = None,
+) -> None:
+    """The one way the app tells the user something in a toast: always a plain
+    string with control characters made visible, never markup and never a rich
+    `Text` (Textual's toast cannot draw one, and the app would end)."""
+    node.app.notify(
+        visible(str(message)),
+        title=visible(title),
+        severity=severity,
+        timeout=timeout,
+        markup=False,
+    )

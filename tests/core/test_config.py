@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from distill_tui.core import config as cfg
@@ -40,3 +42,26 @@ def test_save_is_atomic_and_leaves_no_temp(tmp_path):
     path = tmp_path / "distill.toml"
     cfg.save(cfg.Project(), path)
     assert [f.name for f in tmp_path.iterdir()] == ["distill.toml"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("[train]\niters = 1e23\n", "distill.toml:2: train.iters: Input should be a valid integer"),
+        ("[train]\niters = 9000000000000000000\n", "train.iters: Input should be less than"),
+        (
+            "[teacher]\nrequest_timeout_s = inf\n",
+            "teacher.request_timeout_s: Input should be a finite",
+        ),
+        ("[teacher]\nmax_cost_usd = nan\n", "teacher.max_cost_usd: Input should be a finite"),
+        ("[train]\nbatch_size = true\n", "train.batch_size: Input should be a valid integer"),
+        ("[train]\nmask_prompt = 'yes'\n", "train.mask_prompt: Input should be a valid boolean"),
+    ],
+)
+def test_non_finite_numbers_and_loose_types_are_refused(text, expected):
+    with pytest.raises(cfg.ConfigError, match=re.escape(expected)):
+        cfg.parse(text)
+
+
+def test_an_integer_is_still_a_float():
+    assert cfg.parse("[train]\nlearning_rate = 1\n").train.learning_rate == 1.0

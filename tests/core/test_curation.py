@@ -66,6 +66,23 @@ def test_bulk_accept_of_a_filtered_set_undoes_as_one(store):
     assert store.counts()["accepted"] == 1  # row 5's accept is still there
 
 
+def test_bulk_changes_unreviewed_rows_unless_the_view_shows_decided_ones(store):
+    cur.accept(store, [1])
+    cur.reject(store, [2], "wrong")
+    store.add_inputs([("not answered yet", None)])
+    everything = q.Filter()
+    assert q.split(store, everything) == {
+        "accepted": 1,
+        "rejected": 1,
+        "unreviewed": 8,
+        "no output": 1,
+    }
+    assert q.bulk_ids(store, everything) == list(range(3, 11))  # 1 and 2 keep theirs
+    rejected = q.Filter(decision="rejected")
+    assert q.bulk_scope(rejected) == "rejected"
+    assert q.bulk_ids(store, rejected) == [2]  # asked for on purpose
+
+
 def test_edit_keeps_teacher_original_and_diff_and_undoes(store):
     assert cur.edit(store, 2, output="a better answer\nsecond line")
     row = q.get(store, 2)

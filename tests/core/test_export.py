@@ -168,3 +168,46 @@ def test_mlx_lm_reads_the_export(workspace, tiny_model, fmt):
     assert (n_valid, n_test) == (res.counts["valid"], res.counts["test"])
     tokens, offset = processed[0]
     assert 0 < offset < len(tokens)  # the prompt is masked, the answer trained
+
+
+def test_a_kill_between_renames_leaves_a_set_that_train_and_eval_refuse(workspace, monkeypatch):
+    from distill_tui.engine.evaluate import load_split
+    from distill_tui.engine.runplan import plan_run
+
+    ws = _ws(workspace, 40, valid_fraction=0.25)
+    _export(ws)
+    real_replace = os.replace
+    calls = []
+
+    def killed(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:  # split.json and train.jsonl are new, valid.jsonl is old
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _export(ws, seed=99)
+    monkeypatch.setattr(os, "replace", real_replace)
+    train = {m["messages"][1]["content"] for m in _read(ws, "train")}
+    valid = {m["messages"][1]["content"] for m in _read(ws, "valid")}
+    assert train & valid  # what the issue saw: validation inputs also in train
+    with pytest.raises(UserError, match="valid.jsonl: does not match the last export"):
+        plan_run(ws)
+    with pytest.raises(UserError, match="an export was interrupted"):
+        load_split(ws, "valid")
+    assert not (paths.runs_dir(ws.root)).exists()
+    _export(ws, seed=99)  # exporting again repairs it
+    plan_run(ws)
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling link"])
+def test_data_that_is_not_a_folder_is_a_clear_error(workspace, kind):
+    ws = _ws(workspace, 30)
+    data = paths.data_dir(ws.root)
+    if kind == "file":
+        data.write_text("not a folder")
+    else:
+        data.symlink_to(ws.root / "gone")
+    with pytest.raises(UserError, match="data"):
+        _export(ws)

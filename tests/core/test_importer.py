@@ -84,3 +84,23 @@ def test_missing_path_is_reported_not_fatal(tmp_path):
     report = import_inputs(store, [tmp_path / "nope", tmp_path / "ok.txt"])
     assert report.added == 1
     assert any("no such file or folder" in s for s in report.skipped)
+
+
+def test_jsonl_with_a_bom_and_unicode_separators_keeps_every_line(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    text = '{"prompt": "first"}\n{"prompt": "a\u2028b\u2029c\x85d"}\r\n{"prompt": "\\ud800"}\n'
+    corpus.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    store = Store(tmp_path / "d.db")
+    report = import_inputs(store, [corpus])
+    assert inputs(store) == ["a\u2028b\u2029c\x85d", "first"]
+    assert report.skipped == [
+        f"{corpus}:3: malformed JSON (text that is not valid Unicode (a lone surrogate escape))"
+    ]
+
+
+def test_file_names_with_control_characters_are_shown_escaped(tmp_path):
+    (tmp_path / "evil\x1b[2J.txt").write_bytes(b"\x00binary")
+    store = Store(tmp_path / "d.db")
+    report = import_inputs(store, [tmp_path])
+    [line] = [s for s in report.skipped if "evil" in s]
+    assert "\x1b" not in line and "evil\\x1b[2J.txt: binary file" in line

@@ -82,3 +82,14 @@ def test_load_split_reads_completions_and_reports_bad_lines(workspace):
     (d / "test.jsonl").unlink()
     with pytest.raises(UserError, match="no test split yet"):
         load_split(workspace, "test")
+
+
+def test_load_split_reads_what_export_writes_with_unicode_separators(workspace):
+    d = workspace.root / "data"
+    d.mkdir()
+    rec = {"prompt": "line\u2028two\x85", "completion": "para\u2029two"}
+    (d / "valid.jsonl").write_bytes(
+        b"\xef\xbb\xbf" + (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+    )
+    [row] = load_split(workspace, "valid")
+    assert (row.input, row.reference) == (rec["prompt"], rec["completion"])

@@ -83,7 +83,11 @@ def test_similar_retries_a_429_and_refuses_an_empty_reply(workspace, fake):
     fake.faults.append("429")
     fake.reply = lambda _t: "Here you go:\n1. first new one\n2. second new one"
     assert add_similar(workspace, ["x"], 2, retry=FAST).added == 2
+    # An empty answer is a failed attempt (retried), then a clear error.
     fake.reply = lambda _t: "   "
+    with pytest.raises(UserError, match="gave up after 3 attempts: the teacher's answer was empty"):
+        add_similar(workspace, ["x"], 2, retry=FAST)
+    fake.reply = lambda _t: "Sure:"
     with pytest.raises(UserError, match="held no inputs"):
         add_similar(workspace, ["x"], 2, retry=FAST)
     with pytest.raises(UserError, match="no failing rows"):

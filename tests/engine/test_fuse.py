@@ -72,3 +72,11 @@ def test_quantized_base_reports_and_dequantized_fuse_drops_quantization(
     assert "quantization" not in config and "quantization_config" not in config
     # De-quantized fusing keeps the adapter's exact arithmetic up to rounding.
     assert deq.ok
+
+
+def test_an_out_folder_under_a_file_is_a_clear_error(tmp_path):
+    from distill_tui.engine.fuse import check_out
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="file: is a file"):
+        check_out(tmp_path / "file" / "x")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -117,3 +120,39 @@ def test_resume_refuses_a_changed_split(ws):
         f.write(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
     with pytest.raises(UserError, match="changed since run"):
         tr.train_run(ws, fast(20), resume=done.run_id)
+
+
+def test_the_saved_mlx_lm_lora_command_trains_beside_the_run_not_over_it(ws):
+    done = tr.train_run(ws, fast(5))
+    d = done.run_dir
+    ours = (d / "adapters.safetensors").read_bytes()
+    ours_config = (d / "adapter_config.json").read_text()
+    # What command.txt tells the user to run, run as they would.
+    cmd = (d / "command.txt").read_text().split()
+    assert cmd[:2] == ["mlx_lm.lora", "--config"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlx_lm.lora", *cmd[1:]],
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (d / "rerun" / "adapters.safetensors").is_file()
+    assert (d / "adapters.safetensors").read_bytes() == ours
+    assert (d / "adapter_config.json").read_text() == ours_config
+
+
+@pytest.mark.parametrize("preflight", [True, False])
+def test_a_max_seq_length_that_leaves_nothing_to_train_is_refused(ws, capsys, preflight):
+    from trainutil import FAST_FLAGS
+
+    from distill_tui.cli import main
+
+    flags = [f for f in FAST_FLAGS if preflight is False or f != "--no-preflight"]
+    assert main(["train", str(ws.root), *flags, "--iters", "5", "--max-seq-length", "16"]) == 2
+    err = capsys.readouterr().err
+    assert "max_seq_length 16 cuts off every completion" in err and "0 tokens" in err
+    assert "Traceback" not in err
+    # Nothing was trained: no run reported a (NaN) loss.
+    assert all(runs_db.metrics(ws.store, r.id, "train") == [] for r in runs_db.list_runs(ws.store))

@@ -54,13 +54,16 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(ws):
     assert [i for i, _ in a] == [i for i, _ in b] == list(range(5, iters + 1, 5))
     for (it, x), (_, y) in zip(a, b, strict=True):
         assert x == pytest.approx(y, rel=1e-4, abs=1e-5), f"iteration {it}"
-    # Validation at the same iterations agrees too (the resumed run adds one
-    # evaluation where it restarted).
+    # Validation keeps the uninterrupted run's schedule (a resume used to
+    # validate where it restarted and shift every later one), so best/ is
+    # the same checkpoint.
     va = dict(runs_db.history(ws.store, resumed.run_id, "val"))
     vb = dict(runs_db.history(ws.store, straight.run_id, "val"))
-    assert set(vb) <= set(va)
+    assert sorted(va) == sorted(vb) == [0, *range(9, iters, 10)]
     for it, v in vb.items():
         assert va[it] == pytest.approx(v, rel=1e-4, abs=1e-5), f"val at {it}"
+    ra, rb = runs_db.get_run(ws.store, resumed.run_id), runs_db.get_run(ws.store, straight.run_id)
+    assert ra.best_iter == rb.best_iter
     # The trained-token count carried across the crash.
     last_a = runs_db.metrics(ws.store, resumed.run_id, "train")[-1]
     last_b = runs_db.metrics(ws.store, straight.run_id, "train")[-1]

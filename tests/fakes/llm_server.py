@@ -1,6 +1,7 @@
 """A loopback HTTP server that speaks enough of the Anthropic Messages API
-(non-streaming), the Message Batches API and OpenAI chat completions for the
-real SDKs to run against it, and injects faults on demand.
+(non-streaming, and its free /v1/messages/count_tokens), the Message Batches
+API and OpenAI chat completions for the real SDKs to run against it, and
+injects faults on demand.
 
 `reply`, when set, writes the answer text from the last user turn (tests of
 judges and input writers need answers of a given shape); by default the answer
@@ -8,7 +9,11 @@ is `answer_for(text)`.
 
 Faults are consumed in order, one per request: "429" (with retry-after),
 "529", "500", "timeout" (answers after `slow_s`), "drop" (closes the socket
-without answering), "400", "401". `always` makes every request fail with one.
+without answering), "400", "401", "404", "404-mlx" (a 404 whose body is
+`{"error": "<text>"}`, as `mlx_lm.server` answers an unknown model), "html"
+and "badjson" (a 200 whose body is not JSON), "empty" (a 200 with an empty
+answer). `always` makes every request fail with one. `refuse_max_tokens`
+makes chat completions refuse `max_tokens` as OpenAI's reasoning models do.
 """
 
 from __future__ import annotations
@@ -22,6 +27,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# What mlx_lm.server answers for a model it cannot load (its words, shortened).
+MLX_SERVER_404 = "Repository Not Found for url: https://huggingface.co/api/models/no/such-model"
+# OpenAI's answer when a reasoning model is sent max_tokens.
+OPENAI_MAX_TOKENS_400 = {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model."
+    " Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error",
+    "param": "max_tokens",
+    "code": "unsupported_parameter",
+}
 
 
 def _tokens(text: str) -> int:
@@ -48,6 +64,7 @@ class FakeLLM:
     slow_s: float = 2.0
     batch_ready_after: int = 1  # polls before a batch ends
     reply: Callable[[str], str] | None = None  # last user text -> answer text
+    refuse_max_tokens: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -143,10 +160,15 @@ class FakeLLM:
             time.sleep(self.latency_s)
         if fault and self._fault(h, fault):
             return
-        if path == "/v1/messages":
-            self._send(h, 200, self._message(body))
+        empty = fault == "empty"
+        if path == "/v1/messages/count_tokens":
+            self._send(h, 200, {"input_tokens": self._count(body)})
+        elif path == "/v1/messages":
+            self._send(h, 200, self._message(body, empty))
+        elif path == "/v1/chat/completions" and self.refuse_max_tokens and "max_tokens" in body:
+            self._send(h, 400, {"error": OPENAI_MAX_TOKENS_400})
         elif path == "/v1/chat/completions":
-            self._send(h, 200, self._chat(body))
+            self._send(h, 200, self._chat(body, empty))
         elif path == "/v1/messages/batches" and method == "POST":
             self._send(h, 200, self._batch_create(body))
         elif path.startswith("/v1/messages/batches/") and path.endswith("/results"):
@@ -169,6 +191,19 @@ class FakeLLM:
             self._error(h, 401, "authentication_error")
         elif fault == "404":
             self._error(h, 404, "not_found_error")
+        elif fault == "404-mlx":
+            self._send(h, 404, {"error": MLX_SERVER_404})
+        elif fault in ("html", "badjson"):
+            # A 200 that is not the API's JSON: a proxy's error page, a cut body.
+            html = fault == "html"
+            raw = b"<html><body>502 Bad Gateway</body></html>" if html else b'{"id": '
+            h.send_response(200)
+            h.send_header("content-type", "text/html" if html else "application/json")
+            h.send_header("content-length", str(len(raw)))
+            h.end_headers()
+            h.wfile.write(raw)
+        elif fault == "empty":
+            return False  # answered below, with no text
         elif fault == "timeout":
             time.sleep(self.slow_s)
             return False
@@ -202,9 +237,15 @@ class FakeLLM:
             "cache_creation_input_tokens": write,
         }
 
-    def _message(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _count(self, body: dict[str, Any]) -> int:
+        """/v1/messages/count_tokens: every text block, 3 tokens per turn."""
+        msgs = body.get("messages", [])
+        text = [_text_of(body.get("system", ""))] + [_text_of(m["content"]) for m in msgs]
+        return sum(_tokens(t) for t in text if t) + 3 * len(msgs)
+
+    def _message(self, body: dict[str, Any], empty: bool = False) -> dict[str, Any]:
         last = _text_of(body["messages"][-1]["content"])
-        out = self._answer(last)
+        out = "" if empty else self._answer(last)
         usage = self._usage(body)
         usage["output_tokens"] = _tokens(out)
         return {
@@ -264,10 +305,10 @@ class FakeLLM:
         h.wfile.write(raw)
 
     # -- OpenAI chat completions -----------------------------------------------
-    def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _chat(self, body: dict[str, Any], empty: bool = False) -> dict[str, Any]:
         msgs = body["messages"]
         last = _text_of(msgs[-1]["content"])
-        out = self._answer(last)
+        out = "" if empty else self._answer(last)
         prompt = sum(_tokens(_text_of(m["content"])) for m in msgs)
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",

@@ -39,8 +39,13 @@ async def test_task_form_saves_to_disk_at_once(workspace):
         await wait_until(pilot, lambda: on_disk().task.name == "tickets")
         await wait_until(pilot, lambda: on_disk().task.instructions == "Label it.")
         # An invalid value is refused with a message and the file keeps the old one.
-        app.screen.query_one("#teacher-max-tokens").value = "0"
+        # The refused value is marked under its field, saying which value counts.
+        field = app.screen.query_one("#teacher-max-tokens")
+        field.focus()
+        field.value = "0"
         await wait_until(pilot, lambda: "not saved" in screen_text(app))
+        assert "distill.toml keeps 1024" in screen_text(app)
+        assert field.has_class("refused")
         assert on_disk().teacher.max_tokens == 1024
 
 
@@ -67,7 +72,10 @@ async def test_examples_add_edit_delete_reorder(workspace):
         app.screen.query_one("#ex-output").text = "TWO"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: saved()[0].output == "TWO")
-        await pilot.press("d")
+        await pilot.press("d")  # asks first; y deletes
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        assert len(saved()) == 2
+        await pilot.press("y")
         await wait_until(pilot, lambda: [e.input for e in saved()] == ["first [bold]in"])
 
 

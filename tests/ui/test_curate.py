@@ -176,3 +176,28 @@ async def test_regenerate_sends_row_back_to_queue(workspace):
         await pilot.press("g")
         await wait_until(pilot, lambda: _row(workspace, 1).status == "pending")
         assert _row(workspace, 1).output == "a"  # kept until the new answer arrives
+
+
+def test_editor_newline_is_dropped_only_when_the_editor_added_it():
+    from distill_tui.ui.screens.curate_dialogs import strip_added_newline
+
+    assert strip_added_newline("billing", "billing\n") == "billing"
+    assert strip_added_newline("billing", "billing\r\n") == "billing"
+    assert strip_added_newline("two\n", "two\n") == "two\n"  # it was there before
+    assert strip_added_newline("a", "a\n\n") == "a\n"  # a blank line typed stays
+
+
+async def test_columns_keep_tok_and_flags_and_grow_with_the_terminal(workspace):
+    add_answered(workspace.store, [("a long input " * 10, "a long output " * 10)])
+    for size, least in ((SIZE, 8), ((120, 30), 18)):
+        app = DistillApp(root=workspace.root, workspace=workspace)
+        async with app.run_test(size=size) as pilot:
+            screen = await _open(pilot, app)
+            await pilot.press("e", "end", *"!!!", "ctrl+s")  # a longer output
+            await wait_until(pilot, lambda: _row(workspace, 1).edited)
+            await pilot.pause()
+            header = screen_text(app).splitlines()[2]
+            assert "tok" in header and "flags" in header, header
+            table = screen.query_one("#curate-table")
+            widths = [c.width for c in table.columns.values()]
+            assert widths[1] >= least and widths[2] >= least  # input and output

@@ -9,6 +9,7 @@ never from a project file.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -22,9 +23,12 @@ from distill_tui.engine.teachers.base import (
     PermanentError,
     Prompt,
     TransientError,
+    bad_answer,
     describe_status,
+    empty_answer,
     parse_retry_after,
     request_hash,
+    server_message,
 )
 
 EPHEMERAL = {"type": "ephemeral"}
@@ -80,24 +84,15 @@ def classify(e: Exception) -> Exception:
     """Map an SDK error to TransientError (retry) or PermanentError (stop)."""
     if isinstance(e, anthropic.APIStatusError):
         status = e.status_code
-        msg = _message(e)
+        msg = server_message(e)
         if status in _TRANSIENT_STATUS or status >= 500:
             return TransientError(f"HTTP {status}: {msg}", parse_retry_after(e.response.headers))
         return PermanentError(f"anthropic: {describe_status(status, msg)}")
     if isinstance(e, anthropic.APITimeoutError):
-        return TransientError("request timed out")
+        return TransientError("request timed out", kind="timeout")
     if isinstance(e, anthropic.APIConnectionError):
-        return TransientError(f"connection error: {e}")
+        return TransientError(f"connection error: {e}", kind="connection")
     return e
-
-
-def _message(e: Any) -> str:
-    body = getattr(e, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])
-    return str(getattr(e, "message", "") or "")
 
 
 def make_client(settings: TeacherSettings, timeout: float) -> anthropic.AsyncAnthropic:
@@ -128,8 +123,17 @@ class AnthropicTeacher:
             msg = await self.client.messages.create(**body)
         except anthropic.APIError as e:
             raise classify(e) from None
+        except json.JSONDecodeError as e:  # a 200 whose body is not JSON
+            raise bad_answer(e) from None
+        if not isinstance(
+            msg, anthropic.types.Message
+        ):  # the SDK hands back a non-JSON body as text
+            raise bad_answer(msg)
+        text = text_of(msg)
+        if not text.strip():
+            raise empty_answer(msg.stop_reason)
         return Completion(
-            text=text_of(msg),
+            text=text,
             usage=usage_of(msg.usage),
             stop_reason=msg.stop_reason,
             prompt_hash=request_hash(body),

@@ -71,11 +71,33 @@ class Completion:
 
 
 class TransientError(Exception):
-    """Worth retrying: rate limits, overload, 5xx, timeouts, dropped connections."""
+    """Worth retrying: rate limits, overload, 5xx, timeouts, dropped connections,
+    an answer that is not what the API promises (bad JSON, HTML, empty).
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `kind` is "connection" or "timeout" when no answer came at all (the queue
+    stops after a few in a row), "status" for an HTTP error, "answer" for a
+    bad answer."""
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, kind: str = "status"
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.kind = kind
+
+
+def bad_answer(body: object) -> TransientError:
+    """A 200 whose body is not the API's JSON (an HTML error page from a proxy,
+    a truncated body): a failed attempt with a clear reason. `body` is the
+    parse error, or the text the SDK returned instead of a message."""
+    what = f"{type(body).__name__}: {body}" if isinstance(body, Exception) else repr(body)
+    return TransientError(f"the teacher's answer was not valid JSON ({what[:80]})", kind="answer")
+
+
+def empty_answer(stop_reason: str | None) -> TransientError:
+    return TransientError(
+        f"the teacher's answer was empty (stop reason: {stop_reason or 'none'})", kind="answer"
+    )
 
 
 class PermanentError(UserError):
@@ -113,6 +135,27 @@ def parse_retry_after(headers: Any) -> float | None:
         except ValueError:
             continue
     return None
+
+
+def server_message(e: Any) -> str:
+    """The server's own words from an SDK status error, whatever its shape:
+    `{"error": {"message": ...}}` (Anthropic, OpenAI, Ollama), `{"error": "..."}`
+    (mlx_lm.server), `{"message": ...}` (vLLM) or a plain-text body."""
+    body = getattr(e, "body", None)
+    msg: Any = None
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        msg = (err.get("message") or err.get("detail")) if isinstance(err, dict) else err
+        msg = msg or body.get("message") or body.get("detail")
+    elif isinstance(body, str):
+        msg = body
+    if not msg:
+        try:
+            msg = e.response.text
+        except Exception:  # noqa: BLE001 - no response, or a body already consumed
+            msg = None
+    msg = msg or getattr(e, "message", "") or ""
+    return " ".join(str(msg).split())[:500]
 
 
 def describe_status(status: int, message: str) -> str:

@@ -105,7 +105,10 @@ def _collect(ws: Workspace, client: Any, bid: str, ids: list[int], p: Progress) 
             p.input_tokens += usage.input_tokens
             p.output_tokens += usage.output_tokens
             p.cache_read_tokens += usage.cache_read_tokens
-            p.cost_usd += usd
+            if usd is None:
+                p.cost_unknown += 1
+            else:
+                p.cost_usd += usd
         elif res.type == "errored":
             q.fail(ws.store, row_id, f"batch request errored: {getattr(res, 'error', '')}")
             p.failed += 1

@@ -5,14 +5,22 @@ endpoint, Ollama, LM Studio, vLLM, `mlx_lm.server`) through the official
 The key comes from `OPENAI_API_KEY`; local servers need none, so a placeholder
 is sent when it is unset. The base URL is `[teacher] base_url` or
 `OPENAI_BASE_URL`.
+
+The output cap goes out as `max_completion_tokens` to OpenAI's own API (its
+reasoning models refuse `max_tokens`, which it has deprecated) and as
+`max_tokens` elsewhere, the field every compatible server reads; a server
+that refuses `max_tokens` and names `max_completion_tokens` (an OpenAI proxy)
+gets the other field from then on. Errors carry the server's own message.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from distill_tui.core.config import Teacher as TeacherSettings
 from distill_tui.core.pricing import Usage
@@ -21,15 +29,22 @@ from distill_tui.engine.teachers.base import (
     PermanentError,
     Prompt,
     TransientError,
+    bad_answer,
     describe_status,
+    empty_answer,
     parse_retry_after,
     request_hash,
+    server_message,
 )
 
 _TRANSIENT_STATUS = {408, 409, 429}
+# Hosts that take only `max_completion_tokens` for some models.
+OPENAI_HOSTS = {"api.openai.com"}
 
 
 def build_request(prompt: Prompt, settings: TeacherSettings) -> dict[str, Any]:
+    """The request as hashed and stored; `OpenAITeacher` may rename its
+    `max_tokens` on the wire, which leaves the hash alone."""
     # Providers that cache prompts (OpenAI, vLLM) match on a shared prefix, so
     # the instructions and examples come first and unchanged.
     return {
@@ -55,15 +70,20 @@ def usage_of(u: Any) -> Usage:
 def classify(e: Exception) -> Exception:
     if isinstance(e, openai.APIStatusError):
         status = e.status_code
-        msg = str(getattr(e, "message", "") or "")
+        msg = server_message(e)
         if status in _TRANSIENT_STATUS or status >= 500:
             return TransientError(f"HTTP {status}: {msg}", parse_retry_after(e.response.headers))
         return PermanentError(f"openai-compatible: {describe_status(status, msg)}")
     if isinstance(e, openai.APITimeoutError):
-        return TransientError("request timed out")
+        return TransientError("request timed out", kind="timeout")
     if isinstance(e, openai.APIConnectionError):
-        return TransientError(f"connection error: {e}")
+        return TransientError(f"connection error: {e}", kind="connection")
     return e
+
+
+def _wants_completion_tokens(e: openai.BadRequestError) -> bool:
+    msg = server_message(e)
+    return "max_tokens" in msg and "max_completion_tokens" in msg
 
 
 class OpenAITeacher:
@@ -82,16 +102,37 @@ class OpenAITeacher:
         if settings.base_url:
             kwargs["base_url"] = settings.base_url
         self.client = openai.AsyncOpenAI(**kwargs)
+        self.completion_tokens_field = self.client.base_url.host in OPENAI_HOSTS
+
+    def wire_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not self.completion_tokens_field:
+            return body
+        wire = dict(body)
+        wire["max_completion_tokens"] = wire.pop("max_tokens")
+        return wire
 
     async def complete(self, prompt: Prompt) -> Completion:
         body = build_request(prompt, self.settings)
         try:
-            resp = await self.client.chat.completions.create(**body)
+            wire = self.wire_body(body)
+            try:
+                resp = await self.client.chat.completions.create(**wire)
+            except openai.BadRequestError as e:
+                if "max_tokens" not in wire or not _wants_completion_tokens(e):
+                    raise
+                self.completion_tokens_field = True
+                resp = await self.client.chat.completions.create(**self.wire_body(body))
         except openai.APIError as e:
             raise classify(e) from None
+        except json.JSONDecodeError as e:  # a 200 whose body is not JSON
+            raise bad_answer(e) from None
+        if not isinstance(resp, ChatCompletion):  # a non-JSON body comes back as text
+            raise bad_answer(resp)
         if not resp.choices:
-            raise TransientError("the endpoint returned no choices")
+            raise TransientError("the endpoint returned no choices", kind="answer")
         choice = resp.choices[0]
+        if not (choice.message.content or "").strip():
+            raise empty_answer(choice.finish_reason)
         return Completion(
             text=choice.message.content or "",
             usage=usage_of(resp.usage),

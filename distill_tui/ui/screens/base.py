@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from distill_tui.core.errors import UserError
 from distill_tui.ui.widgets.chrome import NavBar, StatusBar
 
 if TYPE_CHECKING:
@@ -33,6 +34,14 @@ class BaseScreen(Screen):
     @property
     def workspace(self) -> Workspace | None:
         return self.distill_app.workspace
+
+    @property
+    def ws(self) -> Workspace:
+        """The open project, for screens that are reachable only with one (2-5)."""
+        ws = self.distill_app.workspace
+        if ws is None:
+            raise UserError("no project is open yet: create one on the Task screen (1)")
+        return ws
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)

@@ -41,6 +41,7 @@ from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.chat_dialogs import SettingsDialog
 from distill_tui.ui.screens.chat_eval import EvalScreen
 from distill_tui.ui.screens.chat_fuse import FuseMixin
+from distill_tui.ui.text import say
 from distill_tui.ui.widgets.chat_pane import ChatPane
 
 STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
@@ -126,6 +127,18 @@ class ChatScreen(FuseMixin, BaseScreen):
 
     def on_screen_resume(self) -> None:
         self._refresh_targets()
+        self._take_run_from_train()
+
+    def _take_run_from_train(self) -> None:
+        """Select the run the Train screen's runs list sent here (`c`), its
+        best checkpoint first; `app.chat_run_id` is cleared once taken."""
+        run_id, self.distill_app.chat_run_id = self.distill_app.chat_run_id, None
+        for key, t in self.targets.items():
+            if run_id and t.checkpoint is not None and t.checkpoint.run_id == run_id:
+                self.query_one("#chat-target", Select).value = key
+                return
+        if run_id:
+            say(self, f"Run {run_id} has no checkpoint to chat with yet", severity="warning")
 
     # -- targets ------------------------------------------------------------------
     def _refresh_targets(self) -> None:
@@ -248,11 +261,7 @@ class ChatScreen(FuseMixin, BaseScreen):
         if not text or self.streaming:
             return
         if target is None:
-            self.notify(
-                "No checkpoint to chat with yet: train one on screen 4",
-                severity="warning",
-                markup=False,
-            )
+            say(self, "No checkpoint to chat with yet: train one on screen 4", severity="warning")
             return
         event.input.value = ""
         panes = [(ADAPTER_PANE, target)]
@@ -360,7 +369,7 @@ class ChatScreen(FuseMixin, BaseScreen):
         except UserError as e:
             self.distill_app.report_error(e, "save as row")
             return
-        self.notify(Text(f"Saved as row {row_id} for review in the curator (3)"), markup=False)
+        say(self, f"Saved as row {row_id} for review in the curator (3)")
 
     # -- evaluation and fuse ---------------------------------------------------------------
     def action_evaluate(self) -> None:

@@ -28,6 +28,7 @@ from distill_tui.engine.chat import ModelHost
 from distill_tui.engine.evaluate import evaluate
 from distill_tui.engine.judge import DEFAULT_MAX_COST_USD, judge
 from distill_tui.engine.similar import SimilarResult, add_similar, default_count
+from distill_tui.ui.text import say
 from distill_tui.ui.widgets.chat_pane import safe_text
 
 JOB = "evaluation"
@@ -232,9 +233,7 @@ class EvalScreen(ModalScreen[None]):
         except UserError as e:
             self.app.report_error(e, "send to curator")  # type: ignore[attr-defined]
             return
-        self.notify(
-            Text(f"{n} failing row(s) are unreviewed again in the curator (3)"), markup=False
-        )
+        say(self, f"{n} failing row(s) are unreviewed again in the curator (3)")
 
     def action_similar(self) -> None:
         if self.result is None or self.asking:
@@ -255,7 +254,7 @@ class EvalScreen(ModalScreen[None]):
         self._asked(
             f"{r.added} new input(s) in the queue (2); teacher wrote {len(r.inputs)}/{r.asked}"
         )
-        self.notify(Text(r.summary()), markup=False, timeout=8)
+        say(self, r.summary(), timeout=8)
 
     def action_judge(self) -> None:
         if self.result is None or self.asking:
@@ -275,7 +274,7 @@ class EvalScreen(ModalScreen[None]):
         self.asking = False
         self.show(event.result)  # the metrics gain a judge row; the note says how far
         summary = event.result.judge
-        self.notify(Text(summary.note() if summary else "judged"), markup=False)
+        say(self, summary.note() if summary else "judged")
 
     def _asking(self, message: str) -> None:
         self.asking = True

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import work
 from textual.message import Message
 
@@ -16,7 +15,9 @@ from distill_tui.core import checkpoints
 from distill_tui.engine.chat import Target
 from distill_tui.engine.evaluate import default_probe_inputs
 from distill_tui.engine.fuse import FuseReport, fuse
+from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.chat_dialogs import FuseDialog
+from distill_tui.ui.text import say
 
 
 @dataclass
@@ -31,14 +32,18 @@ class FuseFinished(Message):
     report: FuseReport
 
 
-class FuseMixin:
-    """Mixed into ChatScreen, which provides workspace, target, targets,
-    fusing, _refresh_targets and _show_status."""
+class FuseMixin(BaseScreen):
+    """Mixed into ChatScreen, which provides target, targets, fusing,
+    _refresh_targets and _show_status."""
 
-    workspace: Any
-    target: Any
-    targets: Any
+    targets: dict[str, Target]
     fusing: bool
+    if TYPE_CHECKING:
+
+        @property
+        def target(self) -> Target | None: ...
+        def _refresh_targets(self) -> None: ...
+        def _show_status(self, extra: str = "") -> None: ...
 
     def action_fuse(self) -> None:
         ws, target = self.workspace, self.target
@@ -88,4 +93,4 @@ class FuseMixin:
         self._show_status()
         self.distill_app.jobs.finished("fuse", report.ok, report.summary())
         if not report.ok:
-            self.notify(Text(report.summary()), severity="warning", timeout=15, markup=False)
+            say(self, report.summary(), severity="warning", timeout=15)

@@ -9,11 +9,16 @@ run in workers that post the past-tense messages below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.coordinate import Coordinate
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from distill_tui.core import curation as cur
@@ -22,13 +27,8 @@ from distill_tui.core.curation_stats import stats
 from distill_tui.core.errors import UserError
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.curate_bulk import BulkChecksMixin
-from distill_tui.ui.screens.curate_dialogs import (
-    EditDialog,
-    Edited,
-    FilterDialog,
-    ReasonPicker,
-    edit_externally,
-)
+from distill_tui.ui.screens.curate_dialogs import FilterDialog, ReasonPicker
+from distill_tui.ui.screens.curate_edit import EditMixin
 from distill_tui.ui.screens.curate_export import ExportMixin
 from distill_tui.ui.screens.curate_view import (
     CurateTable,
@@ -38,11 +38,12 @@ from distill_tui.ui.screens.curate_view import (
     row_cells,
     stats_text,
 )
+from distill_tui.ui.text import say
 
 PAGE = 100
 
 
-class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
+class CurateScreen(BulkChecksMixin, EditMixin, ExportMixin, BaseScreen):
     MODE = "curate"
     BINDINGS = [
         Binding("a", "accept", "Accept", id="curate-accept"),
@@ -70,8 +71,10 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
     CurateScreen #curate-search { display: none; }
     CurateScreen #curate-search.shown { display: block; }
     CurateScreen #curate-main { height: 1fr; }
-    CurateScreen #curate-table { width: 46; }
-    CurateScreen #curate-side { width: 1fr; border-left: solid $primary; padding: 0 1; }
+    CurateScreen #curate-table { width: 1fr; }
+    CurateScreen #curate-side {
+        width: 40%; min-width: 32; border-left: solid $primary; padding: 0 1;
+    }
     """
 
     def __init__(self) -> None:
@@ -91,14 +94,12 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
             placeholder="search input and output; enter applies", id="curate-search", compact=True
         )
         with Horizontal(id="curate-main"):
-            table = CurateTable(id="curate-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns(" ", "id", "input", "output", "tok", "flags")
-            yield table
+            yield CurateTable(id="curate-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="curate-side"):
                 yield Static(id="curate-detail")
 
     # -- loading ------------------------------------------------------------------------
-    def _push(self, dialog, callback) -> None:  # noqa: ANN001
+    def _push(self, dialog: ModalScreen[Any], callback: Callable[[Any], None]) -> None:
         self._from_dialog = True  # coming back from it must not reload the page
         self.app.push_screen(dialog, callback)
 
@@ -113,14 +114,12 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
     def reload(
         self, select_id: int | None = None, offset: int | None = None, cursor: int = 0
     ) -> None:
-        self.can_undo = (
-            self.workspace is not None and cur.last_action(self.workspace.store) is not None
-        )
+        self.can_undo = self.workspace is not None and cur.last_action(self.ws.store) is not None
         self._load(self.flt, select_id, self.page_start if offset is None else offset, cursor)
 
     @work(thread=True, group="curate-page", exclusive=True, exit_on_error=False)
     def _load(self, flt: cq.Filter, select_id: int | None, offset: int, cursor: int) -> None:
-        store = self.workspace.store
+        store = self.ws.store
         total = cq.count(store, flt)
         if select_id is not None:
             pos = cq.position(store, flt, select_id)
@@ -134,6 +133,7 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
         self.rows, self.page_start, self.total = msg.rows, msg.offset, msg.total
         table = self.query_one(CurateTable)
         table.clear()
+        table.fit(max((r.id for r in msg.rows), default=0))
         theme = self.app.current_theme
         table.add_rows(row_cells(r, theme) for r in msg.rows)
         index = next((i for i, r in enumerate(msg.rows) if r.id == msg.select_id), None)
@@ -194,20 +194,20 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
                 )
             )
             return
-        original = cur.original_output(self.workspace.store, row.id) if row.edited else None
+        original = cur.original_output(self.ws.store, row.id) if row.edited else None
         pane.update(detail_text(row, original, diff=self.side == "diff"))
         self.query_one("#curate-side").scroll_home(animate=False)
 
     def _refresh_row(self, index: int) -> None:
         """Re-read one row after a change and redraw its cells in place."""
-        row = cq.get(self.workspace.store, self.rows[index].id)
+        row = cq.get(self.ws.store, self.rows[index].id)
         if row is None:
             return
         self.rows[index] = row
         table = self.query_one(CurateTable)
         theme = self.app.current_theme
         for col, value in enumerate(row_cells(row, theme)):
-            table.update_cell_at((index, col), value)
+            table.update_cell_at(Coordinate(index, col), value)
 
     def _after_change(self, advance: bool) -> None:
         """Redraw after a decision; move on to the next row if asked. When the
@@ -256,7 +256,7 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
 
     def action_accept(self) -> None:
         row = self.current
-        if row and self._guard(cur.accept, self.workspace.store, [row.id]):
+        if row and self._guard(cur.accept, self.ws.store, [row.id]):
             self._after_change(advance=True)
 
     def action_reject(self) -> None:
@@ -267,60 +267,29 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
         def done(reason: str | None) -> None:
             if reason is None:
                 return
-            store = self.workspace.store
+            store = self.ws.store
             if reason and reason not in cur.reasons(store):
                 cur.add_reason(store, reason)
             if self._guard(cur.reject, store, [row.id], reason):
                 self._after_change(advance=True)
 
-        self._push(ReasonPicker(cur.reasons(self.workspace.store)), done)
-
-    def action_edit(self) -> None:
-        row = self.current
-        if row is None:
-            return
-
-        def done(result: Edited | None) -> None:
-            if result is not None and self._guard(
-                cur.edit, self.workspace.store, row.id, result.output, result.input
-            ):
-                self._after_change(advance=False)
-
-        self._push(EditDialog(row.id, row.input, row.output or ""), done)
-
-    def action_edit_external(self) -> None:
-        row = self.current
-        if row is None:
-            return
-        from textual.app import SuspendNotSupported
-
-        try:
-            with self.app.suspend():
-                text = edit_externally(row.output or "")
-        except SuspendNotSupported:
-            self.distill_app.report_error(UserError("this terminal cannot hand over to $EDITOR"))
-            return
-        except (OSError, Exception) as e:  # noqa: BLE001 - editor missing or failed
-            self.distill_app.report_error(UserError(f"$EDITOR failed: {e}"))
-            return
-        if self._guard(cur.edit, self.workspace.store, row.id, text):
-            self._after_change(advance=False)
+        self._push(ReasonPicker(cur.reasons(self.ws.store)), done)
 
     def action_undo(self) -> None:
-        res = cur.undo(self.workspace.store)
+        res = cur.undo(self.ws.store)
         if res is None:
-            self.notify("Nothing to undo", markup=False)
+            say(self, "Nothing to undo")
             self.can_undo = False
             self.refresh_bindings()
             return
         skipped = f"; {res.skipped} changed since and left alone" if res.skipped else ""
-        self.notify(Text(f"Undid {res.kind} on {len(res.row_ids)} row(s){skipped}"), markup=False)
+        say(self, f"Undid {res.kind} on {len(res.row_ids)} row(s){skipped}")
         self.reload(select_id=res.row_ids[0] if res.row_ids else self.current_id)
 
     def action_next_unreviewed(self) -> None:
-        nxt = cq.next_unreviewed(self.workspace.store, self.flt, self.current_id)
+        nxt = cq.next_unreviewed(self.ws.store, self.flt, self.current_id)
         if nxt is None:
-            self.notify("No unreviewed rows in this view", markup=False)
+            say(self, "No unreviewed rows in this view")
             return
         index = next((i for i, r in enumerate(self.rows) if r.id == nxt), None)
         if index is not None:
@@ -330,8 +299,8 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
 
     def action_regenerate(self) -> None:
         row = self.current
-        if row and self._guard(cur.regenerate, self.workspace.store, [row.id]):
-            self.notify(Text(f"Row {row.id} is back in the queue"), markup=False)
+        if row and self._guard(cur.regenerate, self.ws.store, [row.id]):
+            say(self, f"Row {row.id} is back in the queue")
             self._after_change(advance=True)
 
     def action_page(self, step: int) -> None:
@@ -352,7 +321,7 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
             if flt is not None:
                 self._set_filter(flt)
 
-        self._push(FilterDialog(self.flt, cur.reasons(self.workspace.store)), done)
+        self._push(FilterDialog(self.flt, cur.reasons(self.ws.store)), done)
 
     def action_cycle_view(self) -> None:
         order = [None, "unreviewed", "accepted", "rejected"]
@@ -393,7 +362,7 @@ class CurateScreen(BulkChecksMixin, ExportMixin, BaseScreen):
 
     @work(thread=True, group="curate-stats", exclusive=True, exit_on_error=False)
     def _compute_stats(self) -> None:
-        self.post_message(StatsComputed(stats(self.workspace.store)))
+        self.post_message(StatsComputed(stats(self.ws.store)))
 
     def on_stats_computed(self, msg: StatsComputed) -> None:
         if self.side == "stats":

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -22,22 +22,25 @@ from textual.widgets.option_list import Option
 
 from distill_tui.core import curation_query as cq
 from distill_tui.core.checks import FLAGS
+from distill_tui.ui.text import say
+from distill_tui.ui.widgets.confirm import DIALOG_CSS, ConfirmDialog
 
-DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 90%; max-width: 100; height: auto; max-height: 90%;
-    border: thick $primary; background: $surface; padding: 0 1;
-}}
-{name} .title {{ text-style: bold; color: $primary; }}
-{name} .hint {{ color: $text-muted; }}
-"""
+__all__ = ["ConfirmDialog", "EditDialog", "FilterDialog", "ReasonPicker", "edit_externally"]
 
 
 class ReasonPicker(ModalScreen[str | None]):
-    """Pick a reason tag for a rejection, type a new one, or none ('')."""
+    """Pick a reason tag for a rejection, type a new one, or none ('').
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reason-cancel")]
+    Typing goes straight to the tag box (it has the focus); up/down move
+    through the known tags, 1-9 picks one at once. Enter takes the typed tag,
+    else the highlighted one, and with neither it asks instead of rejecting
+    with no reason: '(no reason)' is a choice made on purpose."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="reason-cancel"),
+        Binding("up", "move(-1)", "Previous tag", show=False, id="reason-up"),
+        Binding("down", "move(1)", "Next tag", show=False, id="reason-down"),
+    ]
     DEFAULT_CSS = (
         DIALOG_CSS.format(name="ReasonPicker")
         + """
@@ -53,23 +56,47 @@ class ReasonPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.title_text), classes="title")
-            options = [Option(Text("(no reason)"), id="")]
-            options += [
+            # '(no reason)' comes last: down arrow first reaches a real reason.
+            options = [
                 Option(Text(f"{i + 1 if i < 9 else ' '} {r}"), id=r)
                 for i, r in enumerate(self.reasons)
             ]
+            options.append(Option(Text("  (no reason)"), id=""))
             yield OptionList(*options, id="reason-list")
-            yield Input(
-                placeholder="or type a new tag and press enter", id="reason-new", compact=True
+            yield Input(placeholder="type a new tag and press enter", id="reason-new", compact=True)
+            yield Static(
+                Text("↑↓ choose · 1-9 quick pick · enter picks · esc cancels"), classes="hint"
             )
-            yield Static(Text("enter picks · 1-9 quick pick · esc cancels"), classes="hint")
 
-    def on_key(self, event) -> None:  # noqa: ANN001 - textual Key event
+    def on_mount(self) -> None:
+        self.query_one("#reason-list", OptionList).highlighted = None
+        self.query_one("#reason-new", Input).focus()
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#reason-list", OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    def on_key(self, event: events.Key) -> None:
         if event.character and event.character.isdigit() and not isinstance(self.focused, Input):
-            i = int(event.character) - 1
-            if 0 <= i < min(9, len(self.reasons)):
+            self._quick_pick(event.character, event)
+
+    def _quick_pick(self, digit: str, event: events.Key | None = None) -> bool:
+        i = int(digit) - 1
+        if 0 <= i < min(9, len(self.reasons)):
+            if event is not None:
                 event.stop()
-                self.dismiss(self.reasons[i])
+            self.dismiss(self.reasons[i])
+            return True
+        return False
+
+    @on(Input.Changed, "#reason-new")
+    def _typing(self, event: Input.Changed) -> None:
+        # A lone digit in the empty box is the quick pick the hint promises.
+        if len(event.value) == 1 and event.value.isdigit():
+            self._quick_pick(event.value)
 
     @on(OptionList.OptionSelected, "#reason-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -80,6 +107,12 @@ class ReasonPicker(ModalScreen[str | None]):
         tag = " ".join(event.value.split())
         if tag:
             self.dismiss(tag)
+            return
+        options = self.query_one("#reason-list", OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.get_option_at_index(options.highlighted).id or "")
+            return
+        say(self, "Type a tag, or choose one with ↑↓ (or 1-9).", severity="warning")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -137,32 +170,6 @@ class EditDialog(ModalScreen[Edited | None]):
         self.dismiss(None)
 
 
-class ConfirmDialog(ModalScreen[str | None]):
-    """A question with one-key answers: `choices` maps key -> (answer, label)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
-    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
-
-    def __init__(self, question: str, choices: dict[str, tuple[str, str]]) -> None:
-        super().__init__()
-        self.question, self.choices = question, choices
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.question), classes="title")
-            for key, (_, label) in self.choices.items():
-                yield Static(Text(f"  {key}  {label}"))
-            yield Static(Text("  esc  cancel"), classes="hint")
-
-    def on_key(self, event) -> None:  # noqa: ANN001
-        if event.character in self.choices:
-            event.stop()
-            self.dismiss(self.choices[event.character][0])
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
 def _int_or_none(text: str) -> int | None:
     text = text.strip().replace(",", "")
     return int(text) if text.isdigit() else None
@@ -179,7 +186,8 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
     DEFAULT_CSS = (
         DIALOG_CSS.format(name="FilterDialog")
         + """
-    FilterDialog Horizontal { height: 1; margin-bottom: 1; }
+    FilterDialog Horizontal { height: 1; }
+    FilterDialog .hint { margin-bottom: 1; }
     FilterDialog Horizontal > Label { width: 12; }
     FilterDialog Horizontal > Select, FilterDialog Horizontal > Input { width: 1fr; }
     FilterDialog Horizontal > Checkbox { width: 1fr; }
@@ -190,9 +198,11 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
         super().__init__()
         self.current, self.reasons = current, reasons
 
-    def _select(self, wid: str, values: list[str], value: str | None) -> Select:
+    def _select(
+        self, wid: str, values: list[str], value: str | None, labels: dict[str, str] | None = None
+    ) -> Select:
         return Select(
-            [(v, v) for v in values],
+            [((labels or {}).get(v, v), v) for v in values],
             value=value if value in values else Select.NULL,
             prompt="any",
             id=wid,
@@ -205,7 +215,7 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
             ("status", self._select("f-status", list(cq.STATUSES), f.status)),
             ("decision", self._select("f-decision", list(cq.DECISION_FILTERS), f.decision)),
             ("reason", self._select("f-reason", self.reasons, f.reason)),
-            ("flag", self._select("f-flag", ["any", *FLAGS], f.flag)),
+            ("flag", self._select("f-flag", ["any", *FLAGS], f.flag, {"any": "any flag"})),
             (
                 "text",
                 Input(f.text or "", placeholder="in input or output", id="f-text", compact=True),
@@ -225,6 +235,8 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
         ]
         with Vertical():
             yield Label(Text("Filter and sort"), classes="title")
+            # Under the title, so no terminal height can cut it off.
+            yield Static(Text("ctrl+s or enter apply · ctrl+r reset · esc cancel"), classes="hint")
             for label, widget in rows:
                 with Horizontal():
                     yield Label(Text(label))
@@ -232,7 +244,6 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
             with Horizontal():
                 yield Label(Text(""))
                 yield Checkbox("descending", f.descending, id="f-desc", compact=True)
-            yield Static(Text("ctrl+s or enter apply · ctrl+r reset · esc cancel"), classes="hint")
 
     def _value(self, wid: str) -> str | None:
         v = self.query_one(f"#{wid}", Select).value
@@ -273,7 +284,17 @@ def edit_externally(text: str, suffix: str = ".txt") -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         subprocess.run([*shlex.split(editor), name], check=True)
-        with open(name, encoding="utf-8") as f:
-            return f.read()
+        with open(name, encoding="utf-8", newline="") as f:
+            edited = f.read()
     finally:
         os.unlink(name)
+    return strip_added_newline(text, edited)
+
+
+def strip_added_newline(before: str, after: str) -> str:
+    """Drop the one line ending an editor adds at the end of a file (vi, nano
+    and most others end every file with one), unless the text had it before."""
+    for ending in ("\r\n", "\n"):
+        if after.endswith(ending) and not before.endswith(ending):
+            return after[: -len(ending)]
+    return after

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual import work
 from textual.message import Message
 
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
 from distill_tui.core.export import export_dataset
+from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.text import say
 
 
 @dataclass
@@ -24,31 +25,29 @@ class ExportFailed(Message):
     error: str
 
 
-class ExportMixin:
+class ExportMixin(BaseScreen):
     """For the Curate screen: `action_export` writes data/{train,valid,test}.jsonl."""
 
     def action_export(self) -> None:
-        self._export()  # type: ignore[call-arg]
+        self._export()
 
     @work(thread=True, group="curate-export", exclusive=True, exit_on_error=False)
     def _export(self) -> None:
-        ws = self.workspace  # type: ignore[attr-defined]
+        ws = self.ws
         try:
             res = export_dataset(ws.root, ws.store, ws.settings)
         except UserError as e:
-            self.post_message(ExportFailed(str(e)))  # type: ignore[attr-defined]
+            self.post_message(ExportFailed(str(e)))
             return
         parts = [f"{k} {n}" for k, n in res.counts.items() if n]
         summary = (
             f"Exported {', '.join(parts)} rows to {paths.data_dir(ws.root)}/"
             f" ({res.format} format). Train them on screen 4."
         )
-        self.post_message(DatasetExported(summary))  # type: ignore[attr-defined]
+        self.post_message(DatasetExported(summary))
 
     def on_dataset_exported(self, msg: DatasetExported) -> None:
-        self.notify(Text(msg.summary), title="Export", markup=False)  # type: ignore[attr-defined]
+        say(self, msg.summary, title="Export")
 
     def on_export_failed(self, msg: ExportFailed) -> None:
-        self.notify(  # type: ignore[attr-defined]
-            Text(msg.error), title="Export failed", severity="error", markup=False, timeout=10
-        )
+        say(self, msg.error, title="Export failed", severity="error", timeout=10)

@@ -19,13 +19,25 @@ from distill_tui.core.curation_stats import Stats, histogram, percentile, size_v
 from distill_tui.ui.text import visible
 from distill_tui.ui.widgets.paged_table import PagedTable
 
-_PREVIEW = 18
+# Enough of a text for the widest input/output column; the table crops the
+# rest with an ellipsis at whatever width the terminal gives the column.
+_PREVIEW = 200
+
+# How a flag reads in the narrow flags column (the detail pane names it in full).
+SHORT_FLAGS = {
+    "duplicate": "dup",
+    "near-duplicate": "≈dup",
+    "empty": "empty",
+    "truncated": "trunc",
+    "too-long": "long",
+    "bad-json": "json",
+}
 
 
 def preview(text: str | None, width: int = _PREVIEW) -> Text:
     if text is None:
         return Text("")
-    flat = visible(" ".join(text.split()))
+    flat = visible(" ".join(text[: width * 4].split()))
     if len(flat) > width:
         flat = flat[: width - 1] + "…"
     return Text(flat, no_wrap=True, overflow="ellipsis")
@@ -44,20 +56,17 @@ def state_icon(row: cq.RowView, theme: Theme) -> Text:
 
 
 def row_cells(row: cq.RowView, theme: Theme) -> list[Text]:
-    flags = ",".join(
-        f.replace("near-duplicate", "near").replace("duplicate", "dup") for f in row.flags
-    )
+    flags = ",".join(SHORT_FLAGS.get(f, f) for f in row.flags)
     tokens = row.tokens if row.tokens is not None else row.output_tokens
     out = preview(row.output)
     if row.edited:
-        out = Text("✎", style=theme.warning or "") + out
+        out = Text.assemble(("✎", theme.warning or ""), out, no_wrap=True, overflow="ellipsis")
     return [
-        state_icon(row, theme),
-        Text(str(row.id)),
+        Text.assemble(state_icon(row, theme), " ", str(row.id), no_wrap=True),
         preview(row.input),
         out,
         Text("" if tokens is None else str(tokens)),
-        Text(flags, style=theme.warning or ""),
+        Text(flags, style=theme.warning or "", no_wrap=True, overflow="ellipsis"),
     ]
 
 
@@ -142,5 +151,64 @@ class ChecksFinished(Message):
     summary: str
 
 
+# Columns: (key, header, width or None when computed).
+_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("row", "  id", None),  # state icon and id
+    ("input", "input", None),
+    ("output", "output", None),
+    ("tok", "tok", 5),
+    ("flags", "flags", 8),
+)
+_SCROLLBAR = 1  # CurateTable's vertical scrollbar (its CSS)
+
+
+def column_widths(table_width: int, id_width: int) -> list[int]:
+    """Every column a fixed width that fits `table_width` (the scrollbar and
+    each cell's padding included): id, tok and flags always show; input and
+    output share the rest, so they grow with the terminal."""
+    row = 2 + id_width
+    fixed = row + sum(w for _, _, w in _COLUMNS if w)
+    free = max(table_width - _SCROLLBAR - 2 * len(_COLUMNS) - fixed, 12)
+    output = free // 2
+    return [row, free - output, output, 5, 8]
+
+
 class CurateTable(PagedTable):
-    """One page of rows; the screen loads the next at the table's edges."""
+    """One page of rows; the screen loads the next at the table's edges. Its
+    columns have fixed widths recomputed when the table is resized, so a
+    changed cell can never push the tok and flags columns out of sight."""
+
+    DEFAULT_CSS = f"CurateTable {{ scrollbar-size-vertical: {_SCROLLBAR}; }}"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._widths: list[int] = []
+        self._id_width = 3
+        self._set_columns(column_widths(52, self._id_width))
+
+    def _set_columns(self, widths: list[int]) -> None:
+        self._widths = widths
+        for (key, header, _), width in zip(_COLUMNS, widths, strict=True):
+            self.add_column(header, width=width, key=key)
+
+    def fit(self, max_id: int) -> None:
+        """Make room for the widest id of the page about to be shown."""
+        self._id_width = max(2, len(str(max_id)))
+        self._relayout()
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def _relayout(self) -> None:
+        if not self.size.width:
+            return
+        widths = column_widths(self.size.width, self._id_width)
+        if widths == self._widths:
+            return
+        rows = [self.get_row_at(i) for i in range(self.row_count)]
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        self._set_columns(widths)
+        self.add_rows(rows)
+        if rows:
+            self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)

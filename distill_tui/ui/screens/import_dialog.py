@@ -12,12 +12,15 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from distill_tui.core.importer import DEFAULT_MAX_BYTES, ImportOptions, ImportReport, import_inputs
 from distill_tui.core.store import Store
+from distill_tui.ui.text import say
+from distill_tui.ui.typeahead import field_keys
 
 
 class ImportDialog(ModalScreen[ImportReport | None]):
     BINDINGS = [
         Binding("ctrl+s", "run_import", "Import", id="import-run"),
         Binding("escape", "close", "Close", id="import-close"),
+        *field_keys("import"),
     ]
     DEFAULT_CSS = """
     ImportDialog { align: center middle; }
@@ -25,7 +28,7 @@ class ImportDialog(ModalScreen[ImportReport | None]):
         width: 76; height: 22; border: round $primary; background: $surface; padding: 0 1;
     }
     ImportDialog Horizontal { height: auto; }
-    ImportDialog Horizontal > Input { width: 1fr; }
+    ImportDialog .field { width: 1fr; height: auto; }
     ImportDialog #import-report { height: 1fr; }
     """
 
@@ -37,13 +40,18 @@ class ImportDialog(ModalScreen[ImportReport | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Import inputs  (ctrl+s import, esc close)")
-            yield Input(placeholder="files or folders, separated by spaces", id="import-paths")
+            yield Label("Files or folders", classes="hint")
+            yield Input(placeholder="separated by spaces", id="import-paths")
             with Horizontal():
-                yield Input("*", placeholder="glob", id="import-glob")
-                yield Input(
-                    str(DEFAULT_MAX_BYTES), type="integer", id="import-max", tooltip="max bytes"
-                )
-                yield Input(placeholder="JSONL field", id="import-field")
+                with Vertical(classes="field"):
+                    yield Label("File names (glob)", classes="hint")
+                    yield Input("*", placeholder="*", id="import-glob")
+                with Vertical(classes="field"):
+                    yield Label("Max file size (bytes)", classes="hint")
+                    yield Input(str(DEFAULT_MAX_BYTES), type="integer", id="import-max")
+                with Vertical(classes="field"):
+                    yield Label("JSONL field", classes="hint")
+                    yield Input(placeholder="prompt or input", id="import-field")
             yield Checkbox("one input per line", id="import-lines")
             with VerticalScroll(id="import-report"):
                 yield Static(
@@ -54,12 +62,16 @@ class ImportDialog(ModalScreen[ImportReport | None]):
     def action_run_import(self) -> None:
         raw = self.query_one("#import-paths", Input).value.split()
         if not raw:
-            self.notify("Enter at least one file or folder.", severity="warning", markup=False)
+            say(self, "Enter at least one file or folder.", severity="warning")
             return
-        max_text = self.query_one("#import-max", Input).value
+        max_text = self.query_one("#import-max", Input).value.strip()
+        if not max_text.isdigit() or int(max_text) < 1:
+            say(self, "Max file size: a number of bytes, at least 1.", severity="warning")
+            self.query_one("#import-max", Input).focus()
+            return
         opts = ImportOptions(
             glob=self.query_one("#import-glob", Input).value or "*",
-            max_bytes=int(max_text) if max_text.isdigit() else DEFAULT_MAX_BYTES,
+            max_bytes=int(max_text),
             field=self.query_one("#import-field", Input).value or None,
             mode="lines" if self.query_one("#import-lines", Checkbox).value else "auto",
         )

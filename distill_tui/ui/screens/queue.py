@@ -34,6 +34,7 @@ from distill_tui.ui.screens.queue_view import (
     row_cells,
     short_estimate,
 )
+from distill_tui.ui.text import say
 from distill_tui.ui.widgets.paged_table import PagedTable
 
 PAGE = 200
@@ -254,14 +255,14 @@ class QueueScreen(BaseScreen):
         self.stop_event.set()
         self.pause_event.clear()
         self.refresh_bindings()
-        self.notify("Stopping: in-flight requests finish first.", markup=False)
+        say(self, "Stopping: in-flight requests finish first.")
 
     def action_retry_failed(self) -> None:
         ws = self.workspace
         if ws is None:
             return
         n = q.retry_failed(ws.store)
-        self.notify(f"{n} failed row(s) queued again." if n else "No failed rows.", markup=False)
+        say(self, f"{n} failed row(s) queued again." if n else "No failed rows.")
         self.load_page(self.page_start)
         self.action_estimate()
 

@@ -1,8 +1,10 @@
 """The Task screen (key 1): what the student should learn, from which teacher.
 
 Every change is validated by the config model and written to distill.toml at
-once, so a dropped connection loses nothing. A folder without a project shows
-the same form, and ctrl+n creates the project from it.
+once, so a dropped connection loses nothing. A value the model refuses is
+marked red with the reason and the value distill.toml keeps, so the field and
+the file never disagree silently. A folder without a project shows the same
+form, and ctrl+n creates the project from it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.import_dialog import ImportDialog
+from distill_tui.ui.screens.task_student import StudentMixin
+from distill_tui.ui.text import say
+from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.examples import ExampleTable
 
 # widget id -> (section, field, parse)
@@ -50,12 +55,23 @@ PROVIDERS = [
 ]
 
 
-class TaskScreen(BaseScreen):
+def _reason(error: ValidationError) -> str:
+    """The config model's complaint in a few words ('must be at least 1')."""
+    first = error.errors()[0]
+    ctx = first.get("ctx") or {}
+    for kind, words in (("ge", "at least"), ("gt", "more than"), ("le", "at most")):
+        if kind in ctx:
+            return f"must be {words} {ctx[kind]}"
+    return str(first["msg"])
+
+
+class TaskScreen(StudentMixin, BaseScreen):
     MODE = "task"
     BINDINGS = [
         Binding("ctrl+n", "create", "Create project", id="task-create"),
         Binding("ctrl+o", "import", "Import inputs", id="task-import"),
         Binding("ctrl+r", "use_recommended", "Use recommended student", id="task-recommend"),
+        *field_keys("task"),
     ]
     DEFAULT_CSS = """
     TaskScreen .row { height: auto; }
@@ -66,11 +82,14 @@ class TaskScreen(BaseScreen):
     TaskScreen #hf-cache { height: auto; max-height: 6; }
     TaskScreen #task-error { color: $error; height: auto; display: none; }
     TaskScreen #task-error.shown { display: block; }
+    TaskScreen .problem { color: $error; height: auto; margin-left: 18; display: none; }
+    TaskScreen .problem.shown { display: block; }
+    TaskScreen Input.refused { color: $error; background: $error 20%; text-style: bold; }
     """
 
     def __init__(self) -> None:
         super().__init__()
-        ws = self.app.workspace if self.is_attached else None  # set in on_mount too
+        ws = self.distill_app.workspace if self.is_attached else None  # set in on_mount too
         self.draft = ws.settings if ws else cfg.Project()
 
     @property
@@ -114,6 +133,7 @@ class TaskScreen(BaseScreen):
             )
             yield Label("Instructions (the teacher's task prompt)")
             yield TextArea(s.task.instructions, id="task-instructions")
+            yield Static(Text(""), id="task-instructions-problem", classes="problem")
             yield Label(
                 Text(self._examples_title(len(s.task.examples))),
                 id="examples-title",
@@ -186,6 +206,8 @@ class TaskScreen(BaseScreen):
         with Horizontal(classes="row"):
             yield Label(label)
             yield widget
+        if widget.id in FIELDS:  # where a refused value says why, under its field
+            yield Static(Text(""), id=f"{widget.id}-problem", classes="problem")
 
     @staticmethod
     def _examples_title(n: int) -> str:
@@ -245,17 +267,18 @@ class TaskScreen(BaseScreen):
         if widget_id not in FIELDS:
             return
         section, field, parse = FIELDS[widget_id]
+        model = getattr(self.settings, section)
         try:
             value = parse(raw)
-            setattr(getattr(self.settings, section), field, value)
+            setattr(model, field, value)
         except ValidationError as e:
-            msg = e.errors()[0]["msg"]
-            self._show_error(f"{section}.{field}: {msg} (not saved)")
+            self._mark(widget_id, _reason(e), getattr(model, field))
             return
         except ValueError:
-            self._show_error(f"{section}.{field}: {raw!r} is not a number (not saved)")
+            reason = "a number is needed" if not str(raw).strip() else f"{raw!r} is not a number"
+            self._mark(widget_id, reason, getattr(model, field))
             return
-        self._show_error("")
+        self._mark(widget_id, "", None)
         self._save()
         if widget_id == "teacher-provider":
             self._refresh_info()
@@ -269,7 +292,21 @@ class TaskScreen(BaseScreen):
         try:
             ws.save_settings()
         except (OSError, UserError) as e:
-            self._show_error(f"Could not save: {e}")
+            self._show_error(f"Could not save distill.toml: {e}")
+            say(self, f"Could not save distill.toml: {e}", severity="error", timeout=10)
+            return
+        self._show_error("")
+
+    def _mark(self, widget_id: str, reason: str, kept: Any) -> None:
+        """Mark a field whose value was refused (reason) or clear the mark (''),
+        saying which value counts: the one distill.toml keeps."""
+        if reason:
+            where = "distill.toml keeps" if self.workspace is not None else "the project gets"
+            reason = f"✗ {reason}: not saved; {where} {kept}"
+        self.query_one(f"#{widget_id}").set_class(bool(reason), "refused")
+        for problem in self.query(f"#{widget_id}-problem").results(Static):
+            problem.update(Text(reason))
+            problem.set_class(bool(reason), "shown")
 
     def _show_error(self, message: str) -> None:
         error = self.query_one("#task-error", Static)
@@ -300,7 +337,7 @@ class TaskScreen(BaseScreen):
     @on(OptionList.OptionSelected, "#hf-cache")
     def _use_cached(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.query_one("#student-model", Input).value = event.option.id
+            self._replace_student(event.option.id)
 
     # -- actions ---------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -309,11 +346,6 @@ class TaskScreen(BaseScreen):
         if action == "import":
             return self.workspace is not None or None
         return True
-
-    def action_use_recommended(self) -> None:
-        self.query_one("#student-model", Input).value = sysinfo.recommend_student(
-            sysinfo.total_memory_bytes()
-        )
 
     def action_create(self) -> None:
         try:
@@ -324,6 +356,7 @@ class TaskScreen(BaseScreen):
         self.distill_app.project_created(ws)
         self.refresh_bindings()
         self._refresh_info()
+        self.query_one("NavBar").refresh()  # it shows the project's name now
 
     def action_import(self) -> None:
         ws = self.workspace

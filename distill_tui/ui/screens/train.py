@@ -1,7 +1,12 @@
-"""The Train screen (key 4): the `[train]` form with presets, a preflight,
-the equivalent `mlx_lm.lora` command and YAML, and a live monitor of the
-current run: train and validation loss chart, speed and memory, ETA and the
-guide's warning signs in words.
+"""The Train screen (key 4): three views of one job.
+
+- Setup: the `[train]` form (each valid edit saved to distill.toml at once,
+  an invalid one marked on its field and not written), the preflight (run on
+  arrival, after edits and on ctrl+e; its errors stop ctrl+r before a run is
+  made) and the equivalent `mlx_lm.lora` command and YAML.
+- Monitor: the shown run's loss chart, speed, memory, ETA, warning signs and,
+  for a failed run, its reason.
+- Runs (ctrl+l): every run, to open in the monitor, chat with, or delete.
 
 Training runs through `engine.trainer.train_run` in a thread worker; the
 monitor redraws from the store, so a run started headless in another
@@ -13,78 +18,64 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
-from textual.widgets import Checkbox, ContentSwitcher, Input, Select, Static
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Static
 
-from distill_tui.core import loraconfig, losscurve, paths
+from distill_tui.core import config as cfg
+from distill_tui.core import loraconfig, paths
 from distill_tui.core import runs as runs_db
-from distill_tui.core.preflight import Preflight
+from distill_tui.core.errors import UserError
+from distill_tui.core.preflight import model_layers
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.train_form import FormError, TrainForm
-from distill_tui.ui.widgets.losschart import LossChart
+from distill_tui.ui.screens.train_jobs import (
+    PreflightFinished,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingReported,
+    TrainingStarted,
+    TrainJobsMixin,
+    preflight_text,
+)
+from distill_tui.ui.screens.train_monitor import TrainMonitor
+from distill_tui.ui.screens.train_runs import MONITOR, TrainRunsMixin
+from distill_tui.ui.text import data_text, say
+from distill_tui.ui.widgets.runs_table import RunsTable, RunsView
+
+__all__ = ["TrainScreen", "TrainingFinished", "TrainingReported"]
+
+SETUP, RUNS = "train-setup", "train-runs"
+PREFLIGHT_AFTER_EDIT_S = 1.5
 
 
-@dataclass
-class TrainingStarted(Message):
-    run_id: str
-    start_iter: int
-
-
-@dataclass
-class TrainingReported(Message):
-    run_id: str
-    iter: int
-
-
-@dataclass
-class TrainingFinished(Message):
-    run_id: str
-    status: str
-    iter: int
-
-
-@dataclass
-class TrainingFailed(Message):
-    error: str
-
-
-@dataclass
-class PreflightFinished(Message):
-    result: Preflight | None
-    error: str = ""
-
-
-def _clock(s: float | None) -> str:
-    if s is None or s < 0:
-        return "--:--"
-    s = int(s)
-    h, rem = divmod(s, 3600)
-    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
-
-
-class TrainScreen(BaseScreen):
+class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
     MODE = "train"
+    # Priority: a focused text field would otherwise take ctrl+w (delete word),
+    # ctrl+e (end of line) and ctrl+x (cut) for itself.
     BINDINGS = [
-        Binding("ctrl+r", "start", "Train", id="train-start"),
-        Binding("ctrl+x", "stop", "Stop", id="train-stop"),
-        Binding("ctrl+e", "preflight", "Preflight", id="train-preflight"),
-        Binding("ctrl+o", "resume", "Resume last", id="train-resume"),
-        Binding("ctrl+w", "toggle_view", "Setup/Monitor", id="train-view"),
-        Binding("ctrl+s", "save", "Save settings", id="train-save", show=False),
+        Binding("ctrl+r", "start", "Train", id="train-start", priority=True),
+        Binding("ctrl+x", "stop", "Stop", id="train-stop", priority=True),
+        Binding("ctrl+e", "preflight", "Check", id="train-preflight", priority=True),
+        Binding("ctrl+o", "resume", "Resume", id="train-resume", priority=True),
+        Binding("ctrl+w", "toggle_view", "View", id="train-view", priority=True),
+        Binding("ctrl+l", "runs", "Runs", id="train-runs", priority=True),
+        Binding("ctrl+s", "save", "Save settings", id="train-save", show=False, priority=True),
     ]
     DEFAULT_CSS = """
-    TrainScreen #train-head { height: 1; color: $primary; text-style: bold; }
-    TrainScreen #train-metrics { height: 2; }
-    TrainScreen #train-signs { height: auto; max-height: 3; color: $warning; }
+    TrainScreen #train-setup { height: 1fr; }
+    TrainScreen #train-form-error { height: auto; color: $error; }
     TrainScreen #train-preflight { height: auto; margin-top: 1; }
-    TrainScreen #train-command { height: auto; margin-top: 1; color: $text-muted; }
+    TrainScreen #train-command-box { height: 1fr; min-height: 3; margin-top: 1;
+                                     border-left: blank; }
+    TrainScreen #train-command-box:focus { border-left: outer $accent; }
+    TrainScreen #train-command { color: $text-muted; }
     """
 
     def __init__(self) -> None:
@@ -92,24 +83,45 @@ class TrainScreen(BaseScreen):
         self._stop_event = threading.Event()
         self._training = False
         self._shown_run: str | None = None
-        self._tr_seen = (-1, -1)
+        self._tr_seen: tuple[object, ...] = ()
+        self._runs_seen: tuple[object, ...] = ()
+        self._refusal: str | None = None  # why the last ctrl+r did not start
+        self._opened: str | None = None  # a run the user opened from the list
+        self._starting = False  # between ctrl+r and the run's first event
+        self._last_field: Widget | None = None
+        self._back_from_runs = SETUP
+        self._preflight_timer: Timer | None = None
+        self._preflight_key: tuple[object, ...] = ()
 
     # -- layout --------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
-        ws = self.workspace
-        assert ws is not None
-        with ContentSwitcher(initial="train-setup", classes="body", id="train-switch"):
-            with VerticalScroll(id="train-setup"):
-                yield TrainForm(ws.settings.train, id="train-form")
+        ws = self.ws
+        layers = model_layers(paths.resolve_model(ws.root, ws.settings.student.model))
+        with ContentSwitcher(initial=SETUP, classes="body", id="train-switch"):
+            # Not focusable itself: tab goes field to field, then to the command.
+            with Vertical(id=SETUP):
+                yield TrainForm(ws.settings.train, model_layers=layers, id="train-form")
+                yield Static("", id="train-form-error")
                 yield Static(Text("ctrl+e checks the data and memory"), id="train-preflight")
-                yield Static("", id="train-command")
-            with Vertical(id="train-monitor"):
-                yield Static("", id="train-head")
-                yield LossChart(id="train-chart")
-                yield Static("", id="train-metrics")
-                yield Static("", id="train-signs")
+                with VerticalScroll(id="train-command-box"):
+                    yield Static("", id="train-command")
+            yield TrainMonitor(id=MONITOR)
+            yield RunsView(id=RUNS)
+
+    @property
+    def form(self) -> TrainForm:
+        return self.query_one(TrainForm)
+
+    @property
+    def monitor(self) -> TrainMonitor:
+        return self.query_one(TrainMonitor)
+
+    @property
+    def view(self) -> str | None:
+        return self.query_one(ContentSwitcher).current
 
     def on_mount(self) -> None:
+        self.form.train_rows = self._train_rows()
         self._show_command()
         self.set_interval(0.5, self._poll)
 
@@ -117,8 +129,46 @@ class TrainScreen(BaseScreen):
         latest = runs_db.latest_run(self.workspace.store) if self.workspace else None
         if latest is not None and not self._training and latest.status == "running":
             # A headless run in another terminal: watch it.
-            self.query_one(ContentSwitcher).current = "train-monitor"
+            self._switch(MONITOR)
+        self.form.train_rows = self._train_rows()
+        ws = self.ws
+        layers = model_layers(paths.resolve_model(ws.root, ws.settings.student.model))
+        if layers != self.form.model_layers:  # the student changed on the Task screen
+            self.form.set_model_layers(layers)
+            self._show_form_error(self._remaining_error())
         self._poll()
+        self._auto_preflight()
+
+    # -- views and focus -------------------------------------------------------
+    def _switch(self, view: str) -> None:
+        """Show a view and put the focus where it belongs there: the field
+        last used on Setup (Preset at first), the table on Runs, nothing on
+        the Monitor (so digits switch screens)."""
+        self.query_one(ContentSwitcher).current = view
+        if view == SETUP:
+            target = self._last_field
+            if target is None or not target.is_attached:
+                target = self.query_one("#tf-preset")
+            self.call_after_refresh(target.focus)
+        elif view == RUNS:
+            self._show_runs(force=True)
+            self.call_after_refresh(self.query_one(RunsTable).focus)
+        else:
+            self.set_focus(None)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if self.form in event.widget.ancestors:
+            self._last_field = event.widget
+
+    def action_toggle_view(self) -> None:
+        self._switch(MONITOR if self.view == SETUP else SETUP)
+
+    def action_runs(self) -> None:
+        if self.view == RUNS:
+            self._switch(self._back_from_runs)
+        else:
+            self._back_from_runs = self.view or SETUP
+            self._switch(RUNS)
 
     # -- actions ---------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -130,16 +180,24 @@ class TrainScreen(BaseScreen):
         return True
 
     def _train_rows(self) -> int:
-        data = paths.data_dir(self.workspace.root) / "train.jsonl"
+        data = paths.data_dir(self.ws.root) / "train.jsonl"
         if not data.is_file():
             return 0
-        return sum(1 for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
+        with data.open(encoding="utf-8") as f:
+            return sum(1 for line in f if line.strip())
 
-    def _form_value(self):
+    def _form_value(self, refused: str = "not started") -> cfg.Train | None:
+        """The form, or None after marking the wrong field and saying why."""
         try:
-            return self.query_one(TrainForm).value(self._train_rows())
+            return self.form.value()
         except FormError as e:
-            self.notify(Text(str(e)), severity="error", markup=False)
+            self.form.mark(e)
+            self._show_form_error(str(e))
+            say(self, f"{e} ({refused})", title="Train settings", severity="error")
+            self._switch(SETUP)
+            field = self.form.first_invalid()
+            if field is not None:
+                self.call_after_refresh(field.focus)
             return None
 
     def action_start(self) -> None:
@@ -148,151 +206,163 @@ class TrainScreen(BaseScreen):
             self._begin(train, None)
 
     def action_resume(self) -> None:
-        latest = runs_db.latest_run(self.workspace.store)
-        if latest is None:
-            self.notify("No run to resume yet", severity="warning", markup=False)
-            return
-        self._begin(None, latest.id)
+        run_id = self.query_one(RunsView).selected if self.view == RUNS else None
+        if run_id is None:
+            latest = runs_db.latest_run(self.ws.store)
+            if latest is None:
+                say(self, "No run to resume yet", severity="warning")
+                return
+            run_id = latest.id
+        self._begin(None, run_id)
 
-    def _begin(self, train, resume: str | None) -> None:
+    def _begin(self, train: cfg.Train | None, resume: str | None) -> None:
         self._stop_event.clear()
-        self._training = True
+        self._training = self._starting = True
+        self._refusal = self._opened = None
         self.distill_app.jobs.started("training")
-        self.query_one(ContentSwitcher).current = "train-monitor"
-        self.query_one("#train-head", Static).update(Text("starting: loading the student..."))
+        self._switch(MONITOR)
+        self.monitor.failure(None)
+        self.monitor.head(
+            "checking the settings and data..." if train else "starting: loading the student..."
+        )
         self.refresh_bindings()
         self._train(train, resume)
 
     def action_stop(self) -> None:
         if self._training:
             self._stop_event.set()
-            self.query_one("#train-head", Static).update(Text("stopping after this step..."))
+            self.monitor.head("stopping after this step...")
         else:
             run = self._external_run()
             if run is not None and run.pid:
                 os.kill(run.pid, signal.SIGINT)  # the headless command stops cleanly
-                self.notify(Text(f"asked run {run.id} to stop"), markup=False)
-
-    def action_toggle_view(self) -> None:
-        sw = self.query_one(ContentSwitcher)
-        sw.current = "train-monitor" if sw.current == "train-setup" else "train-setup"
+                say(self, f"asked run {run.id} to stop")
 
     def action_save(self) -> None:
-        train = self._form_value()
+        train = self._form_value("not saved")
         if train is not None:
-            self.workspace.settings.train = train
-            self.workspace.save_settings()
-            self.notify("Saved [train] to distill.toml", markup=False)
+            self._save(train)
+            say(self, "Saved [train] to distill.toml")
 
     def action_preflight(self) -> None:
-        train = self._form_value()
+        train = self._form_value("not checked")
         if train is not None:
             self.query_one("#train-preflight", Static).update(Text("preflight: measuring..."))
             self._preflight(train)
 
+    def _auto_preflight(self) -> None:
+        """Check quietly when the screen shows and after edits, so what would
+        stop training is on screen before ctrl+r."""
+        if not self.check_action("preflight", ()) or not self._train_rows():
+            return
+        if self.form.model_layers is None:
+            return  # the student is not on this machine yet: no download unasked
+        try:
+            train = self.form.value()
+        except FormError:
+            return  # the field says what is wrong
+        # Measuring tokenizes every row: not again for the same settings and data.
+        data = paths.data_dir(self.ws.root)
+        files = [(f.stat().st_mtime_ns, f.stat().st_size) for f in data.glob("*.jsonl")]
+        key = (train, self.ws.settings.student.model, tuple(files))
+        if key != self._preflight_key:
+            self._preflight_key = key
+            self._preflight(train)
+
+    # -- form edits: saved as made -------------------------------------------------
+    def _save(self, train: cfg.Train) -> None:
+        ws = self.ws
+        ws.settings.train = train
+        try:
+            ws.save_settings()
+        except (OSError, UserError) as e:
+            self._show_form_error(f"Could not save distill.toml: {e}")
+
+    def _show_form_error(self, message: str) -> None:
+        self.query_one("#train-form-error", Static).update(data_text(message))
+
+    @on(TrainForm.Edited)
+    def _edited(self, event: TrainForm.Edited) -> None:
+        self._save(event.train)
+        self._show_form_error(self._remaining_error())
+        self._show_command()
+        if self._preflight_timer is not None:
+            self._preflight_timer.stop()
+        self._preflight_timer = self.set_timer(PREFLIGHT_AFTER_EDIT_S, self._auto_preflight)
+
+    @on(TrainForm.Invalid)
+    def _invalid(self, event: TrainForm.Invalid) -> None:
+        where = "in distill.toml: ctrl+r will not start" if event.in_file else "not saved"
+        self._show_form_error(f"{event.error} ({where})")
+
+    def _remaining_error(self) -> str:
+        try:
+            self.form.value()
+        except FormError as e:
+            return f"{e} (not saved)"
+        return ""
+
     # -- workers ---------------------------------------------------------------
-    @work(thread=True, group="training", exclusive=True, exit_on_error=False, name="Training")
-    def _train(self, train, resume: str | None) -> None:
-        from distill_tui.engine import trainer as tr
-
-        def listener(e: object) -> None:
-            if isinstance(e, tr.RunStarted):
-                self.post_message(TrainingStarted(e.run_id, e.start_iter))
-            elif isinstance(e, tr.TrainReported | tr.ValReported):
-                self.post_message(TrainingReported(e.run_id, e.iter))
-
-        try:
-            done = tr.train_run(
-                self.workspace,
-                train,
-                resume=resume,
-                stop=self._stop_event,
-                listener=listener,
-                thread=self.distill_app.mlx,
-            )
-        except BaseException as e:
-            self.post_message(TrainingFailed(str(e)))
-            raise
-        self.post_message(TrainingFinished(done.run_id, done.status, done.iter))
-
-    @work(
-        thread=True, group="train-preflight", exclusive=True, exit_on_error=False, name="Preflight"
-    )
-    def _preflight(self, train) -> None:
-        from distill_tui.engine.preflight import preflight
-
-        try:
-            self.post_message(
-                PreflightFinished(preflight(self.workspace, train, thread=self.distill_app.mlx))
-            )
-        except Exception as e:
-            self.post_message(PreflightFinished(None, str(e)))
-            raise
-
     # -- message handlers --------------------------------------------------------
     def on_training_started(self, m: TrainingStarted) -> None:
         self._shown_run = m.run_id
-        self._tr_seen = (-1, -1)
+        self._starting = False
+        self._tr_seen = ()
         self._poll()
 
     def on_training_reported(self, m: TrainingReported) -> None:
         self._poll()
 
     def on_training_finished(self, m: TrainingFinished) -> None:
-        self._training = False
+        self._training = self._starting = False
         self.refresh_bindings()
-        self._tr_seen = (-1, -1)
+        self._tr_seen = ()
         self._poll()
         self.distill_app.jobs.finished(
             "training", True, f"run {m.run_id} {m.status.replace('_', ' ')} at iteration {m.iter}"
         )
 
     def on_training_failed(self, m: TrainingFailed) -> None:
-        self._training = False
+        self._training = self._starting = False
         self.refresh_bindings()
-        self.query_one("#train-head", Static).update(Text(f"failed: {m.error}"))
-        self.distill_app.jobs.finished("training", False, "training failed")
+        self._tr_seen = ()
+        if m.run_id is not None:
+            self._opened = m.run_id
+            self._poll()  # the failed run, its reason from the store
+        else:
+            self._refusal = m.error
+            self.monitor.clear("Not started: fix it on Setup (ctrl+w), then ctrl+r")
+        self.monitor.failure(m.error)
+        what = "training failed" if m.run_id else "training not started"
+        # The trainer already says "training failed: " for mlx-lm's own errors.
+        reason = m.error.removeprefix("training failed: ")
+        self.distill_app.jobs.finished("training", False, f"{what}: {reason}")
 
     def on_preflight_finished(self, m: PreflightFinished) -> None:
         box = self.query_one("#train-preflight", Static)
-        pf = m.result
-        if pf is None:
-            box.update(Text(f"preflight failed: {m.error}"))
-            return
-        text = Text()
-        text.append(
-            f"Preflight: {pf.rows} rows, longest {pf.longest} tokens; "
-            f"peak memory about {pf.estimate_gb:.2f} GB of {pf.machine_gb:.0f} GB\n"
-        )
-        for p in pf.problems:
-            text.append(f"! {p}\n", style="bold")
-        for s in pf.suggestions:
-            text.append(f"  try: {s}\n")
-        if not pf.problems:
-            text.append("No problems found.")
-        box.update(text)
-
-    @on(Input.Changed)
-    @on(Select.Changed)
-    @on(Checkbox.Changed)
-    def _form_changed(self) -> None:
-        self._show_command()
+        if m.result is None:
+            box.update(data_text(f"✗ preflight: {m.error}", style="bold"))
+        else:
+            box.update(preflight_text(m.result))
 
     # -- rendering -----------------------------------------------------------------
     def _show_command(self) -> None:
         box = self.query_one("#train-command", Static)
         try:
-            train = self.query_one(TrainForm).value(self._train_rows())
+            train = self.form.value()
         except FormError as e:
-            box.update(Text(f"not valid: {e}"))
+            box.update(data_text(f"not valid: {e}"))
             return
         from distill_tui.engine.runplan import resolve_model
 
-        ws = self.workspace
-        settings = loraconfig.lora_settings(
+        ws = self.ws
+        settings = loraconfig.rerun_settings(
             train, resolve_model(ws), str(paths.data_dir(ws.root)), "runs/<run id>"
         )
-        text = Text("Same run without this tool (saved with each run as lora.yaml):\n")
+        text = Text(
+            "Same settings, not the same run, with mlx_lm.lora (its own batch order, no early"
+            " stopping). Saved with each run as lora.yaml; it trains into the run's rerun/:\n"
+        )
         text.append(loraconfig.command("lora.yaml") + "\n", style="bold")
         text.append(loraconfig.to_yaml(settings))
         box.update(text)
@@ -307,47 +377,27 @@ class TrainScreen(BaseScreen):
         ws = self.workspace
         if ws is None:
             return
-        run = runs_db.get_run(ws.store, self._shown_run) if self._shown_run else None
-        if run is None or (not self._training and run.status != "running"):
-            latest = runs_db.latest_run(ws.store)
-            run = latest if latest is not None else run
+        if self.view == RUNS:
+            self._show_runs()
+        if self._refusal is not None or self._starting:
+            return  # the monitor says why ctrl+r did not start, or that it is starting
+        run = self._current_run()
         if run is None:
-            self.query_one("#train-head", Static).update(Text("No runs yet: ctrl+r trains"))
+            self.monitor.clear("No runs yet: ctrl+r trains")
             return
         train = runs_db.metrics(ws.store, run.id, "train")
         val = runs_db.history(ws.store, run.id, "val")
-        key = (len(train), len(val))
-        if run.id == self._shown_run and key == self._tr_seen and run.status != "running":
+        key = (run.id, run.status, len(train), len(val), run.error)
+        if key == self._tr_seen:
             return
         self._shown_run, self._tr_seen = run.id, key
-        t_hist = [(m.iter, float("nan") if m.loss is None else m.loss) for m in train]
-        self.query_one(LossChart).set_data(t_hist, val)
-        best = (
-            f"  best val {run.best_val_loss:.3f} @ {run.best_iter}"
-            if run.best_iter is not None
-            else ""
-        )
-        self.query_one("#train-head", Static).update(
-            Text(f"Run {run.id}  {run.status.replace('_', ' ')}{best}")
-        )
-        self.query_one("#train-metrics", Static).update(self._metrics_text(run, train))
-        signs = losscurve.warning_signs(t_hist, val)
-        self.query_one("#train-signs", Static).update(
-            Text("\n".join(f"⚠ {s.message}" for s in signs[:2]))
-        )
+        self.monitor.show(run, train, val)
 
-    @staticmethod
-    def _metrics_text(run: runs_db.Run, train: list[runs_db.Metric]) -> Text:
-        total = run.iters_total or 0
-        if not train:
-            return Text(f"iter {run.iter}/{total}")
-        m = train[-1]
-        ips = m.it_per_sec or 0.0
-        eta = (total - m.iter) / ips if ips > 0 and run.status == "running" else None
-        loss = f"{m.loss:.4f}" if m.loss is not None else "NaN"
-        return Text(
-            f"iter {m.iter}/{total}  loss {loss}  {ips:.2f} it/s  "
-            f"{m.tokens_per_sec or 0:.0f} tok/s  {m.trained_tokens or 0} tokens\n"
-            f"lr {m.learning_rate or 0:.1e}  peak {m.peak_memory_gb or 0:.2f} GB  "
-            f"elapsed {_clock(m.at - run.created_at)}  ETA {_clock(eta)}"
-        )
+    def _current_run(self) -> runs_db.Run | None:
+        """The run the user opened, else the one training here, else the newest."""
+        store = self.ws.store
+        for run_id in (self._opened, self._shown_run if self._training else None):
+            run = runs_db.get_run(store, run_id) if run_id else None
+            if run is not None:
+                return run
+        return runs_db.latest_run(store)

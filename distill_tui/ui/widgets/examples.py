@@ -13,7 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, TextArea
 
 from distill_tui.core.config import Example
-from distill_tui.ui.text import data_text
+from distill_tui.ui.text import data_text, say
+from distill_tui.ui.typeahead import field_keys
+from distill_tui.ui.widgets.confirm import ConfirmDialog
 
 
 def preview(text: str, width: int = 30) -> Text:
@@ -23,11 +25,14 @@ def preview(text: str, width: int = 30) -> Text:
 
 
 class ExampleDialog(ModalScreen[Example | None]):
-    """Edit one input/output pair. ctrl+s saves, escape cancels."""
+    """Edit one input/output pair. ctrl+s saves; escape cancels, asking first
+    when something was typed, so a half-written example is never dropped by a
+    stray key."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="example-save"),
         Binding("escape", "cancel", "Cancel", id="example-cancel"),
+        *field_keys("example"),
     ]
     DEFAULT_CSS = """
     ExampleDialog { align: center middle; }
@@ -54,18 +59,41 @@ class ExampleDialog(ModalScreen[Example | None]):
         inp = self.query_one("#ex-input", TextArea).text
         out = self.query_one("#ex-output", TextArea).text
         if not inp.strip() or not out.strip():
-            self.notify(
-                "An example needs both an input and an output.", severity="warning", markup=False
-            )
+            say(self, "An example needs both an input and an output.", severity="warning")
             return
         self.dismiss(Example(input=inp, output=out))
 
+    def _typed(self) -> bool:
+        before = (self.example.input, self.example.output) if self.example else ("", "")
+        now = (
+            self.query_one("#ex-input", TextArea).text,
+            self.query_one("#ex-output", TextArea).text,
+        )
+        return now != before
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self._typed():
+            self.dismiss(None)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "drop":
+                self.dismiss(None)
+            elif choice == "save":
+                self.action_save()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Drop what you typed in this example?",
+                {"y": ("drop", "drop it"), "s": ("save", "save it")},
+                cancel="keep editing",
+            ),
+            answered,
+        )
 
 
 class ExampleTable(DataTable):
-    """Few-shot pairs. a add, enter/e edit, d delete, shift+up/down move."""
+    """Few-shot pairs. a add, enter/e edit, d delete (asks first), shift+up/down move."""
 
     BINDINGS = [
         Binding("a", "add", "Add example", id="example-add"),
@@ -130,9 +158,24 @@ class ExampleTable(DataTable):
 
     def action_delete(self) -> None:
         row = self.cursor_row
-        if 0 <= row < len(self.examples):
-            del self.examples[row]
-            self._changed(row)
+        if not 0 <= row < len(self.examples):
+            return
+        ex = self.examples[row]
+
+        def answered(choice: str | None) -> None:
+            if choice == "delete" and row < len(self.examples) and self.examples[row] is ex:
+                del self.examples[row]
+                self._changed(row)
+                say(self, f"Deleted example {row + 1}.")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete example {row + 1}? {preview(ex.input, 50).plain}",
+                {"y": ("delete", "delete it")},
+                cancel="keep it",
+            ),
+            answered,
+        )
 
     def action_move(self, delta: int) -> None:
         row = self.cursor_row

@@ -1,0 +1,73 @@
+"""The README's demo flow, literally, in a real 80x24 terminal: curate, export,
+train to the end and stop a second run, chat, compare, evaluate, fuse. After
+every step the app is alive and printed no traceback; ctrl+q exits 0."""
+
+from __future__ import annotations
+
+from distill_tui.core import runs as runs_db
+from distill_tui.core.store import Store
+
+
+def _runs(root):  # noqa: ANN001, ANN202
+    s = Store(root / "distill.db")
+    try:
+        return runs_db.list_runs(s)
+    finally:
+        s.close()
+
+
+def test_readme_demo_flow(terminal, demo_project):
+    t = terminal(str(demo_project))
+    t.wait_for("support-tickets", timeout=60)
+
+    # Curate: v cycles the view, b a accepts every row shown, x exports.
+    t.press("3", binding="goto-curate")
+    t.wait_for("rows 1-100 of 320")
+    t.press("v", binding="curate-view")
+    t.wait_for("unreviewed")
+    t.press("b", binding="curate-bulk")
+    t.wait_for("Apply to all 320 rows")
+    t.press("a")
+    t.wait_for("Accepted 320 rows")
+    t.press("x", binding="curate-export")
+    t.wait_for("Exported", timeout=60)
+    assert (demo_project / "data" / "train.jsonl").is_file()
+
+    # Train to the end, then start a second run and stop it.
+    t.press("4", binding="goto-train")
+    t.press("ctrl+r", binding="train-start")
+    t.wait_until(
+        lambda: any(r.status == "finished" for r in _runs(demo_project)), "a finished run", 180
+    )
+    t.wait_for("finished", timeout=30)
+    t.press("ctrl+r")
+    t.wait_until(lambda: len(_runs(demo_project)) == 2, "a second run", 60)
+    t.press("ctrl+x", binding="train-stop")
+    t.wait_until(
+        lambda: any(r.status == "stopped" for r in _runs(demo_project)),
+        "the second run stopped",
+        120,
+    )
+    t.wait_for("stopped", timeout=30)
+
+    # Chat with the adapter, compare with the base model.
+    t.press("5", binding="goto-chat")
+    t.wait_for("Chat")
+    t.type("my invoice is wrong")
+    t.press("enter")
+    t.wait_for("tok/s", "tokens", timeout=60)
+    t.press("ctrl+b", binding="chat-compare")
+    t.settle(1)
+
+    # Evaluate (the evaluation view, r runs it), then close it and fuse.
+    t.press("ctrl+r", binding="chat-eval")
+    t.wait_for("r runs it")
+    t.press("r", binding="eval-run")
+    t.wait_for("exact", timeout=120)
+    t.press("escape", binding="eval-close")
+    t.press("ctrl+f", binding="chat-fuse")
+    t.wait_for("Fuse")
+    t.press("ctrl+s", binding="chat-fuse-start")
+    t.wait_for("fused", "Fused", timeout=180)
+
+    assert t.quit() == 0

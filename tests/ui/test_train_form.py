@@ -1,0 +1,83 @@
+"""The Train form by itself (Pilot, 80x24): tab order without hidden stops,
+focus after ctrl+w, a wrong value marked on its field and label and not
+written, presets fitted to the student's layers, epochs turned into
+iterations."""
+
+from __future__ import annotations
+
+from distill_tui.core import config as cfg
+from distill_tui.engine.tiny_task import write_split
+from distill_tui.ui.app import DistillApp
+
+from .helpers import wait_until
+
+SIZE = (80, 24)
+
+
+def _on_disk(ws) -> cfg.Train:  # noqa: ANN001
+    return cfg.load(ws.root / "distill.toml").train
+
+
+async def _open(pilot, app) -> None:  # noqa: ANN001
+    await pilot.press("4")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "TrainScreen")
+    await pilot.pause()
+
+
+async def test_tab_visits_only_visible_fields_and_ctrl_w_returns_to_the_last(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        assert app.focused is not None and app.focused.id == "tf-preset"
+        seen = []
+        for _ in range(15):
+            await pilot.press("tab")
+            seen.append(app.focused.id if app.focused else None)
+        # Every stop is a field or the command box (which scrolls); then Preset again.
+        assert seen[-1] == "tf-preset" and None not in seen
+        assert seen[-2] == "train-command-box"
+        assert all(i.startswith("tf-") for i in seen[:-2])
+        assert len(set(seen)) == 15
+        await pilot.press("shift+tab", "shift+tab")  # Grad checkpoint
+        await pilot.press("ctrl+w")
+        await wait_until(pilot, lambda: app.focused is None)  # the monitor: digits work
+        await pilot.press("ctrl+w")
+        await wait_until(pilot, lambda: app.focused is not None)
+        assert app.focused.id == "tf-grad_checkpoint"
+
+
+async def test_a_wrong_value_is_marked_on_its_field_and_not_written(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        form = app.screen.query_one("TrainForm")
+        field = form.query_one("#tf-lora_rank")
+        field.focus()
+        await pilot.press("end", "backspace", "backspace", "0")
+        await wait_until(pilot, lambda: field.has_class("-invalid"))
+        assert form.query_one("#tfl-lora_rank").has_class("-invalid")
+        error = str(app.screen.query_one("#train-form-error").render())
+        assert "LoRA rank: Input should be greater than or equal to 1 (not saved)" in error
+        assert _on_disk(workspace).lora_rank == 1  # the last valid value typed ("1")
+        await pilot.press("backspace", "8")
+        await wait_until(pilot, lambda: _on_disk(workspace).lora_rank == 8)
+        assert not field.has_class("-invalid")
+        assert str(app.screen.query_one("#train-form-error").render()) == ""
+
+
+async def test_presets_fit_the_students_layers_and_epochs_set_iterations(workspace, tiny_model):
+    workspace.settings.student.model = str(tiny_model)  # 2 layers
+    workspace.settings.train.num_layers = -1
+    workspace.save_settings()
+    write_split(workspace.root / "data")
+    rows = sum(1 for _ in open(workspace.root / "data" / "train.jsonl", encoding="utf-8"))
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        app.screen.query_one("#tf-preset").value = "simple"  # 8 layers, batch 4
+        await wait_until(pilot, lambda: _on_disk(workspace).lora_rank == 8)
+        await wait_until(pilot, lambda: _on_disk(workspace).num_layers == 2)
+        app.screen.query_one("#tf-epochs").focus()
+        await pilot.press("2")
+        expected = -(-2 * rows // 4)
+        await wait_until(pilot, lambda: _on_disk(workspace).iters == expected)
