@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from distill_tui.core import config as cfg
+from distill_tui.core.preflight import model_layers
 from distill_tui.core.project import Workspace
 from distill_tui.demo import LABELS, RECORDED_TEACHER, SMOLLM2_PATH, create_demo
 from distill_tui.engine.gguf import mlx_path
@@ -42,7 +43,7 @@ def test_demo_project_has_recorded_rows_and_a_loadable_student(tmp_path):
     config = json.loads((folder / "config.json").read_text())
     train = ws.settings.train
     assert train.fine_tune_type == "lora"
-    assert 0 < train.num_layers <= config["num_hidden_layers"]
+    assert 0 < train.num_layers <= config["num_hidden_layers"] == model_layers(str(student)) == 30
     # Running demo again on the same folder keeps the project as it is.
     before = (root / "distill.toml").read_text()
     r = subprocess.run(

@@ -13,6 +13,7 @@ import pytest
 
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
+from distill_tui.core.preflight import model_layers
 from distill_tui.engine import gguf
 from distill_tui.engine.mlx_thread import mlx_thread
 from distill_tui.engine.tiny import CHATML_TEMPLATE, DEFAULT_TEXTS, SPECIAL_TOKENS
@@ -144,6 +145,8 @@ def test_a_llama_cpp_layout_converts_to_the_same_model(tmp_path):
         [{"role": "user", "content": "hi"}], add_generation_prompt=True, tokenize=False
     ).endswith("<|im_start|>assistant\n")
     assert tok.eos_token_ids == {2}
+    # The Train screen's layer check reads the header, without converting.
+    assert model_layers(str(src)) == 2
     # A second call finds the cached folder; a renamed copy of the file too.
     src.rename(tmp_path / "renamed.gguf")
     again = mlx_thread().call(gguf.convert, tmp_path / "renamed.gguf", cache=tmp_path / "cache")
@@ -182,6 +185,7 @@ def test_bad_files_give_one_clear_line(tmp_path):
     fake.write_text("<html>not found</html>")
     with pytest.raises(UserError, match="not a GGUF file"):
         mlx_thread().call(gguf.mlx_path, str(fake))
+    assert model_layers(str(fake)) is None
     with pytest.raises(UserError, match="no such GGUF file"):
         gguf.mlx_path(str(tmp_path / "missing.gguf"))
     truncated = tmp_path / "cut.gguf"
