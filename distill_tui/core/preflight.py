@@ -14,8 +14,9 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from distill_tui.core import paths
+from distill_tui.core import gguf_header, paths
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,10 @@ class Preflight:
 def model_layers(model: str) -> int | None:
     """The student's transformer layer count from its config.json, without
     loading it: a local folder, or a Hugging Face id already in the local
-    cache; None when it cannot be known yet (not downloaded)."""
+    cache, or a GGUF file's header; None when it cannot be known yet (not
+    downloaded)."""
+    if paths.is_gguf(model):
+        return gguf_header.block_count(Path(model).expanduser())
     folder = paths.local_model_dir(model)
     if folder is None:
         return None

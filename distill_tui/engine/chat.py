@@ -133,7 +133,9 @@ def injected_system_prompt(tokenizer: Any) -> str | None:
 def _load_model(path: str) -> tuple[Any, Any]:
     from mlx_lm import load
 
-    model, tokenizer = load(path)[:2]
+    from distill_tui.engine.gguf import mlx_path
+
+    model, tokenizer = load(mlx_path(path))[:2]
     return model, tokenizer
 
 

@@ -112,8 +112,10 @@ def fuse(
 
 def _local_path(model: str) -> Path:
     """A hub id as its local snapshot, so saving copies files instead of
-    asking the hub for a model card."""
-    p = Path(model).expanduser()
+    asking the hub for a model card; a GGUF file as its converted folder."""
+    from distill_tui.engine.gguf import mlx_path
+
+    p = Path(mlx_path(model)).expanduser()
     if p.exists():
         return p
     from mlx_lm.utils import hf_repo_to_path

@@ -18,7 +18,7 @@ from distill_tui.core.preflight import nothing_to_train, trained_tokens
 from distill_tui.core.project import Workspace
 from distill_tui.engine import batches
 from distill_tui.engine import checkpoint as ckpt
-from distill_tui.engine.runplan import RunPlan
+from distill_tui.engine.runplan import RunPlan, write_lora_yaml
 from distill_tui.engine.trainer import (
     Listener,
     RunFinished,
@@ -263,10 +263,15 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
     from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
     from mlx_lm.utils import load
 
+    from distill_tui.engine.gguf import mlx_path
+
     t = plan.train
     s = _Session(ws, plan, stop, emit)
+    source = mlx_path(plan.model)  # a .gguf file: its converted folder
+    if source != plan.model and plan.rank == 0:
+        write_lora_yaml(plan, model=source)
     try:
-        model, tokenizer = cast("tuple[Any, Any]", load(plan.model))
+        model, tokenizer = cast("tuple[Any, Any]", load(source))
     except Exception as e:  # noqa: BLE001 - a missing model or a bad folder
         raise UserError(f"cannot load the student {plan.model!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=t.mask_prompt)

@@ -33,8 +33,11 @@ def _measure(model_name: str, data_dir: Any, train: cfg.Train) -> _Measured:
     from mlx_lm.tuner.utils import linear_to_lora_layers
     from mlx_lm.utils import load
 
+    from distill_tui.engine.gguf import mlx_path
+
+    source = mlx_path(model_name)  # a .gguf file: its converted folder
     try:
-        model, tokenizer = cast("tuple[Any, Any]", load(model_name, lazy=True))
+        model, tokenizer = cast("tuple[Any, Any]", load(source, lazy=True))
     except Exception as e:  # noqa: BLE001 - missing model, no network, bad folder
         raise UserError(f"cannot load the student {model_name!r}: {e}") from None
     opts = types.SimpleNamespace(mask_prompt=train.mask_prompt)

@@ -102,11 +102,18 @@ def _config(plan: RunPlan) -> dict[str, Any]:
     }
 
 
+def write_lora_yaml(plan: RunPlan, model: str | None = None) -> None:
+    """`model`: what mlx_lm.lora should load instead of `plan.model` (the
+    converted folder of a GGUF student, which mlx-lm cannot read itself)."""
+    d = plan.run_dir
+    rerun = loraconfig.rerun_settings(plan.train, model or plan.model, str(plan.data_dir), str(d))
+    (d / "lora.yaml").write_text(loraconfig.to_yaml(rerun), encoding="utf-8")
+
+
 def _write_run_files(plan: RunPlan) -> None:
     d = plan.run_dir
     (d / "config.json").write_text(json.dumps(_config(plan), indent=2), encoding="utf-8")
-    rerun = loraconfig.rerun_settings(plan.train, plan.model, str(plan.data_dir), str(d))
-    (d / "lora.yaml").write_text(loraconfig.to_yaml(rerun), encoding="utf-8")
+    write_lora_yaml(plan)
     (d / "command.txt").write_text(
         loraconfig.command(str(d / "lora.yaml")) + "\n", encoding="utf-8"
     )

@@ -15,7 +15,9 @@ from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 def _load(model: str):  # noqa: ANN202 - a transformers tokenizer wrapper
     from mlx_lm.utils import load_tokenizer
 
-    return load_tokenizer(model)
+    from distill_tui.engine.gguf import mlx_path
+
+    return load_tokenizer(mlx_path(model))
 
 
 def load_token_counter(model: str, thread: MLXThread | None = None) -> TokenCounter:

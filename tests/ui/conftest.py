@@ -28,7 +28,7 @@ def demo_template(tmp_path_factory, tiny_model: Path) -> Path:
     from distill_tui.demo import create_demo
 
     root = tmp_path_factory.mktemp("demo-template") / "demo"
-    ws = create_demo(root, with_student=False)
+    ws = create_demo(root, student=None)
     shutil.copytree(tiny_model, root / "models" / "student")
     ws.settings.student.model = "models/student"
     _fast_train(ws)

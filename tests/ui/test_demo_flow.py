@@ -12,7 +12,7 @@ SIZE = (80, 24)
 
 
 async def test_demo_curate_bulk_accept_export_then_train(tmp_path):
-    ws = create_demo(tmp_path / "demo")
+    ws = create_demo(tmp_path / "demo", student="tiny")  # the real student is too slow here
     ws.settings.train.iters = 20  # a short run: the chart and metrics must appear
     ws.settings.train.steps_per_report = 5
     ws.settings.train.steps_per_eval = 10

@@ -61,7 +61,9 @@ class MLXTeacher:
         local = Path(self.model).expanduser()
         try:
             # A folder on disk, else a Hugging Face repo id.
-            loaded = load(str(local) if local.exists() else self.model)
+            from distill_tui.engine.gguf import mlx_path
+
+            loaded = load(mlx_path(str(local)) if local.exists() else self.model)
             self._model, self._tok = loaded[0], loaded[1]
         except Exception as e:  # noqa: BLE001 - any load failure is the user's to fix
             raise PermanentError(f"cannot load local teacher {self.model!r}: {e}") from None
