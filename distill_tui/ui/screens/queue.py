@@ -24,6 +24,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from distill_tui.core import queue as q
 from distill_tui.core.errors import UserError
+from distill_tui.core.pricing import fmt_spend
 from distill_tui.engine.estimate import Estimate, estimate
 from distill_tui.engine.queue import Progress, RowEvent, RunResult, run_queue
 from distill_tui.ui.screens.base import BaseScreen
@@ -336,7 +337,7 @@ class QueueScreen(BaseScreen):
         else:
             self._ended(
                 f"last run {m.result.reason}: {message}"
-                f" ({p.done} done, {p.failed} failed, ${p.cost_usd:.4f})"
+                f" ({p.done} done, {p.failed} failed, {fmt_spend(p.cost_usd, p.cost_unknown)})"
             )
         ok = m.result.ok and not (p.failed and not p.done)
         self.distill_app.jobs.finished(JOB, ok=ok, message=message)

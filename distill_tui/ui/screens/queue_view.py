@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from distill_tui.core.pricing import fmt_spend, fmt_usd
 from distill_tui.engine.estimate import Estimate
 from distill_tui.engine.queue import Progress
 from distill_tui.ui.text import data_text, visible
@@ -48,7 +49,7 @@ def row_cells(r: dict) -> tuple[Text, ...]:
         Text(str(r.get("attempts") or 0)),
         Text(str(r.get("input_tokens") or "")),
         Text(str(r.get("output_tokens") or "")),
-        Text(f"{cost:.4f}" if cost else ""),
+        Text(f"{cost:.4f}" if cost else "?" if cost is None and r.get("teacher") else ""),
         Text(f"{lat:.1f}" if lat is not None else ""),
         data_text(_short(tail, 60)),
     )
@@ -78,7 +79,8 @@ def progress_text(p: Progress | None, counts: dict, last_run: str = "") -> Text:
     if p is None:
         t = Text(
             f"pending {counts.get('pending', 0)}  done {counts.get('done', 0)}  "
-            f"failed {counts.get('failed', 0)}  spent ${counts.get('cost_usd', 0.0):.4f}"
+            f"failed {counts.get('failed', 0)}  spent "
+            + fmt_spend(counts.get("cost_usd", 0.0), counts.get("cost_unknown", 0))
         )
         if last_run:
             t.append("\n")
@@ -93,7 +95,7 @@ def progress_text(p: Progress | None, counts: dict, last_run: str = "") -> Text:
     t.append(
         f"{p.rows_per_min:.0f} rows/min  ETA {fmt_eta(p.eta_s)}  "
         f"tokens {p.input_tokens:,} in ({p.cache_read_tokens:,} cached) "
-        f"{p.output_tokens:,} out  ${p.cost_usd:.4f}"
+        f"{p.output_tokens:,} out  {fmt_spend(p.cost_usd, p.cost_unknown)}"
     )
     return t
 
@@ -106,7 +108,7 @@ def detail_text(r: dict, attempts: list[dict] | None = None) -> Text:
     if r.get("teacher"):
         t.append(
             f"{r['teacher']}  {r.get('input_tokens') or 0} in / {r.get('output_tokens') or 0} out"
-            f"  ${r.get('cost_usd') or 0:.4f}  {r.get('latency_s') or 0:.2f}s"
+            f"  {fmt_usd(r.get('cost_usd'))}  {r.get('latency_s') or 0:.2f}s"
             f"  stop: {r.get('stop_reason')}\n"
         )
     if r.get("error"):

@@ -76,6 +76,7 @@ class StatusBar(Static):
                 parts.append(
                     f"{c['inputs']} in · {c['pending']} pend · {c['done']} done"
                     f" · {c['failed']} fail · {c['accepted']} ok · {money.usd(spent)}"
+                    + (f" + ? ({c['cost_unknown']} unpriced)" if c.get("cost_unknown") else "")
                 )
             except Exception as e:  # noqa: BLE001 - a busy store must not kill the bar
                 parts.append(f"store: {e}")
@@ -84,11 +85,11 @@ class StatusBar(Static):
         mlx = getattr(self.app, "mlx_holder", None)
         if mlx:
             parts.append(f"running: {mlx}")
-        total, avail = sysinfo.total_memory_bytes(), sysinfo.available_memory_bytes()
-        if total and avail is not None:
-            parts.append(
-                f"mem {sysinfo.human_bytes(total - avail)} used, {sysinfo.human_bytes(avail)} free"
-            )
+        # This process's own memory (the student and the teacher live here),
+        # then what the machine has left.
+        rss, avail = sysinfo.process_rss_bytes(), sysinfo.available_memory_bytes()
+        if avail is not None:
+            parts.append(f"app {sysinfo.human_bytes(rss)}, {sysinfo.human_bytes(avail)} free")
         wired = sysinfo.gpu_wired_limit_bytes()
         if wired:
             parts.append(f"GPU wired limit {sysinfo.human_bytes(wired)}")
