@@ -176,5 +176,5 @@ def test_train_stop_then_chat_with_the_run_from_the_list(terminal, exported):
     t.press("ctrl+l")
     t.wait_for(run.status)
     t.press("c")
-    t.wait_for(f"{run.id}  best", f"{run.id}  latest", timeout=30)
+    t.wait_for(f"{run.id} best", f"{run.id} latest", timeout=30)
     assert t.quit() == 0

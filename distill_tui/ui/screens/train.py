@@ -47,6 +47,7 @@ from distill_tui.ui.screens.train_jobs import (
 from distill_tui.ui.screens.train_monitor import TrainMonitor
 from distill_tui.ui.screens.train_runs import MONITOR, TrainRunsMixin
 from distill_tui.ui.text import data_text, say
+from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.runs_table import RunsTable, RunsView
 
 __all__ = ["TrainScreen", "TrainingFinished", "TrainingReported"]
@@ -67,6 +68,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         Binding("ctrl+w", "toggle_view", "View", id="train-view", priority=True),
         Binding("ctrl+l", "runs", "Runs", id="train-runs", priority=True),
         Binding("ctrl+s", "save", "Save settings", id="train-save", show=False, priority=True),
+        *field_keys("train"),
     ]
     DEFAULT_CSS = """
     TrainScreen #train-setup { height: 1fr; }

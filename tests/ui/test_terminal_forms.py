@@ -1,0 +1,35 @@
+"""Typing ahead in a form: keys sent in one burst, faster than the app draws
+(over SSH), land in the fields the person meant: tab is resolved the moment it
+is read, not after the keys queued behind it went to the old field."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+
+from ui.terminal import key_bytes
+
+
+def _train(root):  # noqa: ANN001, ANN202
+    return tomllib.loads((root / "distill.toml").read_text())["train"]
+
+
+def test_a_burst_of_keys_on_the_train_form_fills_each_field(terminal, demo_project):
+    t = terminal(str(demo_project))
+    t.wait_for("support-tickets", timeout=60)
+    t.press("4")
+    t.wait_for("Preset")
+    t.press("tab", binding="train-tab")  # Preset -> Fine-tune type
+    t.press("tab")  # -> Iterations
+    # Iterations 30 -> 305, tab, (epochs), tab, batch size 8 -> 82: all in one write.
+    keys = ("5", "tab", "tab", "2")
+    burst = b"".join(key_bytes(k) for k in keys)
+    os.write(t.fd, burst)
+    t.wait_until(lambda: _train(demo_project)["batch_size"] == 82, "batch size 82 saved", 30)
+    assert _train(demo_project)["iters"] == 305
+    t.press("shift+tab", binding="train-backtab")
+    t.press("shift+tab")
+    t.press("0")
+    t.wait_until(lambda: _train(demo_project)["iters"] == 3050, "iterations 3050 saved", 30)
+    assert _train(demo_project)["batch_size"] == 82
+    assert t.quit() == 0
