@@ -56,3 +56,51 @@ def fake(monkeypatch):
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         yield server
+
+
+# -- every binding pressed in a terminal (see tests/bindings.py) ------------------
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: it inherits the file from the controller's environment
+    import tempfile
+
+    from ui.terminal import PRESSED_ENV
+
+    fd, path = tempfile.mkstemp(prefix="distill-tui-pressed-", suffix=".txt")
+    os.close(fd)
+    os.environ[PRESSED_ENV] = path
+    config._pressed_file = path
+    config._terminal_files_run = set()
+
+
+# Terminal test files with a passing test in this session (xdist reports the
+# workers' results to the controller through this hook too).
+_RAN: set[str] = set()
+
+
+def pytest_runtest_logreport(report):
+    name = report.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    if report.when == "call" and name.startswith("test_terminal_") and report.passed:
+        _RAN.add(name)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    path = getattr(config, "_pressed_file", None)
+    if path is None:
+        return
+    from bindings import missing_bindings, terminal_test_files
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            pressed = {line.strip() for line in f if line.strip()}
+    finally:
+        os.unlink(path)
+    if exitstatus != 0 or not terminal_test_files() <= _RAN:
+        return  # a selection, or failures already: the check would only add noise
+    missing = missing_bindings(pressed)
+    if missing:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"FAILED: bindings no terminal test pressed: {missing}", red=True)
+        session.exitstatus = 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ui.terminal import Terminal, pressed_everywhere
+from ui.terminal import Terminal, record_pressed
 
 
 def _fast_train(ws) -> None:  # noqa: ANN001
@@ -56,7 +56,7 @@ def terminal(request) -> Iterator[type[Terminal]]:  # noqa: ANN001
 
     yield open_  # type: ignore[misc]
     for t in opened:
-        pressed_everywhere.update(t.pressed)
+        record_pressed(t.pressed)
         t.kill()
     if request.node.get_closest_marker("crash_expected") is None:
         # The safety net hides a bug from the user, never from the tests.

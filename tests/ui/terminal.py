@@ -29,8 +29,17 @@ import pyte
 
 COLS, ROWS = 80, 24
 
-# Every binding id any terminal test reached in this session (see test_zz_bindings).
-pressed_everywhere: set[str] = set()
+# Every binding id a terminal test reached is appended to this file (one per
+# line), shared by the test processes of one session; see tests/conftest.py.
+PRESSED_ENV = "DISTILL_TEST_PRESSED_FILE"
+
+
+def record_pressed(ids: list[str]) -> None:
+    path = os.environ.get(PRESSED_ENV)
+    if path and ids:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("".join(f"{i}\n" for i in ids))
+
 
 # What a terminal (xterm) sends for each key, as Textual names keys.
 KEYS: dict[str, bytes] = {
@@ -180,14 +189,19 @@ class Terminal:
                 return
 
     # -- input -------------------------------------------------------------------
-    def press(self, *keys: str, binding: str | None = None, settle: bool = True) -> None:
-        """Press keys one after another, as a person would (not a paste)."""
+    def press(
+        self, *keys: str, binding: str | None = None, settle: bool = True, exits: bool = False
+    ) -> None:
+        """Press keys one after another, as a person would (not a paste);
+        `exits`: the keys may end the app, so do not check that it is alive."""
         for key in keys:
             os.write(self.fd, key_bytes(key))
             # A lone ESC followed at once by another byte reads as alt+key.
             time.sleep(0.15 if key == "escape" else 0.03)
         if binding is not None:
             self.pressed.append(binding)
+        if exits:
+            return
         if settle:
             self.settle()
         self.assert_alive()

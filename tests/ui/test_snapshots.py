@@ -20,6 +20,7 @@ GiB = 1024**3
 def pinned(monkeypatch):
     monkeypatch.setattr(sysinfo, "total_memory_bytes", lambda: 16 * GiB)
     monkeypatch.setattr(sysinfo, "available_memory_bytes", lambda: 6 * GiB)
+    monkeypatch.setattr(sysinfo, "process_rss_bytes", lambda: 300 * 2**20)
     monkeypatch.setattr(sysinfo, "gpu_wired_limit_bytes", lambda: None)
     monkeypatch.setattr(sysinfo, "cached_models", lambda cache=None: [])
     monkeypatch.setattr(sysinfo, "api_key_present", lambda provider: False)

@@ -309,8 +309,8 @@ def _asked_to_quit_while_training(terminal, root: Path, iters: int) -> Terminal:
 
 
 def _stopped_and_exited(t: Terminal, root: Path) -> None:
-    t.wait_for("Stopping training")
     assert t.wait_exit(120) == 0
+    assert "Stopping training" in t.output()  # said while it stopped, however briefly
     t.assert_no_traceback()
     assert _runs(root)[0].status == "stopped"
 
@@ -328,18 +328,18 @@ def test_quit_while_training_cancel_then_stop(terminal, demo_project):
 
     t.press("ctrl+q")
     t.wait_for(QUESTION)
-    t.press("s", binding="quit-stop")
+    t.press("s", binding="quit-stop", exits=True)
     _stopped_and_exited(t, demo_project)
 
 
 def test_quit_twice_while_training_stops_it_and_quits(terminal, demo_project):
     t = _asked_to_quit_while_training(terminal, demo_project, 100_000)
-    t.press("ctrl+q")  # again: stop it and quit
+    t.press("ctrl+q", exits=True)  # again: stop it and quit
     _stopped_and_exited(t, demo_project)
 
 
 def test_quit_while_training_leave_it_running(terminal, demo_project):
-    t = _asked_to_quit_while_training(terminal, demo_project, 80)
+    t = _asked_to_quit_while_training(terminal, demo_project, 240)
     t.press("l", binding="quit-leave", settle=False)
     t.wait_for("keeps running without a screen", timeout=20)
     assert t.poll_exit() is None  # the process goes on
