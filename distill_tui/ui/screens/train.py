@@ -373,6 +373,11 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             " stopping). Saved with each run as lora.yaml; it trains into the run's rerun/:\n"
         )
         text.append(loraconfig.command("lora.yaml") + "\n", style="bold")
+        if paths.is_gguf(str(settings.get("model", ""))):
+            text.append(
+                "(mlx_lm.lora cannot read a GGUF file: the lora.yaml saved with a run names"
+                " the converted mlx-lm folder instead)\n"
+            )
         text.append(loraconfig.to_yaml(settings))
         box.update(text)
 
