@@ -100,6 +100,8 @@ def pytest_sessionfinish(session, exitstatus):
         return  # a selection, or failures already: the check would only add noise
     missing = missing_bindings(pressed)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
     if missing:
         if reporter is not None:
             reporter.write_line(f"FAILED: bindings no terminal test pressed: {missing}", red=True)
