@@ -80,3 +80,27 @@ def test_local_teacher_refuses_to_run_beside_training(workspace, tiny_model):
 
     run_queue(workspace, on_row=on_row)
     assert seen and "the local teacher is running" in seen[0]
+
+
+def test_local_teacher_answers_never_contain_an_end_token(workspace, tiny_model):
+    """Sampled at temperature 1, the tiny model writes `<|endoftext|>` (its pad
+    token, an end token in Qwen's generation config) into some answers when
+    only its declared eos stops it: stored, those answers would be trained on."""
+    from distill_tui.engine.tiny import SPECIAL_TOKENS
+
+    _setup(workspace, tiny_model, n=0)
+    workspace.settings.teacher.temperature = 1.0
+    workspace.settings.teacher.max_tokens = 48
+    prompts = [build_prompt(workspace.settings.task, f"ticket {i}") for i in range(24)]
+    teacher = MLXTeacher(workspace.settings.teacher)
+
+    def seeded():  # noqa: ANN202 - the random key belongs to the MLX thread
+        import mlx.core as mx
+
+        mx.random.seed(0)
+        return teacher._generate(prompts)
+
+    answers = mlx_thread().call(seeded)
+    for a in answers:
+        assert not any(t in a.text for t in SPECIAL_TOKENS), a.text
+    assert any(a.stop_reason == "end_turn" for a in answers)

@@ -36,6 +36,7 @@ class MLXTeacher:
         self._thread = thread or mlx_thread()
         self._model: Any = None
         self._tok: Any = None
+        self._end_texts: list[str] = []
         self._prefix: tuple[list[int], list[Any]] | None = None
         self.prefilled_tokens = 0  # prompt tokens actually computed, for the bench
 
@@ -67,6 +68,13 @@ class MLXTeacher:
             self._model, self._tok = loaded[0], loaded[1]
         except Exception as e:  # noqa: BLE001 - any load failure is the user's to fix
             raise PermanentError(f"cannot load local teacher {self.model!r}: {e}") from None
+        # Stop on every end token the model declares, as chat does: an answer
+        # stored with `<|endoftext|>` in it would be trained on.
+        from distill_tui.engine.end_tokens import end_texts, end_token_ids
+
+        ends = end_token_ids(self._tok)
+        self._tok.eos_token_ids = ends
+        self._end_texts = end_texts(self._tok, ends)
 
     def _ids(self, messages: list[dict[str, str]], generation: bool) -> list[int]:
         text = self._tok.apply_chat_template(
@@ -128,6 +136,8 @@ class MLXTeacher:
         )
         out = []
         for ids, text, toks in zip(full, resp.texts, resp.token_ids or [], strict=True):
+            cuts = [i for m in self._end_texts if (i := text.find(m)) >= 0]
+            text = text[: min(cuts)] if cuts else text
             body = {
                 "model": self.model,
                 "max_tokens": s.max_tokens,
