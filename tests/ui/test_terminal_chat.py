@@ -85,7 +85,11 @@ def test_picker_settings_and_every_chat_key(terminal, demo_project):
     # greedily writes newlines until max tokens: escape stops it.
     t.press("ctrl+g")
     t.wait_for("Generation settings")
-    t.press("tab", "tab", *["backspace"] * 6)
+    t.press("tab", binding="chat-settings-tab")  # temperature -> top-p
+    t.press("tab")  # -> max tokens
+    t.press("shift+tab", binding="chat-settings-backtab")
+    t.press("tab")
+    t.press(*["backspace"] * 6)
     t.type("5000")  # max tokens
     t.press("ctrl+s", binding="chat-settings-apply")
     t.wait_for("max 5000")

@@ -133,6 +133,12 @@ def test_curate_keys_columns_and_dialogs(terminal, demo_project, tmp_path):
     t.wait_for("back in the queue")
 
     # The filter dialog: its hint fits, and each of its keys does what it says.
+    t.press("f")
+    t.wait_for("Filter and sort")
+    t.press("tab", binding="filter-tab")
+    t.press("shift+tab", binding="filter-backtab")
+    t.press("escape")
+    t.wait_gone("Filter and sort")
     _filter(t, "escape", "filter-cancel")
     _filter(t, "ctrl+r", "filter-reset")
     _filter(t, "ctrl+s", "filter-apply")

@@ -14,6 +14,7 @@ from textual.widgets import Checkbox, Input, Label, Static, TextArea
 
 from distill_tui.engine.chat import GenSettings
 from distill_tui.engine.fuse import GGUF_NOTE
+from distill_tui.ui.typeahead import field_keys
 
 _DIALOG_CSS = """
 {cls} {{ align: center middle; }}
@@ -35,6 +36,7 @@ class SettingsDialog(ModalScreen[GenSettings | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Apply", id="chat-settings-apply"),
         Binding("escape", "dismiss(None)", "Cancel", id="chat-settings-cancel"),
+        *field_keys("chat-settings"),
     ]
     DEFAULT_CSS = (
         _DIALOG_CSS.format(cls="SettingsDialog")

@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from distill_tui.core import curation_query as cq
 from distill_tui.core.checks import FLAGS
 from distill_tui.ui.text import say
+from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.confirm import DIALOG_CSS, ConfirmDialog
 
 __all__ = ["ConfirmDialog", "EditDialog", "FilterDialog", "ReasonPicker", "edit_externally"]
@@ -182,6 +183,7 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
         Binding("ctrl+s", "apply", "Apply", id="filter-apply"),
         Binding("escape", "cancel", "Cancel", id="filter-cancel"),
         Binding("ctrl+r", "reset", "Reset", id="filter-reset"),
+        *field_keys("filter"),
     ]
     DEFAULT_CSS = (
         DIALOG_CSS.format(name="FilterDialog")
