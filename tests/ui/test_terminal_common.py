@@ -14,8 +14,6 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from distill_tui.core import runs as runs_db
-from distill_tui.core.store import Store
 from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.chat import ChatScreen
@@ -23,6 +21,7 @@ from distill_tui.ui.screens.curate import CurateScreen
 from distill_tui.ui.screens.queue import QueueScreen
 from distill_tui.ui.screens.task import TaskScreen
 from distill_tui.ui.screens.train import TrainScreen
+from ui.store_reads import runs as _runs
 from ui.terminal import Terminal
 
 SCREENS = [
@@ -261,14 +260,6 @@ def test_distill_toml_edited_on_disk_is_picked_up_not_overwritten(terminal, demo
 
 
 # -- ctrl+q while training runs ---------------------------------------------------
-
-
-def _runs(root: Path) -> list[runs_db.Run]:
-    s = Store(root / "distill.db")
-    try:
-        return runs_db.list_runs(s)
-    finally:
-        s.close()
 
 
 def _ready_to_train(root: Path, iters: int) -> None:

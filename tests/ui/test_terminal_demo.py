@@ -4,16 +4,7 @@ every step the app is alive and printed no traceback; ctrl+q exits 0."""
 
 from __future__ import annotations
 
-from distill_tui.core import runs as runs_db
-from distill_tui.core.store import Store
-
-
-def _runs(root):  # noqa: ANN001, ANN202
-    s = Store(root / "distill.db")
-    try:
-        return runs_db.list_runs(s)
-    finally:
-        s.close()
+from ui.store_reads import runs as _runs
 
 
 def test_readme_demo_flow(terminal, demo_project):

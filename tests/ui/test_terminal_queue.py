@@ -11,7 +11,7 @@ import subprocess
 from fakes.llm_server import FakeLLM, closed_port
 
 from distill_tui.core.project import Workspace
-from distill_tui.core.store import Store
+from ui.store_reads import counts
 from ui.terminal import installed_command
 
 
@@ -25,11 +25,7 @@ def _project(ws: Workspace, n: int, *, attempts: int = 6, concurrency: int = 2) 
 
 
 def _pending(ws: Workspace) -> int:
-    s = Store(ws.root / "distill.db")
-    try:
-        return int(s.counts()["pending"])
-    finally:
-        s.close()
+    return int(counts(ws.root)["pending"])
 
 
 def _row_shown(t, row_id: int, status: str) -> bool:  # noqa: ANN001

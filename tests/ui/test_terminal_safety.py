@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fakes.llm_server import FakeLLM
 
-from distill_tui.core.store import Store
+from ui.store_reads import counts
 
 LAUNCHER = """
 import sys
@@ -55,11 +55,7 @@ def _project(workspace, n: int) -> Path:  # noqa: ANN001
 
 
 def _done(root: Path) -> int:
-    s = Store(root / "distill.db")
-    try:
-        return s.counts()["done"]
-    finally:
-        s.close()
+    return int(counts(root)["done"])
 
 
 def _launcher(tmp_path: Path, extra: str = "") -> Path:

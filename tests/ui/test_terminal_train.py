@@ -14,10 +14,9 @@ import pytest
 from distill_tui.core import config as cfg
 from distill_tui.core import curation, paths
 from distill_tui.core import curation_query as cq
-from distill_tui.core import runs as runs_db
 from distill_tui.core.export import export_dataset
 from distill_tui.core.project import Workspace
-from distill_tui.core.store import Store
+from ui.store_reads import runs as _runs
 from ui.terminal import installed_command
 
 
@@ -33,14 +32,6 @@ def exported(demo_project: Path) -> Path:
 
 def _settings(root: Path) -> cfg.Train:
     return cfg.load(root / "distill.toml").train
-
-
-def _runs(root: Path) -> list[runs_db.Run]:
-    s = Store(root / "distill.db")
-    try:
-        return runs_db.list_runs(s)
-    finally:
-        s.close()
 
 
 def _field(t, label: str) -> str:  # noqa: ANN001
