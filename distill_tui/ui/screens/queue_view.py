@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from distill_tui.core import money
 from distill_tui.core.pricing import fmt_spend, fmt_usd
 from distill_tui.engine.estimate import Estimate
 from distill_tui.engine.queue import Progress
@@ -49,10 +50,20 @@ def row_cells(r: dict) -> tuple[Text, ...]:
         Text(str(r.get("attempts") or 0)),
         Text(str(r.get("input_tokens") or "")),
         Text(str(r.get("output_tokens") or "")),
-        Text(f"{cost:.4f}" if cost else "?" if cost is None and r.get("teacher") else ""),
+        Text(_cell_cost(cost, answered=bool(r.get("teacher")))),
         Text(f"{lat:.1f}" if lat is not None else ""),
         data_text(_short(tail, 60)),
     )
+
+
+def _cell_cost(cost: float | None, answered: bool) -> str:
+    """Six columns: `?` for an answer with no known price, and a cost too small
+    for four decimals as `<.0001`, never as a free-looking `0.0000`."""
+    if cost is None:
+        return "?" if answered else ""
+    if cost == 0:
+        return ""
+    return f"{cost:.4f}" if cost >= 0.0001 else "<.0001"
 
 
 def fmt_eta(seconds: float | None) -> str:
@@ -100,6 +111,10 @@ def progress_text(p: Progress | None, counts: dict, last_run: str = "") -> Text:
     return t
 
 
+def _detail_cost(cost: float | None) -> str:
+    return fmt_usd(None) if cost is None else money.usd(cost)
+
+
 def detail_text(r: dict, attempts: list[dict] | None = None) -> Text:
     """A row's status, its error first (the reason it failed), input, output and
     the history of every request made for it."""
@@ -108,7 +123,7 @@ def detail_text(r: dict, attempts: list[dict] | None = None) -> Text:
     if r.get("teacher"):
         t.append(
             f"{r['teacher']}  {r.get('input_tokens') or 0} in / {r.get('output_tokens') or 0} out"
-            f"  {fmt_usd(r.get('cost_usd'))}  {r.get('latency_s') or 0:.2f}s"
+            f"  {_detail_cost(r.get('cost_usd'))}  {r.get('latency_s') or 0:.2f}s"
             f"  stop: {r.get('stop_reason')}\n"
         )
     if r.get("error"):
