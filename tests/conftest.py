@@ -58,6 +58,19 @@ def fake(monkeypatch):
         yield server
 
 
+# -- the fast inner loop: `pytest -m "not slow"` ----------------------------------
+SLOW_FILES = ("test_terminal_", "test_end_to_end", "test_demo", "test_trainer_process")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Real models, real terminals and the whole loop are `slow`: CI runs them
+    all, a developer can leave them out while iterating."""
+    for item in items:
+        name = item.path.name
+        if item.get_closest_marker("realmodel") or name.startswith(SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
+
+
 # -- every binding pressed in a terminal (see tests/bindings.py) ------------------
 def pytest_configure(config):
     if hasattr(config, "workerinput"):

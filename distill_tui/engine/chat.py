@@ -211,16 +211,7 @@ class ModelHost:
         """Load the base (once) and put `target`'s adapter in place."""
         self.mlx.call(self._select, target)
 
-    def unload(self) -> None:
-        self.mlx.call(self._unload)
-
     # -- on the MLX thread -----------------------------------------------------
-    def _unload(self) -> None:
-        self._loaded = None
-        import mlx.core as mx
-
-        mx.clear_cache()
-
     def _ensure_base(self, path: str) -> _Loaded:
         if self._loaded is not None and self._loaded.path == path:
             return self._loaded

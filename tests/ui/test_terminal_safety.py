@@ -106,3 +106,28 @@ def test_a_bug_in_drawing_leaves_the_screen_and_the_generation_finishes(
     assert _done(root) == 24
     assert len(teacher.message_requests) == 24
     assert "planted bug in drawing" in (root / ".distill" / "crash.log").read_text()
+
+
+BROKEN_MOUNT = """
+from distill_tui.ui.screens import train
+
+def on_mount(self):
+    raise RuntimeError("planted bug in mounting")
+
+train.TrainScreen.on_mount = on_mount
+"""
+
+
+@pytest.mark.crash_expected
+def test_a_bug_while_a_screen_is_built_gives_the_terminal_back(terminal, workspace, tmp_path):
+    """A screen that failed to compose or mount would be a half-built screen
+    with keys that act on widgets that are not there: the app leaves with one
+    line instead, the traceback in the crash log."""
+    root = _project(workspace, 2)
+    t = terminal(str(root), script=_launcher(tmp_path, BROKEN_MOUNT))
+    t.wait_for("Task", timeout=60)
+    t.press("4")
+    assert t.wait_exit(timeout=60) == 1
+    t.assert_no_traceback()
+    assert "unexpected error (RuntimeError: planted bug in mounting)" in t.output()
+    assert "planted bug in mounting" in (root / ".distill" / "crash.log").read_text()

@@ -20,19 +20,16 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import Usage
 from distill_tui.engine.teachers.base import (
     Completion,
-    PermanentError,
     Prompt,
-    TransientError,
     bad_answer,
-    describe_status,
     empty_answer,
-    parse_retry_after,
     request_hash,
-    server_message,
+)
+from distill_tui.engine.teachers.base import (
+    classify as base_classify,
 )
 
 EPHEMERAL = {"type": "ephemeral"}
-_TRANSIENT_STATUS = {408, 409, 429}
 
 
 def build_request(prompt: Prompt, settings: TeacherSettings) -> dict[str, Any]:
@@ -82,17 +79,7 @@ def text_of(message: Any) -> str:
 
 def classify(e: Exception) -> Exception:
     """Map an SDK error to TransientError (retry) or PermanentError (stop)."""
-    if isinstance(e, anthropic.APIStatusError):
-        status = e.status_code
-        msg = server_message(e)
-        if status in _TRANSIENT_STATUS or status >= 500:
-            return TransientError(f"HTTP {status}: {msg}", parse_retry_after(e.response.headers))
-        return PermanentError(f"anthropic: {describe_status(status, msg)}")
-    if isinstance(e, anthropic.APITimeoutError):
-        return TransientError("request timed out", kind="timeout")
-    if isinstance(e, anthropic.APIConnectionError):
-        return TransientError(f"connection error: {e}", kind="connection")
-    return e
+    return base_classify(e, anthropic, "anthropic")
 
 
 def make_client(settings: TeacherSettings, timeout: float) -> anthropic.AsyncAnthropic:

@@ -158,6 +158,30 @@ def server_message(e: Any) -> str:
     return " ".join(str(msg).split())[:500]
 
 
+TRANSIENT_STATUS = {408, 409, 429}
+
+
+def classify(e: Exception, sdk: Any, label: str) -> Exception:
+    """Map an error of an official SDK (`anthropic` or `openai`: the same
+    error classes) to TransientError (retry) or PermanentError (stop);
+    anything else is returned as it is. `label` names the provider in the
+    permanent error's text."""
+    if isinstance(e, sdk.APIStatusError):
+        status = e.status_code  # type: ignore[attr-defined]
+        msg = server_message(e)
+        if status in TRANSIENT_STATUS or status >= 500:
+            return TransientError(
+                f"HTTP {status}: {msg}",
+                parse_retry_after(e.response.headers),  # type: ignore[attr-defined]
+            )
+        return PermanentError(f"{label}: {describe_status(status, msg)}")
+    if isinstance(e, sdk.APITimeoutError):
+        return TransientError("request timed out", kind="timeout")
+    if isinstance(e, sdk.APIConnectionError):
+        return TransientError(f"connection error: {e}", kind="connection")
+    return e
+
+
 def describe_status(status: int, message: str) -> str:
     hints = {
         401: "authentication failed: check the API key in the environment",

@@ -26,18 +26,17 @@ from distill_tui.core.config import Teacher as TeacherSettings
 from distill_tui.core.pricing import Usage
 from distill_tui.engine.teachers.base import (
     Completion,
-    PermanentError,
     Prompt,
     TransientError,
     bad_answer,
-    describe_status,
     empty_answer,
-    parse_retry_after,
     request_hash,
     server_message,
 )
+from distill_tui.engine.teachers.base import (
+    classify as base_classify,
+)
 
-_TRANSIENT_STATUS = {408, 409, 429}
 # Hosts that take only `max_completion_tokens` for some models.
 OPENAI_HOSTS = {"api.openai.com"}
 
@@ -68,17 +67,8 @@ def usage_of(u: Any) -> Usage:
 
 
 def classify(e: Exception) -> Exception:
-    if isinstance(e, openai.APIStatusError):
-        status = e.status_code
-        msg = server_message(e)
-        if status in _TRANSIENT_STATUS or status >= 500:
-            return TransientError(f"HTTP {status}: {msg}", parse_retry_after(e.response.headers))
-        return PermanentError(f"openai-compatible: {describe_status(status, msg)}")
-    if isinstance(e, openai.APITimeoutError):
-        return TransientError("request timed out", kind="timeout")
-    if isinstance(e, openai.APIConnectionError):
-        return TransientError(f"connection error: {e}", kind="connection")
-    return e
+    """Map an SDK error to TransientError (retry) or PermanentError (stop)."""
+    return base_classify(e, openai, "openai-compatible")
 
 
 def _wants_completion_tokens(e: openai.BadRequestError) -> bool:
