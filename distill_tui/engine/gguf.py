@@ -25,7 +25,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from distill_tui.core import paths
+from distill_tui.core import gguf_header, paths
 from distill_tui.core.errors import UserError
 
 CONVERTER_VERSION = 1  # part of the cache key: a fix to the converter reconverts
@@ -120,22 +120,23 @@ def file_digest(source: Path, cache: Path) -> str:
     return digest
 
 
-def _read(source: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def _read(source: Path) -> tuple[dict[str, Any], dict[str, Any], gguf_header.Header]:
     import mlx.core as mx
 
-    with source.open("rb") as f:
-        magic = f.read(4)
-    if magic != b"GGUF":
-        raise UserError(f"{source}: not a GGUF file (it does not start with 'GGUF')")
+    # MLX's reader trusts every length and offset in the file: a damaged or
+    # crafted one kills the process (SIGSEGV), so nothing reaches it unchecked.
+    try:
+        header = gguf_header.read_header(source)
+    except gguf_header.HeaderError as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"{source}: cannot read it: {e.strerror or e}") from None
     try:
         loaded: Any = mx.load(str(source), return_metadata=True)
         weights, meta = loaded
     except Exception as e:  # noqa: BLE001 - MLX's reader says what it could not read
-        raise UserError(
-            f"{source}: MLX cannot read it ({str(e).strip()}); it reads F32, F16, Q4_0, "
-            "Q4_1 and Q8_0 tensors, not K-quants such as Q4_K_M: pick one of those files"
-        ) from None
-    return dict(weights), dict(meta)
+        raise UserError(f"{source}: MLX cannot read it ({str(e).strip()})") from None
+    return dict(weights), dict(meta), header
 
 
 _REQUIRED = object()
@@ -199,7 +200,7 @@ def _convert(source: Path, out: Path, dense: bool, digest: str) -> None:
 
     from distill_tui.engine.gguf_tokenizer import write_tokenizer
 
-    weights, meta = _read(source)
+    weights, meta, _ = _read(source)
     config = model_config(meta, source)
     renamed: dict[str, Any] = {}
     for name, value in weights.items():

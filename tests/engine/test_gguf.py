@@ -5,6 +5,9 @@ the tokenizer in metadata), and the one-line errors for files it refuses."""
 from __future__ import annotations
 
 import json
+import random
+import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -190,7 +193,7 @@ def test_bad_files_give_one_clear_line(tmp_path):
         gguf.mlx_path(str(tmp_path / "missing.gguf"))
     truncated = tmp_path / "cut.gguf"
     truncated.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 8)
-    with pytest.raises(UserError, match="MLX cannot read it"):
+    with pytest.raises(UserError, match="cut short or damaged"):
         mlx_thread().call(gguf.mlx_path, str(truncated))
 
 
@@ -267,3 +270,97 @@ def test_a_local_teacher_may_be_a_gguf_file(workspace, tmp_path):
     result = run_queue(workspace)
     assert result.reason == "finished" and result.progress.done == 2
     assert q.history(workspace.store, 1)[0]["teacher"] == f"mlx:{src}"
+
+
+# -- crafted and damaged files: refused in Python before MLX's reader sees them
+
+
+def _header(version=3, tensors=(), meta=(), pad=True) -> bytes:
+    """A GGUF written field by field: `meta` (key, type, raw value bytes),
+    `tensors` (name, dims, ggml type, offset)."""
+    out = b"GGUF" + struct.pack("<IQQ", version, len(tensors), len(meta))
+    for key, kind, raw in meta:
+        out += struct.pack("<Q", len(key)) + key.encode() + struct.pack("<I", kind) + raw
+    for name, dims, kind, offset in tensors:
+        out += struct.pack("<Q", len(name)) + name.encode() + struct.pack("<I", len(dims))
+        out += struct.pack(f"<{len(dims)}Q", *dims) + struct.pack("<IQ", kind, offset)
+    return out + b"\0" * (-len(out) % 32 if pad else 0)
+
+
+CRAFTED = {
+    # The two files of issue 17: mx.load dies of SIGSEGV on each.
+    "random": (b"GGUF" + random.Random(17).randbytes(4096), "version"),
+    "huge key": (
+        b"GGUF" + struct.pack("<IQQQ", 3, 0, 1, 2**62) + b"\0" * 100,
+        "metadata key 0 at byte 32 needs 4611686018427387904 bytes",
+    ),
+    "huge tensor count": (b"GGUF" + struct.pack("<IQQ", 3, 2**40, 0), "the tensor count"),
+    "huge array": (
+        _header(meta=[("tok", 9, struct.pack("<IQ", 8, 2**50))]),
+        "the length of 'tok'",
+    ),
+    "k-quant": (
+        _header(tensors=[("blk.0.attn_q.weight", (256, 4), 12, 0)]) + b"\0" * 2048,
+        "tensor 'blk.0.attn_q.weight' is Q4_K; MLX reads F32",
+    ),
+    "data past the end": (
+        _header(tensors=[("output_norm.weight", (64,), 0, 0)]) + b"\0" * 100,
+        "the data of tensor 'output_norm.weight' ends at byte",
+    ),
+    "huge shape": (
+        _header(tensors=[("output.weight", (2**40, 2**40), 1, 0)]) + b"\0" * 64,
+        "the data of tensor 'output.weight'",
+    ),
+    "nine dimensions": (_header(tensors=[("x", (1,) * 9, 0, 0)]), "9 dimensions"),
+    "odd offset": (
+        _header(tensors=[("x", (4,), 0, 3)]) + b"\0" * 64,
+        "offset 3, not a multiple of 32",
+    ),
+    "zero alignment": (
+        _header(meta=[("general.alignment", 4, struct.pack("<I", 0))]),
+        "general.alignment 0",
+    ),
+    "partial block": (_header(tensors=[("x", (40, 2), 2, 0)]) + b"\0" * 99, "not whole Q4_0"),
+}
+
+
+@pytest.mark.parametrize("case", CRAFTED)
+def test_a_crafted_header_is_refused_in_one_line_before_mlx_reads_it(tmp_path, case):
+    data, message = CRAFTED[case]
+    src = tmp_path / "crafted.gguf"
+    src.write_bytes(data)
+    with pytest.raises(UserError, match=re.escape(message)) as e:
+        mlx_thread().call(gguf.convert, src, cache=tmp_path / "cache")
+    assert str(e.value).startswith(f"{src}: ") and "\n" not in str(e.value)
+    assert model_layers(str(src)) is None
+
+
+def test_a_file_cut_short_says_so_not_k_quants(tmp_path):
+    whole = tmp_path / "whole.gguf"
+    write_gguf(whole)
+    data = whole.read_bytes()
+    for cut in (len(data) // 2, len(data) - 1, 40):
+        src = tmp_path / f"cut{cut}.gguf"
+        src.write_bytes(data[:cut])
+        with pytest.raises(UserError, match="cut short or damaged") as e:
+            mlx_thread().call(gguf.convert, src, cache=tmp_path / "cache")
+        assert "K-quant" not in str(e.value) and str(e.value).startswith(str(src))
+
+
+@pytest.mark.parametrize("case", ["random", "huge key"])
+def test_cli_train_on_a_crafted_student_exits_2_with_one_line(workspace, case):
+    """The real path, in a process of its own: before the check, mx.load
+    killed it with SIGSEGV (exit 139), no message."""
+    (workspace.root / "crafted.gguf").write_bytes(CRAFTED[case][0])
+    workspace.settings.student.model = "crafted.gguf"
+    workspace.save_settings()
+    write_split(workspace.root / "data")
+    r = subprocess.run(
+        [sys.executable, "-m", "distill_tui.cli", "train", str(workspace.root), "--iters", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr.strip().count("\n") == 0 and "crafted.gguf: " in r.stderr
+    assert "Traceback" not in r.stderr
