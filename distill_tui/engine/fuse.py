@@ -9,11 +9,14 @@ disagree the report says to fuse again de-quantized.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from distill_tui.core import staging
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
 from distill_tui.engine.chat import GenSettings, Message, apply_adapter, stream_reply
@@ -123,6 +126,25 @@ def _local_path(model: str) -> Path:
     return hf_repo_to_path(model)
 
 
+def _save_whole(out: Path, save: Callable[[Path], None]) -> None:
+    """Write the model into a staging sibling and rename it into place, so
+    `out` never holds half a model (a kill -9 mid-write leaves only the
+    sibling, which the next fuse removes)."""
+    staging.clean_stale(out.parent, out.name)
+    tmp = staging.staging_dir(out)
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        save(tmp)
+        try:
+            tmp.rename(out)  # over an empty folder too
+        except OSError:
+            raise UserError(
+                f"{out}: already exists and is not empty; choose a new folder"
+            ) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _fuse(
     cp: Checkpoint,
     out: Path,
@@ -169,7 +191,16 @@ def _fuse(
         config.pop("quantization_config", None)
 
     report("saving", 0, 1)
-    save(out, src, model, tokenizer, config, donate_model=False)
+    write = partial(
+        save,
+        src_path_or_repo=src,
+        model=model,
+        tokenizer=tokenizer,
+        config=config,
+        donate_model=False,
+    )
+    _save_whole(out, write)
+    del write
     del model
     mx.clear_cache()
     report("saving", 1, 1)

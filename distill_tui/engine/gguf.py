@@ -25,7 +25,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from distill_tui.core import gguf_header, paths
+from distill_tui.core import gguf_header, paths, staging
 from distill_tui.core.errors import UserError
 
 CONVERTER_VERSION = 1  # part of the cache key: a fix to the converter reconverts
@@ -81,7 +81,8 @@ def convert(source: Path, *, dense: bool | None = None, cache: Path | None = Non
     out = root / f"{digest[:24]}-{'dense' if dense else 'quantized'}-v{CONVERTER_VERSION}"
     if (out / "config.json").is_file():
         return out
-    tmp = root / f".{out.name}.{os.getpid()}.partial"
+    staging.clean_stale(root)  # conversions killed mid-write: up to a dense model each
+    tmp = staging.staging_dir(out)
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)

@@ -4,10 +4,15 @@ greedy outputs match the adapter's on the probe prompts."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 from adapter_helpers import make_run
 
+from distill_tui.cli import main
 from distill_tui.core import checkpoints
 from distill_tui.core.errors import UserError
 from distill_tui.engine.chat import GenSettings, ModelHost, Target, build_messages
@@ -80,3 +85,51 @@ def test_an_out_folder_under_a_file_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="file: is a file"):
         check_out(tmp_path / "file" / "x")
+
+
+_KILLED_MID_WRITE = """
+import os, signal, sys
+import mlx_lm.utils
+
+real = mlx_lm.utils.save_config
+
+def save_config(*args, **kwargs):  # weights and config written, tokenizer not yet
+    real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+mlx_lm.utils.save_config = save_config
+from distill_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_fuse_killed_mid_write_leaves_no_half_model_and_the_next_one_succeeds(
+    workspace, tiny_model, tmp_path
+):
+    make_run(workspace, tiny_model)
+    out = workspace.root / "fused" / "run-1-latest"
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_MID_WRITE)
+    args = ["fuse", str(workspace.root), "--run", "run-1", "--checkpoint", "latest"]
+    r = subprocess.run([sys.executable, str(script), *args], capture_output=True, timeout=300)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    # The half-written model is only in a hidden staging folder, never in out.
+    assert not out.exists() and list(out.parent.glob(".run-1-latest.*.partial"))
+    assert checkpoints.list_fused(workspace) == []
+    # The next fuse into the same folder succeeds and clears the leftover.
+    assert main(args) == 0
+    assert (out / "config.json").is_file() and (out / "tokenizer.json").is_file()
+    assert [p.name for p in out.parent.iterdir()] == ["run-1-latest"]
+    assert checkpoints.list_fused(workspace) == [out]
+
+
+def test_a_live_fuses_staging_folder_is_left_alone(tmp_path):
+    from distill_tui.core import staging
+
+    live = tmp_path / f".m.{os.getppid()}.partial"
+    gone = tmp_path / ".m.999999999.partial"
+    other = tmp_path / ".n.999999999.partial"
+    for d in (live, gone, other):
+        d.mkdir()
+    assert staging.clean_stale(tmp_path, "m") == [gone]
+    assert live.is_dir() and other.is_dir()

@@ -364,3 +364,21 @@ def test_cli_train_on_a_crafted_student_exits_2_with_one_line(workspace, case):
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert r.stderr.strip().count("\n") == 0 and "crafted.gguf: " in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_conversions_killed_mid_write_are_cleared_from_the_cache(tmp_path):
+    """A `.partial` folder whose process is gone (kill -9 mid-conversion) is
+    removed by the next conversion; one a live process is writing is not."""
+    import os
+
+    cache = tmp_path / "cache"
+    gone = cache / ".0123456789abcdef01234567-dense-v1.999999999.partial"
+    live = cache / f".0123456789abcdef01234567-dense-v1.{os.getppid()}.partial"
+    for d in (gone, live):
+        d.mkdir(parents=True)
+        (d / "model.safetensors").write_bytes(b"\0" * 1024)
+    src = tmp_path / "m.gguf"
+    write_gguf(src)
+    folder = mlx_thread().call(gguf.convert, src, cache=cache)
+    assert not gone.exists() and live.is_dir()
+    assert sorted(p.name for p in cache.iterdir()) == sorted([folder.name, live.name, "stamps"])
