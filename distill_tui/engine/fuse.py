@@ -9,6 +9,7 @@ disagree the report says to fuse again de-quantized.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,16 +17,50 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from distill_tui.core import staging
+from distill_tui.core import gguf_header, paths, staging
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
 from distill_tui.engine.chat import GenSettings, Message, apply_adapter, stream_reply
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 
-GGUF_NOTE = (
-    "note: the fused model is an MLX folder for mlx_lm.load; mlx-lm's GGUF export "
-    "supports only Llama, Mixtral and Mistral models, not Qwen"
-)
+# The model types mlx-lm's `mlx_lm.fuse --export-gguf` writes (F16, from
+# unquantized weights only).
+GGUF_EXPORT_TYPES = ("llama", "mistral", "mixtral")
+
+
+def model_type(model: str) -> str | None:
+    """The student's model type without loading it: a GGUF file's
+    architecture, or config.json's `model_type` of a local folder or a
+    cached hub id; None when it cannot be known."""
+    if paths.is_gguf(model):
+        try:
+            for key, value in gguf_header.items(Path(model).expanduser()):
+                if key == "general.architecture":
+                    return str(value)
+        except (OSError, ValueError):
+            return None
+        return None
+    folder = paths.local_model_dir(model)
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8")) if folder else {}
+    except (OSError, ValueError):
+        return None
+    kind = config.get("model_type") if isinstance(config, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def gguf_note(base_model: str) -> str:
+    """What is true about GGUF for this student's fused model."""
+    start = "note: the fused model is an MLX folder for mlx_lm.load"
+    kind = model_type(base_model)
+    if kind in GGUF_EXPORT_TYPES:
+        return (
+            f"{start}; mlx-lm can also write this {kind} model as an F16 GGUF from a "
+            "de-quantized fuse (mlx_lm.fuse --export-gguf)"
+        )
+    supported = "mlx-lm's GGUF export supports only Llama, Mistral and Mixtral models"
+    return f"{start}; {supported}" + (f", not {kind}" if kind else "")
+
 
 # (stage, done, total): stages are "loading", "probing adapter", "fusing",
 # "saving", "loading fused", "probing fused". Called on the MLX thread.

@@ -15,8 +15,9 @@ from adapter_helpers import make_run
 from distill_tui.cli import main
 from distill_tui.core import checkpoints
 from distill_tui.core.errors import UserError
+from distill_tui.engine import gguf
 from distill_tui.engine.chat import GenSettings, ModelHost, Target, build_messages
-from distill_tui.engine.fuse import GGUF_NOTE, fuse
+from distill_tui.engine.fuse import fuse, gguf_note
 from distill_tui.engine.mlx_thread import MLXBusy, mlx_thread
 
 PROBES = [build_messages("", [], q) for q in ("I was charged twice", "The app crashes")]
@@ -40,7 +41,9 @@ def test_fuse_writes_a_loadable_model_that_answers_like_the_adapter(workspace, t
     adapted = host.reply(Target.of(cp), PROBES[0], greedy).text
     base = host.reply(Target.of(cp).base(), PROBES[0], greedy).text
     assert fused == adapted == report.probes[0].fused != base
-    assert "not Qwen" in GGUF_NOTE
+    assert gguf_note(str(tiny_model)).endswith(
+        "supports only Llama, Mistral and Mixtral models, not qwen2"
+    )
     assert json.loads(json.dumps(report.to_json()))["agree"] == 2
 
 
@@ -133,3 +136,19 @@ def test_a_live_fuses_staging_folder_is_left_alone(tmp_path):
         d.mkdir()
     assert staging.clean_stale(tmp_path, "m") == [gone]
     assert live.is_dir() and other.is_dir()
+
+
+def test_the_gguf_note_says_what_is_true_for_the_student_in_hand(tmp_path, tiny_model):
+    from gguf_helpers import write_gguf
+
+    # A Llama-family student (a GGUF file, or its converted folder): mlx-lm
+    # can export it, so the note must not say it cannot.
+    src = tmp_path / "smol.gguf"
+    write_gguf(src)
+    for student in (str(src), str(mlx_thread().call(gguf.convert, src, cache=tmp_path / "c"))):
+        note = gguf_note(student)
+        assert "can also write this llama model as an F16 GGUF" in note, note
+        assert "not" not in note.split(";")[1]
+    assert gguf_note(str(tiny_model)).endswith("not qwen2")
+    # Not known (a hub id not downloaded): no guess about its type.
+    assert gguf_note("nobody/not-a-model").endswith("Llama, Mistral and Mixtral models")
