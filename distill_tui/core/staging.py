@@ -6,6 +6,7 @@ writer (`clean_stale`)."""
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 from pathlib import Path
@@ -32,7 +33,8 @@ def clean_stale(parent: Path, name: str = "*") -> list[Path]:
     is left alone, and so is this process's own (its writer removes it)."""
     removed = []
     try:
-        found = list(parent.glob(f".{name}.*{SUFFIX}"))
+        pattern = "*" if name == "*" else glob.escape(name)
+        found = list(parent.glob(f".{pattern}.*{SUFFIX}"))
     except OSError:
         return []
     for folder in found:
