@@ -81,10 +81,10 @@ def convert(source: Path, *, dense: bool | None = None, cache: Path | None = Non
     except OSError as e:
         raise UserError(f"{source}: {e}") from None
     out = root / f"{digest[:24]}-{'dense' if dense else 'quantized'}-v{CONVERTER_VERSION}"
+    staging.clean_stale(root)  # conversions killed mid-write: up to a dense model each
     if (out / "config.json").is_file():
         return out
     header = checked_header(source)
-    staging.clean_stale(root)  # conversions killed mid-write: up to a dense model each
     need = space_needed(header, dense)
     free = _free_bytes(root)
     if free is not None and free < need:

@@ -31,6 +31,10 @@ def test_conversions_killed_mid_write_are_cleared_from_the_cache(tmp_path):
     folder = mlx_thread().call(gguf.convert, src, cache=cache)
     assert not gone.exists() and live.is_dir()
     assert sorted(p.name for p in cache.iterdir()) == sorted([folder.name, live.name, "stamps"])
+    # A file already converted is a cache hit, which clears them too.
+    gone.mkdir()
+    assert mlx_thread().call(gguf.convert, src, cache=cache) == folder
+    assert not gone.exists() and live.is_dir()
 
 
 # Lets the space check pass, so the writes themselves meet the full disk.
