@@ -178,9 +178,10 @@ def _tensor(r: _Reader, i: int) -> TensorInfo:
     offset = int(r.scalar("<Q", f"the offset of {name!r}"))
     if kind not in TENSOR_TYPES:
         shown = _OTHER_TYPES.get(kind, f"of unknown type {kind}")
+        k_quant = " (a K-quant, as in Q4_K_M files)" if shown.endswith("_K") else ""
         raise r.fail(
-            f"tensor {name!r} is {shown}; MLX reads F32, F16, Q4_0, Q4_1 and Q8_0 tensors, "
-            "not K-quants such as Q4_K_M: pick one of those files"
+            f"tensor {name!r} is {shown}{k_quant}; MLX reads F32, F16, Q4_0, Q4_1 and Q8_0 "
+            "tensors: pick a file of one of those"
         )
     if min(dims) < 1:
         raise r.fail(f"tensor {name!r} has shape {list(dims)}")

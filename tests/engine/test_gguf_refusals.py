@@ -33,7 +33,11 @@ CRAFTED = {
     ),
     "k-quant": (
         gguf_header_bytes(tensors=[("blk.0.attn_q.weight", (256, 4), 12, 0)]) + b"\0" * 2048,
-        "tensor 'blk.0.attn_q.weight' is Q4_K; MLX reads F32",
+        "tensor 'blk.0.attn_q.weight' is Q4_K (a K-quant, as in Q4_K_M files); MLX reads F32",
+    ),
+    "bf16": (
+        gguf_header_bytes(tensors=[("output.weight", (8,), 30, 0)]) + b"\0" * 64,
+        "tensor 'output.weight' is BF16; MLX reads F32, F16, Q4_0, Q4_1 and Q8_0 tensors",
     ),
     "data past the end": (
         gguf_header_bytes(tensors=[("output_norm.weight", (64,), 0, 0)]) + b"\0" * 100,
