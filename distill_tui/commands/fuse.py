@@ -20,8 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "fuse",
         help="fuse a run's adapter into the base model",
         description="Fuse the adapter into the base with mlx-lm and compare greedy outputs "
-        "of the adapter and the fused model on probe prompts. GGUF export is not offered: "
-        "mlx-lm's does not support Qwen models.",
+        "of the adapter and the fused model on probe prompts. The result is an MLX "
+        "folder; a note says whether mlx-lm can export this student as a GGUF.",
     )
     p.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
     p.add_argument("--run", help="training run id (default: the newest)")
@@ -41,14 +41,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from distill_tui.engine.evaluate import default_probe_inputs
-    from distill_tui.engine.fuse import GGUF_NOTE, check_out, fuse
+    from distill_tui.engine.fuse import check_out, fuse, gguf_note
     from distill_tui.engine.mlx_thread import MLXBusy
 
     ws = Workspace.open(args.dir)
     cp = checkpoints.resolve(ws, args.run, args.checkpoint)
     out = (args.out or checkpoints.default_fused_out(ws.root, cp)).expanduser().resolve()
     check_out(out)
-    print(f"distill-tui: {GGUF_NOTE}", file=sys.stderr)
+    print(f"distill-tui: {shown(gguf_note(cp.base_model))}", file=sys.stderr)
     show = sys.stderr.isatty() and not args.json
 
     def progress(stage: str, done: int, total: int) -> None:

@@ -152,10 +152,14 @@ def _is_model(d: Path) -> bool:
 
 def list_fused(ws: Workspace) -> list[Path]:
     """Model folders under fused/ that `mlx_lm.load` can read (a config and
-    safetensors weights), newest first. A fuse still writing has no weights
-    yet and is left out."""
+    safetensors weights), newest first. A fuse still writing does so in a
+    hidden staging folder (`core.staging`) and is left out."""
     root = fused_dir(ws.root)
     if not root.is_dir():
         return []
-    found = [d for d in [root, *root.iterdir()] if d.is_dir() and _is_model(d)]
+    found = [
+        d
+        for d in [root, *root.iterdir()]
+        if d.is_dir() and not d.name.startswith(".") and _is_model(d)
+    ]
     return sorted(found, key=lambda d: d.stat().st_mtime, reverse=True)

@@ -3,3 +3,7 @@
 
 class UserError(Exception):
     """Base class: the message says what is wrong and where."""
+
+
+class NoSpace(UserError):
+    """A disk too full for a write: freeing space fixes it, not a setting."""

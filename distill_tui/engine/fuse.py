@@ -9,20 +9,58 @@ disagree the report says to fuse again de-quantized.
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from distill_tui.core import gguf_header, paths, staging
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
 from distill_tui.engine.chat import GenSettings, Message, apply_adapter, stream_reply
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 
-GGUF_NOTE = (
-    "note: the fused model is an MLX folder for mlx_lm.load; mlx-lm's GGUF export "
-    "supports only Llama, Mixtral and Mistral models, not Qwen"
-)
+# The model types mlx-lm's `mlx_lm.fuse --export-gguf` writes (F16, from
+# unquantized weights only).
+GGUF_EXPORT_TYPES = ("llama", "mistral", "mixtral")
+
+
+def model_type(model: str) -> str | None:
+    """The student's model type without loading it: a GGUF file's
+    architecture, or config.json's `model_type` of a local folder or a
+    cached hub id; None when it cannot be known."""
+    if paths.is_gguf(model):
+        try:
+            for key, value in gguf_header.items(Path(model).expanduser()):
+                if key == "general.architecture":
+                    return str(value)
+        except (OSError, ValueError):
+            return None
+        return None
+    folder = paths.local_model_dir(model)
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8")) if folder else {}
+    except (OSError, ValueError):
+        return None
+    kind = config.get("model_type") if isinstance(config, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def gguf_note(base_model: str) -> str:
+    """What is true about GGUF for this student's fused model."""
+    start = "note: the fused model is an MLX folder for mlx_lm.load"
+    kind = model_type(base_model)
+    if kind in GGUF_EXPORT_TYPES:
+        return (
+            f"{start}; mlx-lm can also write this {kind} model as an F16 GGUF from a "
+            "de-quantized fuse (mlx_lm.fuse --export-gguf)"
+        )
+    supported = "mlx-lm's GGUF export supports only Llama, Mistral and Mixtral models"
+    return f"{start}; {supported}" + (f", not {kind}" if kind else "")
+
 
 # (stage, done, total): stages are "loading", "probing adapter", "fusing",
 # "saving", "loading fused", "probing fused". Called on the MLX thread.
@@ -123,6 +161,25 @@ def _local_path(model: str) -> Path:
     return hf_repo_to_path(model)
 
 
+def _save_whole(out: Path, save: Callable[[Path], None]) -> None:
+    """Write the model into a staging sibling and rename it into place, so
+    `out` never holds half a model (a kill -9 mid-write leaves only the
+    sibling, which the next fuse removes)."""
+    staging.clean_stale(out.parent, out.name)
+    tmp = staging.staging_dir(out)
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        save(tmp)
+        try:
+            tmp.rename(out)  # over an empty folder too
+        except OSError:
+            raise UserError(
+                f"{out}: already exists and is not empty; choose a new folder"
+            ) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _fuse(
     cp: Checkpoint,
     out: Path,
@@ -169,7 +226,16 @@ def _fuse(
         config.pop("quantization_config", None)
 
     report("saving", 0, 1)
-    save(out, src, model, tokenizer, config, donate_model=False)
+    write = partial(
+        save,
+        src_path_or_repo=src,
+        model=model,
+        tokenizer=tokenizer,
+        config=config,
+        donate_model=False,
+    )
+    _save_whole(out, write)
+    del write
     del model
     mx.clear_cache()
     report("saving", 1, 1)

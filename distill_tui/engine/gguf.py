@@ -18,6 +18,7 @@ quantized, as they came. Call on the MLX thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,8 +26,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from distill_tui.core import paths
-from distill_tui.core.errors import UserError
+from distill_tui.core import gguf_header, paths, staging
+from distill_tui.core.errors import NoSpace, UserError
+from distill_tui.core.sysinfo import human_bytes
 
 CONVERTER_VERSION = 1  # part of the cache key: a fix to the converter reconverts
 ARCHITECTURES = ("llama",)  # llama.cpp writes Llama 1-3, Mistral, SmolLM as "llama"
@@ -79,9 +81,18 @@ def convert(source: Path, *, dense: bool | None = None, cache: Path | None = Non
     except OSError as e:
         raise UserError(f"{source}: {e}") from None
     out = root / f"{digest[:24]}-{'dense' if dense else 'quantized'}-v{CONVERTER_VERSION}"
+    staging.clean_stale(root)  # conversions killed mid-write: up to a dense model each
     if (out / "config.json").is_file():
         return out
-    tmp = root / f".{out.name}.{os.getpid()}.partial"
+    header = checked_header(source)
+    need = space_needed(header, dense)
+    free = _free_bytes(root)
+    if free is not None and free < need:
+        raise NoSpace(
+            f"{root}: not enough space to convert {source.name}: it needs about "
+            f"{human_bytes(need)}, {human_bytes(free)} free"
+        )
+    tmp = staging.staging_dir(out)
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)
@@ -94,10 +105,46 @@ def convert(source: Path, *, dense: bool | None = None, cache: Path | None = Non
     except KeyError as e:
         raise UserError(f"{source}: GGUF metadata {e} is missing; is it a whole model?") from None
     except OSError as e:  # a full disk: the dense copy of a big model is large
-        raise UserError(f"{source}: cannot write its converted copy in {root}: {e}") from None
+        reason = e.strerror or str(e).strip() or type(e).__name__
+        free = _free_bytes(root)
+        error = NoSpace if free is not None and free < need else UserError
+        raise error(
+            f"{root}: cannot write the converted copy of {source.name} ({reason}); it needs "
+            f"about {human_bytes(need)}, {human_bytes(free)} free"
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def checked_header(source: Path) -> gguf_header.Header:
+    """The header, checked against the file before MLX's reader sees it: that
+    reader trusts every length and offset, and a damaged or crafted file kills
+    the process (SIGSEGV) where nothing can catch it."""
+    try:
+        return gguf_header.read_header(source)
+    except gguf_header.HeaderError as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"{source}: cannot read it: {e.strerror or e}") from None
+
+
+def space_needed(header: gguf_header.Header, dense: bool) -> int:
+    """About what the converted folder takes, rounded up: the weights (fp32 if
+    dense; else the blocks with fp32 scales and biases, under 1.5x) with 1%
+    to spare, the tokenizer files (under 3x the metadata they come from) and
+    small files. bench/bench_gguf_header.py compares it with what is written."""
+    weights = header.dense_bytes if dense else header.data_bytes * 3 // 2
+    return weights + weights // 100 + 3 * header.metadata_bytes + 64 * 1024
+
+
+def _free_bytes(folder: Path) -> int | None:
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 def file_digest(source: Path, cache: Path) -> str:
@@ -113,28 +160,26 @@ def file_digest(source: Path, cache: Path) -> str:
         while chunk := f.read(1 << 22):
             h.update(chunk)
     digest = h.hexdigest()
-    stamp.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        stamp.parent.mkdir(parents=True, exist_ok=True)
     part = stamp.with_suffix(f".{os.getpid()}")
-    part.write_text(digest + "\n", encoding="utf-8")
-    part.replace(stamp)
+    try:  # a time saver only: a full disk is said by the conversion
+        part.write_text(digest + "\n", encoding="utf-8")
+        part.replace(stamp)
+    except OSError:
+        part.unlink(missing_ok=True)
     return digest
 
 
 def _read(source: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Call after `checked_header(source)`: never hand MLX an unchecked file."""
     import mlx.core as mx
 
-    with source.open("rb") as f:
-        magic = f.read(4)
-    if magic != b"GGUF":
-        raise UserError(f"{source}: not a GGUF file (it does not start with 'GGUF')")
     try:
         loaded: Any = mx.load(str(source), return_metadata=True)
         weights, meta = loaded
     except Exception as e:  # noqa: BLE001 - MLX's reader says what it could not read
-        raise UserError(
-            f"{source}: MLX cannot read it ({str(e).strip()}); it reads F32, F16, Q4_0, "
-            "Q4_1 and Q8_0 tensors, not K-quants such as Q4_K_M: pick one of those files"
-        ) from None
+        raise UserError(f"{source}: MLX cannot read it ({str(e).strip()})") from None
     return dict(weights), dict(meta)
 
 
@@ -227,7 +272,10 @@ def _convert(source: Path, out: Path, dense: bool, digest: str) -> None:
         eos.append(int(eot))
     config["bos_token_id"] = special["bos_token_id"]
     config["eos_token_id"] = eos[0] if len(eos) == 1 else eos
-    mx.save_safetensors(str(out / "model.safetensors"), renamed, metadata={"format": "mlx"})
+    try:
+        mx.save_safetensors(str(out / "model.safetensors"), renamed, metadata={"format": "mlx"})
+    except RuntimeError as e:  # MLX: "[write] Unable to write N bytes to file."
+        raise OSError(str(e)) from None
     _write_json(out / "config.json", config)
     _write_json(
         out / "generation_config.json",

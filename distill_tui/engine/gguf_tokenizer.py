@@ -157,7 +157,10 @@ def write_tokenizer(meta: dict[str, Any], out: Path, source: str) -> dict[str, i
         )
     elif kind == "gpt2":
         tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    tok.save(str(out / "tokenizer.json"))
+    try:
+        tok.save(str(out / "tokenizer.json"))
+    except Exception as e:  # tokenizers raises a bare Exception when the write fails
+        raise OSError(str(e)) from None
 
     config: dict[str, Any] = {
         "tokenizer_class": "PreTrainedTokenizerFast",

@@ -4,14 +4,20 @@ greedy outputs match the adapter's on the probe prompts."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 from adapter_helpers import make_run
 
+from distill_tui.cli import main
 from distill_tui.core import checkpoints
 from distill_tui.core.errors import UserError
+from distill_tui.engine import gguf
 from distill_tui.engine.chat import GenSettings, ModelHost, Target, build_messages
-from distill_tui.engine.fuse import GGUF_NOTE, fuse
+from distill_tui.engine.fuse import fuse, gguf_note
 from distill_tui.engine.mlx_thread import MLXBusy, mlx_thread
 
 PROBES = [build_messages("", [], q) for q in ("I was charged twice", "The app crashes")]
@@ -35,7 +41,9 @@ def test_fuse_writes_a_loadable_model_that_answers_like_the_adapter(workspace, t
     adapted = host.reply(Target.of(cp), PROBES[0], greedy).text
     base = host.reply(Target.of(cp).base(), PROBES[0], greedy).text
     assert fused == adapted == report.probes[0].fused != base
-    assert "not Qwen" in GGUF_NOTE
+    assert gguf_note(str(tiny_model)).endswith(
+        "supports only Llama, Mistral and Mixtral models, not qwen2"
+    )
     assert json.loads(json.dumps(report.to_json()))["agree"] == 2
 
 
@@ -80,3 +88,67 @@ def test_an_out_folder_under_a_file_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="file: is a file"):
         check_out(tmp_path / "file" / "x")
+
+
+_KILLED_MID_WRITE = """
+import os, signal, sys
+import mlx_lm.utils
+
+real = mlx_lm.utils.save_config
+
+def save_config(*args, **kwargs):  # weights and config written, tokenizer not yet
+    real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+mlx_lm.utils.save_config = save_config
+from distill_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_fuse_killed_mid_write_leaves_no_half_model_and_the_next_one_succeeds(
+    workspace, tiny_model, tmp_path
+):
+    make_run(workspace, tiny_model)
+    out = workspace.root / "fused" / "run-1-latest"
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_MID_WRITE)
+    args = ["fuse", str(workspace.root), "--run", "run-1", "--checkpoint", "latest"]
+    r = subprocess.run([sys.executable, str(script), *args], capture_output=True, timeout=300)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    # The half-written model is only in a hidden staging folder, never in out.
+    assert not out.exists() and list(out.parent.glob(".run-1-latest.*.partial"))
+    assert checkpoints.list_fused(workspace) == []
+    # The next fuse into the same folder succeeds and clears the leftover.
+    assert main(args) == 0
+    assert (out / "config.json").is_file() and (out / "tokenizer.json").is_file()
+    assert [p.name for p in out.parent.iterdir()] == ["run-1-latest"]
+    assert checkpoints.list_fused(workspace) == [out]
+
+
+def test_a_live_fuses_staging_folder_is_left_alone(tmp_path):
+    from distill_tui.core import staging
+
+    live = tmp_path / f".m.{os.getppid()}.partial"
+    gone = tmp_path / ".m.999999999.partial"
+    other = tmp_path / ".n.999999999.partial"
+    for d in (live, gone, other):
+        d.mkdir()
+    assert staging.clean_stale(tmp_path, "m") == [gone]
+    assert live.is_dir() and other.is_dir()
+
+
+def test_the_gguf_note_says_what_is_true_for_the_student_in_hand(tmp_path, tiny_model):
+    from gguf_helpers import write_gguf
+
+    # A Llama-family student (a GGUF file, or its converted folder): mlx-lm
+    # can export it, so the note must not say it cannot.
+    src = tmp_path / "smol.gguf"
+    write_gguf(src)
+    for student in (str(src), str(mlx_thread().call(gguf.convert, src, cache=tmp_path / "c"))):
+        note = gguf_note(student)
+        assert "can also write this llama model as an F16 GGUF" in note, note
+        assert "not" not in note.split(";")[1]
+    assert gguf_note(str(tiny_model)).endswith("not qwen2")
+    # Not known (a hub id not downloaded): no guess about its type.
+    assert gguf_note("nobody/not-a-model").endswith("Llama, Mistral and Mixtral models")

@@ -13,7 +13,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static, TextArea
 
 from distill_tui.engine.chat import GenSettings
-from distill_tui.engine.fuse import GGUF_NOTE
 from distill_tui.ui.typeahead import field_keys
 
 _DIALOG_CSS = """
@@ -108,10 +107,11 @@ class FuseDialog(ModalScreen[tuple[Path, bool] | None]):
     ]
     DEFAULT_CSS = _DIALOG_CSS.format(cls="FuseDialog")
 
-    def __init__(self, label: str, default_out: Path) -> None:
+    def __init__(self, label: str, default_out: Path, note: str = "") -> None:
         super().__init__()
         self.label = label
         self.default_out = default_out
+        self.note = note  # what is true about GGUF for this student
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -120,7 +120,7 @@ class FuseDialog(ModalScreen[tuple[Path, bool] | None]):
                 yield Label("output folder")
                 yield Input(str(self.default_out), id="fuse-out")
             yield Checkbox("de-quantize (bigger; keeps the adapter exact)", id="fuse-dequantize")
-            yield Static(Text(GGUF_NOTE), classes="hint")
+            yield Static(Text(self.note), classes="hint")
             yield Static("", id="fuse-error", classes="error")
 
     def action_fuse(self) -> None:

@@ -14,7 +14,7 @@ from textual.message import Message
 from distill_tui.core import checkpoints
 from distill_tui.engine.chat import Target
 from distill_tui.engine.evaluate import default_probe_inputs
-from distill_tui.engine.fuse import FuseReport, fuse
+from distill_tui.engine.fuse import FuseReport, fuse, gguf_note
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.chat_dialogs import FuseDialog
 from distill_tui.ui.text import say
@@ -61,7 +61,7 @@ class FuseMixin(BaseScreen):
             self._show_status("fusing…")
             self._fuse(target, choice[0], choice[1])
 
-        self.app.push_screen(FuseDialog(cp.label, default), start)
+        self.app.push_screen(FuseDialog(cp.label, default, gguf_note(cp.base_model)), start)
 
     @work(thread=True, group="chat-fuse", exclusive=True, exit_on_error=False, name="fuse")
     def _fuse(self, target: Target, out: Path, dequantize: bool) -> None:

@@ -334,7 +334,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             self._poll()  # the failed run, its reason from the store
         else:
             self._refusal = m.error
-            self.monitor.clear("Not started: fix it on Setup (ctrl+w), then ctrl+r")
+            self.monitor.clear(f"Not started: {m.next_step}")
         self.monitor.failure(m.error)
         what = "training failed" if m.run_id else "training not started"
         # The trainer already says "training failed: " for mlx-lm's own errors.

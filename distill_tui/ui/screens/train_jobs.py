@@ -13,7 +13,7 @@ from textual.message import Message
 
 from distill_tui.core import config as cfg
 from distill_tui.core import runs as runs_db
-from distill_tui.core.errors import UserError
+from distill_tui.core.errors import NoSpace, UserError
 from distill_tui.core.preflight import Preflight
 from distill_tui.ui.screens.base import BaseScreen
 
@@ -41,6 +41,7 @@ class TrainingFinished(Message):
 class TrainingFailed(Message):
     error: str
     run_id: str | None = None  # the run marked failed; None: refused before one was made
+    next_step: str = "fix it on Setup (ctrl+w), then ctrl+r"  # said when refused
 
 
 @dataclass
@@ -102,7 +103,11 @@ class TrainJobsMixin(BaseScreen):
             )
         except BaseException as e:
             reason = str(e) if isinstance(e, UserError) else f"{type(e).__name__}: {e}"
-            self.post_message(TrainingFailed(reason, self._failed_run(before, resume)))
+            run = self._failed_run(before, resume)
+            if isinstance(e, NoSpace):
+                self.post_message(TrainingFailed(reason, run, "free disk space, then ctrl+r"))
+            else:
+                self.post_message(TrainingFailed(reason, run))
             if not isinstance(e, UserError):
                 raise
             return
