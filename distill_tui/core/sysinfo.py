@@ -4,6 +4,7 @@ recommendation for it, models already in the Hugging Face cache
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 import subprocess
@@ -103,10 +104,32 @@ def cached_models(cache: Path | None = None) -> list[CachedModel]:
     return sorted(models, key=lambda m: (-m.size_bytes, m.repo_id))
 
 
-def api_key_present(provider: str) -> bool | None:
-    """True/False for providers that need a key; None for local ones."""
+def is_local_url(url: str | None) -> bool:
+    """Whether `url` is a server on this machine or the local network
+    (Ollama, `mlx_lm.server`, LM Studio): such servers need no API key and
+    charge nothing unless the user says otherwise."""
+    if not url:
+        return False
+    from urllib.parse import urlparse
+
+    try:
+        host = urlparse(url if "//" in url else f"//{url}").hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith((".localhost", ".local")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified
+
+
+def api_key_present(provider: str, base_url: str | None = None) -> bool | None:
+    """True/False for providers that need a key; None for local ones (an MLX
+    model, or an OpenAI-compatible server on this machine or network)."""
     var = API_KEY_VARS.get(provider)
-    if var is None:
+    if var is None or (provider == "openai" and is_local_url(base_url)):
         return None
     return bool(os.environ.get(var))
 

@@ -76,7 +76,7 @@ def fmt_eta(seconds: float | None) -> str:
 def short_estimate(e: Estimate) -> Text:
     """The estimate in two lines of an 80-column screen."""
     if e.cost_usd is None or e.cost_usd_max is None:
-        money = f"cost unknown: no price for {e.model} (add [teacher.prices])"
+        money = f"cost unknown: no price for {e.model} (set one on the Task screen, 1)"
     else:
         money = f"~${e.cost_usd:.4f} (at most ${e.cost_usd_max:.4f})"
     batch = ", batches" if e.batch else ""
