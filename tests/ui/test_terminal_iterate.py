@@ -42,3 +42,40 @@ def test_a_local_teacher_needs_no_key_and_gets_its_price_on_the_task_screen(term
         t.wait_until(lambda: read().get("default_model") == cfg.Price(input=1, output=2), "1/2")
         t.press("escape")
         assert t.quit() == 0
+
+
+def test_home_and_end_in_the_examples_an_empty_filter_and_palette_keys(terminal, demo_project):
+    t = terminal(str(demo_project))
+    t.wait_for("support-tickets", timeout=60)
+    t.press(*["tab"] * 6)  # name, input, output, format, instructions, examples
+    t.press("end", binding="example-last")
+    t.press("e")
+    t.wait_for("Example 5")
+    t.press("escape")
+    t.wait_gone("Example 5")
+    t.press("home", binding="example-first")
+    t.press("e")
+    t.wait_for("Example 1")
+    t.press("escape")
+    t.wait_gone("Example 1")
+    t.press("escape")
+
+    # A filter that matches nothing says so, with the way out; not "generate some".
+    t.press("3")
+    t.wait_for("rows 1-100")
+    t.press("slash")
+    t.type("no ticket says this")
+    t.press("enter")
+    t.wait_for("No row matches this filter")
+    assert "320 rows in all" in t.flat() and "ctrl+r clears" in t.flat()
+    assert "Generate some" not in t.flat()
+
+    # The palette names keys as they are typed: `]`, not right_square_bracket.
+    t.press("ctrl+p")
+    t.wait_for("Search for commands")
+    t.type("Next page")
+    t.wait_for("Next page (])")
+    assert "square_bracket" not in t.text()
+    t.press("escape")
+    t.wait_gone("Search for commands")
+    assert t.quit() == 0
