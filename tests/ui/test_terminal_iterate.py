@@ -1,14 +1,20 @@
 """The iterate loop without traps (issue 20), in a real 80x24 terminal: a
-local teacher needs no API key and is priced by choice on the Task screen."""
+local teacher needs no API key and is priced by choice on the Task screen;
+home/end, an empty filter and the palette's key names; progress that tells
+the truth (no ETA while paused, a monitor and plot that end where a run
+stopped, validation numbered as mlx_lm.lora numbers it)."""
 
 from __future__ import annotations
 
 import os
+import re
 
 from fakes.llm_server import FakeLLM
 
 from distill_tui.core import config as cfg
+from distill_tui.core import runs as runs_db
 from distill_tui.core.project import Workspace
+from distill_tui.ui.screens.train_monitor import TrainMonitor
 
 
 def _local_teacher(ws: Workspace, url: str) -> None:
@@ -79,3 +85,65 @@ def test_home_and_end_in_the_examples_an_empty_filter_and_palette_keys(terminal,
     t.press("escape")
     t.wait_gone("Search for commands")
     assert t.quit() == 0
+
+
+def test_a_paused_queue_promises_no_eta(terminal, workspace):
+    t_ = workspace.settings.teacher
+    t_.model, t_.requests_per_minute, t_.concurrency = "claude-haiku-4-5", 0, 2
+    workspace.settings.task.instructions = "Answer."
+    workspace.save_settings()
+    workspace.store.add_inputs([(f"input {i}", None) for i in range(200)])
+    with FakeLLM(latency_s=0.2) as teacher:
+        env = {"ANTHROPIC_API_KEY": "queue-key", "ANTHROPIC_BASE_URL": teacher.url}
+        t = terminal(str(workspace.root), env=env)
+        t.wait_for("Task", timeout=60)
+        t.press("2")
+        t.wait_for("pending 200")
+        t.press("s")
+        t.wait_until(lambda: re.search(r"ETA \d+m\d\ds", t.text()), "an ETA while running")
+        t.press("p")
+        t.wait_for("paused")
+        t.wait_for("ETA --")
+        t.press("x")
+        t.wait_for("last run stopped")
+        assert t.quit() == 0
+
+
+def _stopped_run(ws: Workspace) -> None:
+    """A run of 30 iterations, reports every 10, validation every 10
+    (mlx-lm's numbering: 1, 10), stopped at iteration 17."""
+    run = "20260101-000000-stop"
+    runs_db.create_run(ws.store, run, {"model": ws.settings.student.model}, None, 30)
+    for m in (
+        runs_db.Metric("val", 1, 2.5),
+        runs_db.Metric("train", 10, 1.2, 1e-5, 1.0, 100.0, 1000, 0.1, at=10.0),
+        runs_db.Metric("val", 10, 0.082),
+    ):
+        runs_db.record_metric(ws.store, run, m)
+    runs_db.update_run(
+        ws.store, run, status="stopped", iter=17, best_iter=10, best_val_loss=0.082, pid=None
+    )
+
+
+def test_the_monitor_and_plot_end_where_a_stopped_run_stopped(terminal, workspace):
+    _stopped_run(workspace)
+    t = terminal(str(workspace.root))
+    t.wait_for("Task", timeout=60)
+    t.press("4")
+    t.press("ctrl+l")
+    t.wait_for("Runs · enter monitor")
+    t.press("enter")
+    t.wait_for("best val 0.082 @ 10")
+    t.wait_for("iter 17/30")
+    # The x axis runs from 0 to where the run stopped, not to its last report.
+    axis = [line for line in t.text().splitlines() if re.match(r"^\s*0(\.0)?\s+\S", line)]
+    assert axis and re.search(r"\b17(\.0)?\s*$", axis[0]), t.text()
+    assert t.quit() == 0
+
+
+def test_the_monitor_counts_a_validation_before_the_first_report():
+    run = runs_db.Run(
+        id="r", status="running", config={}, dataset_hash=None, iter=0, iters_total=30,
+        best_iter=10, best_val_loss=0.082, error=None, pid=None, created_at=0.0, updated_at=0.0,
+    )  # fmt: skip
+    assert TrainMonitor._iteration(run, [], [(1, 2.5), (10, 0.082)]) == 10

@@ -104,7 +104,8 @@ def progress_text(p: Progress | None, counts: dict, last_run: str = "") -> Text:
         f"in flight {p.in_flight}  retries {p.retries}\n"
     )
     t.append(
-        f"{p.rows_per_min:.0f} rows/min  ETA {fmt_eta(p.eta_s)}  "
+        # Paused or stopping, no row is coming: an ETA would be a promise.
+        f"{p.rows_per_min:.0f} rows/min  ETA {fmt_eta(p.eta_s if p.state == 'running' else None)}  "
         f"tokens {p.input_tokens:,} in ({p.cache_read_tokens:,} cached) "
         f"{p.output_tokens:,} out  {fmt_spend(p.cost_usd, p.cost_unknown)}"
     )
