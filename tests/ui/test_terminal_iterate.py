@@ -147,3 +147,26 @@ def test_the_monitor_counts_a_validation_before_the_first_report():
         best_iter=10, best_val_loss=0.082, error=None, pid=None, created_at=0.0, updated_at=0.0,
     )  # fmt: skip
     assert TrainMonitor._iteration(run, [], [(1, 2.5), (10, 0.082)]) == 10
+
+
+def test_the_student_list_shows_the_projects_gguf_files(terminal, workspace, tmp_path):
+    (workspace.root / "models").mkdir()
+    # Listing reads names and sizes only; the file is not opened.
+    (workspace.root / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf").write_bytes(b"GGUF" * 1024)
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    t = terminal(str(workspace.root), env={"HF_HUB_CACHE": str(hub)})
+    t.wait_for("Task", timeout=60)
+    # name ... price, max tokens, concurrency, rpm, student model, the list
+    t.press(*["tab"] * 15)
+    t.wait_for("models/SmolLM2-135M-Instruct.Q4_1.gguf  4.0 KB")
+    assert "(none found)" not in t.text()
+    t.press("down", "enter")
+    t.wait_until(
+        lambda: (
+            cfg.load(workspace.root / "distill.toml").student.model
+            == "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        ),
+        "the GGUF student chosen",
+    )
+    assert t.quit() == 0

@@ -181,7 +181,9 @@ class TaskScreen(StudentMixin, BaseScreen):
                 "Model", Input(compact=True, value=s.student.model, id="student-model")
             )
             yield Static(id="recommendation", classes="hint")
-            yield Label("Models in the Hugging Face cache (enter to use)", classes="hint")
+            yield Label(
+                "Models here: Hugging Face cache, GGUF files (enter to use)", classes="hint"
+            )
             yield OptionList(id="hf-cache")
             yield Label("Inputs", classes="section-title")
             yield Static(id="inputs-summary")
@@ -224,12 +226,15 @@ class TaskScreen(StudentMixin, BaseScreen):
         )
         cache = self.query_one("#hf-cache", OptionList)
         cache.clear_options()
-        models = sysinfo.cached_models()
+        models = [(m.repo_id, m.repo_id, m.size_bytes) for m in sysinfo.cached_models()] + [
+            (g.model, g.label, g.size_bytes)
+            for g in sysinfo.gguf_models(self.workspace.root if self.workspace else None)
+        ]
         if models:
             cache.add_options(
                 [
-                    Option(Text(f"{m.repo_id}  {sysinfo.human_bytes(m.size_bytes)}"), id=m.repo_id)
-                    for m in models
+                    Option(Text(f"{label}  {sysinfo.human_bytes(size)}"), id=model)
+                    for model, label, size in models
                 ]
             )
         else:
