@@ -30,6 +30,7 @@ from distill_tui.ui.screens.import_dialog import ImportDialog
 from distill_tui.ui.screens.task_fields import (
     FIELDS,
     PROVIDERS,
+    examples_title,
     key_line,
     price_placeholder,
     price_value,
@@ -111,7 +112,7 @@ class TaskScreen(StudentMixin, BaseScreen):
             yield TextArea(s.task.instructions, id="task-instructions")
             yield Static(Text(""), id="task-instructions-problem", classes="problem")
             yield Label(
-                Text(self._examples_title(len(s.task.examples))),
+                Text(examples_title(len(s.task.examples))),
                 id="examples-title",
                 classes="section-title",
             )
@@ -198,11 +199,6 @@ class TaskScreen(StudentMixin, BaseScreen):
         ):  # where a refused value says why, under its field
             yield Static(Text(""), id=f"{widget.id}-problem", classes="problem")
 
-    @staticmethod
-    def _examples_title(n: int) -> str:
-        hint = "" if 5 <= n <= 10 else "  (the guide suggests 5-10)"
-        return f"Few-shot examples: {n}{hint}   a add · e edit · d delete · shift+↑↓ move"
-
     def on_mount(self) -> None:
         ws = self.workspace
         if ws is not None:
@@ -213,9 +209,7 @@ class TaskScreen(StudentMixin, BaseScreen):
         self._refresh_info()
 
     def _refresh_info(self) -> None:
-        s = self.settings
-        self.query_one("#api-key", Static).update(key_line(s.teacher))
-        self.query_one("#teacher-price", Input).placeholder = price_placeholder(s.teacher)
+        self._refresh_teacher()
         mem = sysinfo.total_memory_bytes()
         rec = sysinfo.recommend_student(mem)
         self.query_one("#recommendation", Static).update(
@@ -247,6 +241,13 @@ class TaskScreen(StudentMixin, BaseScreen):
             summary = f"{c['inputs']} inputs stored ({c['pending']} pending). ctrl+o imports more."
         self.query_one("#inputs-summary", Static).update(Text(summary))
 
+    def _refresh_teacher(self) -> None:
+        """The API key line and what a blank price means: they follow the
+        provider and base URL as they are typed."""
+        teacher = self.settings.teacher
+        self.query_one("#api-key", Static).update(key_line(teacher))
+        self.query_one("#teacher-price", Input).placeholder = price_placeholder(teacher)
+
     # -- saving ----------------------------------------------------------------
     def _apply(self, widget_id: str | None, raw: Any) -> None:
         if widget_id == "teacher-price":
@@ -268,7 +269,7 @@ class TaskScreen(StudentMixin, BaseScreen):
         self._mark(widget_id, "", None)
         self._save()
         if widget_id in ("teacher-provider", "teacher-base-url"):
-            self._refresh_info()
+            self._refresh_teacher()
         if widget_id == "teacher-model":  # the price field shows this model's own
             self.query_one("#teacher-price", Input).value = price_value(self.settings.teacher)
         if widget_id == "task-name":
@@ -338,9 +339,7 @@ class TaskScreen(StudentMixin, BaseScreen):
     @on(ExampleTable.Changed)
     def _examples_changed(self, event: ExampleTable.Changed) -> None:
         self.settings.task.examples = event.examples
-        self.query_one("#examples-title", Label).update(
-            Text(self._examples_title(len(event.examples)))
-        )
+        self.query_one("#examples-title", Label).update(Text(examples_title(len(event.examples))))
         self._save()
 
     def on_settings_reloaded(self, event: SettingsReloaded) -> None:

@@ -42,6 +42,11 @@ def refusal_reason(error: ValidationError) -> str:
     return str(first["msg"])
 
 
+def examples_title(n: int) -> str:
+    hint = "" if 5 <= n <= 10 else "  (the guide suggests 5-10)"
+    return f"Few-shot examples: {n}{hint}   a add · e edit · d delete · shift+↑↓ move"
+
+
 PROVIDERS = [
     ("Anthropic (Claude)", "anthropic"),
     ("OpenAI-compatible", "openai"),
