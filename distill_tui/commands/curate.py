@@ -1,13 +1,21 @@
-"""`distill-tui curate DIR`: review decisions and checks from scripts, with
-the same store functions the Curate screen calls."""
+"""`distill-tui curate DIR`: review decisions, edits and checks from scripts,
+with the same store functions the Curate screen calls and its rules: a
+rejection says why (a tag, or `--no-reason` on purpose), an edit from a file
+or $EDITOR drops the one newline an editor adds. `distill-tui rows` lists
+the ids."""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+from pathlib import Path
 
 from distill_tui.core import curation, paths
 from distill_tui.core import curation_query as cq
 from distill_tui.core.checks import run_checks
+from distill_tui.core.display import shown
+from distill_tui.core.editor import edit_externally, strip_added_newline
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 
@@ -15,9 +23,10 @@ from distill_tui.core.project import Workspace
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "curate",
-        help="accept, reject or check rows from scripts",
-        description="Accept or reject generated rows by id, accept every unreviewed row, "
-        "undo the last curation action, or run the checks that flag rows.",
+        help="accept, reject, edit or check rows from scripts",
+        description="Accept or reject generated rows by id (`distill-tui rows` lists them), "
+        "accept every unreviewed row, edit a row, undo the last curation action, or run "
+        "the checks that flag rows.",
     )
     p.add_argument("dir", help="project folder")
     act = p.add_mutually_exclusive_group(required=True)
@@ -26,6 +35,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     act.add_argument("--accept", nargs="+", type=int, metavar="ID", help="accept these rows")
     act.add_argument("--reject", nargs="+", type=int, metavar="ID", help="reject these rows")
+    act.add_argument(
+        "--edit",
+        type=int,
+        metavar="ID",
+        help="edit a row: its output from --output-file, its input from --input-file, "
+        "or its output in $EDITOR",
+    )
     act.add_argument("--undo", action="store_true", help="undo the last curation action")
     act.add_argument(
         "--check",
@@ -33,6 +49,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="flag duplicates, empty/truncated/too-long outputs and bad JSON",
     )
     p.add_argument("--reason", metavar="TAG", help="reason tag for --reject")
+    p.add_argument(
+        "--no-reason",
+        action="store_true",
+        help="with --reject: reject without a reason, on purpose",
+    )
+    p.add_argument("--output-file", metavar="FILE", help="with --edit: the new output ('-': stdin)")
+    p.add_argument("--input-file", metavar="FILE", help="with --edit: the new input ('-': stdin)")
     p.add_argument(
         "--no-tokens",
         action="store_true",
@@ -56,11 +79,63 @@ def _check(ws: Workspace, no_tokens: bool) -> int:
     return 0
 
 
+def _read(name: str, flag: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{flag} {shown(name)}: not UTF-8 text") from None
+    except OSError as e:
+        raise UserError(f"{flag} {shown(name)}: {e.strerror or e}") from None
+
+
+def _edit(ws: Workspace, row_id: int, output_file: str | None, input_file: str | None) -> int:
+    if output_file == "-" and input_file == "-":
+        raise UserError("only one of --output-file and --input-file can read stdin")
+    row = cq.get(ws.store, row_id)
+    if row is None:
+        raise UserError(f"no row with id {row_id}")
+    output = new_input = None
+    if output_file is None and input_file is None:
+        try:
+            output = edit_externally(row.output or "")
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise UserError(f"$EDITOR failed: {e}") from None
+    if output_file is not None:
+        output = strip_added_newline(row.output or "", _read(output_file, "--output-file"))
+    if input_file is not None:
+        new_input = strip_added_newline(row.input, _read(input_file, "--input-file"))
+    changed = curation.edit(ws.store, row_id, output=output, input=new_input)
+    print(f"edited row {row_id}" if changed else f"row {row_id} unchanged")
+    return 0
+
+
+def _reason(ws: Workspace, args: argparse.Namespace) -> str | None:
+    """The Curate screen's rule: a rejection says why, or says on purpose
+    that it has no reason."""
+    reason = (args.reason or "").strip()
+    if args.no_reason and reason:
+        raise UserError("--reason and --no-reason: give one")
+    if not reason and not args.no_reason:
+        known = curation.reasons(ws.store)
+        tags = f" (tags so far: {', '.join(known)})" if known else ""
+        raise UserError(
+            f"say why the rows are rejected: --reason TAG{tags}, or --no-reason on purpose"
+        )
+    return reason or None
+
+
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     store = ws.store
-    if args.reason and not args.reject:
-        raise UserError("--reason goes with --reject")
+    if (args.reason or args.no_reason) and not args.reject:
+        raise UserError("--reason and --no-reason go with --reject")
+    if (args.output_file or args.input_file) and args.edit is None:
+        raise UserError("--output-file and --input-file go with --edit")
+    if args.edit is not None:
+        return _edit(ws, args.edit, args.output_file, args.input_file)
+    reason = _reason(ws, args) if args.reject else None
     if args.check:
         return _check(ws, args.no_tokens)
     if args.undo:
@@ -85,9 +160,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.accept:
         n = curation.accept(store, ids)
     else:
-        if args.reason:
-            curation.add_reason(store, args.reason)
-        n = curation.reject(store, ids, args.reason)
+        if reason:
+            curation.add_reason(store, reason)
+        n = curation.reject(store, ids, reason)
     verb = "accepted" if (args.accept_all or args.accept) else "rejected"
     c = store.counts()
     print(

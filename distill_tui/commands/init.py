@@ -1,23 +1,93 @@
-"""`distill-tui init DIR`: create a project folder."""
+"""`distill-tui init DIR`: create a project folder, with the task, teacher and
+student from flags, so a project can be made without writing TOML by hand.
+The values go through the same config model as distill.toml."""
 
 from __future__ import annotations
 
 import argparse
 
+from pydantic import ValidationError
+
+from distill_tui.core import config as cfg
 from distill_tui.core.display import shown
+from distill_tui.core.errors import UserError
+from distill_tui.core.pricing import parse_price
 from distill_tui.core.project import Workspace
+
+# flag dest -> (section, field)
+_FLAGS: dict[str, tuple[str, str]] = {
+    "name": ("task", "name"),
+    "instructions": ("task", "instructions"),
+    "input_description": ("task", "input_description"),
+    "output_description": ("task", "output_description"),
+    "output_format": ("task", "output_format"),
+    "provider": ("teacher", "provider"),
+    "teacher_model": ("teacher", "model"),
+    "base_url": ("teacher", "base_url"),
+    "student": ("student", "model"),
+}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("init", help="create a project folder")
+    p = sub.add_parser(
+        "init",
+        help="create a project folder",
+        description="Create a project folder. The flags fill in distill.toml; anything "
+        "left out keeps its default and can be set later on the Task screen.",
+    )
     p.add_argument("dir", help="project folder to create")
-    p.add_argument("--name", help="task name (default: the folder's name)")
+    task = p.add_argument_group("task")
+    task.add_argument("--name", help="task name (default: the folder's name)")
+    task.add_argument("--instructions", metavar="TEXT", help="the teacher's task prompt")
+    task.add_argument("--input-description", metavar="TEXT", help="what an input looks like")
+    task.add_argument("--output-description", metavar="TEXT", help="what an output looks like")
+    task.add_argument("--output-format", choices=("text", "json"), help="default: text")
+    task.add_argument(
+        "--example",
+        nargs=2,
+        action="append",
+        metavar=("INPUT", "OUTPUT"),
+        help="a few-shot example (repeat for more; the guide suggests 5-10)",
+    )
+    teacher = p.add_argument_group("teacher")
+    teacher.add_argument("--provider", choices=("anthropic", "openai", "mlx"))
+    teacher.add_argument("--teacher-model", metavar="MODEL", help="the teacher model's name")
+    teacher.add_argument("--base-url", metavar="URL", help="an OpenAI-compatible server")
+    teacher.add_argument(
+        "--price",
+        metavar="IN[/OUT]",
+        help="the teacher's price in USD per million tokens (0 for a free local server)",
+    )
+    p.add_argument_group("student").add_argument(
+        "--student", metavar="MODEL", help="Hugging Face id, model folder or .gguf file"
+    )
+
+
+def _settings(args: argparse.Namespace) -> cfg.Project:
+    project = cfg.Project()
+    for dest, (section, field) in _FLAGS.items():
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        try:
+            setattr(getattr(project, section), field, value)
+        except ValidationError as e:
+            flag = "--" + dest.replace("_", "-")
+            raise UserError(f"{flag}: {e.errors()[0]['msg']}") from None
+    if args.example:
+        project.task.examples = [cfg.Example(input=i, output=o) for i, o in args.example]
+    if args.price is not None:
+        try:
+            price = parse_price(args.price)
+        except ValueError as e:
+            raise UserError(f"--price: {e}") from None
+        if price is not None:
+            project.teacher.prices = {project.teacher.model: price}
+    return project
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = Workspace.create(args.dir)
-    if args.name:
-        ws.settings.task.name = args.name
-        ws.save_settings()
+    settings = _settings(args)  # a bad flag is refused before anything is written
+    ws = Workspace.create(args.dir, settings)
     print(f"created {shown(ws.root)} (edit distill.toml or run `distill-tui {shown(args.dir)}`)")
     return 0

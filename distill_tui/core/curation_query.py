@@ -60,6 +60,21 @@ class Filter:
             parts.append(f"by {self.sort}{' desc' if self.descending else ''}")
         return ", ".join(parts) or "all rows"
 
+    def narrows(self) -> bool:
+        """Whether this filter hides rows (the sort order hides none)."""
+        return self.with_(sort="id", descending=False) != Filter()
+
+
+def empty_message(flt: Filter, everything: int) -> str:
+    """What an empty view says: nothing generated yet, or a filter that
+    matches nothing among `everything` rows, and how to clear it."""
+    if everything == 0 or not flt.narrows():
+        return "No rows here. Generate some on the Queue screen (2)."
+    return (
+        f"No row matches this filter ({flt.with_(sort='id', descending=False).describe()});"
+        f" {everything:,} rows in all. f then ctrl+r clears the filters; v cycles the view."
+    )
+
 
 @dataclass(frozen=True)
 class RowView:

@@ -1,7 +1,7 @@
 """Round-trip every row with its provenance as JSONL, to keep a dataset in git
 or move it between machines.
 
-Each line is one row: its input and current output, status, decision and
+Each line is one row: its id, input and current output, status, decision and
 reason, and the full history: every teacher answer (`generations`: teacher,
 prompt hash, tokens, cost, stop reason) and every curation event (edits and
 decisions). Importing adds rows whose input the store does not have yet and
@@ -83,6 +83,9 @@ def _record(r: Any, mine: list[Any], events: list[Any]) -> dict[str, Any]:
     current = next((i for i, g in enumerate(mine) if g["id"] == r["generation_id"]), None)
     return {
         "format": FORMAT,
+        # This project's id, for `curate --reject ID`; import-rows gives the
+        # row a new id in its own store and ignores this one.
+        "id": r["id"],
         **{k: r[k] for k in _ROW_FIELDS},
         "edited": bool(r["edited"]),
         "current_generation": current,

@@ -131,3 +131,30 @@ def fmt_spend(usd: float, unknown: int, places: int = 4) -> str:
         return f"${usd:.{places}f}"
     rest = f"unknown ({unknown} without a price)"
     return rest if usd == 0 else f"${usd:.{places}f} + {rest}"
+
+
+def parse_price(text: str) -> Price | None:
+    """A price as typed on the Task screen, USD per million tokens: `3 / 15`
+    (input / output), `0.5` (both), or blank (None: no price of our own).
+    Raises ValueError with a short reason for anything else."""
+    parts = text.replace(",", " ").replace("/", " ").split()
+    if not parts:
+        return None
+    if len(parts) > 2:
+        raise ValueError("type one price, or input / output")
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not a price (e.g. 3 / 15, or 0 if free)") from None
+    if any(n != n or n in (float("inf"), float("-inf")) or n < 0 for n in nums):
+        raise ValueError("a price is a number of dollars, 0 or more")
+    return Price(input=nums[0], output=nums[-1])
+
+
+def price_text(price: Price | None) -> str:
+    """The inverse of `parse_price`: `3 / 15`, `0`, or blank."""
+    if price is None:
+        return ""
+    if price.input == price.output:
+        return f"{price.input:g}"
+    return f"{price.input:g} / {price.output:g}"

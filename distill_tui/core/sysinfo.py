@@ -1,15 +1,20 @@
 """What the machine offers: memory (psutil), the guide's student
-recommendation for it, models already in the Hugging Face cache
-(huggingface_hub), and whether API keys are set (never their values)."""
+recommendation for it, models already on disk (the Hugging Face cache, read
+with huggingface_hub; GGUF files in the project's models/ and the GGUF
+conversion cache), and whether API keys are set (never their values)."""
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import platform
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from distill_tui.core import paths
 
 GiB = 1024**3
 
@@ -103,10 +108,71 @@ def cached_models(cache: Path | None = None) -> list[CachedModel]:
     return sorted(models, key=lambda m: (-m.size_bytes, m.repo_id))
 
 
-def api_key_present(provider: str) -> bool | None:
-    """True/False for providers that need a key; None for local ones."""
+def is_local_url(url: str | None) -> bool:
+    """Whether `url` is a server on this machine or the local network
+    (Ollama, `mlx_lm.server`, LM Studio): such servers need no API key and
+    charge nothing unless the user says otherwise."""
+    if not url:
+        return False
+    from urllib.parse import urlparse
+
+    try:
+        host = urlparse(url if "//" in url else f"//{url}").hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith((".localhost", ".local")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """A model on disk that is not in the Hugging Face cache."""
+
+    model: str  # the student setting that uses it
+    label: str
+    size_bytes: int
+
+
+MODELS_DIR = "models"  # where a project keeps its own model files (the demo's student)
+
+
+def gguf_models(project: Path | None, cache: Path | None = None) -> list[LocalModel]:
+    """GGUF files the project knows: those in its models/ (as the relative
+    path the demo uses), then folders the GGUF conversion cache holds whose
+    file is not among them (their `source.json` names the file)."""
+    found: list[LocalModel] = []
+    names: set[str] = set()
+    folder = project / MODELS_DIR if project is not None else None
+    if folder is not None and folder.is_dir():
+        for f in sorted(folder.glob("*.gguf")):
+            if f.is_file():
+                names.add(f.name)
+                rel = f"{MODELS_DIR}/{f.name}"
+                found.append(LocalModel(rel, rel, f.stat().st_size))
+    root = cache or paths.gguf_cache_dir()
+    for source in sorted(root.glob("*/source.json")) if root.is_dir() else []:
+        try:
+            info = json.loads(source.read_text(encoding="utf-8"))
+            size = sum(p.stat().st_size for p in source.parent.iterdir() if p.is_file())
+        except (OSError, ValueError):
+            continue
+        gguf = str(info.get("gguf") or "") if isinstance(info, dict) else ""
+        if not gguf or gguf in names:
+            continue
+        found.append(LocalModel(str(source.parent), f"{gguf} (converted)", size))
+    return found
+
+
+def api_key_present(provider: str, base_url: str | None = None) -> bool | None:
+    """True/False for providers that need a key; None for local ones (an MLX
+    model, or an OpenAI-compatible server on this machine or network)."""
     var = API_KEY_VARS.get(provider)
-    if var is None:
+    if var is None or (provider == "openai" and is_local_url(base_url)):
         return None
     return bool(os.environ.get(var))
 

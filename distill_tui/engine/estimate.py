@@ -42,7 +42,7 @@ class Estimate:
 
     def describe(self) -> str:
         if self.cost_usd is None or self.cost_usd_max is None:
-            money = f"cost unknown: no price for {self.model!r} (add [teacher.prices])"
+            money = f"cost unknown: no price for {self.model!r} (set one on the Task screen, 1)"
         else:
             money = f"about ${self.cost_usd:.4f} (at most ${self.cost_usd_max:.4f})"
         mode = " with Message Batches (half price)" if self.batch else ""

@@ -147,6 +147,24 @@ def _free_bytes(folder: Path) -> int | None:
         return None
 
 
+def converted_folder(source: Path, cache: Path | None = None) -> Path | None:
+    """The folder an earlier conversion of `source` left in the cache (either
+    kind: the tokenizer is the same), or None. Never converts; hashes the
+    file at most once (`file_digest` remembers it)."""
+    root = cache or paths.gguf_cache_dir()
+    if not source.is_file() or not root.is_dir():
+        return None
+    try:
+        digest = file_digest(source, root)
+    except OSError:
+        return None
+    for kind in ("dense", "quantized"):
+        out = root / f"{digest[:24]}-{kind}-v{CONVERTER_VERSION}"
+        if (out / "config.json").is_file():
+            return out
+    return None
+
+
 def file_digest(source: Path, cache: Path) -> str:
     """sha256 of the file, remembered by path, size and mtime, so a
     multi-gigabyte GGUF is hashed once, not on every load."""

@@ -97,7 +97,8 @@ async def judge_async(
         if max_cost_usd is not None and a.price is None:
             raise UserError(
                 f"no price is known for {a.teacher.model!r}, so the judge's cost cap cannot be "
-                f'enforced: add [teacher.prices."{a.teacher.model}"] to distill.toml'
+                "enforced: set its price on the Task screen (1; 0 for a free local server) "
+                f'or add [teacher.prices."{a.teacher.model}"] to distill.toml'
             )
         asked = 0
         for item in ask:

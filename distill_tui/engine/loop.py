@@ -78,7 +78,9 @@ class _Session:
         the first step, after every steps_per_eval-th step counted from 1
         (mlx-lm validates at iteration 1, E, 2E... before stepping), and before
         the last step. It depends on the run's position only, so a resumed
-        run validates where the uninterrupted one would have."""
+        run validates where the uninterrupted one would have. Each is
+        labelled as `mlx_lm.lora` prints it, done + 1: 1, 10, 20... for E = 10
+        (its callback gets done, which no user sees)."""
         t = self.plan.train
         if self.valid_set is None:
             return False
@@ -100,7 +102,7 @@ class _Session:
         self.model.train()
         self.reporter.on_val_loss_report(
             {
-                "iteration": done - self.start,
+                "iteration": done + 1 - self.start,
                 "val_loss": loss,
                 "val_time": time.perf_counter() - tic,
             }

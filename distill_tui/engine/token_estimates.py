@@ -2,8 +2,9 @@
 one is at hand, else about four characters a token, and always saying which.
 
 - Each row's own input: the student's tokenizer (`tokenizer.json`, read with
-  `tokenizers`), when the student is on this machine: a folder, or a Hub id
-  already in the Hugging Face cache. Nothing is downloaded for an estimate.
+  `tokenizers`), when the student is on this machine: a folder, a Hub id
+  already in the Hugging Face cache, or a GGUF file already converted.
+  Nothing is downloaded or converted for an estimate.
   It is the student's count, not the teacher's; it is the tokenizer the
   dataset will be trained with, and closer than a character rule.
 - The shared prefix (instructions and examples) for an Anthropic teacher:
@@ -41,7 +42,17 @@ def _tokenizer(path: str, mtime: float) -> Any:
 def student_counter(project_root: Path, model: str) -> tuple[Counter | None, str]:
     """A counter with the student's tokenizer and the basis to show, or None
     and the reason the character rule is used instead."""
-    folder = paths.local_model_dir(paths.resolve_model(project_root, model))
+    resolved = paths.resolve_model(project_root, model)
+    if paths.is_gguf(resolved):
+        # A GGUF student: its tokenizer is in the folder its conversion left.
+        from distill_tui.engine.gguf import converted_folder
+
+        folder = converted_folder(Path(resolved))
+        if folder is None:
+            why = "GGUF student not converted yet" if Path(resolved).is_file() else "no such file"
+            return None, f"about {CHARS_PER_TOKEN} characters a token ({why})"
+    else:
+        folder = paths.local_model_dir(resolved)
     if folder is None:
         return None, f"about {CHARS_PER_TOKEN} characters a token (student not downloaded)"
     file = folder / "tokenizer.json"

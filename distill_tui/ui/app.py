@@ -274,7 +274,7 @@ class DistillApp(App[int]):
                     f"Go to {name}", f"Open the {name} screen", lambda m=mode: self.action_goto(m)
                 )
         seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
+        for active in screen.active_bindings.values():
             b = active.binding
             if not b.id or not b.description or b.action in seen:
                 continue  # Textual's own keys (focus, copy) and aliases: not actions here
@@ -287,6 +287,6 @@ class DistillApp(App[int]):
             seen.add(b.action)
             yield SystemCommand(
                 b.description,
-                f"{b.description} ({key})",
+                f"{b.description} ({self.get_key_display(b)})",
                 lambda node=active.node, action=b.action: self.run_action(action, node),
             )

@@ -39,7 +39,7 @@ def test_unknown_id_is_one_line_error_and_changes_nothing(workspace, capsys):
 def test_accept_all_then_export_then_rows_round_trip(workspace, tmp_path, capsys):
     ws = _ws(workspace)
     d = str(ws.root)
-    assert main(["curate", d, "--reject", "1"]) == 0
+    assert main(["curate", d, "--reject", "1", "--no-reason"]) == 0
     assert main(["curate", d, "--accept-all"]) == 0
     assert ws.store.counts()["accepted"] == 11
     assert main(["export", d, "--format", "completions"]) == 0

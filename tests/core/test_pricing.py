@@ -86,3 +86,17 @@ def test_a_store_from_before_keeps_its_answers_and_can_hold_an_unknown_cost(tmp_
     )
     counts = store.counts()
     assert counts["cost_usd"] == 0.5 and counts["cost_unknown"] == 1
+
+
+def test_a_price_typed_on_the_task_screen_reads_back_as_typed():
+    from distill_tui.core.pricing import parse_price, price_text
+
+    assert parse_price("") is None and parse_price("  ") is None
+    assert parse_price("0") == Price(input=0, output=0)
+    assert parse_price("3 / 15") == Price(input=3, output=15)
+    assert price_text(parse_price("3/15")) == "3 / 15" and price_text(parse_price("0")) == "0"
+    for bad, why in (("abc", "not a price"), ("-1", "0 or more"), ("1 2 3", "one price")):
+        with pytest.raises(ValueError, match=why):
+            parse_price(bad)
+    with pytest.raises(ValueError):
+        parse_price("nan")

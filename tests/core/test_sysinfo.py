@@ -46,3 +46,12 @@ def test_memory_figures_are_the_machines_and_the_process_rss_grows_with_use():
     assert sysinfo.process_rss_bytes() >= before + 48 * 1024 * 1024
     # The guide's recommendation reads the same figure.
     assert sysinfo.recommend_student(total) in dict(sysinfo.RECOMMENDATIONS).values()
+
+
+def test_a_local_openai_compatible_server_needs_no_key(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for url in ("http://localhost:11434/v1", "http://127.0.0.1:8080", "http://192.168.1.5/v1"):
+        assert sysinfo.api_key_present("openai", url) is None, url
+    assert sysinfo.api_key_present("openai", "https://api.groq.com/openai/v1") is False
+    assert sysinfo.api_key_present("openai") is False
+    assert sysinfo.api_key_present("anthropic", "http://localhost:1") is False

@@ -162,3 +162,32 @@ def test_a_local_teacher_may_be_a_gguf_file(workspace, tmp_path):
     result = run_queue(workspace)
     assert result.reason == "finished" and result.progress.done == 2
     assert q.history(workspace.store, 1)[0]["teacher"] == f"mlx:{src}"
+
+
+def test_a_gguf_student_is_counted_with_its_own_tokenizer_and_listed(
+    workspace, tmp_path, monkeypatch
+):
+    from distill_tui.core import sysinfo
+    from distill_tui.engine.estimate import estimate
+
+    # A cache of its own: other tests convert GGUF files with the same bytes.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    models = workspace.root / "models"
+    models.mkdir()
+    write_gguf(models / "student.F16.gguf")
+    ws = workspace
+    ws.settings.student.model = "models/student.F16.gguf"
+    ws.settings.teacher.provider = "openai"
+    ws.store.add_inputs([("The app crashes when I open the settings page.", None)])
+    assert "(GGUF student not converted yet)" in estimate(ws).describe()
+    folder = Path(mlx_thread().call(gguf.mlx_path, str(models / "student.F16.gguf")))
+    assert "inputs with the student's tokenizer" in estimate(ws).describe()
+    # Another GGUF converted from elsewhere is listed by its cache folder.
+    other = tmp_path / "elsewhere" / "other.F16.gguf"
+    other.parent.mkdir()
+    write_gguf(other, **{"general.name": "other"})
+    other_folder = Path(mlx_thread().call(gguf.mlx_path, str(other)))
+    listed = {m.model: m.label for m in sysinfo.gguf_models(ws.root)}
+    assert listed["models/student.F16.gguf"] == "models/student.F16.gguf"
+    assert listed[str(other_folder)] == "other.F16.gguf (converted)"
+    assert str(folder) not in listed  # the project's own file stands for its folder

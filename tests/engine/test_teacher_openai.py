@@ -92,3 +92,25 @@ def test_a_model_with_no_price_is_shown_as_unknown_not_free(workspace, fake, cap
     workspace.store.add_inputs([("one more", None)])
     assert main(["generate", str(workspace.root), "--max-cost", "1"]) == 2
     assert "no price is known" in capsys.readouterr().err
+
+
+def test_the_judge_runs_on_a_local_server_once_it_is_priced_at_zero(workspace, fake):
+    from distill_tui.core import evals, metrics
+    from distill_tui.core.config import Price
+    from distill_tui.core.errors import UserError
+    from distill_tui.engine.judge import judge
+
+    _setup(workspace, fake, 0)
+    workspace.settings.teacher.model = "default_model"
+    fake.reply = lambda _text: '{"pass": false, "reason": "says bug, not billing"}'
+    item = evals.EvalItem(0, None, "charged twice", "billing")
+    item.answers[evals.ADAPTER] = "bug"
+    item.scores[evals.ADAPTER] = metrics.score("bug", "billing")
+    result = evals.EvalResult("run-1", "best", "valid", "text", [item])
+    with pytest.raises(UserError, match="set its price on the Task screen"):
+        judge(workspace, result, retry=FAST)
+    # What the Task screen's price field writes for a free local server.
+    workspace.settings.teacher.prices = {"default_model": Price(input=0, output=0)}
+    summary = judge(workspace, result, retry=FAST)
+    assert (summary.judged, summary.cost_usd, summary.capped) == (1, 0.0, False)
+    assert item.judge == "says bug, not billing"

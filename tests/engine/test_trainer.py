@@ -45,6 +45,8 @@ def test_loss_falls_and_the_run_folder_is_reproducible(ws, capfd):
     best = json.loads((d / "best" / "best.json").read_text())
     val = runs_db.history(ws.store, done.run_id, "val")
     assert best["iter"] == min(val, key=lambda p: p[1])[0] == done.best_iter
+    # Validation is numbered as mlx_lm.lora prints it (steps_per_eval 10 of 30).
+    assert [i for i, _ in val] == [1, 10, 20, 30]
 
     # mlx-lm's own progress display never reached the terminal.
     out = capfd.readouterr()

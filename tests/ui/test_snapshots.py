@@ -23,7 +23,8 @@ def pinned(monkeypatch):
     monkeypatch.setattr(sysinfo, "process_rss_bytes", lambda: 300 * 2**20)
     monkeypatch.setattr(sysinfo, "gpu_wired_limit_bytes", lambda: None)
     monkeypatch.setattr(sysinfo, "cached_models", lambda cache=None: [])
-    monkeypatch.setattr(sysinfo, "api_key_present", lambda provider: False)
+    monkeypatch.setattr(sysinfo, "gguf_models", lambda project, cache=None: [])
+    monkeypatch.setattr(sysinfo, "api_key_present", lambda provider, base_url=None: False)
 
 
 def project(tmp_path) -> Workspace:

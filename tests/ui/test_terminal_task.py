@@ -46,7 +46,9 @@ def test_fast_typing_keeps_each_field_and_refused_values_are_marked(terminal, de
 
     # Max tokens 0 is refused: marked under the field, and the file keeps its value.
     kept = _settings(demo_project).teacher.max_tokens
-    t.press(*["tab"] * 8)  # output, format, instructions, examples, provider, model, url, max
+    t.press(
+        *["tab"] * 9
+    )  # output, format, instructions, examples, provider, model, url, price, max
     t.type("0")
     t.wait_for(f"must be at least 1: not saved; distill.toml keeps {kept}")
     assert _settings(demo_project).teacher.max_tokens == kept

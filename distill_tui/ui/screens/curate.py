@@ -188,11 +188,8 @@ class CurateScreen(BulkChecksMixin, EditMixin, ExportMixin, BaseScreen):
         row = self.current
         pane = self.query_one("#curate-detail", Static)
         if row is None:
-            pane.update(
-                Text(
-                    "No rows here. Generate some on the Queue screen (2), or change the filter (f)."
-                )
-            )
+            everything = cq.count(self.ws.store, cq.Filter()) if self.flt.narrows() else 0
+            pane.update(Text(cq.empty_message(self.flt, everything)))
             return
         original = cur.original_output(self.ws.store, row.id) if row.edited else None
         pane.update(detail_text(row, original, diff=self.side == "diff"))

@@ -5,10 +5,6 @@ Each returns its answer through `dismiss`; None always means 'cancelled'.
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import tempfile
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -22,11 +18,19 @@ from textual.widgets.option_list import Option
 
 from distill_tui.core import curation_query as cq
 from distill_tui.core.checks import FLAGS
+from distill_tui.core.editor import edit_externally, strip_added_newline
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.confirm import DIALOG_CSS, ConfirmDialog
 
-__all__ = ["ConfirmDialog", "EditDialog", "FilterDialog", "ReasonPicker", "edit_externally"]
+__all__ = [
+    "ConfirmDialog",
+    "EditDialog",
+    "FilterDialog",
+    "ReasonPicker",
+    "edit_externally",
+    "strip_added_newline",
+]
 
 
 class ReasonPicker(ModalScreen[str | None]):
@@ -275,28 +279,3 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def edit_externally(text: str, suffix: str = ".txt") -> str:
-    """Open `text` in $VISUAL / $EDITOR (vi if neither) and return the result.
-    The caller suspends the app around this."""
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    fd, name = tempfile.mkstemp(prefix="distill-edit-", suffix=suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        subprocess.run([*shlex.split(editor), name], check=True)
-        with open(name, encoding="utf-8", newline="") as f:
-            edited = f.read()
-    finally:
-        os.unlink(name)
-    return strip_added_newline(text, edited)
-
-
-def strip_added_newline(before: str, after: str) -> str:
-    """Drop the one line ending an editor adds at the end of a file (vi, nano
-    and most others end every file with one), unless the text had it before."""
-    for ending in ("\r\n", "\n"):
-        if after.endswith(ending) and not before.endswith(ending):
-            return after[: -len(ending)]
-    return after

@@ -76,7 +76,7 @@ def fmt_eta(seconds: float | None) -> str:
 def short_estimate(e: Estimate) -> Text:
     """The estimate in two lines of an 80-column screen."""
     if e.cost_usd is None or e.cost_usd_max is None:
-        money = f"cost unknown: no price for {e.model} (add [teacher.prices])"
+        money = f"cost unknown: no price for {e.model} (set one on the Task screen, 1)"
     else:
         money = f"~${e.cost_usd:.4f} (at most ${e.cost_usd_max:.4f})"
     batch = ", batches" if e.batch else ""
@@ -104,7 +104,8 @@ def progress_text(p: Progress | None, counts: dict, last_run: str = "") -> Text:
         f"in flight {p.in_flight}  retries {p.retries}\n"
     )
     t.append(
-        f"{p.rows_per_min:.0f} rows/min  ETA {fmt_eta(p.eta_s)}  "
+        # Paused or stopping, no row is coming: an ETA would be a promise.
+        f"{p.rows_per_min:.0f} rows/min  ETA {fmt_eta(p.eta_s if p.state == 'running' else None)}  "
         f"tokens {p.input_tokens:,} in ({p.cache_read_tokens:,} cached) "
         f"{p.output_tokens:,} out  {fmt_spend(p.cost_usd, p.cost_unknown)}"
     )

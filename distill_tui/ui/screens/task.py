@@ -9,7 +9,6 @@ form, and ctrl+n creates the project from it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,45 +23,23 @@ from textual.widgets.option_list import Option
 from distill_tui.core import config as cfg
 from distill_tui.core import sysinfo
 from distill_tui.core.errors import UserError
+from distill_tui.core.pricing import parse_price, price_text
 from distill_tui.core.project import Workspace
 from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
 from distill_tui.ui.screens.import_dialog import ImportDialog
+from distill_tui.ui.screens.task_fields import (
+    FIELDS,
+    PROVIDERS,
+    examples_title,
+    key_line,
+    price_placeholder,
+    price_value,
+    refusal_reason,
+)
 from distill_tui.ui.screens.task_student import StudentMixin
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.examples import ExampleTable
-
-# widget id -> (section, field, parse)
-FIELDS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
-    "task-name": ("task", "name", str),
-    "task-input-desc": ("task", "input_description", str),
-    "task-output-desc": ("task", "output_description", str),
-    "task-instructions": ("task", "instructions", str),
-    "task-output-format": ("task", "output_format", str),
-    "teacher-provider": ("teacher", "provider", str),
-    "teacher-model": ("teacher", "model", str),
-    "teacher-base-url": ("teacher", "base_url", lambda v: v or None),
-    "teacher-max-tokens": ("teacher", "max_tokens", int),
-    "teacher-concurrency": ("teacher", "concurrency", int),
-    "teacher-rpm": ("teacher", "requests_per_minute", int),
-    "student-model": ("student", "model", str),
-}
-
-PROVIDERS = [
-    ("Anthropic (Claude)", "anthropic"),
-    ("OpenAI-compatible", "openai"),
-    ("Local MLX", "mlx"),
-]
-
-
-def _reason(error: ValidationError) -> str:
-    """The config model's complaint in a few words ('must be at least 1')."""
-    first = error.errors()[0]
-    ctx = first.get("ctx") or {}
-    for kind, words in (("ge", "at least"), ("gt", "more than"), ("le", "at most")):
-        if kind in ctx:
-            return f"must be {words} {ctx[kind]}"
-    return str(first["msg"])
 
 
 class TaskScreen(StudentMixin, BaseScreen):
@@ -135,7 +112,7 @@ class TaskScreen(StudentMixin, BaseScreen):
             yield TextArea(s.task.instructions, id="task-instructions")
             yield Static(Text(""), id="task-instructions-problem", classes="problem")
             yield Label(
-                Text(self._examples_title(len(s.task.examples))),
+                Text(examples_title(len(s.task.examples))),
                 id="examples-title",
                 classes="section-title",
             )
@@ -162,6 +139,15 @@ class TaskScreen(StudentMixin, BaseScreen):
                     value=s.teacher.base_url or "",
                     id="teacher-base-url",
                     placeholder="optional",
+                ),
+            )
+            yield from self._row(
+                "Price $/M tokens",
+                Input(
+                    compact=True,
+                    value=price_value(s.teacher),
+                    id="teacher-price",
+                    placeholder=price_placeholder(s.teacher),
                 ),
             )
             yield from self._row(
@@ -196,7 +182,9 @@ class TaskScreen(StudentMixin, BaseScreen):
                 "Model", Input(compact=True, value=s.student.model, id="student-model")
             )
             yield Static(id="recommendation", classes="hint")
-            yield Label("Models in the Hugging Face cache (enter to use)", classes="hint")
+            yield Label(
+                "Models here: Hugging Face cache, GGUF files (enter to use)", classes="hint"
+            )
             yield OptionList(id="hf-cache")
             yield Label("Inputs", classes="section-title")
             yield Static(id="inputs-summary")
@@ -206,13 +194,10 @@ class TaskScreen(StudentMixin, BaseScreen):
         with Horizontal(classes="row"):
             yield Label(label)
             yield widget
-        if widget.id in FIELDS:  # where a refused value says why, under its field
+        if (
+            widget.id in FIELDS or widget.id == "teacher-price"
+        ):  # where a refused value says why, under its field
             yield Static(Text(""), id=f"{widget.id}-problem", classes="problem")
-
-    @staticmethod
-    def _examples_title(n: int) -> str:
-        hint = "" if 5 <= n <= 10 else "  (the guide suggests 5-10)"
-        return f"Few-shot examples: {n}{hint}   a add · e edit · d delete · shift+↑↓ move"
 
     def on_mount(self) -> None:
         ws = self.workspace
@@ -224,16 +209,7 @@ class TaskScreen(StudentMixin, BaseScreen):
         self._refresh_info()
 
     def _refresh_info(self) -> None:
-        s = self.settings
-        present = sysinfo.api_key_present(s.teacher.provider)
-        var = sysinfo.API_KEY_VARS.get(s.teacher.provider, "")
-        if present is None:
-            key_text = Text("Local teacher: no API key needed.", style="dim")
-        elif present:
-            key_text = Text(f"✓ {var} is set in the environment.")
-        else:
-            key_text = Text(f"✗ {var} is not set: export it in the shell that runs distill-tui.")
-        self.query_one("#api-key", Static).update(key_text)
+        self._refresh_teacher()
         mem = sysinfo.total_memory_bytes()
         rec = sysinfo.recommend_student(mem)
         self.query_one("#recommendation", Static).update(
@@ -244,12 +220,15 @@ class TaskScreen(StudentMixin, BaseScreen):
         )
         cache = self.query_one("#hf-cache", OptionList)
         cache.clear_options()
-        models = sysinfo.cached_models()
+        models = [(m.repo_id, m.repo_id, m.size_bytes) for m in sysinfo.cached_models()] + [
+            (g.model, g.label, g.size_bytes)
+            for g in sysinfo.gguf_models(self.workspace.root if self.workspace else None)
+        ]
         if models:
             cache.add_options(
                 [
-                    Option(Text(f"{m.repo_id}  {sysinfo.human_bytes(m.size_bytes)}"), id=m.repo_id)
-                    for m in models
+                    Option(Text(f"{label}  {sysinfo.human_bytes(size)}"), id=model)
+                    for model, label, size in models
                 ]
             )
         else:
@@ -262,8 +241,17 @@ class TaskScreen(StudentMixin, BaseScreen):
             summary = f"{c['inputs']} inputs stored ({c['pending']} pending). ctrl+o imports more."
         self.query_one("#inputs-summary", Static).update(Text(summary))
 
+    def _refresh_teacher(self) -> None:
+        """The API key line and what a blank price means: they follow the
+        provider and base URL as they are typed."""
+        teacher = self.settings.teacher
+        self.query_one("#api-key", Static).update(key_line(teacher))
+        self.query_one("#teacher-price", Input).placeholder = price_placeholder(teacher)
+
     # -- saving ----------------------------------------------------------------
     def _apply(self, widget_id: str | None, raw: Any) -> None:
+        if widget_id == "teacher-price":
+            self._apply_price(str(raw))
         if widget_id not in FIELDS:
             return
         section, field, parse = FIELDS[widget_id]
@@ -272,7 +260,7 @@ class TaskScreen(StudentMixin, BaseScreen):
             value = parse(raw)
             setattr(model, field, value)
         except ValidationError as e:
-            self._mark(widget_id, _reason(e), getattr(model, field))
+            self._mark(widget_id, refusal_reason(e), getattr(model, field))
             return
         except ValueError:
             reason = "a number is needed" if not str(raw).strip() else f"{raw!r} is not a number"
@@ -280,10 +268,32 @@ class TaskScreen(StudentMixin, BaseScreen):
             return
         self._mark(widget_id, "", None)
         self._save()
-        if widget_id == "teacher-provider":
-            self._refresh_info()
+        if widget_id in ("teacher-provider", "teacher-base-url"):
+            self._refresh_teacher()
+        if widget_id == "teacher-model":  # the price field shows this model's own
+            self.query_one("#teacher-price", Input).value = price_value(self.settings.teacher)
         if widget_id == "task-name":
             self.query_one("NavBar").refresh()
+
+    def _apply_price(self, raw: str) -> None:
+        """The teacher model's own price (`[teacher.prices."MODEL"]`); blank
+        removes it, so the genai-prices table (or unknown) applies again."""
+        t = self.settings.teacher
+        try:
+            price = parse_price(raw)
+        except ValueError as e:
+            self._mark("teacher-price", str(e), price_text(t.prices.get(t.model)) or "no price")
+            return
+        self._mark("teacher-price", "", None)
+        if t.prices.get(t.model) == price:
+            return
+        prices = dict(t.prices)
+        if price is None:
+            prices.pop(t.model, None)
+        else:
+            prices[t.model] = price
+        t.prices = prices
+        self._save()
 
     def _save(self) -> None:
         ws = self.workspace
@@ -329,9 +339,7 @@ class TaskScreen(StudentMixin, BaseScreen):
     @on(ExampleTable.Changed)
     def _examples_changed(self, event: ExampleTable.Changed) -> None:
         self.settings.task.examples = event.examples
-        self.query_one("#examples-title", Label).update(
-            Text(self._examples_title(len(event.examples)))
-        )
+        self.query_one("#examples-title", Label).update(Text(examples_title(len(event.examples))))
         self._save()
 
     def on_settings_reloaded(self, event: SettingsReloaded) -> None:
@@ -349,6 +357,8 @@ class TaskScreen(StudentMixin, BaseScreen):
                 widget.load_text(value)
             elif isinstance(widget, Select):
                 widget.value = value
+        if any(k.startswith("teacher.") for k in event.changed):
+            self.query_one("#teacher-price", Input).value = price_value(s.teacher)
         if "task.examples" in event.changed:
             table = self.query_one(ExampleTable)
             table.examples = list(s.task.examples)

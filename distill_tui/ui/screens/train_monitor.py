@@ -51,7 +51,10 @@ class TrainMonitor(Vertical):
 
     def show(self, run: runs_db.Run, train: list[runs_db.Metric], val: list) -> None:
         t_hist = [(m.iter, float("nan") if m.loss is None else m.loss) for m in train]
-        self.query_one(LossChart).set_data(t_hist, val)
+        at = self._iteration(run, train, val)
+        # A running run's axis spans its length; a stopped one ends where it stopped.
+        x_max = (run.iters_total or at) if run.status == "running" else at
+        self.query_one(LossChart).set_data(t_hist, val, x_max)
         best = (
             f"  best val {run.best_val_loss:.3f} @ {run.best_iter}"
             if run.best_iter is not None and run.best_val_loss is not None
@@ -62,7 +65,7 @@ class TrainMonitor(Vertical):
             status += f" at iteration {run.iter}"
         self.head(f"Run {run.id}  {status}{best}")
         self.failure(run.error if run.status == "failed" else None)
-        self.query_one("#train-metrics", Static).update(self._metrics_text(run, train))
+        self.query_one("#train-metrics", Static).update(self._metrics_text(run, train, at))
         signs = losscurve.warning_signs(t_hist, val)
         self.query_one("#train-signs", Static).update(
             Text("\n".join(f"⚠ {s.message}" for s in signs[:2]))
@@ -75,16 +78,24 @@ class TrainMonitor(Vertical):
         self.query_one("#train-signs", Static).update("")
 
     @staticmethod
-    def _metrics_text(run: runs_db.Run, train: list[runs_db.Metric]) -> Text:
+    def _iteration(
+        run: runs_db.Run, train: list[runs_db.Metric], val: list[tuple[int, float]]
+    ) -> int:
+        """Where the run is: its stored iteration, moved on by any report
+        since (a validation comes before the first train report)."""
+        return max([run.iter or 0, *(m.iter for m in train[-1:]), *(i for i, _ in val[-1:])])
+
+    @staticmethod
+    def _metrics_text(run: runs_db.Run, train: list[runs_db.Metric], at: int) -> Text:
         total = run.iters_total or 0
         if not train:
-            return Text(f"iter {run.iter}/{total}")
+            return Text(f"iter {at}/{total}")
         m = train[-1]
         ips = m.it_per_sec or 0.0
-        eta = (total - m.iter) / ips if ips > 0 and run.status == "running" else None
+        eta = (total - at) / ips if ips > 0 and run.status == "running" else None
         loss = f"{m.loss:.4f}" if m.loss is not None else "NaN"
         return Text(
-            f"iter {m.iter}/{total}  loss {loss}  {ips:.2f} it/s  "
+            f"iter {at}/{total}  loss {loss}  {ips:.2f} it/s  "
             f"{m.tokens_per_sec or 0:.0f} tok/s  {m.trained_tokens or 0} tokens\n"
             f"lr {m.learning_rate or 0:.1e}  peak {m.peak_memory_gb or 0:.2f} GB  "
             f"elapsed {_clock(m.at - run.created_at)}  ETA {_clock(eta)}"

@@ -101,6 +101,10 @@ class ExampleTable(DataTable):
         Binding("d,delete", "delete", "Delete", id="example-delete"),
         Binding("shift+up", "move(-1)", "Move up", id="example-up"),
         Binding("shift+down", "move(1)", "Move down", id="example-down"),
+        # DataTable's own home/end scroll sideways; in a list of rows they mean
+        # the first and the last row.
+        Binding("home", "scroll_top", "First example", show=False, id="example-first"),
+        Binding("end", "scroll_bottom", "Last example", show=False, id="example-last"),
     ]
 
     @dataclass

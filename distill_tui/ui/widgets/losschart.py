@@ -26,7 +26,10 @@ def chart_text(
     height: int,
     train_rgb: RGB = (80, 160, 255),
     val_rgb: RGB = (255, 180, 0),
+    x_max: int | None = None,
 ) -> Text:
+    """`x_max`: where the x axis ends (the run's length, or where it stopped);
+    it always starts at 0, so one point does not read as -1 to 1."""
     train = [(i, v) for i, v in train if math.isfinite(v)]
     val = [(i, v) for i, v in val if math.isfinite(v)]
     if not train and not val:
@@ -48,6 +51,8 @@ def chart_text(
             s = f.signal(xs, ys, marker=marker(sym, pixel(foreground=rgb)))
             s.lines()
             f.draw(s)
+        last = max(i for i, _ in [*train, *val])
+        f.ruler("x").lim(0, max(last, x_max or 0, 1))
         f.label("iteration", axis=0)
         out = f.build().string()
     legend = Text("  ")
@@ -68,9 +73,15 @@ class LossChart(Static):
         super().__init__("", **kw)
         self.train: list[tuple[int, float]] = []
         self.val: list[tuple[int, float]] = []
+        self.x_max: int | None = None
 
-    def set_data(self, train: list[tuple[int, float]], val: list[tuple[int, float]]) -> None:
-        self.train, self.val = train, val
+    def set_data(
+        self,
+        train: list[tuple[int, float]],
+        val: list[tuple[int, float]],
+        x_max: int | None = None,
+    ) -> None:
+        self.train, self.val, self.x_max = train, val, x_max
         self.redraw()
 
     def _rgb(self, name: str, fallback: RGB) -> RGB:
@@ -90,6 +101,7 @@ class LossChart(Static):
                 h,
                 self._rgb("primary", (80, 160, 255)),
                 self._rgb("warning", (255, 180, 0)),
+                self.x_max,
             )
         )
 
