@@ -28,7 +28,6 @@ from distill_tui.core.project import Workspace
 from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
 from distill_tui.ui.screens.import_dialog import ImportDialog
 from distill_tui.ui.screens.task_student import StudentMixin
-from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.examples import ExampleTable
 
@@ -286,16 +285,8 @@ class TaskScreen(StudentMixin, BaseScreen):
             self.query_one("NavBar").refresh()
 
     def _save(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        try:
-            ws.save_settings()
-        except (OSError, UserError) as e:
-            self._show_error(f"Could not save distill.toml: {e}")
-            say(self, f"Could not save distill.toml: {e}", severity="error", timeout=10)
-            return
-        self._show_error("")
+        # Said once in a toast, not at every keystroke; a deleted file is asked about.
+        self._show_error(self.distill_app.settings_file.save())
 
     def _mark(self, widget_id: str, reason: str, kept: Any) -> None:
         """Mark a field whose value was refused (reason) or clear the mark (''),

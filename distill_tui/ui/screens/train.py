@@ -33,7 +33,6 @@ from textual.widgets import ContentSwitcher, Static
 from distill_tui.core import config as cfg
 from distill_tui.core import export_stale, loraconfig, paths
 from distill_tui.core import runs as runs_db
-from distill_tui.core.errors import UserError
 from distill_tui.core.preflight import model_layers
 from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
 from distill_tui.ui.screens.train_form import FormError, TrainForm
@@ -260,7 +259,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
 
     def action_save(self) -> None:
         train = self._form_value("not saved")
-        if train is not None and self._save(train):
+        if train is not None and self._save(train, ask=True):
             say(self, "Saved [train] to distill.toml")
 
     def action_preflight(self) -> None:
@@ -291,23 +290,19 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             self._preflight(train)
 
     # -- form edits: saved as made -------------------------------------------------
-    def _save(self, train: cfg.Train) -> bool:
-        ws = self.ws
-        ws.settings.train = train
-        try:
-            ws.save_settings()
-        except (OSError, UserError) as e:
-            self._show_form_error(f"Could not save distill.toml: {e}")
-            return False
-        return True
+    def _save(self, train: cfg.Train, ask: bool = False) -> bool:
+        self.ws.settings.train = train
+        error = self.distill_app.settings_file.save(ask=ask)
+        self._show_form_error(error)
+        return not error
 
     def _show_form_error(self, message: str) -> None:
         self.query_one("#train-form-error", Static).update(data_text(message))
 
     @on(TrainForm.Edited)
     def _edited(self, event: TrainForm.Edited) -> None:
-        self._save(event.train)
-        self._show_form_error(self._remaining_error())
+        if self._save(event.train):  # else the line says why it was not saved
+            self._show_form_error(self._remaining_error())
         self._show_command()
         if self._preflight_timer is not None:
             self._preflight_timer.stop()
