@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from distill_tui.core import jsonl, paths
+from distill_tui.core.errors import UserError
 from distill_tui.core.export import MANIFEST, SPLITS, accepted_samples, record_input
 from distill_tui.core.store import Store
 
@@ -70,7 +71,10 @@ def compare(root: Path, store: Store) -> StaleExport | None:
     data_dir = paths.data_dir(root)
     if not (data_dir / MANIFEST).is_file():
         return None
-    exported = _exported_pairs(data_dir)
+    try:
+        exported = _exported_pairs(data_dir)
+    except UserError:
+        return None  # unreadable: verify_split and the preflight say what is wrong
     accepted = Counter((s.input, s.output) for s in accepted_samples(store))
     missing = sum((accepted - exported).values())
     gone = sum((exported - accepted).values())

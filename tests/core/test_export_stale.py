@@ -42,3 +42,10 @@ def test_a_hand_written_split_is_not_compared(workspace):
     d.mkdir()
     (d / "train.jsonl").write_text('{"prompt": "other", "completion": "x"}\n')
     assert compare(workspace.root, workspace.store) is None
+
+
+def test_an_unreadable_split_is_left_to_the_checks_that_name_it(workspace):
+    _accepted(workspace, [(f"t {i}", "x") for i in range(12)])
+    export_dataset(workspace.root, workspace.store, workspace.settings)
+    (paths.data_dir(workspace.root) / "train.jsonl").write_bytes(b"\xff\xfe not utf-8\n")
+    assert compare(workspace.root, workspace.store) is None
