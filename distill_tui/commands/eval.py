@@ -2,6 +2,10 @@
 the adapter and the base model answer the split; print their metrics side by
 side (or one JSON object) and store the result for the Chat screen.
 
+Rows of the split that were training rows of the run (the split was exported
+again with another seed) make it refuse; `--allow-overlap` evaluates anyway and
+says how many in the result.
+
 `--judge [--judge-max-cost USD]` has the teacher grade the adapter's answers;
 `--add-similar N` has it write N new inputs like the failing rows and queues
 them for `distill-tui generate`; `--last` reuses the stored evaluation."""
@@ -12,7 +16,7 @@ import argparse
 import json
 import sys
 
-from distill_tui.core import checkpoints, evals
+from distill_tui.core import checkpoints, evals, split_overlap
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.evals import ADAPTER, BASE, EvalResult
@@ -38,6 +42,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-base", action="store_true", help="skip the base model (faster)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--items", action="store_true", help="with --json: include every row")
+    p.add_argument(
+        "--allow-overlap",
+        action="store_true",
+        help="evaluate even when split rows were training rows of the run (after an export"
+        " with another seed); the result says how many",
+    )
     p.add_argument(
         "--last",
         action="store_true",
@@ -95,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         if show:
             print(f"\r{who:>8} {done}/{total}", end="", file=sys.stderr, flush=True)
 
+    overlap = None
     if args.last:
         stored = evals.latest(ws.store, cp.run_id)
         if stored is None:
@@ -102,12 +113,22 @@ def run(args: argparse.Namespace) -> int:
                 f"run {cp.run_id} has no stored evaluation yet: run eval without --last"
             )
         result = stored
+        overlap = split_overlap.of_result(ws.root, result)
         if args.judge:
             from distill_tui.engine.judge import judge
 
             judge(ws, result, max_cost_usd=cap, progress=lambda d, t: progress(d, t, "judge"))
             evals.update(ws.store, result)
     else:
+        overlap = split_overlap.check(
+            ws.root,
+            ws.settings,
+            cp.run_id,
+            args.split,
+            limit=args.limit,
+            allow=args.allow_overlap,
+            allow_hint="--allow-overlap evaluates anyway",
+        )
         try:
             result = evaluate(
                 ws,
@@ -140,10 +161,15 @@ def run(args: argparse.Namespace) -> int:
                 if similar
                 else {"asked": args.add_similar, "added": 0, "cost_usd": 0.0}
             )
+        if overlap is not None:
+            out["overlap"] = {"seen": overlap.seen, "rows": overlap.rows}
+            out["warning"] = overlap.message()
         print(json.dumps(out))
         return 0
     label = f"{result.run_id}:{result.checkpoint}"
     print(f"{label} on {result.split}: {result.rows} rows, {len(result.failures())} wrong")
+    if overlap is not None:
+        print(f"warning: {overlap.message()}: these scores measure recall, not generalisation")
     for line in format_table(result):
         print(shown(line))
     if result.judge is not None:

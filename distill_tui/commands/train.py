@@ -58,6 +58,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grad-checkpoint", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--resume", metavar="RUN", help="continue a run from its last checkpoint")
     p.add_argument("--no-preflight", action="store_true", help="skip the preflight checks")
+    stale = p.add_mutually_exclusive_group()
+    stale.add_argument(
+        "--export",
+        action="store_true",
+        help="export the accepted rows first when data/ is older than the store",
+    )
+    stale.add_argument(
+        "--old-export",
+        action="store_true",
+        help="train on data/ as it is even when rows were accepted or edited since",
+    )
 
 
 def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
@@ -136,13 +147,45 @@ class Printer:
                 print(f"warning: {s.message}", flush=True)
 
 
+def _fresh_export(ws: Workspace, args: argparse.Namespace, world_size: int) -> None:
+    """Refuse, export or warn when data/ is older than the accepted rows."""
+    from distill_tui.core import export_stale
+
+    stale = export_stale.compare(ws.root, ws.store)
+    if stale is None:
+        return
+    if args.old_export:
+        print(f"warning: {stale.message('training on data/ as it is: --old-export')}")
+        return
+    if not args.export:
+        raise UserError(
+            "not started: "
+            + stale.message(
+                f"`distill-tui export {shown(args.dir)}` exports them; --export exports"
+                " first, --old-export trains on data/ as it is"
+            )
+        )
+    if world_size > 1:
+        raise UserError("--export under mlx.launch: export first, then launch the run")
+    from distill_tui.core.export import export_dataset
+
+    print(stale.message("--export: exporting first"))
+    res = export_dataset(ws.root, ws.store, ws.settings)
+    parts = ", ".join(f"{k} {n}" for k, n in res.counts.items() if n)
+    print(f"exported {parts} rows to data/", flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
-    train = _settings(ws, args)
+    if args.resume and args.export:
+        raise UserError("--export with --resume: a resumed run keeps the split it started on")
     from distill_tui.engine import trainer as tr
     from distill_tui.engine.mlx_thread import mlx_thread
 
     rank, size = mlx_thread().call(tr._world)
+    if rank == 0 and not args.resume:
+        _fresh_export(ws, args, size)
+    train = _settings(ws, args)
     if rank == 0 and not args.no_preflight and not args.resume:
         from distill_tui.engine.preflight import preflight
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -173,7 +174,9 @@ def dumps(project: Project) -> str:
 
 
 def save(project: Project, path: Path) -> None:
-    """Write atomically: a crash mid-write leaves the previous file whole."""
+    """Write atomically: a crash mid-write leaves the previous file whole.
+    The file keeps its mode; refusing a read-only one is the caller's job
+    (`Workspace.save_settings`): a rename would replace it anyway."""
     text = dumps(project)
     if _SECRET_KEYS.search(text):
         # Belt and braces: no model field holds a secret, but a future one must not.
@@ -183,6 +186,11 @@ def save(project: Project, path: Path) -> None:
                 raise ConfigError(f"refusing to write a secret-looking key {k!r} to {path}")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
+    try:
+        # The new file takes the old one's mode (a 600 file stays private).
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+    except FileNotFoundError:
+        pass
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -57,6 +57,15 @@ def record_for(settings: Project, input: str, output: str, fmt: str) -> dict[str
     return {"messages": messages_for(settings, input, output, fmt)}
 
 
+def record_input(rec: dict[str, Any]) -> str:
+    """The user input of one split record in either format (`record_for`
+    backwards); raises KeyError/TypeError/IndexError on anything else."""
+    if "messages" in rec:
+        users = [m for m in rec["messages"] if m["role"] == "user"]
+        return str(users[-1]["content"])
+    return str(rec["prompt"])
+
+
 @dataclass
 class Sample:
     row_id: int

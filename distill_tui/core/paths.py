@@ -31,6 +31,12 @@ def run_dir(project: Path, run_id: str) -> Path:
     return runs_dir(project) / run_id
 
 
+def train_inputs_file(run_dir: Path) -> Path:
+    """A run's record of its training inputs (one hash a line), so an
+    evaluation can tell a re-exported validation split holds them."""
+    return run_dir / "train_inputs.sha256"
+
+
 def crash_log(project: Path | None) -> Path:
     """Where the app records unexpected errors with their tracebacks: inside the
     project (`.distill/crash.log`), or the user's state folder when none is open."""

@@ -6,11 +6,15 @@ outside edit is seen (`settings_changed_on_disk`), picked up
 (`reload_settings`), and never overwritten: a save merges this process's
 changes into the file's newer content key by key, and refuses, loading the
 file's values, when both changed the same key or the file no longer parses.
+A read-only file is never written (a rename would replace it anyway), and a
+deleted one is written again only when the caller says so (`recreate`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,23 @@ _MISSING = object()
 
 class SettingsConflict(UserError):
     """distill.toml changed outside this process in a way a save cannot merge."""
+
+
+class SettingsReadOnly(UserError):
+    """distill.toml is read-only: a save would have replaced it."""
+
+
+class SettingsDeleted(UserError):
+    """distill.toml was deleted since it was read: writing it again is asked first."""
+
+
+def _read_only(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    # The mode bit too: root may write anything, but a 444 file means "keep".
+    return not (mode & stat.S_IWUSR) or not os.access(path, os.W_OK)
 
 
 @dataclass
@@ -102,10 +123,15 @@ class Workspace:
         cfg.save(self.settings, self.settings_path)
         self._remember(cfg.dumps(self.settings), self.settings)
 
+    def settings_deleted(self) -> bool:
+        """True when distill.toml, read or written here, is gone now."""
+        path = self.settings_path
+        return bool(self._disk_digest) and not (path.exists() or path.is_symlink())
+
     def settings_changed_on_disk(self) -> bool:
         """True when distill.toml no longer holds what this process last read
         or wrote (an editor, another terminal). A missing file is no change:
-        the next save writes it again."""
+        the next save says so (SettingsDeleted)."""
         try:
             text = self.settings_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -125,17 +151,31 @@ class Workspace:
         for name in type(self.settings).model_fields:
             setattr(self.settings, name, getattr(new, name))
 
-    def save_settings(self) -> None:
+    def save_settings(self, *, recreate: bool = False) -> None:
         """Write the settings, keeping any edit made to the file outside the
         app since it was last read: those are merged in key by key (and taken
         into `settings`). When the same key changed in both places, or the
         file no longer parses, nothing is written and SettingsConflict says
-        so; `reload_settings` then takes the file's values."""
+        so; `reload_settings` then takes the file's values. A read-only file
+        raises SettingsReadOnly, a deleted one SettingsDeleted unless
+        `recreate` (the user said to write it again); neither is written."""
         ours = self._flat_settings()
         if ours == self._disk_settings:
             return  # nothing new here: leave the file (its comments, its layout) alone
+        path = self.settings_path
+        if self.settings_deleted():
+            if not recreate:
+                raise SettingsDeleted(
+                    f"{path.name} was deleted: this change is not saved until it is written again"
+                )
+            self._write()
+            return
+        if _read_only(path):
+            raise SettingsReadOnly(
+                f"{path.name} is read-only: this change is not saved (make the file"
+                " writable to save changes)"
+            )
         if self.settings_changed_on_disk():
-            path = self.settings_path
             text = path.read_text(encoding="utf-8")
             try:
                 theirs = cfg.parse(text, source=str(path))

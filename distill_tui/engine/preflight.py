@@ -2,15 +2,17 @@
 masked prompt length) of every training row and the validation row count,
 with mlx-lm's own dataset code so they match training, and the student's
 sizes, read from a lazily loaded model without reading its weights.
-Runs on the MLX thread."""
+Runs on the MLX thread. It also says when data/ is older than the store's
+accepted rows (`core.export_stale`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from typing import Any, NamedTuple, cast
 
 from distill_tui.core import config as cfg
-from distill_tui.core import paths
+from distill_tui.core import export_stale, paths
 from distill_tui.core.errors import UserError
 from distill_tui.core.export import verify_split
 from distill_tui.core.preflight import ModelShape, Preflight, run_preflight
@@ -89,7 +91,7 @@ def preflight(
         raise UserError(f"{data_dir / 'train.jsonl'}: no exported training split yet")
     verify_split(data_dir)
     m = (thread or mlx_thread()).call(_measure, resolve_model(ws), data_dir, train)
-    return run_preflight(
+    pf = run_preflight(
         m.lengths,
         m.shape,
         max_seq_length=train.max_seq_length,
@@ -99,4 +101,16 @@ def preflight(
         num_layers=train.num_layers,
         valid_rows=m.valid_rows,
         offsets=m.offsets,
+    )
+    stale = export_stale.compare(ws.root, ws.store)
+    if stale is None:
+        return pf
+    return dataclasses.replace(
+        pf,
+        problems=[stale.message("x on the Curate screen exports them"), *pf.problems],
+        suggestions=[
+            "export before training (x on the Curate screen, `distill-tui export DIR`,"
+            " or `distill-tui train DIR --export`)",
+            *pf.suggestions,
+        ],
     )

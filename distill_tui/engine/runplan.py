@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from distill_tui.core import config as cfg
-from distill_tui.core import loraconfig, paths
+from distill_tui.core import loraconfig, paths, split_overlap
 from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
 from distill_tui.core.export import verify_split
@@ -118,6 +118,8 @@ def _write_run_files(plan: RunPlan) -> None:
         loraconfig.command(str(d / "lora.yaml")) + "\n", encoding="utf-8"
     )
     (d / "dataset.sha256").write_text(plan.dataset_hash + "\n", encoding="utf-8")
+    # The hash says the split changed; these say which rows it trained on.
+    split_overlap.record_training_inputs(d, plan.data_dir)
 
 
 def _plan_resume(

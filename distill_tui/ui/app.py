@@ -29,6 +29,7 @@ from distill_tui.ui.screens.queue import QueueScreen
 from distill_tui.ui.screens.quit_dialog import QuitDialog
 from distill_tui.ui.screens.task import TaskScreen
 from distill_tui.ui.screens.train import TrainScreen
+from distill_tui.ui.settings_file import SettingsFile
 from distill_tui.ui.text import say
 
 SCREEN_NAMES = {
@@ -98,6 +99,7 @@ class DistillApp(App[int]):
         self._mlx = mlx
         self.jobs = Jobs(self)
         self._settings_problem = ""  # the last distill.toml error shown, said once
+        self.settings_file = SettingsFile(self)  # saves from the screens, said once
         for theme in themes.load_themes()[0]:
             self.register_theme(theme)
         saved = themes.saved_theme()
@@ -180,7 +182,7 @@ class DistillApp(App[int]):
         """Pick up an outside edit of distill.toml (an editor, a headless
         command) so that the next save here cannot write over it."""
         ws = self.workspace
-        if ws is None or not ws.settings_changed_on_disk():
+        if self.settings_file.watch() or ws is None or not ws.settings_changed_on_disk():
             return
         try:
             changed = ws.reload_settings()

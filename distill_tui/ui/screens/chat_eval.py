@@ -2,7 +2,11 @@
 validation split, and a failure browser with the teacher's output beside the
 adapter's answer. From it, `c` sends the failing rows back to the curator,
 `s` has the teacher write inputs like them into the generation queue, and `j`
-has the teacher judge the adapter's answers (within a cost cap)."""
+has the teacher judge the adapter's answers (within a cost cap).
+
+Before answering, `core.split_overlap.check` looks for validation rows the run
+trained on (a split exported again with another seed); a dialog then asks
+before evaluating anyway, and the result's header says how many."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
-from distill_tui.core import evals, feedback
+from distill_tui.core import evals, feedback, split_overlap
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
@@ -30,6 +34,7 @@ from distill_tui.engine.judge import DEFAULT_MAX_COST_USD, judge
 from distill_tui.engine.similar import SimilarResult, add_similar, default_count
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.chat_pane import failure_reason, safe_text
+from distill_tui.ui.widgets.confirm import ConfirmDialog
 
 JOB = "evaluation"
 
@@ -43,6 +48,14 @@ class EvalProgressed(Message):
 @dataclass
 class EvalFinished(Message):
     result: evals.EvalResult
+
+
+@dataclass
+class EvalRefused(Message):
+    """The split holds training rows of the run: nothing was answered."""
+
+    reason: str
+    overlap: split_overlap.Overlap
 
 
 @dataclass
@@ -71,6 +84,8 @@ class EvalScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     EvalScreen { background: $background; }
     EvalScreen #eval-title { height: 1; text-style: bold; color: $primary; }
+    EvalScreen #eval-warning { height: auto; color: $warning; display: none; }
+    EvalScreen #eval-warning.shown { display: block; }
     EvalScreen #eval-metrics { height: auto; max-height: 6; }
     EvalScreen #eval-failures { height: 1fr; }
     EvalScreen #eval-detail { height: 6; border-top: solid $primary-darken-2; }
@@ -90,6 +105,7 @@ class EvalScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("", id="eval-title")
+            yield Static("", id="eval-warning")
             yield DataTable(id="eval-metrics", cursor_type="none", zebra_stripes=True)
             yield DataTable(id="eval-failures", cursor_type="row")
             yield Static("", id="eval-detail")
@@ -128,6 +144,7 @@ class EvalScreen(ModalScreen[None]):
         failures = self.query_one("#eval-failures", DataTable)
         metrics.clear()
         failures.clear()
+        self._show_overlap(result)
         if result is None:
             what = self.checkpoint.label if self.checkpoint else "no run"
             title.update(Text(f"Evaluation of {what}: none yet (r runs it on the valid split)"))
@@ -162,6 +179,13 @@ class EvalScreen(ModalScreen[None]):
             )
         self.refresh_bindings()
 
+    def _show_overlap(self, result: evals.EvalResult | None) -> None:
+        """The result's header says when its rows were the run's training rows."""
+        found = split_overlap.of_result(self.ws.root, result) if result else None
+        warning = self.query_one("#eval-warning", Static)
+        warning.update(Text(f"⚠ {found.message()}: scores measure recall" if found else ""))
+        warning.set_class(found is not None, "shown")
+
     @on(DataTable.RowHighlighted, "#eval-failures")
     def _show_detail(self, event: DataTable.RowHighlighted) -> None:
         if self.result is None or event.row_key.value is None:
@@ -182,7 +206,7 @@ class EvalScreen(ModalScreen[None]):
         self.query_one("#eval-detail", Static).update(text)
 
     # -- actions --------------------------------------------------------------------
-    def action_run(self) -> None:
+    def action_run(self, allow_overlap: bool = False) -> None:
         if self.checkpoint is None or self.running:
             return
         self.running = True
@@ -190,15 +214,38 @@ class EvalScreen(ModalScreen[None]):
         self.refresh_bindings()
         self.query_one("#eval-progress", Static).update(Text("evaluating…"))
         self.app.jobs.started(JOB, stop=self._stop)  # type: ignore[attr-defined]
-        self._evaluate(self.checkpoint)
+        self._evaluate(self.checkpoint, allow_overlap)
 
     @work(thread=True, group="chat-eval", exclusive=True, exit_on_error=False, name=JOB)
-    def _evaluate(self, checkpoint: Checkpoint) -> None:
+    def _evaluate(self, checkpoint: Checkpoint, allow_overlap: bool) -> None:
         def progress(done: int, total: int, _who: str) -> None:
             self.post_message(EvalProgressed(done, total))
 
+        try:
+            split_overlap.check(
+                self.ws.root, self.ws.settings, checkpoint.run_id, allow=allow_overlap
+            )
+        except split_overlap.SplitOverlap as e:
+            self.post_message(EvalRefused(str(e), e.overlap))
+            return
         result = evaluate(self.ws, self.host, checkpoint, progress=progress, stop=self._stop)
         self.post_message(EvalFinished(result))
+
+    def on_eval_refused(self, event: EvalRefused) -> None:
+        self._done(False, f"evaluation not started: {event.reason}")
+
+        def answered(answer: str | None) -> None:
+            if answer == "anyway":
+                self.action_run(allow_overlap=True)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"{event.overlap.message()}: its scores would measure recall. Evaluate anyway?",
+                {"e": ("anyway", "evaluate anyway (the result says how many)")},
+                cancel="do not evaluate",
+            ),
+            answered,
+        )
 
     def on_eval_progressed(self, event: EvalProgressed) -> None:
         self.query_one("#eval-progress", Static).update(

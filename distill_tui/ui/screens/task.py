@@ -37,7 +37,6 @@ from distill_tui.ui.screens.task_fields import (
     refusal_reason,
 )
 from distill_tui.ui.screens.task_student import StudentMixin
-from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.examples import ExampleTable
 
@@ -296,16 +295,8 @@ class TaskScreen(StudentMixin, BaseScreen):
         self._save()
 
     def _save(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        try:
-            ws.save_settings()
-        except (OSError, UserError) as e:
-            self._show_error(f"Could not save distill.toml: {e}")
-            say(self, f"Could not save distill.toml: {e}", severity="error", timeout=10)
-            return
-        self._show_error("")
+        # Said once in a toast, not at every keystroke; a deleted file is asked about.
+        self._show_error(self.distill_app.settings_file.save())
 
     def _mark(self, widget_id: str, reason: str, kept: Any) -> None:
         """Mark a field whose value was refused (reason) or clear the mark (''),

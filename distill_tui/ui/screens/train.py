@@ -3,7 +3,9 @@
 - Setup: the `[train]` form (each valid edit saved to distill.toml at once,
   an invalid one marked on its field and not written), the preflight (run on
   arrival, after edits and on ctrl+e; its errors stop ctrl+r before a run is
-  made) and the equivalent `mlx_lm.lora` command and YAML.
+  made; it warns when data/ is older than the accepted rows, and ctrl+r then
+  asks: export first, train on the old export, or not) and the equivalent
+  `mlx_lm.lora` command and YAML.
 - Monitor: the shown run's loss chart, speed, memory, ETA, warning signs and,
   for a failed run, its reason.
 - Runs (ctrl+l): every run, to open in the monitor, chat with, or delete.
@@ -29,13 +31,13 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from distill_tui.core import config as cfg
-from distill_tui.core import loraconfig, paths
+from distill_tui.core import export_stale, loraconfig, paths
 from distill_tui.core import runs as runs_db
-from distill_tui.core.errors import UserError
 from distill_tui.core.preflight import model_layers
 from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
 from distill_tui.ui.screens.train_form import FormError, TrainForm
 from distill_tui.ui.screens.train_jobs import (
+    EXPORT_FIRST,
     PreflightFinished,
     TrainingFailed,
     TrainingFinished,
@@ -43,6 +45,7 @@ from distill_tui.ui.screens.train_jobs import (
     TrainingStarted,
     TrainJobsMixin,
     preflight_text,
+    stale_export_dialog,
 )
 from distill_tui.ui.screens.train_monitor import TrainMonitor
 from distill_tui.ui.screens.train_runs import MONITOR, TrainRunsMixin
@@ -204,8 +207,20 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
 
     def action_start(self) -> None:
         train = self._form_value()
-        if train is not None:
+        if train is None:
+            return
+        stale = export_stale.compare(self.ws.root, self.ws.store)
+        if stale is None:
             self._begin(train, None)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer is None:
+                say(self, "Not started: data/ is older than the accepted rows", severity="warning")
+            else:
+                self._begin(train, None, export_first=answer == EXPORT_FIRST)
+
+        self.app.push_screen(stale_export_dialog(stale), answered)
 
     def action_resume(self) -> None:
         run_id = self.query_one(RunsView).selected if self.view == RUNS else None
@@ -217,7 +232,9 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             run_id = latest.id
         self._begin(None, run_id)
 
-    def _begin(self, train: cfg.Train | None, resume: str | None) -> None:
+    def _begin(
+        self, train: cfg.Train | None, resume: str | None, export_first: bool = False
+    ) -> None:
         self._stop_event.clear()
         self._training = self._starting = True
         self._refusal = self._opened = None
@@ -228,7 +245,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             "checking the settings and data..." if train else "starting: loading the student..."
         )
         self.refresh_bindings()
-        self._train(train, resume)
+        self._train(train, resume, export_first)
 
     def action_stop(self) -> None:
         if self._training:
@@ -242,7 +259,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
 
     def action_save(self) -> None:
         train = self._form_value("not saved")
-        if train is not None and self._save(train):
+        if train is not None and self._save(train, ask=True):
             say(self, "Saved [train] to distill.toml")
 
     def action_preflight(self) -> None:
@@ -265,29 +282,27 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         # Measuring tokenizes every row: not again for the same settings and data.
         data = paths.data_dir(self.ws.root)
         files = [(f.stat().st_mtime_ns, f.stat().st_size) for f in data.glob("*.jsonl")]
-        key = (train, self.ws.settings.student.model, tuple(files))
+        # Rows accepted since the export change the warning, not the files.
+        stale = export_stale.compare(self.ws.root, self.ws.store)
+        key = (train, self.ws.settings.student.model, tuple(files), stale)
         if key != self._preflight_key:
             self._preflight_key = key
             self._preflight(train)
 
     # -- form edits: saved as made -------------------------------------------------
-    def _save(self, train: cfg.Train) -> bool:
-        ws = self.ws
-        ws.settings.train = train
-        try:
-            ws.save_settings()
-        except (OSError, UserError) as e:
-            self._show_form_error(f"Could not save distill.toml: {e}")
-            return False
-        return True
+    def _save(self, train: cfg.Train, ask: bool = False) -> bool:
+        self.ws.settings.train = train
+        error = self.distill_app.settings_file.save(ask=ask)
+        self._show_form_error(error)
+        return not error
 
     def _show_form_error(self, message: str) -> None:
         self.query_one("#train-form-error", Static).update(data_text(message))
 
     @on(TrainForm.Edited)
     def _edited(self, event: TrainForm.Edited) -> None:
-        self._save(event.train)
-        self._show_form_error(self._remaining_error())
+        if self._save(event.train):  # else the line says why it was not saved
+            self._show_form_error(self._remaining_error())
         self._show_command()
         if self._preflight_timer is not None:
             self._preflight_timer.stop()

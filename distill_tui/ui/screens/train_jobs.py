@@ -1,6 +1,7 @@
 """The Train screen's workers and what they post: a training run (after a
-preflight that refuses settings that would fail at start) and a preflight on
-its own, both on the MLX thread."""
+preflight that refuses settings that would fail at start, and an export
+first when the user chose it over a stale data/) and a preflight on its own,
+both on the MLX thread."""
 
 from __future__ import annotations
 
@@ -14,8 +15,13 @@ from textual.message import Message
 from distill_tui.core import config as cfg
 from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import NoSpace, UserError
+from distill_tui.core.export import export_dataset
+from distill_tui.core.export_stale import StaleExport
 from distill_tui.core.preflight import Preflight
 from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.widgets.confirm import ConfirmDialog
+
+EXPORT_FIRST, OLD_EXPORT = "export", "old"
 
 
 @dataclass
@@ -70,13 +76,27 @@ def preflight_text(pf: Preflight) -> Text:
     return text
 
 
+def stale_export_dialog(stale: StaleExport) -> ConfirmDialog:
+    """Asked on ctrl+r when data/ is older than the accepted rows."""
+    return ConfirmDialog(
+        f"{stale.message('x on the Curate screen exports them')}. Train on which data?",
+        {
+            "e": (EXPORT_FIRST, "export the accepted rows first, then train"),
+            "o": (OLD_EXPORT, "train on the old export in data/"),
+        },
+        cancel="do not train",
+    )
+
+
 class TrainJobsMixin(BaseScreen):
     """Mixed into TrainScreen, which owns the stop event."""
 
     _stop_event: threading.Event
 
     @work(thread=True, group="training", exclusive=True, exit_on_error=False, name="Training")
-    def _train(self, train: cfg.Train | None, resume: str | None) -> None:
+    def _train(
+        self, train: cfg.Train | None, resume: str | None, export_first: bool = False
+    ) -> None:
         from distill_tui.engine import trainer as tr
         from distill_tui.engine.preflight import preflight
 
@@ -89,6 +109,8 @@ class TrainJobsMixin(BaseScreen):
         mlx = self.distill_app.mlx
         before = runs_db.latest_run(self.ws.store)
         try:
+            if export_first:
+                export_dataset(self.ws.root, self.ws.store, self.ws.settings)
             if train is not None:  # a new run: refuse what would fail at start
                 pf = preflight(self.ws, train, thread=mlx)
                 self.post_message(PreflightFinished(pf))
