@@ -1,6 +1,7 @@
-"""Issue 17, on the Curate screen with Pilot: an edit writes only the field
-the user changed (byte for byte), and a 2 MB row is drawn as a bounded
-preview that says how much more there is and which key opens it all."""
+"""Issue 17 with Pilot: a Curate edit writes only the field the user changed
+(byte for byte), and a 2 MB text is drawn as a bounded preview that says how
+much more there is and how to see it all: in Curate, the Queue's row detail
+and Chat."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from textual.widgets import Static, TextArea
 from distill_tui.core import curation as cur
 from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.curate import CurateScreen
+from distill_tui.ui.screens.queue import QueueScreen
+from distill_tui.ui.screens.queue_view import RowDetail
 from distill_tui.ui.text import PREVIEW_BYTES
+from distill_tui.ui.widgets.chat_pane import ChatPane
 
 from .helpers import screen_text, wait_until
 
@@ -23,6 +27,16 @@ BIG = "".join(f"line {i:06d} of a very long pasted document\n" for i in range(45
 
 def _stored_input(ws, row_id: int) -> str:
     return ws.store.conn.execute("SELECT input FROM rows WHERE id = ?", (row_id,)).fetchone()[0]
+
+
+def _left_out(shown: str, label: str, whole: str) -> str:
+    """Check that the text under `label` is the start of `whole` and that the
+    count it gives adds up to the rest; return the note's words."""
+    head = shown.split(label, 1)[1]
+    head, note = head.split("\n… ", 1)
+    more = int(note.split(" more bytes", 1)[0].replace(",", ""))
+    assert whole.startswith(head) and len(head.encode()) + more == len(whole.encode())
+    return note.split("\n", 1)[0]
 
 
 async def _open(pilot, app) -> CurateScreen:
@@ -61,10 +75,7 @@ async def test_a_2mb_row_is_a_bounded_preview_that_says_how_much_more(workspace)
         assert len(plain.encode()) < 3 * PREVIEW_BYTES  # two previews and the heading
         assert plain.count("more bytes; E opens it all in $EDITOR") == 2  # input and output
         # What is shown and what it says is left out add up to the whole input.
-        head = plain.split("INPUT\n", 1)[1]
-        head, rest = head.split("\n… ", 1)
-        more = int(rest.split(" more bytes", 1)[0].replace(",", ""))
-        assert BIG.startswith(head) and len(head.encode()) + more == len(BIG.encode())
+        _left_out(plain, "INPUT\n", BIG)
         assert "line 000000 of a very long" in screen_text(app)
         # The dialog opens the short output to edit and the 2 MB input as a
         # preview that says so; saving leaves the input as it was.
@@ -93,3 +104,44 @@ async def test_a_long_input_beside_a_short_output_edits_the_output(workspace):
     (event,) = cur.history(workspace.store, 1)
     assert sorted(event["after"]) == ["edited", "group", "output", "status"]
     assert _stored_input(workspace, 1) == BIG
+
+
+async def test_the_queue_row_detail_of_a_2mb_row_is_bounded(workspace):
+    add_answered(workspace.store, [(BIG, "short answer")])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen))
+        await wait_until(pilot, lambda: "line 000000" in screen_text(app))
+        app.screen.action_open_row()
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RowDetail) and app.screen.query("#queue-detail")
+        )
+        shown = app.screen.query_one("#queue-detail", Static).content
+        assert isinstance(shown, Text) and len(shown.plain.encode()) < 2 * PREVIEW_BYTES
+        note = _left_out(shown.plain, "Input\n", BIG)
+        assert note.endswith("Curate (3) shows this row, and E there opens it all in $EDITOR")
+        assert "short answer" in shown.plain
+
+
+async def test_chat_draws_a_2mb_message_and_reply_bounded():
+    from textual.app import App
+
+    class One(App):
+        def compose(self):
+            yield ChatPane("student", id="pane")
+
+    app = One()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(ChatPane)
+        pane.start(BIG)
+        pane.update_reply(BIG)
+        await pilot.pause()
+        user, reply = (s.content for s in pane.query(Static))
+        assert len(user.plain.encode()) < 2 * PREVIEW_BYTES
+        assert len(reply.plain.encode()) < 2 * PREVIEW_BYTES
+        assert _left_out(user.plain, "> ", BIG).endswith("the model was sent all of it")
+        assert _left_out("\n" + reply.plain, "\n", BIG).endswith(
+            "saves it whole as a row for Curate (3)"
+        )
+        assert pane.reply_text == BIG  # what is saved as a row is all of it
