@@ -51,8 +51,8 @@ def say(
 
 # How much of one text a pane lays out: a 2 MB input drawn whole costs tens of
 # seconds per cursor move. The rest is counted, never drawn.
-PREVIEW_BYTES = 8 * 1024
-PREVIEW_LINES = 200
+PREVIEW_BYTES = 4 * 1024
+PREVIEW_LINES = 100
 
 
 def clip(text: str, limit: int = PREVIEW_BYTES, lines: int = PREVIEW_LINES) -> tuple[str, int]:
