@@ -193,5 +193,9 @@ class EditMixin(BaseScreen):
         except (OSError, Exception) as e:  # noqa: BLE001 - editor missing or failed
             self.distill_app.report_error(UserError(f"$EDITOR failed: {e}"))
             return
-        if self._guard(cur.edit, self.ws.store, row.id, edited["output"], edited.get("input")):
+        # A file left as it was is a field not touched (an empty output stays none).
+        changed = {k: v for k, v in edited.items() if v != texts[k]}
+        if changed and self._guard(
+            cur.edit, self.ws.store, row.id, changed.get("output"), changed.get("input")
+        ):
             self._after_change(advance=False)
