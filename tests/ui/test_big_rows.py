@@ -77,13 +77,13 @@ async def test_a_2mb_row_is_a_bounded_preview_that_says_how_much_more(workspace)
         # What is shown and what it says is left out add up to the whole input.
         _left_out(plain, "INPUT\n", BIG)
         assert "line 000000 of a very long" in screen_text(app)
-        # The dialog opens the short output to edit and the 2 MB input as a
-        # preview that says so; saving leaves the input as it was.
+        # The dialog shows both texts as previews that say they are too long to
+        # edit there; saving leaves the row as it was.
         await pilot.press("e")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
         dialog = app.screen
         assert not dialog.query("#edit-input") and dialog.query("#edit-input-long")
-        assert not dialog.query("#edit-output")  # 3 MB: also too long for the dialog
+        assert not dialog.query("#edit-output") and dialog.query("#edit-output-long")
         assert "too long to edit here" in screen_text(app)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen is screen)
@@ -145,3 +145,14 @@ async def test_chat_draws_a_2mb_message_and_reply_bounded():
             "saves it whole as a row for Curate (3)"
         )
         assert pane.reply_text == BIG  # what is saved as a row is all of it
+
+
+def test_a_preview_is_cut_at_a_character_and_counts_every_byte_left_out():
+    from distill_tui.ui.text import PREVIEW_LINES, clip
+
+    for text in ("é" * 5_000, "日本" * 3_000, "a\n" * 1_000, "short\r\nenough\u2028"):
+        head, more = clip(text)
+        assert text.startswith(head)
+        assert len(head.encode()) <= PREVIEW_BYTES and head.count("\n") < PREVIEW_LINES
+        assert len(head.encode()) + more == len(text.encode())
+    assert clip("short\r\nenough\u2028") == ("short\r\nenough\u2028", 0)
