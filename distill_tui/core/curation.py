@@ -115,44 +115,49 @@ def missing_ids(store: Store, ids: Sequence[int]) -> list[int]:
 def edit(store: Store, row_id: int, output: str | None = None, input: str | None = None) -> bool:
     """Replace the output and/or input by hand; returns False if nothing changed.
 
-    The teacher's answer stays in `generations`; the text before this edit is
-    in the event, so undo and diffs work after any number of edits."""
+    None means 'not touched'. Each field is compared with what is stored
+    before anything is written: only a field that differs is written and named
+    in the event, so a field the user did not change stays byte-for-byte as it
+    was. The teacher's answer stays in `generations`; the text before this edit
+    is in the event, so undo and diffs work after any number of edits."""
     with store.tx() as c:
         row = c.execute(
             "SELECT input, output, edited, status FROM rows WHERE id = ?", (row_id,)
         ).fetchone()
         if row is None:
             raise UserError(f"no row with id {row_id}")
-        new_in = row["input"] if input is None else input
-        new_out = row["output"] if output is None else output
-        if (new_in, new_out) == (row["input"], row["output"]):
+        changed: dict[str, str] = {}
+        if input is not None and input != row["input"]:
+            changed["input"] = input
+        if output is not None and output != row["output"]:
+            changed["output"] = output
+        if not changed:
             return False
-        if not new_in.strip():
-            raise UserError("the input cannot be empty")
-        if new_in != row["input"]:
+        if "input" in changed:
+            if not changed["input"].strip():
+                raise UserError("the input cannot be empty")
             other = c.execute(
-                "SELECT id FROM rows WHERE input_sha = ? AND id != ?", (sha(new_in), row_id)
+                "SELECT id FROM rows WHERE input_sha = ? AND id != ?",
+                (sha(changed["input"]), row_id),
             ).fetchone()
             if other is not None:
                 raise UserError(f"row {other[0]} already has this input")
         # An edited output on a pending/failed row makes it reviewable.
-        status = "done" if new_out is not None and row["status"] != "running" else row["status"]
+        has_output = "output" in changed or row["output"] is not None
+        status = "done" if has_output and row["status"] != "running" else row["status"]
+        sets = dict(changed, edited=1, status=status, updated_at=time.time())
+        if "input" in changed:
+            sets["input_sha"] = sha(changed["input"])
         c.execute(
-            "UPDATE rows SET input = ?, input_sha = ?, output = ?, edited = 1, status = ?,"
-            " updated_at = ? WHERE id = ?",
-            (new_in, sha(new_in), new_out, status, time.time(), row_id),
+            f"UPDATE rows SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+            (*sets.values(), row_id),
         )
         _event(
             c,
             row_id,
             "edit",
-            {
-                "input": row["input"],
-                "output": row["output"],
-                "edited": row["edited"],
-                "status": row["status"],
-            },
-            {"input": new_in, "output": new_out, "edited": 1, "status": status, "group": _group()},
+            {**{k: row[k] for k in changed}, "edited": row["edited"], "status": row["status"]},
+            {**changed, "edited": 1, "status": status, "group": _group()},
         )
     return True
 
@@ -168,12 +173,13 @@ def original_output(store: Store, row_id: int) -> str | None:
         return str(g[0])
     # Imported rows may carry an output without a generation: the first edit
     # event remembers what was there.
-    e = c.execute(
-        "SELECT before FROM events WHERE row_id = ? AND kind = 'edit' ORDER BY id LIMIT 1",
-        (row_id,),
-    ).fetchone()
-    if e is not None:
-        return json.loads(e[0]).get("output")
+    # (An edit of the input alone does not name the output.)
+    for (before,) in c.execute(
+        "SELECT before FROM events WHERE row_id = ? AND kind = 'edit' ORDER BY id", (row_id,)
+    ):
+        state = json.loads(before)
+        if "output" in state:
+            return state["output"]
     row = c.execute("SELECT output FROM rows WHERE id = ?", (row_id,)).fetchone()
     return None if row is None else row[0]
 
@@ -280,9 +286,11 @@ def undo(store: Store) -> UndoResult | None:
             if kind == "regenerate":
                 still = row is not None and row["status"] == "pending"
             if still:
-                sets = ", ".join(f"{k} = ?" for k in cols)
-                values = [before.get(k) for k in cols]
-                if "input" in cols:
+                # An edit names only the fields it changed; the rest stay.
+                restore = [k for k in cols if k in before]
+                sets = ", ".join(f"{k} = ?" for k in restore)
+                values = [before[k] for k in restore]
+                if "input" in restore:
                     sets += ", input_sha = ?"
                     values.append(sha(before["input"]))
                 c.execute(

@@ -12,17 +12,29 @@ import tempfile
 def edit_externally(text: str, suffix: str = ".txt") -> str:
     """Open `text` in $VISUAL / $EDITOR (vi if neither) and return the result.
     The app suspends itself around this."""
+    return edit_texts({"text": text}, suffix)["text"]
+
+
+def edit_texts(texts: dict[str, str], suffix: str = ".txt") -> dict[str, str]:
+    """Open each of `texts` (by name, in order) in $VISUAL / $EDITOR (vi if
+    neither), one file each, and return them as the editor left them, less the
+    line ending an editor adds. The caller suspends the app around this."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    fd, name = tempfile.mkstemp(prefix="distill-edit-", suffix=suffix)
+    names: dict[str, str] = {}
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        subprocess.run([*shlex.split(editor), name], check=True)
-        with open(name, encoding="utf-8", newline="") as f:
-            edited = f.read()
+        for key, text in texts.items():
+            fd, names[key] = tempfile.mkstemp(prefix=f"distill-{key}-", suffix=suffix)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        subprocess.run([*shlex.split(editor), *names.values()], check=True)
+        out = {}
+        for key, name in names.items():
+            with open(name, encoding="utf-8", newline="") as f:
+                out[key] = strip_added_newline(texts[key], f.read())
     finally:
-        os.unlink(name)
-    return strip_added_newline(text, edited)
+        for name in names.values():
+            os.unlink(name)
+    return out
 
 
 def strip_added_newline(before: str, after: str) -> str:

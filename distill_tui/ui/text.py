@@ -47,3 +47,39 @@ def say(
         timeout=timeout,
         markup=False,
     )
+
+
+# How much of one text a pane lays out: a 2 MB input drawn whole costs tens of
+# seconds per cursor move. The rest is counted, never drawn.
+PREVIEW_BYTES = 4 * 1024
+PREVIEW_LINES = 100
+
+
+def clip(text: str, limit: int = PREVIEW_BYTES, lines: int = PREVIEW_LINES) -> tuple[str, int]:
+    """The start of `text` that fits in `limit` UTF-8 bytes and `lines` lines
+    (cut at a character boundary), and how many bytes of it are left out."""
+    if len(text) <= limit // 4 and text.count("\n") < lines:
+        return text, 0  # short enough whatever its characters: no encoding
+    head = text[:limit].encode()[:limit].decode(errors="ignore")
+    nl = -1
+    for _ in range(lines):
+        nl = head.find("\n", nl + 1)
+        if nl < 0:
+            break
+    if nl >= 0:
+        head = head[:nl]
+    more = len(text.encode()) - len(head.encode())
+    return (head, more) if more > 0 else (text, 0)
+
+
+def append_clipped(
+    t: Text, text: str, how_to_see_all: str, limit: int = PREVIEW_BYTES, **style: Any
+) -> int:
+    """Append a bounded, visible preview of `text` to `t`; when it is cut,
+    one line says how many bytes more there are and `how_to_see_all`.
+    Returns the number of bytes left out."""
+    head, more = clip(text, limit)
+    t.append(visible(head), **style)
+    if more:
+        t.append(f"\n… {more:,} more bytes; {how_to_see_all}", style="italic")
+    return more

@@ -107,6 +107,33 @@ def test_edit_input_refuses_a_duplicate_input(store):
     store.add_inputs([("ticket two", None)])  # the sha was restored with the text
 
 
+def test_edit_writes_only_the_fields_that_changed(store):
+    """Issue 17 item 2: an input passed back unchanged (as the edit dialog does)
+    is neither rewritten nor named in the history; undo restores only what the
+    edit changed, and an input-only edit does not hide the teacher's original."""
+    weird = "line one\r\nline two\nline three\u2028four"
+    cur.edit(store, 3, input=weird)
+    cur.edit(store, 3, output="a better answer", input=weird)  # input as it was
+    stored = store.conn.execute("SELECT input FROM rows WHERE id = 3").fetchone()[0]
+    assert stored.encode() == weird.encode()
+    last = cur.history(store, 3)[-1]
+    assert (last["kind"], sorted(last["before"]), sorted(last["after"])) == (
+        "edit",
+        ["edited", "output", "status"],
+        ["edited", "group", "output", "status"],
+    )
+    assert cur.original_output(store, 3) == "answer 3!!!"
+    assert not cur.edit(store, 3, output="a better answer", input=weird)  # nothing changed
+    cur.edit(store, 4, input="ticket four")  # input only: the output is left alone
+    assert sorted(cur.history(store, 4)[-1]["after"]) == ["edited", "group", "input", "status"]
+    assert cur.original_output(store, 4) == "answer 4!!!!"
+    cur.undo(store)
+    assert q.get(store, 4).input == "ticket 4" and q.get(store, 4).output == "answer 4!!!!"
+    cur.undo(store)  # the output edit of row 3: its input stays as typed
+    row = q.get(store, 3)
+    assert (row.input, row.output) == (weird, "answer 3!!!")
+
+
 def test_regenerate_sends_back_to_queue_and_keeps_history(store):
     cur.accept(store, [3])
     assert cur.regenerate(store, [3]) == 1

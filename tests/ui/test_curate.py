@@ -179,7 +179,7 @@ async def test_regenerate_sends_row_back_to_queue(workspace):
 
 
 def test_editor_newline_is_dropped_only_when_the_editor_added_it():
-    from distill_tui.ui.screens.curate_dialogs import strip_added_newline
+    from distill_tui.core.editor import strip_added_newline
 
     assert strip_added_newline("billing", "billing\n") == "billing"
     assert strip_added_newline("billing", "billing\r\n") == "billing"

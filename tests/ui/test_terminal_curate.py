@@ -225,3 +225,53 @@ def test_bulk_leaves_decided_rows_alone_and_says_so(terminal, demo_project):
     t.wait_until(lambda: _row(demo_project, 1)[0] == "accepted", "row 1 accepted on purpose")
     assert os.path.exists(demo_project / "distill.db")
     assert t.quit() == 0
+
+
+def test_E_opens_a_long_input_too_and_writes_only_what_the_editor_changed(terminal, tmp_path):
+    """Issue 17: the pane shows only the start of a long input and says E opens
+    it all; E hands the editor the output and that input, and a file the editor
+    left alone is a field left alone (an empty output stays none)."""
+    from curate_helpers import add_answered
+
+    from distill_tui.core import curation as cur
+    from distill_tui.core.project import Workspace
+
+    long_input = "".join(f"line {i}\r\nnext {i}\nthen {i}\u2028" for i in range(400))
+    ws = Workspace.create(tmp_path / "proj")
+    add_answered(ws.store, [(long_input, "short answer")])
+    ws.store.add_inputs([("not answered yet", None)])
+    ws.store.close()
+    calls = tmp_path / "calls"
+    script = tmp_path / "append-if-not-empty"
+    # Appends to the first file (the output) unless it is empty; logs how many files.
+    script.write_text(
+        f'#!/bin/sh\necho "$#" >> {calls}\n[ -s "$1" ] && printf \' (edited)\\n\' >> "$1"\nexit 0\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    t = terminal(str(ws.root), env={"EDITOR": str(script), "VISUAL": ""})
+    t.wait_for("proj", timeout=60)
+    t.press("3", binding="goto-curate")
+    t.wait_for("rows 1-2 of 2", timeout=60)
+    t.press("E", binding="curate-editor")
+    t.wait_until(lambda: _row(ws.root, 1)[2] == "short answer (edited)", "the output edited", 30)
+    assert calls.read_text().split() == ["2"]  # the output and the long input
+    s = Store(ws.root / "distill.db")
+    try:
+        stored = s.conn.execute("SELECT input FROM rows WHERE id = 1").fetchone()[0]
+        assert stored.encode() == long_input.encode()
+        assert [sorted(e["after"]) for e in cur.history(s, 1)] == [
+            ["edited", "group", "output", "status"]
+        ]
+    finally:
+        s.close()
+    t.wait_for("rows 1-2 of 2")
+    t.press("down")
+    t.press("E")
+    t.wait_until(lambda: len(calls.read_text().split()) == 2, "the editor ran again", 30)
+    t.wait_for("rows 1-2 of 2")
+    s = Store(ws.root / "distill.db")
+    try:
+        row = s.conn.execute("SELECT output, status, edited FROM rows WHERE id = 2").fetchone()
+        assert tuple(row) == (None, "pending", 0)  # nothing typed: nothing written
+    finally:
+        s.close()

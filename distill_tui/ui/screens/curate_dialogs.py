@@ -1,11 +1,10 @@
-"""Modal dialogs of the Curate screen: reason picker, editor, filter, confirm.
+"""Modal dialogs of the Curate screen: reason picker, filter, confirm (the
+editor is in `curate_edit`).
 
 Each returns its answer through `dismiss`; None always means 'cancelled'.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events, on
@@ -13,24 +12,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from distill_tui.core import curation_query as cq
 from distill_tui.core.checks import FLAGS
-from distill_tui.core.editor import edit_externally, strip_added_newline
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.confirm import DIALOG_CSS, ConfirmDialog
 
-__all__ = [
-    "ConfirmDialog",
-    "EditDialog",
-    "FilterDialog",
-    "ReasonPicker",
-    "edit_externally",
-    "strip_added_newline",
-]
+__all__ = ["ConfirmDialog", "FilterDialog", "ReasonPicker"]
 
 
 class ReasonPicker(ModalScreen[str | None]):
@@ -118,58 +109,6 @@ class ReasonPicker(ModalScreen[str | None]):
             self.dismiss(options.get_option_at_index(options.highlighted).id or "")
             return
         say(self, "Type a tag, or choose one with ↑↓ (or 1-9).", severity="warning")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-@dataclass(frozen=True)
-class Edited:
-    input: str
-    output: str
-
-
-class EditDialog(ModalScreen[Edited | None]):
-    """Edit a row's output (and input) in TextAreas; ctrl+s saves."""
-
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="edit-save"),
-        Binding("escape", "cancel", "Cancel", id="edit-cancel"),
-    ]
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="EditDialog")
-        + """
-    EditDialog #edit-input { height: 5; }
-    EditDialog #edit-output { height: 1fr; min-height: 6; }
-    EditDialog > Vertical { height: 90%; }
-    """
-    )
-
-    def __init__(self, row_id: int, input: str, output: str) -> None:
-        super().__init__()
-        self.row_id, self.input, self.output = row_id, input, output
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(f"Edit row {self.row_id}"), classes="title")
-            yield Label(Text("input"), classes="hint")
-            yield TextArea(self.input, id="edit-input", soft_wrap=True)
-            yield Label(
-                Text("output (the teacher's original stays in the history)"), classes="hint"
-            )
-            yield TextArea(self.output, id="edit-output", soft_wrap=True)
-            yield Static(Text("ctrl+s save · esc cancel · tab switches field"), classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#edit-output", TextArea).focus()
-
-    def action_save(self) -> None:
-        self.dismiss(
-            Edited(
-                self.query_one("#edit-input", TextArea).text,
-                self.query_one("#edit-output", TextArea).text,
-            )
-        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -16,8 +16,11 @@ from textual.theme import Theme
 from distill_tui.core import curation as cur
 from distill_tui.core import curation_query as cq
 from distill_tui.core.curation_stats import Stats, histogram, percentile, size_verdicts
-from distill_tui.ui.text import visible
+from distill_tui.ui.text import PREVIEW_BYTES, PREVIEW_LINES, append_clipped, clip, visible
 from distill_tui.ui.widgets.paged_table import PagedTable
+
+# What the detail pane says under a text it shows only the start of.
+SEE_ALL = "E opens it all in $EDITOR"
 
 # Enough of a text for the widest input/output column; the table crops the
 # rest with an ellipsis at whatever width the terminal gives the column.
@@ -86,18 +89,28 @@ def detail_text(row: cq.RowView, original: str | None, diff: bool = False) -> Te
     if row.flags:
         t.append("\nflags: " + ", ".join(row.flags), style="italic")
     t.append("\n\nINPUT\n", style="bold underline")
-    t.append(visible(row.input))
+    append_clipped(t, row.input, SEE_ALL)
     if diff and original is not None:
         t.append("\n\nDIFF teacher → edited\n", style="bold underline")
-        for line in cur.diff_lines(original, row.output or "") or ["(no difference)"]:
+        lines = cur.diff_lines(original, row.output or "") or ["(no difference)"]
+        used = 0
+        for i, line in enumerate(lines):
+            if used >= PREVIEW_BYTES or i >= PREVIEW_LINES:
+                t.append(f"… {len(lines) - i:,} more diff lines; {SEE_ALL}", style="italic")
+                break
+            shown, more = clip(line, PREVIEW_BYTES - used)
             style = "bold" if line.startswith("+") else "dim" if line.startswith("-") else ""
-            t.append(visible(line) + "\n", style=style)
+            t.append(visible(shown) + ("…" if more else "") + "\n", style=style)
+            used += len(line.encode()) + 1
         return t
     t.append("\n\nOUTPUT", style="bold underline")
     if row.edited:
         t.append("  (edited; d shows the diff)", style="italic")
     t.append("\n")
-    t.append(visible(row.output) if row.output is not None else "(no output yet)")
+    if row.output is None:
+        t.append("(no output yet)")
+    else:
+        append_clipped(t, row.output, SEE_ALL)
     return t
 
 

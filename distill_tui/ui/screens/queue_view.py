@@ -17,7 +17,10 @@ from distill_tui.core import money
 from distill_tui.core.pricing import fmt_spend, fmt_usd
 from distill_tui.engine.estimate import Estimate
 from distill_tui.engine.queue import Progress
-from distill_tui.ui.text import data_text, visible
+from distill_tui.ui.text import append_clipped, data_text, visible
+
+# What the row detail says under a text it shows only the start of.
+SEE_ALL = "Curate (3) shows this row, and E there opens it all in $EDITOR"
 
 # (label, width); None lets the last column take the rest of the line.
 COLUMNS: tuple[tuple[str, int | None], ...] = (
@@ -34,7 +37,7 @@ STATUS_STYLE = {"done": "bold", "failed": "bold reverse", "running": "italic", "
 
 
 def _short(text: str | None, n: int) -> str:
-    flat = " ".join((text or "").split())
+    flat = " ".join((text or "")[: n * 4].split())  # never split a 2 MB input whole
     return flat if len(flat) <= n else flat[: n - 1] + "…"
 
 
@@ -129,12 +132,12 @@ def detail_text(r: dict, attempts: list[dict] | None = None) -> Text:
         )
     if r.get("error"):
         t.append("\nError\n", style="bold underline")
-        t.append(visible(r["error"]))
+        append_clipped(t, r["error"], "`distill-tui export DIR --rows FILE` writes it all")
         t.append("\n")
     t.append("\nInput\n", style="bold underline")
-    t.append(visible(r.get("input") or ""))
+    append_clipped(t, r.get("input") or "", SEE_ALL)
     t.append("\n\nOutput\n", style="bold underline")
-    t.append(visible(r.get("output") or "(none yet)"))
+    append_clipped(t, r.get("output") or "(none yet)", SEE_ALL)
     if attempts:
         t.append("\n\nHistory\n", style="bold underline")
         for a in attempts:

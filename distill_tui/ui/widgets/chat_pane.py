@@ -13,13 +13,21 @@ from textual.widgets import Static
 
 from distill_tui.core.errors import UserError
 from distill_tui.engine.chat import Reply
-from distill_tui.ui.text import data_text
+from distill_tui.ui.text import append_clipped, data_text
 
 
 def safe_text(text: str) -> Text:
     """Model or user text as plain Text: never markup, no control characters
     (a random or broken model emits them; the terminal would obey them)."""
     return data_text(text)
+
+
+def bounded_text(text: str, how_to_see_all: str) -> Text:
+    """A message as `safe_text`, drawn up to the preview's bound: a 2 MB paste
+    or reply laid out whole would stall the screen on every redraw."""
+    t = Text()
+    append_clipped(t, text, how_to_see_all)
+    return t
 
 
 def failure_reason(error: BaseException | None) -> str:
@@ -68,7 +76,9 @@ class ChatPane(VerticalScroll):
     def start(self, user: str) -> None:
         self._pending_user = user
         self.reply_text = ""
-        self.mount(Static(safe_text("> " + user), classes="user"))
+        self.mount(
+            Static(bounded_text("> " + user, "the model was sent all of it"), classes="user")
+        )
         self._current = Static(Text("…"), classes="model")
         self.mount(self._current)
         self.scroll_end(animate=False)
@@ -76,7 +86,9 @@ class ChatPane(VerticalScroll):
     def update_reply(self, text: str) -> None:
         self.reply_text = text
         if self._current is not None:
-            self._current.update(safe_text(text))
+            self._current.update(
+                bounded_text(text, "ctrl+s saves it whole as a row for Curate (3)")
+            )
             self.scroll_end(animate=False)
 
     def finish(self, reply: Reply) -> None:
