@@ -50,7 +50,7 @@ def _filter(t, key: str, binding: str | None = None) -> None:  # noqa: ANN001
     """Open the filter dialog and close it with `key`."""
     t.press("f", binding="curate-filter")
     t.wait_for("Filter and sort")
-    assert HINT in t.text()  # the whole hint, at 80 columns
+    t.wait_for(HINT)  # the whole hint, at 80 columns (drawn a moment after the title)
     t.press(key, binding=binding)
     t.wait_gone("Filter and sort")
 
