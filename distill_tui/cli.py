@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from distill_tui.commands import stopping
 from distill_tui.core import disk
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
@@ -84,13 +85,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         parser.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
         args = parser.parse_args(args_list)
-        from distill_tui.commands import app as app_cmd
-
-        runner = app_cmd.run
+        runner = app_run
     try:
-        code = int(runner(args) or 0)
+        if runner is app_run:
+            code = int(runner(args) or 0)  # the app takes SIGTERM itself
+        else:
+            with stopping.sigterm_handled():
+                code = int(runner(args) or 0)
+                if stopping.terminated():
+                    code = stopping.EXIT_TERMINATED
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
+    except stopping.Terminated:
+        print("distill-tui: terminated", file=sys.stderr)
+        return stopping.EXIT_TERMINATED
     except UserError as e:
         # Messages quote file names and teacher text: never let them drive
         # the terminal.
@@ -114,6 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # disk, no permission): the message names the path.
         print(f"distill-tui: {_os_error(e, _folder(args))}", file=sys.stderr)
         return 2
+
+
+def app_run(args: argparse.Namespace) -> int:
+    from distill_tui.commands import app as app_cmd
+
+    return app_cmd.run(args)
 
 
 def _folder(args: argparse.Namespace) -> Path:
