@@ -14,7 +14,10 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from distill_tui.commands import stopping
+from distill_tui.core import disk
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 
@@ -84,13 +87,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         parser.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
         args = parser.parse_args(args_list)
-        from distill_tui.commands import app as app_cmd
-
-        runner = app_cmd.run
+        runner = app_run
     try:
-        code = int(runner(args) or 0)
+        if runner is app_run:
+            code = int(runner(args) or 0)  # the app takes SIGTERM itself
+        else:
+            with stopping.sigterm_handled():
+                code = int(runner(args) or 0)
+                if stopping.terminated():
+                    code = stopping.EXIT_TERMINATED
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
+    except stopping.Terminated:
+        print("distill-tui: terminated", file=sys.stderr)
+        return stopping.EXIT_TERMINATED
     except UserError as e:
         # Messages quote file names and teacher text: never let them drive
         # the terminal.
@@ -106,18 +116,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except sqlite3.Error as e:
         # A store damaged or locked mid-command: one line, never a traceback.
-        print(f"distill-tui: database error: {shown(str(e))}", file=sys.stderr)
+        why = disk.explain_sqlite(e, _folder(args))
+        print(f"distill-tui: database error: {shown(why or str(e))}", file=sys.stderr)
         return 2
     except OSError as e:
         # A file or folder in the way (a folder where a file should be, a full
         # disk, no permission): the message names the path.
-        print(f"distill-tui: {_os_error(e)}", file=sys.stderr)
+        print(f"distill-tui: {_os_error(e, _folder(args))}", file=sys.stderr)
         return 2
 
 
-def _os_error(e: OSError) -> str:
+def app_run(args: argparse.Namespace) -> int:
+    from distill_tui.commands import app as app_cmd
+
+    return app_cmd.run(args)
+
+
+def _folder(args: argparse.Namespace) -> Path:
+    return Path(str(getattr(args, "dir", None) or ".")).expanduser()
+
+
+def _os_error(e: OSError, folder: Path) -> str:
     what = e.strerror or str(e)
     names = [shown(n) for n in (e.filename, e.filename2) if n is not None]
+    where = Path(str(e.filename)).parent if e.filename is not None else folder
+    what = disk.explain_os(e, where) or what
     return f"{' -> '.join(names)}: {what}" if names else what
 
 

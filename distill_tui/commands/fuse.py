@@ -1,14 +1,17 @@
 """`distill-tui fuse DIR --run RUN [--out PATH] [--dequantize]`: fuse the adapter
 into the base model, then check that the fused model answers the probe
-prompts as the adapter did. Exits 1 when they disagree."""
+prompts as the adapter did. Exits 1 when they disagree. Ctrl-C or SIGTERM stops
+between stages and removes what was written (SIGTERM then exits 143)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 
+from distill_tui.commands.stopping import stoppable
 from distill_tui.core import checkpoints
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
@@ -41,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from distill_tui.engine.evaluate import default_probe_inputs
-    from distill_tui.engine.fuse import check_out, fuse, gguf_note
+    from distill_tui.engine.fuse import FuseStopped, check_out, fuse, gguf_note
     from distill_tui.engine.mlx_thread import MLXBusy
 
     ws = Workspace.open(args.dir)
@@ -56,10 +59,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r{stage:<16} {done}/{total}   ", end="", file=sys.stderr, flush=True)
 
     probes = default_probe_inputs(ws, max(1, args.probes))
+    stop = threading.Event()
     try:
-        report = fuse(cp, out, probes, dequantize=args.dequantize, progress=progress)
+        with stoppable(stop, "\nstopping after this stage (Ctrl-C again to quit at once)"):
+            report = fuse(cp, out, probes, dequantize=args.dequantize, progress=progress, stop=stop)
     except MLXBusy as e:
         raise UserError(str(e)) from None
+    except FuseStopped as e:
+        print(f"\ndistill-tui: {shown(str(e))}", file=sys.stderr)
+        return 1
     if show:
         print(file=sys.stderr)
     if args.json:

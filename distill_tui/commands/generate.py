@@ -6,17 +6,18 @@ otherwise) and a summary to stdout. Exit 0 when every row asked for was
 answered and stored; 1 when rows failed; 2 when the run stopped on a
 configuration, key, network, store or other error (a paid answer the store
 would not take is kept in unsaved-answers.jsonl and stored by the next run).
-The first Ctrl-C lets in-flight requests finish; a second one quits at once.
+The first Ctrl-C, or SIGTERM, lets in-flight requests finish and store their
+answers (SIGTERM then exits 143); a second Ctrl-C quits at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 import time
 
+from distill_tui.commands.stopping import stoppable
 from distill_tui.core.display import shown
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.pricing import fmt_spend
@@ -108,15 +109,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     stop = threading.Event()
-
-    def on_sigint(signum: int, frame: object) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        print("\nstopping: waiting for in-flight requests (Ctrl-C again to quit)", file=sys.stderr)
-
-    old = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with stoppable(stop, "\nstopping: waiting for in-flight requests (Ctrl-C again to quit)"):
         if batch:
             from distill_tui.engine.teachers.batches import run_batches
 
@@ -137,8 +130,6 @@ def run(args: argparse.Namespace) -> int:
                 on_progress=_Printer(args.quiet),
                 stop_event=stop,
             )
-    finally:
-        signal.signal(signal.SIGINT, old)
     p = result.progress
     c = ws.store.counts()
     print(

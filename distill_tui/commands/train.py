@@ -3,18 +3,17 @@ headless, printing one clean line per report and per evaluation.
 
 Works under `mlx.launch` for data-parallel training: every rank trains on its
 share of each batch; rank 0 prints, writes the adapter and the store. Ctrl-C
-stops cleanly (the adapter is saved and the run is marked stopped); a second
-Ctrl-C aborts.
+or SIGTERM stops cleanly (the adapter is saved and the run is marked stopped;
+SIGTERM then exits 143); a second Ctrl-C aborts.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 import threading
 from typing import Any
 
+from distill_tui.commands.stopping import stoppable
 from distill_tui.core import loraconfig
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
@@ -207,18 +206,8 @@ def run(args: argparse.Namespace) -> int:
                 " (--no-preflight skips this check)"
             )
     stop = threading.Event()
-
-    def on_sigint(_sig: int, _frame: Any) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        print("stopping after this step (Ctrl-C again to abort)", file=sys.stderr, flush=True)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with stoppable(stop, "stopping after this step (Ctrl-C again to abort)"):
         done = tr.train_run(ws, train, resume=args.resume, stop=stop, listener=Printer())
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if done.world_size > 1:
         rows = done.rows_trained
         print(

@@ -7,6 +7,7 @@ keep their own queries beside their logic and use `Store.tx()` to write.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import threading
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from distill_tui.core import disk
 from distill_tui.core.errors import UserError
 
 # Each entry upgrades the schema by one version (PRAGMA user_version).
@@ -210,7 +212,19 @@ class Store:
                 f"{self.path}: the store is an empty (0-byte) file, so this project's rows"
                 " are gone; restore it from a backup, or delete it to start with an empty store"
             )
-        self._check(allow_damaged)
+        # SQLite makes these on opening; a failed open (a full disk) leaves
+        # them behind cut short, so ones that were not there are removed.
+        sidecars = [self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")]
+        had = [p.exists() for p in sidecars]
+        try:
+            self._check(allow_damaged)
+        except StoreError:
+            self.close()
+            for p, existed in zip(sidecars, had, strict=True):
+                with contextlib.suppress(OSError):
+                    if not existed and (p.name.endswith("-shm") or p.stat().st_size == 0):
+                        p.unlink()
+            raise
         if self.damaged is None:
             self._migrate()
 
@@ -283,12 +297,14 @@ class Store:
         except sqlite3.DatabaseError as e:
             if _is_busy(e):
                 raise self._busy() from None
-            raise StoreError(f"{self.path}: not a distill-tui store ({e})") from None
+            raise self._cannot_open(e) from None
         try:
             found = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
         except sqlite3.DatabaseError as e:
             if _is_busy(e):
                 raise self._busy() from None
+            if disk.explain_sqlite(e, self.path.parent) is not None:
+                raise self._cannot_open(e) from None  # the disk, not the file
             found = [str(e)]
         if found != ["ok"]:
             self.damaged = "; ".join(found)[:200]
@@ -311,6 +327,16 @@ class Store:
                     f" {', '.join(tables[:5])}), not a distill-tui store; move it away"
                     " or use another folder"
                 )
+
+    def _cannot_open(self, e: sqlite3.DatabaseError) -> StoreError:
+        """A full disk or a read-only folder is said as such; only a file
+        SQLite does not recognise is called foreign."""
+        if getattr(e, "sqlite_errorname", "") == "SQLITE_NOTADB" or "not a database" in str(e):
+            return StoreError(f"{self.path}: not a distill-tui store ({e})")
+        found = disk.explain_sqlite(e, self.path.parent)
+        if found is not None:
+            return StoreError(f"{self.path}: cannot open the store: {found}; nothing was changed")
+        return StoreError(f"{self.path}: cannot open the store ({e})")
 
     def _migrate(self) -> None:
         conn = self.conn

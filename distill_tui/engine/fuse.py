@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -138,14 +139,39 @@ def fuse(
     probe_tokens: int = 32,
     progress: ProgressFn | None = None,
     mlx: MLXThread | None = None,
+    stop: threading.Event | None = None,
 ) -> FuseReport:
     """Fuse `checkpoint` into its base and write the model to `out`, holding
-    the "fuse" lease (it loads a second copy of the model)."""
+    the "fuse" lease (it loads a second copy of the model). `stop` (SIGTERM,
+    a quit) is looked at between stages: FuseStopped is raised and whatever
+    was written to `out` is removed, so no half-made model stays."""
     out = Path(out).expanduser().resolve()
     check_out(out)
+    existed = out.exists()
     mlx = mlx or mlx_thread()
     with mlx.lease("fuse"):
-        return mlx.call(_fuse, checkpoint, out, probes, dequantize, probe_tokens, progress)
+        try:
+            return mlx.call(
+                _fuse, checkpoint, out, probes, dequantize, probe_tokens, progress, stop
+            )
+        except FuseStopped:
+            _remove_written(out, existed)
+            raise
+
+
+class FuseStopped(UserError):
+    """The fuse was asked to stop; nothing of it was kept."""
+
+
+def _remove_written(out: Path, existed: bool) -> None:
+    # check_out made sure `out` was missing or empty: all in it is ours.
+    if not out.is_dir():
+        return
+    if existed:
+        for p in out.iterdir():
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    else:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _local_path(model: str) -> Path:
@@ -187,12 +213,15 @@ def _fuse(
     dequantize: bool,
     probe_tokens: int,
     progress: ProgressFn | None,
+    stop: threading.Event | None = None,
 ) -> FuseReport:
     import mlx.core as mx
     from mlx.utils import tree_unflatten
     from mlx_lm.utils import dequantize_model, load, save
 
     def report(stage: str, done: int, total: int) -> None:
+        if stop is not None and stop.is_set():
+            raise FuseStopped(f"fuse stopped by request; nothing was kept in {out}")
         if progress is not None:
             progress(stage, done, total)
 

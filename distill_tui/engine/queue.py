@@ -21,8 +21,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 
+from distill_tui.core import disk, unsaved
 from distill_tui.core import queue as q
-from distill_tui.core import unsaved
 from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import cost, price_for
 from distill_tui.core.project import Workspace
@@ -60,7 +60,8 @@ class Progress:
     last_error: str | None = None
     teacher: str = ""
     wait_s: float = 0.0  # seconds left of a rate-limit hold (retry-after)
-    unsaved: int = 0  # paid answers kept in unsaved-answers.jsonl (store locked)
+    unsaved: int = 0  # paid answers kept in unsaved-answers.jsonl (store locked or full)
+    lost: int = 0  # paid answers neither the store nor that file could take
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ class RunResult:
     @property
     def complete(self) -> bool:
         """No row failed and every answer is in the store."""
-        return self.ok and self.progress.failed == 0 and self.progress.unsaved == 0
+        p = self.progress
+        return self.ok and p.failed == 0 and p.unsaved == 0 and p.lost == 0
 
 
 ProgressFn = Callable[[Progress], None]
@@ -114,14 +116,16 @@ class _Run:
         on_row: RowFn | None,
         stop: threading.Event,
         pause: threading.Event,
+        keeper: unsaved.Keeper | None = None,
     ) -> None:
         self.ws, self.store, self.teacher = ws, ws.store, teacher
+        self.keeper = keeper
         s = ws.settings.teacher
         self.limit, self.budget, self.retry = limit, max_cost_usd, retry
         # A batched (local) teacher runs one batch at a time on the MLX thread;
         # it has no rate limit to respect.
         local = teacher.batch_size > 1 or teacher.provider == "mlx"
-        self._max_in_flight = teacher.batch_size if local else s.concurrency
+        self.max_in_flight = teacher.batch_size if local else s.concurrency
         self.limiter = RateLimiter(0 if local else s.requests_per_minute)
         self.price = price_for(
             teacher.model, s.prices, provider=teacher.provider, base_url=s.base_url
@@ -198,7 +202,7 @@ class _Run:
             if self._over_budget():
                 reason = "budget"
                 break
-            if self.p.in_flight >= self._max_in_flight:
+            if self.p.in_flight >= self.max_in_flight:
                 await self._wait(tasks)
                 continue
             if not await self._paced():
@@ -208,8 +212,8 @@ class _Run:
                 n = min(n, self.limit - claimed)
             try:
                 rows = q.claim(self.store, n)
-            except StoreBusy as e:
-                self.fatal = self.fatal or e
+            except (StoreBusy, sqlite3.Error) as e:
+                self.fatal = self.fatal or self._store_error(e)
                 continue
             if not rows:
                 if tasks:  # a retry may still put rows back; wait for the rest
@@ -264,6 +268,11 @@ class _Run:
                 if p.unsaved
                 else ""
             )
+            if p.lost:
+                kept += (
+                    f"; {p.lost} answer(s) received and not kept (nothing could be written),"
+                    " so they will be asked for again"
+                )
             return f"stopped: {self.fatal}{kept}"
         if reason == "budget":
             return f"stopped at the budget cap: ${p.spent_usd:.4f} spent of ${self.budget:.2f}"
@@ -383,12 +392,25 @@ class _Run:
                 if isinstance(e, StoreBusy) and time.monotonic() < deadline:
                     await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.0)))
                     continue
-                unsaved.keep(self.store, row.id, row.input, rec)
+                self.fatal = self.fatal or self._store_error(e)
+                try:
+                    if self.keeper is None:
+                        raise OSError(f"{unsaved.NAME} is not open")
+                    self.keeper.keep(row.id, row.input, rec)
+                except OSError:
+                    # Nowhere left to write: stop asking at once (fatal is set).
+                    self.p.lost += 1
+                    return False
                 self.p.unsaved += 1
-                self.fatal = self.fatal or (
-                    e if isinstance(e, StoreBusy) else UserError(f"cannot write the store: {e}")
-                )
                 return False
+
+    def _store_error(self, e: Exception) -> Exception:
+        if isinstance(e, StoreBusy):
+            return e
+        why = None
+        if isinstance(e, sqlite3.Error):
+            why = disk.explain_sqlite(e, self.store.path.parent)
+        return UserError(f"cannot write the store: {why or e}")
 
     async def _store(
         self,
@@ -451,6 +473,7 @@ async def run_queue_async(
     budget = max_cost_usd if max_cost_usd is not None else s.max_cost_usd
     token = q.acquire_runner(ws.store, who)
     own = teacher is None
+    keeper: unsaved.Keeper | None = None
     try:
         unsaved.store_kept(ws.store)
         q.reset_stale(ws.store)
@@ -470,8 +493,14 @@ async def run_queue_async(
                 stop=stop_event or threading.Event(),
                 pause=pause_event or threading.Event(),
             )
+            # Before the first request: room for every answer that can be in flight.
+            keeper = run.keeper = unsaved.Keeper(
+                ws.store, unsaved.reserve_for(run.max_in_flight, s.max_tokens)
+            )
             return await run.run()
     finally:
+        if keeper is not None:
+            keeper.close()
         if own and teacher is not None:
             await teacher.aclose()
         with contextlib.suppress(StoreBusy):

@@ -124,6 +124,7 @@ class DistillApp(App[int]):
 
     def on_mount(self) -> None:
         self.jobs.install_hangup_handler()
+        self.jobs.install_terminate_handler()
         _, problems = themes.load_themes()
         for p in problems:
             say(self, p, severity="warning")

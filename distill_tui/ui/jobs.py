@@ -7,7 +7,7 @@ keeps running without a screen until its jobs finish, writing to the store as
 always; `distill-tui DIR` in a new session shows their progress live. With no
 job running it simply exits. Quitting while a job runs offers the same on
 purpose (`leave_headless`), or stops the jobs and quits when they have
-stopped (`stop_then_quit`).
+stopped (`stop_then_quit`), which is also what SIGTERM does (then exit 143).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from distill_tui.ui.text import say
 
 if TYPE_CHECKING:
     from textual.app import App
+
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Jobs:
         if self.detached and not self.running:
             self._exit_detached()
         elif self.quitting and not self.running:
-            self.app.exit(0)
+            self.app.exit(return_code=self.exit_code)
 
     # -- quitting with jobs running ---------------------------------------------------
     def stop_all(self) -> list[str]:
@@ -84,7 +86,7 @@ class Jobs:
         self.quitting = True
         unstoppable = self.stop_all()
         if not self.running:
-            self.app.exit(0)
+            self.app.exit(return_code=self.exit_code)
         return unstoppable
 
     def leave_headless(self, why: str = "", exit_code: int = 0) -> None:
@@ -132,6 +134,28 @@ class Jobs:
     def _changed(self) -> None:
         for cb in self.on_change:
             cb()
+
+    # -- SIGTERM -----------------------------------------------------------------
+    def install_terminate_handler(self) -> None:
+        """SIGTERM (`kill`, a service manager, a closing tmux pane) is ctrl+q's
+        "stop it and quit": jobs stop and commit what they have, the terminal is
+        given back, and the process exits 143 as a SIGTERM death would."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+            signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(self.terminate))
+        except (RuntimeError, ValueError):
+            pass  # not on the main thread (tests)
+
+    def terminate(self) -> None:
+        self.exit_code = EXIT_TERMINATED
+        if self.detached:  # no screen: stop the jobs; the exit follows the last one
+            self.stop_all()
+            if not self.running:
+                self._exit_detached()
+            return
+        self.stop_then_quit()
 
     # -- SIGHUP ------------------------------------------------------------------
     def install_hangup_handler(self) -> None:

@@ -166,7 +166,7 @@ def test_a_paid_answer_outlasting_the_lock_wait_is_kept_and_stored_next_run(
     workspace, fake, capsys, caplog
 ):
     path = unsaved.path_for(workspace.store)
-    ws, result = _locked_run(workspace, fake, 0.3, path.exists)
+    ws, result = _locked_run(workspace, fake, 0.3, lambda: unsaved.count(workspace.store) > 0)
     assert "never retrieved" not in caplog.text
     assert result.reason == "error" and result.progress.unsaved == 1
     assert "1 paid answer(s) kept in unsaved-answers.jsonl" in result.message

@@ -114,6 +114,24 @@ async def test_fuse_key_adds_the_fused_model_as_a_target(workspace, tiny_model):
         assert (workspace.root / "fused" / "run-1-best" / "config.json").is_file()
 
 
+async def test_a_fuse_stopped_by_quitting_keeps_no_half_written_model(workspace, tiny_model):
+    # SIGTERM and ctrl+q's "stop it and quit" stop the fuse job between stages.
+    app, _ = _app(workspace, tiny_model)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_chat(app, pilot)
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FuseDialog")
+        stopped: list[list[str]] = []
+        # The moment the job is registered, as a quit would: it must be stoppable.
+        app.jobs.on_change.append(lambda: stopped.append(app.jobs.stop_all()))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: bool(stopped), 30)
+        assert stopped[0] == []  # nothing that runs to its end regardless
+        await wait_until(pilot, lambda: not screen.fusing and not app.jobs.running, 30)
+        assert not (workspace.root / "fused" / "run-1-best").exists()
+        assert not any(k.startswith("fused:") for k in screen.targets)
+
+
 def test_model_text_is_shown_literally_without_control_characters():
     from distill_tui.ui.widgets.chat_pane import safe_text
 

@@ -4,6 +4,7 @@ fused model added to the chat picker."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,14 +58,17 @@ class FuseMixin(BaseScreen):
                 return
             self.fusing = True
             self.refresh_bindings()
-            self.distill_app.jobs.started("fuse")
+            # Stoppable, so quitting or SIGTERM stops it between stages
+            # instead of leaving a half-written model.
+            stop = threading.Event()
+            self.distill_app.jobs.started("fuse", stop=stop)
             self._show_status("fusing…")
-            self._fuse(target, choice[0], choice[1])
+            self._fuse(target, choice[0], choice[1], stop)
 
         self.app.push_screen(FuseDialog(cp.label, default, gguf_note(cp.base_model)), start)
 
     @work(thread=True, group="chat-fuse", exclusive=True, exit_on_error=False, name="fuse")
-    def _fuse(self, target: Target, out: Path, dequantize: bool) -> None:
+    def _fuse(self, target: Target, out: Path, dequantize: bool, stop: threading.Event) -> None:
         ws = self.workspace
         assert ws is not None and target.checkpoint is not None
         probes = default_probe_inputs(ws)
@@ -79,6 +83,7 @@ class FuseMixin(BaseScreen):
             dequantize=dequantize,
             progress=progress,
             mlx=self.distill_app.mlx,
+            stop=stop,
         )
         self.post_message(FuseFinished(report))
 
