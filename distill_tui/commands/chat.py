@@ -73,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     sys.stdout.write("\n")
     ttft = f"{reply.ttft_s:.2f}s" if reply.ttft_s is not None else "-"
+    rate = f" {reply.tokens_per_sec:.1f} tok/s," if reply.tokens_per_sec is not None else ""
     print(
-        f"[{reply.target}] {reply.tokens} tokens, {reply.tokens_per_sec:.1f} tok/s,"
+        f"[{reply.target}] {reply.tokens} tokens,{rate}"
         f" first token {ttft}, ended: {reply.finish_reason}",
         file=sys.stderr,
     )

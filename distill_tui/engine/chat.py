@@ -46,7 +46,10 @@ class Reply:
     target: str  # "base" or a checkpoint label
     text: str
     tokens: int
-    tokens_per_sec: float
+    # Decoding speed after the first token; None for a reply of fewer than two
+    # tokens, where there is no interval to measure (mlx-lm's own figure for
+    # one token is its count over a few microseconds: "15332.5 tok/s").
+    tokens_per_sec: float | None
     ttft_s: float | None  # time to first token, prompt processing included
     finish_reason: str  # "stop" (end token), "length" or "stopped" (by the user)
     prompt_tokens: int = 0
@@ -297,8 +300,8 @@ def stream_reply(
     ttft: float | None = None
     finish = "stop"
     n = 0
-    tps = 0.0
     t0 = time.perf_counter()
+    t_first = t_last = t0
     gen = stream_generate(model, tokenizer, prompt, max_tokens=settings.max_tokens, sampler=sampler)
 
     def emit(text: str) -> None:
@@ -309,9 +312,11 @@ def stream_reply(
 
     try:
         for resp in gen:
+            t_last = time.perf_counter()
             if ttft is None:
-                ttft = time.perf_counter() - t0
-            n, tps = resp.generation_tokens, resp.generation_tps
+                ttft = t_last - t0
+                t_first = t_last
+            n = resp.generation_tokens
             if resp.finish_reason:
                 finish = resp.finish_reason
             emit(cut.feed(resp.text))
@@ -324,7 +329,18 @@ def stream_reply(
         emit(cut.flush())
     finally:
         gen.close()
-    return Reply(label, "".join(parts), n, tps, ttft, finish, len(prompt))
+    return Reply(
+        label, "".join(parts), n, decode_rate(n, t_last - t_first), ttft, finish, len(prompt)
+    )
+
+
+def decode_rate(tokens: int, seconds_after_first: float) -> float | None:
+    """Tokens a second after the first token (whose time is prompt
+    processing, shown as time to first token); None when fewer than two tokens
+    leave no interval to measure."""
+    if tokens < 2 or seconds_after_first <= 0:
+        return None
+    return (tokens - 1) / seconds_after_first
 
 
 def strip_adapter(model: Any) -> None:

@@ -28,3 +28,17 @@ def test_chat_errors_are_one_line(workspace, tiny_model, capsys):
     assert main(["chat", d, "--run", "run-1", "--checkpoint", "best", "--prompt", "hi"]) == 2
     err = capsys.readouterr().err
     assert "has no 'best' checkpoint" in err and "Traceback" not in err
+
+
+def test_one_token_reply_shows_no_rate(workspace, tiny_model, capsys):
+    """A one-token reply has no interval to measure a speed over: no
+    "1 tokens, 15332.5 tok/s", only the count and the time to first token."""
+    make_run(workspace, tiny_model)
+    d = str(workspace.root)
+    args = ["chat", d, "--run", "run-1", "--checkpoint", "latest", "--prompt", "I was charged"]
+    assert main([*args, "--max-tokens", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "1 tokens," in err and "tok/s" not in err and "first token" in err
+    assert main([*args, "--max-tokens", "6"]) == 0
+    err = capsys.readouterr().err
+    assert "6 tokens," in err and "tok/s" in err
