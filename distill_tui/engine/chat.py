@@ -210,6 +210,27 @@ class ModelHost:
         """`reply` for callers that already hold a lease (evaluation)."""
         return self.mlx.call(self._answer, target, messages, settings, on_chunk, stop)
 
+    def answer_all(
+        self,
+        target: Target,
+        prompts: Sequence[list[Message]],
+        max_tokens: Sequence[int],
+        on_answer: Callable[[int, str, str], None],
+        stop: threading.Event | None = None,
+    ) -> bool:
+        """Greedy answers to many prompts, decoded together (see
+        `engine.batch_answers`), for callers that hold a lease. False when
+        `stop` cut it short."""
+        from distill_tui.engine.batch_answers import batch_answers
+
+        def run() -> bool:
+            loaded = self._select(target)
+            return batch_answers(
+                loaded.model, loaded.tokenizer, prompts, max_tokens, on_answer, stop
+            )
+
+        return self.mlx.call(run)
+
     def select(self, target: Target) -> None:
         """Load the base (once) and put `target`'s adapter in place."""
         self.mlx.call(self._select, target)
