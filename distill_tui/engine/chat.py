@@ -85,6 +85,15 @@ def build_messages(system: str, history: Sequence[tuple[str, str]], user: str) -
     return msgs
 
 
+def student_model(ws: Workspace) -> str:
+    """The project's student as the engine loads it, for chatting with the base
+    model before any training run."""
+    model = ws.settings.student.model.strip()
+    if not model:
+        raise UserError("no student model set (choose one on the Task screen, 1)")
+    return paths.resolve_model(ws.root, model)
+
+
 def training_system_prompt(ws: Workspace) -> str:
     """The system prompt training saw: the exported train split's own system
     message if there is one, else the task's instructions for chat-format data."""

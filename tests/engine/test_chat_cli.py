@@ -42,3 +42,17 @@ def test_one_token_reply_shows_no_rate(workspace, tiny_model, capsys):
     assert main([*args, "--max-tokens", "6"]) == 0
     err = capsys.readouterr().err
     assert "6 tokens," in err and "tok/s" in err
+
+
+def test_chat_base_needs_no_training_run(workspace, tiny_model, capsys):
+    """The base model is the project's student: `chat --base` answers before
+    any run exists (it refused with "no training runs" before)."""
+    workspace.settings.student.model = str(tiny_model)
+    workspace.save_settings()
+    d = str(workspace.root)
+    assert main(["chat", d, "--base", "--max-tokens", "4", "--prompt", "I was charged"]) == 0
+    out = capsys.readouterr()
+    assert "[base]" in out.err and "no training runs" not in out.err
+    # Asking for a run's checkpoint still needs a run.
+    assert main(["chat", d, "--base", "--checkpoint", "best", "--prompt", "hi"]) == 2
+    assert "no training runs" in capsys.readouterr().err
