@@ -10,14 +10,16 @@ form, and ctrl+n creates the project from it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -63,6 +65,11 @@ def _reason(error: ValidationError) -> str:
         if kind in ctx:
             return f"must be {words} {ctx[kind]}"
     return str(first["msg"])
+
+
+@dataclass
+class CachedModelsListed(Message):
+    models: list[sysinfo.CachedModel]
 
 
 class TaskScreen(StudentMixin, BaseScreen):
@@ -197,7 +204,7 @@ class TaskScreen(StudentMixin, BaseScreen):
             )
             yield Static(id="recommendation", classes="hint")
             yield Label("Models in the Hugging Face cache (enter to use)", classes="hint")
-            yield OptionList(id="hf-cache")
+            yield OptionList(Option(Text("(looking…)"), disabled=True), id="hf-cache")
             yield Label("Inputs", classes="section-title")
             yield Static(id="inputs-summary")
 
@@ -242,18 +249,9 @@ class TaskScreen(StudentMixin, BaseScreen):
                 " (ctrl+r to use it)."
             )
         )
-        cache = self.query_one("#hf-cache", OptionList)
-        cache.clear_options()
-        models = sysinfo.cached_models()
-        if models:
-            cache.add_options(
-                [
-                    Option(Text(f"{m.repo_id}  {sysinfo.human_bytes(m.size_bytes)}"), id=m.repo_id)
-                    for m in models
-                ]
-            )
-        else:
-            cache.add_option(Option(Text("(none found)"), disabled=True))
+        # Reading the hub cache imports huggingface_hub and walks the disk:
+        # after the screen is drawn, in a thread.
+        self.call_after_refresh(self._list_cached_models)
         ws = self.workspace
         if ws is None:
             summary = "No project here yet: fill in the form, then ctrl+n creates it."
@@ -354,6 +352,23 @@ class TaskScreen(StudentMixin, BaseScreen):
             table.examples = list(s.task.examples)
             table.reload()
         self._refresh_info()
+
+    @work(thread=True, group="hf-cache", exclusive=True, exit_on_error=False, name="hf cache")
+    def _list_cached_models(self) -> None:
+        self.post_message(CachedModelsListed(sysinfo.cached_models()))
+
+    def on_cached_models_listed(self, event: CachedModelsListed) -> None:
+        cache = self.query_one("#hf-cache", OptionList)
+        cache.clear_options()
+        if event.models:
+            cache.add_options(
+                [
+                    Option(Text(f"{m.repo_id}  {sysinfo.human_bytes(m.size_bytes)}"), id=m.repo_id)
+                    for m in event.models
+                ]
+            )
+        else:
+            cache.add_option(Option(Text("(none found)"), disabled=True))
 
     @on(OptionList.OptionSelected, "#hf-cache")
     def _use_cached(self, event: OptionList.OptionSelected) -> None:
