@@ -1,9 +1,11 @@
-"""Start-up time: from the command to the first screen drawn.
+"""Start-up time: from the command to the first screen drawn, against a bare
+Textual app that draws a screen of text, in one run, as a ratio.
 
-Runs `distill-tui DIR` in a pseudo-terminal (80x24) several times and times
-until the tab bar appears on screen, then quits it with ctrl+q. Side by side:
-a bare Python start, and what importing mlx-lm, anthropic and openai up front
-would add (the app defers them until a job needs them).
+Each launch runs in an 80x24 pseudo-terminal read through the `pyte` terminal
+emulator, and is timed until the screen holds its text (for the app: the Task
+screen's fields, its footer and the status line; for the bare app: its text
+and footer), then quit with ctrl+q. The two alternate, after one warm-up
+launch each, so load on a shared machine falls on both alike.
 
     uv run python bench/bench_startup.py [--runs 7]
 """
@@ -15,6 +17,7 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import statistics
 import struct
 import subprocess
@@ -24,33 +27,53 @@ import termios
 import time
 from pathlib import Path
 
+import pyte
 
-def time_to_screen(cmd: list[str], marker: bytes, timeout: float = 60.0) -> float:
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Footer, Static
+
+TEXT = "\\n".join(f"line {i}: a screen of text, as an app draws it" for i in range(18))
+
+class Bare(App):
+    BINDINGS = [("ctrl+q", "quit", "Quit")]
+
+    def compose(self):
+        yield Static(TEXT)
+        yield Static("bare app ready")
+        yield Footer()
+
+Bare().run()
+"""
+
+
+def time_to_screen(
+    cmd: list[str], markers: list[str], env: dict[str, str], timeout: float = 60.0
+) -> float:
     pid, fd = pty.fork()
     if pid == 0:  # child
-        os.environ["TERM"] = "xterm-256color"
-        os.execvp(cmd[0], cmd)
+        os.execvpe(cmd[0], cmd, {**env, "TERM": "xterm-256color"})
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    screen = pyte.Screen(80, 24)
+    stream = pyte.ByteStream(screen)
     start = time.perf_counter()
-    seen = b""
     elapsed = None
     try:
         while time.perf_counter() - start < timeout:
-            r, _, _ = select.select([fd], [], [], 0.05)
-            if r:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    break
-                seen += chunk
-                if marker in seen:
-                    elapsed = time.perf_counter() - start
-                    break
+            if not select.select([fd], [], [], 0.02)[0]:
+                continue
+            try:
+                stream.feed(os.read(fd, 65536))
+            except OSError:
+                break
+            text = "\n".join(screen.display)
+            if all(m in text for m in markers):
+                elapsed = time.perf_counter() - start
+                break
         os.write(fd, b"\x11")  # ctrl+q
         deadline = time.time() + 10
         while time.time() < deadline:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done:
+            if os.waitpid(pid, os.WNOHANG)[0]:
                 break
             try:
                 if select.select([fd], [], [], 0.05)[0]:
@@ -58,19 +81,13 @@ def time_to_screen(cmd: list[str], marker: bytes, timeout: float = 60.0) -> floa
             except OSError:
                 pass
         else:
-            os.kill(pid, 9)
+            os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
     finally:
         os.close(fd)
     if elapsed is None:
-        raise RuntimeError(f"no first screen within {timeout}s; got {seen[-300:]!r}")
+        raise RuntimeError(f"no first screen within {timeout}s:\n" + "\n".join(screen.display))
     return elapsed
-
-
-def time_cmd(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -83,20 +100,35 @@ def main() -> None:
         subprocess.run(
             [py, "-m", "distill_tui.cli", "init", str(proj)], check=True, capture_output=True
         )
-        app_cmd = [py, "-m", "distill_tui.cli", str(proj)]
-        # Warm the file cache once so every run measures the same thing.
-        time_to_screen(app_cmd, b"Task")
-        app = [time_to_screen(app_cmd, b"Task") for _ in range(args.runs)]
-    bare = [time_cmd([py, "-c", "pass"]) for _ in range(args.runs)]
-    heavy = [
-        time_cmd([py, "-c", "import mlx.core, mlx_lm, anthropic, openai"]) for _ in range(args.runs)
-    ]
-    m_app, m_bare, m_heavy = (statistics.median(x) for x in (app, bare, heavy))
-    print(f"start-up, median of {args.runs} runs (80x24 pty)")
-    print(f"  {'python -c pass':<44} {m_bare * 1000:8.0f} ms")
-    print(f"  {'import mlx, mlx_lm, anthropic, openai':<44} {m_heavy * 1000:8.0f} ms")
-    print(f"  {'distill-tui DIR: command to first screen':<44} {m_app * 1000:8.0f} ms")
-    print(f"  ratio first screen / heavy imports alone: {m_app / m_heavy:.2f}")
+        # Compiled bytecode as an installed app has it (written by the warm-up
+        # launch), in a folder of its own: a shell with PYTHONDONTWRITEBYTECODE
+        # would otherwise compile every module from source at every launch.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        bare_py = Path(tmp) / "bare.py"
+        bare_py.write_text(BARE_APP)
+        cases = {
+            "bare Textual app (a screen of text)": (
+                [py, str(bare_py)],
+                ["bare app ready", "line 0", "Quit"],
+            ),
+            "distill-tui DIR (the Task screen)": (
+                [py, "-m", "distill_tui.cli", str(proj)],
+                ["Instructions", "Quit", "proj"],
+            ),
+        }
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for cmd, markers in cases.values():
+            time_to_screen(cmd, markers, env)  # warm the file cache, write bytecode
+        for _ in range(args.runs):
+            for name, (cmd, markers) in cases.items():
+                times[name].append(time_to_screen(cmd, markers, env))
+    bare, app = (statistics.median(t) for t in times.values())
+    print(f"start-up to the first screen drawn, median of {args.runs} (80x24 pty)")
+    for name, t in times.items():
+        spread = f"{min(t) * 1000:.0f}-{max(t) * 1000:.0f}"
+        print(f"  {name:<40} {statistics.median(t) * 1000:6.0f} ms  (runs {spread} ms)")
+    print(f"  ratio app / bare Textual app: {app / bare:.2f}x  (load {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

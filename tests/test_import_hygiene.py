@@ -42,3 +42,49 @@ def test_the_app_opens_without_importing_mlx_or_the_api_clients():
     loaded = top_level_modules_after("import distill_tui.cli, distill_tui.ui.app")
     assert "textual" in loaded
     assert not loaded & {"mlx", "mlx_lm", "anthropic", "openai", "transformers"}
+
+
+def test_the_first_screen_loads_only_what_it_draws(tmp_path):
+    """In a fresh interpreter, the app drawn on a project's first screen (Task)
+    has imported none of mlx, mlx-lm, the hub client, the price table or the
+    API clients, and none of the other four screens: they load when opened.
+    The hub cache listing (huggingface_hub) runs after the first paint, in a
+    thread: the modules are read as it starts."""
+    from distill_tui.core.project import Workspace
+
+    Workspace.create(tmp_path / "proj").store.close()
+    code = (
+        "import asyncio, json, sys, threading\n"
+        "from pathlib import Path\n"
+        "from distill_tui.core import sysinfo\n"
+        "from distill_tui.core.project import Workspace\n"
+        "from distill_tui.ui.app import DistillApp\n"
+        "seen = {}\n"
+        "real = sysinfo.cached_models\n"
+        "def listing(cache=None):\n"
+        "    seen['modules'] = sorted(sys.modules)\n"
+        "    seen['main'] = threading.current_thread() is threading.main_thread()\n"
+        "    return real(cache)\n"
+        "sysinfo.cached_models = listing\n"
+        "async def main():\n"
+        f"    root = Path({str(tmp_path / 'proj')!r})\n"
+        "    app = DistillApp(root=root, workspace=Workspace.open(root))\n"
+        "    async with app.run_test(size=(80, 24)) as pilot:\n"
+        "        for _ in range(200):\n"
+        "            await pilot.pause(0.05)\n"
+        "            if 'modules' in seen: break\n"
+        "        assert type(app.screen).__name__ == 'TaskScreen'\n"
+        "        print(json.dumps(seen))\n"
+        "asyncio.run(main())\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    seen = json.loads(r.stdout.strip().splitlines()[-1])
+    assert seen["main"] is False  # listed in a thread, not before the screen is drawn
+    loaded = set(seen["modules"])
+    tops = {m.split(".")[0] for m in loaded}
+    heavy = {"mlx", "mlx_lm", "huggingface_hub", "genai_prices", "anthropic", "openai"}
+    assert not tops & heavy, sorted(tops & heavy)
+    others = {f"distill_tui.ui.screens.{s}" for s in ("queue", "curate", "train", "chat")}
+    assert not loaded & others, sorted(loaded & others)
+    assert "distill_tui.ui.screens.task" in loaded

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         ModelHost,
         Target,
         build_messages,
+        student_model,
         training_system_prompt,
     )
     from distill_tui.engine.mlx_thread import MLXBusy
@@ -52,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--max-tokens must be at least 1")
     if args.model:
         target = Target(args.model)
+    elif (
+        args.base and args.run is None and args.checkpoint is None and not checkpoints.list_runs(ws)
+    ):
+        # The base model needs no run: the project's student, before any training.
+        target = Target(student_model(ws))
     else:
         target = Target.of(checkpoints.resolve(ws, args.run, args.checkpoint))
         if args.base:
@@ -73,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     sys.stdout.write("\n")
     ttft = f"{reply.ttft_s:.2f}s" if reply.ttft_s is not None else "-"
+    rate = f" {reply.tokens_per_sec:.1f} tok/s," if reply.tokens_per_sec is not None else ""
     print(
-        f"[{reply.target}] {reply.tokens} tokens, {reply.tokens_per_sec:.1f} tok/s,"
+        f"[{reply.target}] {reply.tokens} tokens,{rate}"
         f" first token {ttft}, ended: {reply.finish_reason}",
         file=sys.stderr,
     )

@@ -46,7 +46,10 @@ class Reply:
     target: str  # "base" or a checkpoint label
     text: str
     tokens: int
-    tokens_per_sec: float
+    # Decoding speed after the first token; None for a reply of fewer than two
+    # tokens, where there is no interval to measure (mlx-lm's own figure for
+    # one token is its count over a few microseconds: "15332.5 tok/s").
+    tokens_per_sec: float | None
     ttft_s: float | None  # time to first token, prompt processing included
     finish_reason: str  # "stop" (end token), "length" or "stopped" (by the user)
     prompt_tokens: int = 0
@@ -80,6 +83,15 @@ def build_messages(system: str, history: Sequence[tuple[str, str]], user: str) -
         msgs += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
     msgs.append({"role": "user", "content": user})
     return msgs
+
+
+def student_model(ws: Workspace) -> str:
+    """The project's student as the engine loads it, for chatting with the base
+    model before any training run."""
+    model = ws.settings.student.model.strip()
+    if not model:
+        raise UserError("no student model set (choose one on the Task screen, 1)")
+    return paths.resolve_model(ws.root, model)
 
 
 def training_system_prompt(ws: Workspace) -> str:
@@ -207,6 +219,27 @@ class ModelHost:
         """`reply` for callers that already hold a lease (evaluation)."""
         return self.mlx.call(self._answer, target, messages, settings, on_chunk, stop)
 
+    def answer_all(
+        self,
+        target: Target,
+        prompts: Sequence[list[Message]],
+        max_tokens: Sequence[int],
+        on_answer: Callable[[int, str, str], None],
+        stop: threading.Event | None = None,
+    ) -> bool:
+        """Greedy answers to many prompts, decoded together (see
+        `engine.batch_answers`), for callers that hold a lease. False when
+        `stop` cut it short."""
+        from distill_tui.engine.batch_answers import batch_answers
+
+        def run() -> bool:
+            loaded = self._select(target)
+            return batch_answers(
+                loaded.model, loaded.tokenizer, prompts, max_tokens, on_answer, stop
+            )
+
+        return self.mlx.call(run)
+
     def select(self, target: Target) -> None:
         """Load the base (once) and put `target`'s adapter in place."""
         self.mlx.call(self._select, target)
@@ -288,8 +321,8 @@ def stream_reply(
     ttft: float | None = None
     finish = "stop"
     n = 0
-    tps = 0.0
     t0 = time.perf_counter()
+    t_first = t_last = t0
     gen = stream_generate(model, tokenizer, prompt, max_tokens=settings.max_tokens, sampler=sampler)
 
     def emit(text: str) -> None:
@@ -300,9 +333,11 @@ def stream_reply(
 
     try:
         for resp in gen:
+            t_last = time.perf_counter()
             if ttft is None:
-                ttft = time.perf_counter() - t0
-            n, tps = resp.generation_tokens, resp.generation_tps
+                ttft = t_last - t0
+                t_first = t_last
+            n = resp.generation_tokens
             if resp.finish_reason:
                 finish = resp.finish_reason
             emit(cut.feed(resp.text))
@@ -315,7 +350,18 @@ def stream_reply(
         emit(cut.flush())
     finally:
         gen.close()
-    return Reply(label, "".join(parts), n, tps, ttft, finish, len(prompt))
+    return Reply(
+        label, "".join(parts), n, decode_rate(n, t_last - t_first), ttft, finish, len(prompt)
+    )
+
+
+def decode_rate(tokens: int, seconds_after_first: float) -> float | None:
+    """Tokens a second after the first token (whose time is prompt
+    processing, shown as time to first token); None when fewer than two tokens
+    leave no interval to measure."""
+    if tokens < 2 or seconds_after_first <= 0:
+        return None
+    return (tokens - 1) / seconds_after_first
 
 
 def strip_adapter(model: Any) -> None:

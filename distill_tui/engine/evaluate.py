@@ -5,6 +5,8 @@ is scored against the teacher's output from the split file.
 The same `ModelHost` the Chat screen uses does the work (so the base model is
 loaded once and the adapter swapped in place), under the "evaluation" lease.
 All adapter answers come first, then all base answers: one swap each way.
+Each pass decodes its rows together (`ModelHost.answer_all`), with the same
+greedy answers as one at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.export import verify_split
 from distill_tui.core.feedback import row_ids_for_inputs
 from distill_tui.core.project import Workspace
-from distill_tui.engine.chat import GenSettings, Message, ModelHost, Target
+from distill_tui.engine.chat import Message, ModelHost, Target
 
 SPLITS = ("valid", "test")
 # (done, total, who) after each answer; called on the MLX thread.
@@ -109,23 +111,20 @@ def evaluate(
     stopped = False
     with host.mlx.lease("evaluation"):
         for who, target in passes:
-            for row, item in zip(rows, items, strict=True):
-                if stop is not None and stop.is_set():
-                    stopped = True
-                    break
-                settings = GenSettings(
-                    temperature=0.0, max_tokens=_budget(row.reference, max_tokens)
-                )
-                reply = host.answer(target, row.prompt, settings, stop=stop)
-                if reply.finish_reason == "stopped":
-                    stopped = True  # a cut-off answer would score as wrong
-                    break
-                item.answers[who] = reply.text
-                item.scores[who] = metrics.score(reply.text, row.reference, fmt)
+            # The rows decode together, each scored (and counted) as it ends.
+            def answered(i: int, text: str, _finish: str, who: str = who) -> None:
+                nonlocal done
+                item = items[i]
+                item.answers[who] = text
+                item.scores[who] = metrics.score(text, rows[i].reference, fmt)
                 done += 1
                 if progress is not None:
                     progress(done, total, who)
-            if stopped:
+
+            budgets = [_budget(r.reference, max_tokens) for r in rows]
+            finished = host.answer_all(target, [r.prompt for r in rows], budgets, answered, stop)
+            if not finished:
+                stopped = True  # rows cut off mid-answer would score as wrong
                 break
     if stopped:
         # Compare like with like: keep only rows both models answered.

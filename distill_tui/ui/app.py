@@ -4,8 +4,10 @@ wires the five screens; the screens hold no business logic."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
@@ -22,13 +24,8 @@ from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.ui import safety, themes
 from distill_tui.ui.jobs import Jobs
 from distill_tui.ui.screens.base import SettingsReloaded
-from distill_tui.ui.screens.chat import ChatScreen
-from distill_tui.ui.screens.curate import CurateScreen
 from distill_tui.ui.screens.keys_help import KeysHelp, key_sections
-from distill_tui.ui.screens.queue import QueueScreen
 from distill_tui.ui.screens.quit_dialog import QuitDialog
-from distill_tui.ui.screens.task import TaskScreen
-from distill_tui.ui.screens.train import TrainScreen
 from distill_tui.ui.settings_file import SettingsFile
 from distill_tui.ui.text import say
 
@@ -51,15 +48,27 @@ ESCAPE_DIGIT_KEYS = {
 }
 
 
+def _screen_when_opened(module: str, name: str) -> Callable[[], Screen]:
+    """A mode's screen, its module imported the first time the mode opens: the
+    first screen drawn needs its own module only, not the other four (nor the
+    engine code, mlx-lm and API clients they reach)."""
+
+    def make() -> Screen:
+        screen_class = getattr(importlib.import_module(f"distill_tui.ui.screens.{module}"), name)
+        return screen_class()  # type: ignore[no-any-return]
+
+    return make
+
+
 class DistillApp(App[int]):
     TITLE = "distill-tui"
     CSS_PATH = "app.tcss"
-    MODES = {
-        "task": TaskScreen,
-        "queue": QueueScreen,
-        "curate": CurateScreen,
-        "train": TrainScreen,
-        "chat": ChatScreen,
+    MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
+        "task": _screen_when_opened("task", "TaskScreen"),
+        "queue": _screen_when_opened("queue", "QueueScreen"),
+        "curate": _screen_when_opened("curate", "CurateScreen"),
+        "train": _screen_when_opened("train", "TrainScreen"),
+        "chat": _screen_when_opened("chat", "ChatScreen"),
     }
     BINDINGS = [
         # Priority, so a table or list with the focus cannot swallow them; while a

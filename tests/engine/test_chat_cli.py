@@ -28,3 +28,31 @@ def test_chat_errors_are_one_line(workspace, tiny_model, capsys):
     assert main(["chat", d, "--run", "run-1", "--checkpoint", "best", "--prompt", "hi"]) == 2
     err = capsys.readouterr().err
     assert "has no 'best' checkpoint" in err and "Traceback" not in err
+
+
+def test_one_token_reply_shows_no_rate(workspace, tiny_model, capsys):
+    """A one-token reply has no interval to measure a speed over: no
+    "1 tokens, 15332.5 tok/s", only the count and the time to first token."""
+    make_run(workspace, tiny_model)
+    d = str(workspace.root)
+    args = ["chat", d, "--run", "run-1", "--checkpoint", "latest", "--prompt", "I was charged"]
+    assert main([*args, "--max-tokens", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "1 tokens," in err and "tok/s" not in err and "first token" in err
+    assert main([*args, "--max-tokens", "6"]) == 0
+    err = capsys.readouterr().err
+    assert "6 tokens," in err and "tok/s" in err
+
+
+def test_chat_base_needs_no_training_run(workspace, tiny_model, capsys):
+    """The base model is the project's student: `chat --base` answers before
+    any run exists (it refused with "no training runs" before)."""
+    workspace.settings.student.model = str(tiny_model)
+    workspace.save_settings()
+    d = str(workspace.root)
+    assert main(["chat", d, "--base", "--max-tokens", "4", "--prompt", "I was charged"]) == 0
+    out = capsys.readouterr()
+    assert "[base]" in out.err and "no training runs" not in out.err
+    # Asking for a run's checkpoint still needs a run.
+    assert main(["chat", d, "--base", "--checkpoint", "best", "--prompt", "hi"]) == 2
+    assert "no training runs" in capsys.readouterr().err

@@ -229,3 +229,29 @@ def test_lora_learns_the_tickets_and_fuse_keeps_its_answers(tmp_path, smollm2):
     report = fuse(cp, ws.root / "fused", probes, probe_tokens=3)
     assert report.ok, report.summary()
     assert {p.fused for p in report.probes} <= {"billing", "bug", "feature", "account"}
+
+
+def test_batched_eval_answers_are_the_one_at_a_time_answers(loaded):
+    """Evaluation decodes its rows together; every greedy answer is the text
+    one-at-a-time decoding gives, whether it ends on the end token or at its
+    budget (the base model's sentences run to it), in rows of different
+    lengths padded into one batch."""
+    from distill_tui.engine.batch_answers import batch_answers
+    from distill_tui.engine.chat import stream_reply
+
+    model, tok = loaded
+    rows = bundled_rows()[-6:]
+    prompts = [build_messages(LABEL_ONLY, [], r["input"]) for r in rows] + [FRANCE]
+    budgets = [len(r["output"]) + 8 for r in rows] + [24]
+    one = [
+        mlx_thread()
+        .call(stream_reply, model, tok, p, GenSettings(temperature=0.0, max_tokens=n))
+        .text
+        for p, n in zip(prompts, budgets, strict=True)
+    ]
+    batched: dict[int, str] = {}
+    finished = mlx_thread().call(
+        batch_answers, model, tok, prompts, budgets, lambda i, text, _: batched.__setitem__(i, text)
+    )
+    assert finished and [batched[i] for i in range(len(prompts))] == one
+    assert one[-1] == PARIS and len(set(one)) > 2

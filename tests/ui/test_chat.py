@@ -261,3 +261,21 @@ async def test_a_failed_evaluation_says_why_in_the_view(workspace, tiny_model):
         assert "no valid split yet" in screen_text(app)
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+
+
+async def test_the_base_model_answers_before_any_run(workspace, tiny_model):
+    """A project with a student and no runs: the picker offers the base model
+    alone, and a message gets its reply (there was nothing to talk to)."""
+    workspace.settings.student.model = str(tiny_model)
+    workspace.save_settings()
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_chat(app, pilot)
+        await wait_until(pilot, lambda: screen.target is not None)
+        assert screen.target.checkpoint is None and screen.target.model == str(tiny_model)
+        assert "base model" in screen_text(app) and "no runs yet" not in screen_text(app)
+        assert screen.check_action("evaluate", ()) is None  # nothing to evaluate
+        await pilot.press(*"hello", "enter")
+        pane = screen.query_one("#chat-pane-a", ChatPane)
+        await wait_until(pilot, lambda: pane.history and not screen.streaming, 30)
+        assert pane.history[0][1] and screen.host.model_path == str(tiny_model)

@@ -13,12 +13,14 @@ from textual.widgets import Select
 
 from distill_tui.core import checkpoints
 from distill_tui.core import runs as runs_db
-from distill_tui.engine.chat import Target
+from distill_tui.core.errors import UserError
+from distill_tui.engine.chat import Target, student_model
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.text import say
 
 NO_TARGET = "__none__"  # the picker's one option while there is nothing to chat with
 NO_TARGET_LABEL = "no runs yet: train on screen 4"
+BASE_TARGET = "__student__"  # the project's student with no adapter: no run needed
 PICKED_KEY = "chat.target"  # the store's meta key for the last model picked
 
 
@@ -68,6 +70,11 @@ class PickerMixin(BaseScreen):
             self.targets[f"fused:{path.resolve()}"] = Target(str(path.resolve()))
         for k, t in fused.items():
             self.targets.setdefault(k, t)
+        # Last: the student alone, so there is something to talk to before any run.
+        try:
+            self.targets[BASE_TARGET] = Target(student_model(ws))
+        except UserError:
+            pass
         options = [
             (Text(self._label(k), no_wrap=True, overflow="ellipsis"), k) for k in self.targets
         ]
@@ -79,6 +86,8 @@ class PickerMixin(BaseScreen):
 
     def _label(self, key: str) -> str:
         t = self.targets[key]
+        if key == BASE_TARGET:
+            return f"base model  {Path(t.model).name} (no adapter)"
         if t.checkpoint is None:
             return f"fused model  {t.model}"
         cp = t.checkpoint

@@ -9,14 +9,16 @@ form, and ctrl+n creates the project from it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -39,6 +41,11 @@ from distill_tui.ui.screens.task_fields import (
 from distill_tui.ui.screens.task_student import StudentMixin
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.examples import ExampleTable
+
+
+@dataclass
+class CachedModelsListed(Message):
+    models: list[tuple[str, str, int]]  # (model setting, label, size in bytes)
 
 
 class TaskScreen(StudentMixin, BaseScreen):
@@ -184,7 +191,7 @@ class TaskScreen(StudentMixin, BaseScreen):
             yield Label(
                 "Models here: Hugging Face cache, GGUF files (enter to use)", classes="hint"
             )
-            yield OptionList(id="hf-cache")
+            yield OptionList(Option(Text("(looking…)"), disabled=True), id="hf-cache")
             yield Label("Inputs", classes="section-title")
             yield Static(id="inputs-summary")
 
@@ -217,21 +224,9 @@ class TaskScreen(StudentMixin, BaseScreen):
                 " (ctrl+r to use it)."
             )
         )
-        cache = self.query_one("#hf-cache", OptionList)
-        cache.clear_options()
-        models = [(m.repo_id, m.repo_id, m.size_bytes) for m in sysinfo.cached_models()] + [
-            (g.model, g.label, g.size_bytes)
-            for g in sysinfo.gguf_models(self.workspace.root if self.workspace else None)
-        ]
-        if models:
-            cache.add_options(
-                [
-                    Option(Text(f"{label}  {sysinfo.human_bytes(size)}"), id=model)
-                    for model, label, size in models
-                ]
-            )
-        else:
-            cache.add_option(Option(Text("(none found)"), disabled=True))
+        # Reading the hub cache imports huggingface_hub and walks the disk:
+        # after the screen is drawn, in a thread.
+        self.call_after_refresh(self._list_cached_models)
         ws = self.workspace
         if ws is None:
             summary = "No project here yet: fill in the form, then ctrl+n creates it."
@@ -355,6 +350,26 @@ class TaskScreen(StudentMixin, BaseScreen):
             table.examples = list(s.task.examples)
             table.reload()
         self._refresh_info()
+
+    @work(thread=True, group="hf-cache", exclusive=True, exit_on_error=False, name="hf cache")
+    def _list_cached_models(self) -> None:
+        root = self.workspace.root if self.workspace else None
+        models = [(m.repo_id, m.repo_id, m.size_bytes) for m in sysinfo.cached_models()]
+        models += [(g.model, g.label, g.size_bytes) for g in sysinfo.gguf_models(root)]
+        self.post_message(CachedModelsListed(models))
+
+    def on_cached_models_listed(self, event: CachedModelsListed) -> None:
+        cache = self.query_one("#hf-cache", OptionList)
+        cache.clear_options()
+        if event.models:
+            cache.add_options(
+                [
+                    Option(Text(f"{label}  {sysinfo.human_bytes(size)}"), id=model)
+                    for model, label, size in event.models
+                ]
+            )
+        else:
+            cache.add_option(Option(Text("(none found)"), disabled=True))
 
     @on(OptionList.OptionSelected, "#hf-cache")
     def _use_cached(self, event: OptionList.OptionSelected) -> None:

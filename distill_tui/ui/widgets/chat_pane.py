@@ -44,7 +44,8 @@ def reply_stats(reply: Reply) -> str:
     end = {"stop": "", "length": ", hit max tokens", "stopped": ", stopped"}.get(
         reply.finish_reason, ""
     )
-    return f"{reply.tokens} tok · {reply.tokens_per_sec:.1f} tok/s · TTFT {ttft}{end}"
+    rate = f" · {reply.tokens_per_sec:.1f} tok/s" if reply.tokens_per_sec is not None else ""
+    return f"{reply.tokens} tok{rate} · TTFT {ttft}{end}"
 
 
 class ChatPane(VerticalScroll):
