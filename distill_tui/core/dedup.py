@@ -17,11 +17,16 @@ from distill_tui.core.export import normalize
 THRESHOLD = 0.8
 SHINGLE = 5
 MAX_CHARS = 2000  # enough text to judge similarity; bounds the cost per row
-SALTS = (
+# XOR salts must cover the high bits of the 64-bit str hash: the order of
+# `h ^ salt` is decided by its top bits, so 32-bit salts (used until issue 22)
+# made all 16 minima the same shingle and every text sharing a boilerplate
+# phrase landed in one bucket, where a near-duplicate could go unseen.
+_SEEDS = (
     0x5F3759DF, 0x2545F491, 0x6C8E9CF5, 0x1B873593, 0x7FEB352D, 0x68E31DA4, 0x3C6EF372,
     0x27D4EB2F, 0x165667B1, 0x61C88647, 0x4CF5AD43, 0x0BF58476, 0x94D049BB, 0x2127599B,
     0x52DCE729, 0x7A2F1C3D,
 )  # fmt: skip
+SALTS = tuple((seed * 0x9E3779B97F4A7C15) & (2**63 - 1) for seed in _SEEDS)
 BAND = 2  # 8 bands of 2: pairs at Jaccard 0.8 share a band with p > 0.999
 HEADS = 20  # members of one bucket compared with; a bigger bucket is a cluster
 
