@@ -73,7 +73,8 @@ def add(store: Store, name: str, parent_id: int | None = None) -> int:
 def rename(store: Store, topic_id: int, name: str) -> None:
     name = clean_name(name)
     with store.tx() as c:
-        c.execute("UPDATE topics SET name = ? WHERE id = ?", (name, topic_id))
+        # A renamed leaf is a new question: it may be asked again.
+        c.execute("UPDATE topics SET name = ?, exhausted = 0 WHERE id = ?", (name, topic_id))
 
 
 def delete(store: Store, topic_id: int) -> int:
