@@ -21,10 +21,12 @@ from distill_tui.core.store import Store
 
 REASONS = ("duplicate", "near-duplicate", "too-long", "fragment")
 MAX_ITEMS = 200
+SAMPLE = 2000  # texts the filter learns common shingles from
 
 # "1. x", "1) x", "- x", "* x", "• x": the markers that make a line a list item.
 _MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 _WORD = re.compile(r"\w", re.U)
+_KEY_LINE = re.compile(r'^"[^"]*"\s*:')  # `"text": "...",`: one line of a JSON object
 TURN_OVERHEAD = 8  # role markers and framing per chat turn, as engine/estimate.py
 
 
@@ -62,7 +64,7 @@ def _json_items(body: str) -> list[object] | None:
 def is_fragment(item: str) -> bool:
     """A piece of markup, not an input: a fence, a brace, a lone key."""
     s = item.strip()
-    if not s or s.startswith("```") or not _WORD.search(s):
+    if not s or s.startswith("```") or not _WORD.search(s) or _KEY_LINE.match(s):
         return True
     if s[0] in "{[" or s[-1] in "}]":
         try:
@@ -154,8 +156,11 @@ class CandidateFilter:
     ) -> None:
         self.too_long = too_long
         self._exact: dict[str, str] = {}
-        self._near = dedup.NearIndex()
-        for text in existing:
+        texts = existing if isinstance(existing, list) else list(existing)
+        # Common shingles are learnt from a sample: 2,000 texts find a 5% share.
+        step = max(1, len(texts) // SAMPLE)
+        self._near = dedup.NearIndex.for_texts(texts[::step])
+        for text in texts:
             self._remember(text)
 
     @classmethod
@@ -169,12 +174,12 @@ class CandidateFilter:
         for text in texts:
             self._remember(text)
 
-    def _remember(self, text: str, s: set[int] | None = None) -> None:
+    def _remember(self, text: str, sig: tuple[int, ...] | None = None) -> None:
         key = normalize(text)
         if key in self._exact:
             return
         self._exact[key] = text
-        self._near.add(key, text, s)
+        self._near.add(key, text, sig=sig)
 
     def filter(self, texts: Iterable[str]) -> FilterReport:
         """Split `texts` into kept and dropped; kept ones join what later
@@ -189,13 +194,14 @@ class CandidateFilter:
                 report.dropped.append(Dropped(text, "duplicate", self._exact[key]))
                 continue
             s = dedup.shingles(text)
-            other = self._near.find(text, s)
+            sig = self._near.signature(s)
+            other = self._near.find(text, s, sig)
             if other is not None:
                 report.dropped.append(Dropped(text, "near-duplicate", self._exact[str(other)]))
                 continue
             if self.too_long is not None and self.too_long(text):
                 report.dropped.append(Dropped(text, "too-long"))
                 continue
-            self._remember(text, s)
+            self._remember(text, sig)
             report.kept.append(text)
         return report
