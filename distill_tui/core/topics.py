@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from distill_tui.core.candidates import REASONS
+from distill_tui.core.config import Project
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store, sha
 
@@ -44,6 +45,17 @@ class Topic:
     @property
     def duplicate_rate(self) -> float | None:
         return self.duplicates / self.written if self.written else None
+
+
+def readiness(settings: Project, min_examples: int = 5) -> str | None:
+    """Why synthesis cannot start yet (no instructions, too few examples to
+    show the teacher the inputs' style), or None when it can."""
+    task = settings.task
+    if not task.instructions.strip():
+        return "write the task's instructions first"
+    if len(task.examples) < min_examples:
+        return f"add at least {min_examples} examples first (the task has {len(task.examples)})"
+    return None
 
 
 def clean_name(name: str) -> str:

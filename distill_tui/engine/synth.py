@@ -43,12 +43,7 @@ STOP_DUP_SHARE = 0.5  # a leaf stops when more than this share of its new ones a
 
 def readiness(ws: Workspace) -> str | None:
     """Why synthesis cannot start yet, or None when it can."""
-    task = ws.settings.task
-    if not task.instructions.strip():
-        return "write the task's instructions first"
-    if len(task.examples) < MIN_EXAMPLES:
-        return f"add at least {MIN_EXAMPLES} examples first (the task has {len(task.examples)})"
-    return None
+    return topics.readiness(ws.settings, MIN_EXAMPLES)
 
 
 def _check_ready(ws: Workspace) -> None:
