@@ -66,11 +66,12 @@ def is_fragment(item: str) -> bool:
     s = item.strip()
     if not s or s.startswith("```") or not _WORD.search(s) or _KEY_LINE.match(s):
         return True
-    if s[0] in "{[" or s[-1] in "}]":
+    unbalanced = s.count("{") != s.count("}") or s.count("[") != s.count("]")
+    if unbalanced and (s[0] in "{[" or s.rstrip(",")[-1] in "}]"):
         try:
             json.loads(s)
         except json.JSONDecodeError:
-            return True  # one line of a multi-line JSON value
+            return True  # one line of a multi-line JSON value: `{"a": [`, `]},`
     return False
 
 

@@ -53,4 +53,5 @@ def test_exact_repeats_fragments_and_long_inputs_are_dropped_with_a_reason():
     assert [d.reason for d in report.dropped] == ["duplicate", "fragment", "too-long", "duplicate"]
     assert report.describe() == "kept 1 of 5; dropped 2 duplicate, 1 too-long, 1 fragment"
     assert is_fragment("```json") and is_fragment('"text": "a line",')
-    assert is_fragment("},") and not is_fragment('{"a": 1}')
+    assert is_fragment("},") and is_fragment('{"inputs": [') and not is_fragment('{"a": 1}')
+    assert not is_fragment("[/] in a ticket is text") and not is_fragment("[bold]x[/bold]")
