@@ -197,7 +197,12 @@ def describe_coverage(topics: list[Topic], per_leaf: int | None = None) -> list[
             continue
         want = f"/{per_leaf}" if per_leaf else ""
         rate = t.duplicate_rate
-        dup = f"{rate:.0%} duplicates" if rate is not None else "not asked yet"
+        if rate is not None:
+            dup = f"{rate:.0%} duplicates"
+        elif t.requested:
+            dup = f"asked {t.requested}, the replies held no list"
+        else:
+            dup = "not asked yet"
         drops = ", ".join(f"{n} {r}" for r, n in t.dropped.items() if n)
         lines.append(
             f"{t.path}: kept {t.kept}{want}, wrote {t.written}, {dup}"

@@ -177,6 +177,8 @@ def test_bad_teacher_output_queues_nothing_and_says_so(workspace, teacher, reply
     else:
         res = synth.fill(workspace, 3, retry=FAST)
         assert res.leaves[0].stopped == "the teacher's replies held no JSON array or list"
+        line = topics.describe_coverage(topics.tree(workspace.store), 3)[0]
+        assert line == "billing: kept 0/3, wrote 0, asked 6, the replies held no list"
     assert stored(workspace) == []
 
 
