@@ -9,6 +9,7 @@ line per leaf and a summary; `--dry-run` stops after the estimate.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 
@@ -18,6 +19,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 from distill_tui.engine import synth
+from distill_tui.engine.teachers.base import Teacher
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,13 +46,29 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.topics <= synth.MAX_TOPICS or not 0 <= args.subtopics <= synth.MAX_TOPICS:
         raise UserError(f"--topics must be 1 to {synth.MAX_TOPICS}, --subtopics 0 to it")
     ws = Workspace.open(args.dir)
+    return asyncio.run(_run(ws, args))
+
+
+async def _run(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return await _steps(ws, args, None)
+    # One teacher, in one event loop, for the whole command: a local model is
+    # loaded once, and an API client stays on the loop it was made on.
+    teacher = synth.synth_teacher(ws)
+    try:
+        return await _steps(ws, args, teacher)
+    finally:
+        await teacher.aclose()
+
+
+async def _steps(ws: Workspace, args: argparse.Namespace, teacher: Teacher | None) -> int:
     say = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr))
-    if not topics.tree(ws.store) and not args.dry_run:
-        roots = synth.propose_topics(ws, args.topics)
+    if not topics.tree(ws.store) and teacher is not None:
+        roots = await synth.propose_topics_async(ws, args.topics, teacher=teacher)
         say(f"topics: {', '.join(shown(n) for n in roots.names)}")
         if args.subtopics:
             for rid in roots.ids:
-                synth.propose_topics(ws, args.subtopics, rid)
+                await synth.propose_topics_async(ws, args.subtopics, rid, teacher=teacher)
     est = synth.estimate(ws, args.per_topic)
     say(f"estimate: {est.describe()}")
     if args.dry_run:
@@ -61,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     def progress(leaf: synth.LeafResult, _res: synth.SynthResult) -> None:
         say(shown(leaf.line()))
 
-    res = synth.fill(ws, args.per_topic, max_cost_usd=args.max_cost, progress=progress)
+    res = await synth.fill_async(
+        ws, args.per_topic, max_cost_usd=args.max_cost, progress=progress, teacher=teacher
+    )
     tree = topics.tree(ws.store)
     if args.json:
         out = {

@@ -52,16 +52,22 @@ def _check_ready(ws: Workspace) -> None:
         raise UserError(f"synthesis needs instructions and {MIN_EXAMPLES} examples: {why}")
 
 
+def synth_teacher(ws: Workspace) -> Teacher:
+    """The project's teacher at the synthesis temperature. Pass one to every
+    call of a session (`teacher=`), so a local model is loaded once; the
+    caller closes it (`aclose`)."""
+    s = ws.settings.teacher
+    temp = max(s.temperature, SYNTH_TEMPERATURE)
+    return make_teacher(s.model_copy(update={"temperature": temp}))
+
+
 @asynccontextmanager
 async def _asking(
     ws: Workspace, teacher: Teacher | None, retry: RetryPolicy | None
 ) -> AsyncIterator[Asker]:
     """The project's teacher at the synthesis temperature (or `teacher`)."""
-    s = ws.settings.teacher
     own = teacher is None
-    if teacher is None:
-        temp = max(s.temperature, SYNTH_TEMPERATURE)
-        teacher = make_teacher(s.model_copy(update={"temperature": temp}))
+    teacher = teacher or synth_teacher(ws)
     try:
         async with asker(ws, PURPOSE, teacher, retry) as a:
             yield a
