@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "chat": "chat",
     "eval": "eval",
     "fuse": "fuse",
+    "synth": "synth",
 }
 
 HELP: dict[str, str] = {
@@ -52,6 +53,7 @@ HELP: dict[str, str] = {
     "chat": "print one reply from the student (or the base model)",
     "eval": "score the adapter against the base model on the valid/test split",
     "fuse": "fuse a run's adapter into the base model",
+    "synth": "have the teacher write inputs for a topic tree (--topics N, --per-topic N)",
 }
 
 

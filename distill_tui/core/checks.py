@@ -2,7 +2,7 @@
 
 Flags: `duplicate` (same input once case and spacing are ignored),
 `near-duplicate` (character 5-gram Jaccard >= 0.8, found with MinHash
-buckets), `empty` output, `truncated` (the teacher stopped at max_tokens),
+buckets: core/dedup.py), `empty` output, `truncated` (the teacher stopped at max_tokens),
 `too-long` (more than `[train] max_seq_length` tokens once templated for the
 student, which mlx-lm would cut), `bad-json` (task.output_format = "json" and
 the output does not parse).
@@ -21,26 +21,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from distill_tui.core import dedup
 from distill_tui.core.config import Project
 from distill_tui.core.export import messages_for, normalize
 from distill_tui.core.store import Store
 
 FLAGS = ("duplicate", "near-duplicate", "empty", "truncated", "too-long", "bad-json")
 TRUNCATED_STOPS = ("max_tokens", "length")
-NEAR_DUP_THRESHOLD = 0.8
+NEAR_DUP_THRESHOLD = dedup.THRESHOLD
 
 # Takes the messages the student is trained on and returns their token count
 # once templated; built from the student's tokenizer by the engine.
 TokenCounter = Callable[[list[dict]], int]
-
-_SHINGLE = 5
-_MAX_CHARS = 2000  # enough text to judge similarity; bounds the cost per row
-_SALTS = (
-    0x5F3759DF, 0x2545F491, 0x6C8E9CF5, 0x1B873593, 0x7FEB352D, 0x68E31DA4, 0x3C6EF372,
-    0x27D4EB2F, 0x165667B1, 0x61C88647, 0x4CF5AD43, 0x0BF58476, 0x94D049BB, 0x2127599B,
-    0x52DCE729, 0x7A2F1C3D,
-)  # fmt: skip
-_BAND = 2  # 8 bands of 2: pairs at Jaccard 0.8 share a band with p > 0.999
 
 
 @dataclass
@@ -48,13 +40,6 @@ class CheckSummary:
     checked: int = 0  # rows whose per-row checks ran (not reused)
     counts: dict[str, int] = field(default_factory=lambda: {f: 0 for f in FLAGS})
     tokens_known: bool = False
-
-
-def _shingles(text: str) -> set[int]:
-    t = normalize(text)[:_MAX_CHARS]
-    if len(t) <= _SHINGLE:
-        return {hash(t)}
-    return {hash(t[i : i + _SHINGLE]) for i in range(len(t) - _SHINGLE + 1)}
 
 
 def duplicate_links(inputs: list[tuple[int, str]]) -> tuple[dict[int, int], dict[int, int]]:
@@ -73,11 +58,10 @@ def duplicate_links(inputs: list[tuple[int, str]]) -> tuple[dict[int, int], dict
     sets: dict[int, set[int]] = {}
     buckets: dict[tuple, list[int]] = {}
     for row_id, text in unique:
-        s = _shingles(text)
+        s = dedup.shingles(text)
         sets[row_id] = s
-        mins = [min(map(salt.__xor__, s)) for salt in _SALTS]
-        for b in range(0, len(mins), _BAND):
-            buckets.setdefault((b, *mins[b : b + _BAND]), []).append(row_id)
+        for band in dedup.band_keys(s):
+            buckets.setdefault(band, []).append(row_id)
     near: dict[int, int] = {}
     for members in buckets.values():
         if len(members) < 2:
@@ -87,9 +71,8 @@ def duplicate_links(inputs: list[tuple[int, str]]) -> tuple[dict[int, int], dict
         for i, row_id in enumerate(members[1:], 1):
             if row_id in near:
                 continue
-            for other in members[: min(i, 20)]:
-                mine, theirs = sets[row_id], sets[other]
-                if len(mine & theirs) >= NEAR_DUP_THRESHOLD * len(mine | theirs):
+            for other in members[: min(i, dedup.HEADS)]:
+                if dedup.similar_enough(sets[row_id], sets[other]):
                     near[row_id] = near.get(other, other)
                     break
     return exact, near

@@ -146,6 +146,23 @@ MIGRATIONS: list[str] = [
     UPDATE generations SET cost_usd = cost_usd_v2;
     ALTER TABLE generations DROP COLUMN cost_usd_v2;
     """,
+    # synthesis (issue 22): the topic tree the teacher writes inputs for
+    # (core/topics.py), with what each leaf was asked, got and dropped; a row
+    # written for a leaf points at it.
+    """
+    CREATE TABLE topics (
+        id INTEGER PRIMARY KEY,
+        parent_id INTEGER REFERENCES topics (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        requested INTEGER NOT NULL DEFAULT 0,
+        written INTEGER NOT NULL DEFAULT 0,
+        dropped TEXT NOT NULL DEFAULT '{}',
+        exhausted INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX topics_parent ON topics (parent_id);
+    ALTER TABLE rows ADD COLUMN topic_id INTEGER REFERENCES topics (id) ON DELETE SET NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,16 +7,16 @@ The guide's "analyse failures, add targeted data" loop, one key long.
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from distill_tui.core import metrics, side_costs
+from distill_tui.core import side_costs
+from distill_tui.core.candidates import FilterReport, parse_list
 from distill_tui.core.config import Task
 from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import fmt_usd
 from distill_tui.core.project import Workspace
+from distill_tui.engine.input_filter import make_filter
 from distill_tui.engine.queue import RetryPolicy
 from distill_tui.engine.teacher_ask import asker
 from distill_tui.engine.teachers.base import Prompt, Teacher
@@ -24,10 +24,6 @@ from distill_tui.engine.teachers.base import Prompt, Teacher
 ORIGIN = "similar"
 MAX_SHOWN = 20  # failing inputs quoted in the prompt; more cost tokens, add little
 MAX_COUNT = 200
-
-# "1. x", "1) x", "- x", "* x", "• x" list markers a model puts before each item.
-_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
-_ARRAY = re.compile(r"\[.*\]", re.S)
 
 
 def default_count(failures: int) -> int:
@@ -56,44 +52,10 @@ def similar_prompt(task: Task, failing: Sequence[str], n: int) -> Prompt:
     return Prompt(system="\n\n".join(about), examples=(), input=ask)
 
 
-def _clean(line: str) -> str:
-    line = _MARKER.sub("", line.strip())
-    if len(line) >= 2 and line[0] == line[-1] and line[0] in "\"'`":
-        line = line[1:-1]
-    return line.strip().rstrip(",").strip()
-
-
 def parse_inputs(text: str, truncated: bool = False) -> list[str]:
-    """New inputs from the teacher's reply: a JSON array of strings (objects
-    are kept as compact JSON), else one input per line with list markers,
-    quotes and a lead-in line ("Here are 5 inputs:") removed. When the reply
-    was cut off at the token limit, the last line-item is dropped."""
-    body = metrics.strip_fence(text.strip())
-    m = _ARRAY.search(body)
-    if m:
-        try:
-            items = json.loads(m.group(0))
-        except json.JSONDecodeError:
-            items = None
-        if isinstance(items, list):
-            out = [i if isinstance(i, str) else json.dumps(i, ensure_ascii=False) for i in items]
-            return _unique(s.strip() for s in out)
-    lines = [ln for ln in body.splitlines() if ln.strip() and ln.strip() not in "[]```"]
-    if truncated and lines:
-        lines = lines[:-1]
-    if lines and lines[0].rstrip().endswith(":"):
-        lines = lines[1:]  # "Here are 5 new inputs:"
-    return _unique(_clean(ln) for ln in lines)
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for s in items:
-        if s and s not in seen:
-            seen.add(s)
-            out.append(s)
-    return out
+    """New inputs from the teacher's reply: a JSON array or a marked list,
+    never stray lines (core/candidates.py)."""
+    return parse_list(text, truncated)
 
 
 @dataclass
@@ -101,14 +63,15 @@ class SimilarResult:
     asked: int
     inputs: list[str]  # what the teacher wrote, after parsing
     added: int  # new pending rows
-    duplicates: int  # already in the dataset
+    duplicates: int  # exact or near duplicates of the dataset or the batch
     cost_usd: float | None  # None: no known price
+    report: FilterReport | None = None  # what the filter kept and dropped, and why
 
     def summary(self) -> str:
-        dup = f" ({self.duplicates} already in the dataset)" if self.duplicates else ""
+        why = f" ({self.report.describe()})" if self.report else ""
         return (
             f"the teacher wrote {len(self.inputs)} of {self.asked} inputs like the failing rows: "
-            f"{self.added} added to the generation queue{dup}, {fmt_usd(self.cost_usd)}"
+            f"{self.added} added to the generation queue{why}, {fmt_usd(self.cost_usd)}"
         )
 
 
@@ -128,14 +91,17 @@ async def add_similar_async(
     async with asker(ws, side_costs.SIMILAR, teacher, retry) as a:
         comp, usd = await a.ask(prompt)
     truncated = (comp.stop_reason or "") in ("max_tokens", "length")
-    known = set(failing)
-    inputs = [s for s in parse_inputs(comp.text, truncated) if s not in known][:n]
+    inputs = parse_inputs(comp.text, truncated)[:n]
     if not inputs:
         raise UserError(
-            f"the teacher's reply held no inputs (it began {comp.text[:80]!r}); nothing added"
+            "the teacher's reply held no JSON array or list of inputs (it began"
+            f" {' '.join(comp.text.split())[:80]!r}); nothing added"
         )
-    res = ws.store.add_inputs(((s, "similar to failures") for s in inputs), origin=ORIGIN)
-    return SimilarResult(n, inputs, res.added, res.duplicates, usd)
+    check = make_filter(ws)
+    check.extend(failing)  # copies of the failing rows teach nothing new
+    report = check.filter(inputs)
+    res = ws.store.add_inputs(((s, "similar to failures") for s in report.kept), origin=ORIGIN)
+    return SimilarResult(n, inputs, res.added, report.duplicates + res.duplicates, usd, report)
 
 
 def add_similar(ws: Workspace, failing: Sequence[str], n: int, **kwargs: object) -> SimilarResult:

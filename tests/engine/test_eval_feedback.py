@@ -60,8 +60,12 @@ def test_similar_inputs_join_the_queue_and_their_cost_is_counted(workspace, fake
     asked = fake.message_requests[0]
     text = json.dumps(asked)
     assert "one or two sentences" in text and "Why two payments this month" in text
-    # A failing input echoed back is not a new input.
-    assert res.inputs == ["My card was billed two times", "Refund for a double charge?"]
+    # A failing input echoed back is not a new input: dropped, and said why.
+    assert len(res.inputs) == 3 and res.report is not None
+    assert res.report.kept == ["My card was billed two times", "Refund for a double charge?"]
+    assert [(d.text, d.reason) for d in res.report.dropped] == [
+        ("I was charged twice", "duplicate")
+    ]
     assert res.added == 2 and "2 added to the generation queue" in res.summary()
     rows = workspace.store.conn.execute(
         "SELECT input, origin, status FROM rows ORDER BY id"
@@ -88,7 +92,7 @@ def test_similar_retries_a_429_and_refuses_an_empty_reply(workspace, fake):
     with pytest.raises(UserError, match="gave up after 3 attempts: the teacher's answer was empty"):
         add_similar(workspace, ["x"], 2, retry=FAST)
     fake.reply = lambda _t: "Sure:"
-    with pytest.raises(UserError, match="held no inputs"):
+    with pytest.raises(UserError, match="held no JSON array or list of inputs"):
         add_similar(workspace, ["x"], 2, retry=FAST)
     with pytest.raises(UserError, match="no failing rows"):
         add_similar(workspace, [], 2)
@@ -98,6 +102,29 @@ def test_parse_inputs_accepts_lists_lines_and_cut_off_replies():
     assert parse_inputs('["a", {"k": 1}, "a"]') == ["a", '{"k": 1}']
     assert parse_inputs("Here are 3 inputs:\n- 'one'\n* two\n3) three") == ["one", "two", "three"]
     assert parse_inputs("1. full line\n2. cut of", truncated=True) == ["full line"]
+    # Unmarked lines are commentary, never inputs; fences and braces are fragments.
+    assert parse_inputs("Sure, here:\n```\n{\nsome stray line\n- real one\n```") == ["real one"]
+    assert parse_inputs("x" * 5000) == []
+    assert parse_inputs('{"inputs": ["a b", "{"]}') == ["a b"]
+
+
+def test_a_code_block_from_a_weak_teacher_is_not_split_into_inputs(workspace, fake):
+    """Issue 22, item 7: a reply that is a JSON object spread over lines gave
+    five "inputs" (a fence, `{`, one line each); now it is read as JSON or
+    refused, and near-copies of the failing rows are dropped with a reason."""
+    fake.reply = lambda _t: (
+        '```json\n{\n  "inputs": [\n    "My invoice shows a charge I never made",\n'
+        '    "i was charged TWICE"\n  ]\n}\n```'
+    )
+    res = add_similar(workspace, ["I was charged twice!"], 2, retry=FAST)
+    assert res.inputs == ["My invoice shows a charge I never made", "i was charged TWICE"]
+    assert res.added == 1 and res.report is not None
+    assert [d.reason for d in res.report.dropped] == ["near-duplicate"]
+    assert "dropped 1 near-duplicate" in res.summary()
+    fake.reply = lambda _t: '```\n{\n  "text": "a",\n}\n```'  # broken JSON, no list
+    with pytest.raises(UserError, match="held no JSON array or list"):
+        add_similar(workspace, ["x"], 2, retry=FAST)
+    assert workspace.store.counts()["pending"] == 1
 
 
 def test_parse_verdict():

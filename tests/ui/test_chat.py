@@ -157,7 +157,7 @@ async def test_failure_browser_sends_similar_inputs_and_judges(workspace, tiny_m
     def reply(text: str) -> str:
         if "<answer>" in text:
             return '{"pass": true, "reason": "close enough"}'
-        return "[/]new ticket one\nnew ticket two"
+        return "- [/]new ticket one\n- new ticket two"
 
     with FakeLLM(reply=reply) as fake:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")

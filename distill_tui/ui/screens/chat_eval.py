@@ -302,9 +302,8 @@ class EvalScreen(ModalScreen[None]):
 
     def on_similar_added(self, event: SimilarAdded) -> None:
         r = event.result
-        self._asked(
-            f"{r.added} new input(s) in the queue (2); teacher wrote {len(r.inputs)}/{r.asked}"
-        )
+        kept = r.report.describe() if r.report else f"wrote {len(r.inputs)}/{r.asked}"
+        self._asked(f"{r.added} new input(s) in the queue (2); {kept}")
         say(self, r.summary(), timeout=8)
 
     def action_judge(self) -> None:

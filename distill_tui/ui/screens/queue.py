@@ -24,6 +24,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from distill_tui.core import queue as q
 from distill_tui.core.errors import UserError
+from distill_tui.core.pending import delete_pending
 from distill_tui.core.pricing import fmt_spend
 from distill_tui.engine.estimate import Estimate, estimate
 from distill_tui.engine.queue import Progress, RowEvent, RunResult, run_queue
@@ -36,6 +37,7 @@ from distill_tui.ui.screens.queue_view import (
     short_estimate,
 )
 from distill_tui.ui.text import say
+from distill_tui.ui.widgets.confirm import ConfirmDialog
 from distill_tui.ui.widgets.paged_table import PagedTable
 
 PAGE = 200
@@ -76,6 +78,7 @@ class QueueScreen(BaseScreen):
         Binding("x", "stop", "Stop", id="queue-stop"),
         Binding("f", "retry_failed", "Retry failed", id="queue-retry"),
         Binding("enter", "open_row", "Open row", id="queue-open"),
+        Binding("delete", "delete_pending", "Delete pending", id="queue-delete"),
         Binding("e", "estimate", "Estimate", show=False, id="queue-estimate"),
         Binding("right_square_bracket", "page(1)", "Next page", show=False, id="queue-pgdn"),
         Binding("left_square_bracket", "page(-1)", "Prev page", show=False, id="queue-pgup"),
@@ -161,7 +164,7 @@ class QueueScreen(BaseScreen):
             return self.running and paused
         if action == "stop":
             return self.running
-        if action == "retry_failed":
+        if action in ("retry_failed", "delete_pending"):
             return not self.running
         return True
 
@@ -231,6 +234,37 @@ class QueueScreen(BaseScreen):
         detail = q.row_detail(ws.store, row_id)
         if detail:
             self.app.push_screen(RowDetail(detail, q.attempts(ws.store, row_id)))
+
+    def action_delete_pending(self) -> None:
+        """Delete the pending input under the cursor, after a yes (a bad
+        teacher-written input, a fragment): issue 22."""
+        ws = self.workspace
+        table = self.query_one(QueueTable)
+        if ws is None or not table.row_count or self.running:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        row_id = int(key or 0)
+
+        def answered(choice: str | None) -> None:
+            if choice != "delete":
+                return
+            try:
+                text = delete_pending(ws.store, row_id)
+            except UserError as e:
+                say(self, str(e), title="not deleted", severity="warning")
+                return
+            flat = " ".join(text.split())
+            say(self, f"deleted pending input {row_id}: {flat[:50]}")
+            self._refresh_idle()
+            self.action_estimate()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete row {row_id}, a pending input? It has no answer yet.",
+                {"y": ("delete", "delete it")},
+            ),
+            answered,
+        )
 
     # -- estimate --------------------------------------------------------------------
     def action_estimate(self) -> None:

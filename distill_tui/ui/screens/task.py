@@ -23,7 +23,7 @@ from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from distill_tui.core import config as cfg
-from distill_tui.core import sysinfo
+from distill_tui.core import sysinfo, topics
 from distill_tui.core.errors import UserError
 from distill_tui.core.pricing import parse_price, price_text
 from distill_tui.core.project import Workspace
@@ -39,6 +39,7 @@ from distill_tui.ui.screens.task_fields import (
     refusal_reason,
 )
 from distill_tui.ui.screens.task_student import StudentMixin
+from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.examples import ExampleTable
 
@@ -54,6 +55,7 @@ class TaskScreen(StudentMixin, BaseScreen):
         Binding("ctrl+n", "create", "Create project", id="task-create"),
         Binding("ctrl+o", "import", "Import inputs", id="task-import"),
         Binding("ctrl+r", "use_recommended", "Use recommended student", id="task-recommend"),
+        Binding("ctrl+g", "synth", "Synthesize inputs", id="task-synth"),
         *field_keys("task"),
     ]
     DEFAULT_CSS = """
@@ -382,6 +384,8 @@ class TaskScreen(StudentMixin, BaseScreen):
             return self.workspace is None  # hidden once the project exists
         if action == "import":
             return self.workspace is not None or None
+        if action == "synth":  # instructions and 5 examples first (issue 22)
+            return (self.workspace is not None and topics.readiness(self.settings) is None) or None
         return True
 
     def action_create(self) -> None:
@@ -394,6 +398,18 @@ class TaskScreen(StudentMixin, BaseScreen):
         self.refresh_bindings()
         self._refresh_info()
         self.query_one("NavBar").refresh()  # it shows the project's name now
+
+    def action_synth(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        why = topics.readiness(ws.settings)
+        if why:
+            say(self, f"synthesis needs instructions and 5 examples: {why}", severity="warning")
+            return
+        from distill_tui.ui.screens.synth_dialog import SynthDialog
+
+        self.app.push_screen(SynthDialog(ws), lambda _r: self._refresh_info())
 
     def action_import(self) -> None:
         ws = self.workspace

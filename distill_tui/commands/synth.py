@@ -1,0 +1,111 @@
+"""`distill-tui synth DIR [--topics N] [--subtopics N] [--per-topic N]`: new
+inputs without a corpus, headless. With an empty topic tree the teacher's
+`--topics` root topics are taken as they come (and `--subtopics` under each);
+then every leaf is filled to `--per-topic` inputs through the same engine as
+the Task screen's synthesis dialog. Prints the estimate first, one coverage
+line per leaf and a summary; `--dry-run` stops after the estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from distill_tui.core import topics
+from distill_tui.core.display import shown
+from distill_tui.core.errors import UserError
+from distill_tui.core.numbers import finite_float
+from distill_tui.core.project import Workspace
+from distill_tui.engine import synth
+from distill_tui.engine.teachers.base import Teacher
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("synth", help="have the teacher write inputs for a topic tree")
+    p.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
+    p.add_argument(
+        "--topics", type=int, default=6, metavar="N", help="root topics to ask for (default 6)"
+    )
+    p.add_argument(
+        "--subtopics", type=int, default=0, metavar="N", help="subtopics under each root (0)"
+    )
+    p.add_argument(
+        "--per-topic", type=int, default=8, metavar="N", help="inputs per leaf topic (default 8)"
+    )
+    p.add_argument("--max-cost", type=finite_float, metavar="USD", help="budget cap")
+    p.add_argument("--dry-run", action="store_true", help="print the estimate and exit")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    # Refused before anything is paid for.
+    if not 1 <= args.per_topic <= synth.MAX_PER_LEAF:
+        raise UserError(f"--per-topic must be 1 to {synth.MAX_PER_LEAF}, not {args.per_topic}")
+    if not 1 <= args.topics <= synth.MAX_TOPICS or not 0 <= args.subtopics <= synth.MAX_TOPICS:
+        raise UserError(f"--topics must be 1 to {synth.MAX_TOPICS}, --subtopics 0 to it")
+    ws = Workspace.open(args.dir)
+    return asyncio.run(_run(ws, args))
+
+
+async def _run(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return await _steps(ws, args, None)
+    # One teacher, in one event loop, for the whole command: a local model is
+    # loaded once, and an API client stays on the loop it was made on.
+    teacher = synth.synth_teacher(ws)
+    try:
+        return await _steps(ws, args, teacher)
+    finally:
+        await teacher.aclose()
+
+
+async def _steps(ws: Workspace, args: argparse.Namespace, teacher: Teacher | None) -> int:
+    say = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr))
+    if not topics.tree(ws.store) and teacher is not None:
+        roots = await synth.propose_topics_async(ws, args.topics, teacher=teacher)
+        say(f"topics: {', '.join(shown(n) for n in roots.names)}")
+        if args.subtopics:
+            for rid in roots.ids:
+                await synth.propose_topics_async(ws, args.subtopics, rid, teacher=teacher)
+    est = synth.estimate(ws, args.per_topic)
+    say(f"estimate: {est.describe()}")
+    if args.dry_run:
+        if not topics.tree(ws.store):
+            say("the topic tree is empty: the teacher proposes topics when run without --dry-run")
+        return 0
+
+    def progress(leaf: synth.LeafResult, _res: synth.SynthResult) -> None:
+        say(shown(leaf.line()))
+
+    res = await synth.fill_async(
+        ws, args.per_topic, max_cost_usd=args.max_cost, progress=progress, teacher=teacher
+    )
+    tree = topics.tree(ws.store)
+    if args.json:
+        out = {
+            "kept": res.kept,
+            "written": res.written,
+            "requests": res.requests,
+            "cost_usd": res.cost_usd,
+            "capped": res.capped,
+            "leaves": [
+                {
+                    "path": t.path,
+                    "kept": t.kept,
+                    "written": t.written,
+                    "dropped": t.dropped,
+                    "exhausted": t.exhausted,
+                }
+                for t in tree
+                if t.is_leaf
+            ],
+        }
+        print(json.dumps(out))
+        return 0
+    print("coverage (kept/wanted per leaf):")
+    for line in topics.describe_coverage(tree, args.per_topic):
+        print("  " + shown(line))
+    print(res.summary())
+    return 0

@@ -1,0 +1,43 @@
+"""`distill-tui synth` against the loopback teacher: the teacher's topics as
+they come, the estimate first, a coverage line per leaf, bad replies as one
+line and no traceback."""
+
+from __future__ import annotations
+
+import json
+
+from test_synth import Rewording, ready
+
+from distill_tui.cli import main
+from distill_tui.core import topics
+
+
+def test_synth_takes_the_teachers_topics_and_prints_coverage(workspace, fake, capsys):
+    ready(workspace)
+    fake.reply = Rewording()
+    root = str(workspace.root)
+    assert main(["synth", root, "--topics", "3", "--subtopics", "2", "--per-topic", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert "topics: area 1-0, area 1-1, area 1-2" in err
+    assert "estimate: 18 input(s) for 6 leaf topic(s)" in err
+    assert out.count("/3, wrote") == 6 and "new input(s) in the queue" in out
+    assert len(topics.leaves(workspace.store)) == 6
+    # A second run keeps the tree and asks only for what is missing.
+    assert main(["synth", root, "--per-topic", "3", "--dry-run"]) == 0
+    assert "estimate: 0 input(s) for 0 leaf topic(s)" in capsys.readouterr().err
+    assert main(["synth", root, "--per-topic", "4", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["leaves"]) == 6 and data["requests"] >= 1
+
+
+def test_synth_refuses_bad_counts_and_bad_replies_in_one_line(workspace, fake, capsys):
+    ready(workspace)
+    root = str(workspace.root)
+    assert main(["synth", root, "--per-topic", "0"]) == 2
+    assert "--per-topic must be 1 to 50" in capsys.readouterr().err
+    assert fake.requests == []
+    fake.reply = lambda _t: "Sure! Topics could be many things."
+    assert main(["synth", root, "--topics", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "held no JSON array or list of topics" in err and "Traceback" not in err
+    assert workspace.store.counts()["inputs"] == 0

@@ -1,0 +1,50 @@
+"""Synthesis with a real local teacher, SmolLM2-135M-Instruct (issue 22): it
+proposes topics and writes inputs end to end. A 135M model's lists are poor;
+the point is that whatever it writes is parsed as a list or refused in one
+line, and that nothing queued is a fragment or a duplicate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from distill_tui.core import topics
+from distill_tui.core.candidates import is_fragment
+from distill_tui.core.config import Example
+from distill_tui.core.errors import UserError
+from distill_tui.core.export import normalize
+from distill_tui.demo import INSTRUCTIONS, bundled_rows, packaged_gguf
+from distill_tui.engine import gguf, synth
+from distill_tui.engine.mlx_thread import mlx_thread
+
+pytestmark = pytest.mark.realmodel
+
+
+@pytest.fixture(scope="module")
+def smollm2(user_cache) -> Path:
+    cache = user_cache / "distill-tui" / "gguf"
+    return mlx_thread().call(gguf.convert, packaged_gguf(), cache=cache)
+
+
+def test_smollm2_proposes_topics_and_writes_inputs_that_pass_the_filter(workspace, smollm2):
+    s = workspace.settings
+    s.teacher.provider, s.teacher.model, s.teacher.max_tokens = "mlx", str(smollm2), 160
+    s.task.instructions = INSTRUCTIONS
+    s.task.input_description = "a customer's support ticket"
+    s.task.examples = [Example(input=r["input"], output=r["output"]) for r in bundled_rows()[:5]]
+    try:
+        proposed = synth.propose_topics(workspace, 3)
+        assert 1 <= len(proposed.names) <= 3
+    except UserError as e:  # a reply that is no list: one line, nothing added
+        assert "held no JSON array or list of topics" in str(e) and "\n" not in str(e)
+        assert topics.tree(workspace.store) == []
+        topics.add(workspace.store, "refunds")
+    res = synth.fill(workspace, 3)
+    assert res.requests >= 1 and res.cost_usd == 0
+    rows = [r[0] for r in workspace.store.conn.execute("SELECT input FROM rows")]
+    assert len({normalize(r) for r in rows}) == len(rows)
+    assert not any(is_fragment(r) for r in rows)
+    lines = topics.describe_coverage(topics.tree(workspace.store), 3)
+    assert lines and all("kept " in ln for ln in lines)
+    print(res.summary(), *lines, sep="\n")
