@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distill_tui.core import model_card, paths, provenance
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
+from distill_tui.core.provenance import Provenance, write_json
 from distill_tui.engine.chat import GenSettings, Message, apply_adapter, stream_reply
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 
@@ -23,6 +26,8 @@ GGUF_NOTE = (
     "note: the fused model is an MLX folder for mlx_lm.load; mlx-lm's GGUF export "
     "supports only Llama, Mixtral and Mistral models, not Qwen"
 )
+CARD = "README.md"
+PROVENANCE = "provenance.json"
 
 # (stage, done, total): stages are "loading", "probing adapter", "fusing",
 # "saving", "loading fused", "probing fused". Called on the MLX thread.
@@ -100,14 +105,37 @@ def fuse(
     probe_tokens: int = 32,
     progress: ProgressFn | None = None,
     mlx: MLXThread | None = None,
+    provenance: Provenance | None = None,
 ) -> FuseReport:
     """Fuse `checkpoint` into its base and write the model to `out`, holding
-    the "fuse" lease (it loads a second copy of the model)."""
+    the "fuse" lease (it loads a second copy of the model). With `provenance`,
+    the folder gets our model card (README.md) and provenance.json instead of
+    mlx-lm's bare card."""
     out = Path(out).expanduser().resolve()
     check_out(out)
     mlx = mlx or mlx_thread()
     with mlx.lease("fuse"):
-        return mlx.call(_fuse, checkpoint, out, probes, dequantize, probe_tokens, progress)
+        return mlx.call(
+            _fuse, checkpoint, out, probes, dequantize, probe_tokens, progress, provenance
+        )
+
+
+def fuse_run(
+    ws: Workspace,
+    checkpoint: Checkpoint,
+    out: Path,
+    probes: list[list[Message]],
+    *,
+    prov: Provenance | None = None,
+    **kwargs: Any,
+) -> FuseReport:
+    """`fuse` for a project's run, as both front ends call it: the fused folder
+    gets the model card and provenance.json, and so does the run's folder
+    (`runs/<id>/provenance.json`)."""
+    prov = prov or provenance.gather(ws, checkpoint.run_id, checkpoint.name)
+    report = fuse(checkpoint, out, probes, provenance=prov, **kwargs)
+    write_json(prov, paths.run_dir(ws.root, checkpoint.run_id) / PROVENANCE)
+    return report
 
 
 def _local_path(model: str) -> Path:
@@ -130,6 +158,7 @@ def _fuse(
     dequantize: bool,
     probe_tokens: int,
     progress: ProgressFn | None,
+    provenance: Provenance | None = None,
 ) -> FuseReport:
     import mlx.core as mx
     from mlx.utils import tree_unflatten
@@ -170,6 +199,9 @@ def _fuse(
 
     report("saving", 0, 1)
     save(out, src, model, tokenizer, config, donate_model=False)
+    if provenance is not None:
+        (out / CARD).write_text(model_card.render(provenance, out.name), encoding="utf-8")
+        write_json(provenance, out / PROVENANCE)
     del model
     mx.clear_cache()
     report("saving", 1, 1)
