@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "chat": "chat",
     "eval": "eval",
     "fuse": "fuse",
+    "ship": "ship",
 }
 
 HELP: dict[str, str] = {
@@ -47,6 +48,7 @@ HELP: dict[str, str] = {
     "chat": "print one reply from the student (or the base model)",
     "eval": "score the adapter against the base model on the valid/test split",
     "fuse": "fuse a run's adapter into the base model",
+    "ship": "run the fused student elsewhere: mlx_lm.server, LM Studio, Ollama, GGUF",
 }
 
 
