@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "eval": "eval",
     "fuse": "fuse",
     "synth": "synth",
+    "ship": "ship",
 }
 
 HELP: dict[str, str] = {
@@ -54,6 +55,7 @@ HELP: dict[str, str] = {
     "eval": "score the adapter against the base model on the valid/test split",
     "fuse": "fuse a run's adapter into the base model",
     "synth": "have the teacher write inputs for a topic tree (--topics N, --per-topic N)",
+    "ship": "run the fused student elsewhere: mlx_lm.server, LM Studio, Ollama, GGUF",
 }
 
 

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from distill_tui.commands.stopping import stoppable
-from distill_tui.core import checkpoints
+from distill_tui.core import checkpoints, provenance
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from distill_tui.engine.evaluate import default_probe_inputs
-    from distill_tui.engine.fuse import FuseStopped, check_out, fuse, gguf_note
+    from distill_tui.engine.fuse import FuseStopped, check_out, fuse_run, gguf_note
     from distill_tui.engine.mlx_thread import MLXBusy
 
     ws = Workspace.open(args.dir)
@@ -59,10 +59,22 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r{stage:<16} {done}/{total}   ", end="", file=sys.stderr, flush=True)
 
     probes = default_probe_inputs(ws, max(1, args.probes))
+    prov = provenance.gather(ws, cp.run_id, cp.name)
+    for t in prov.teachers:
+        print(f"distill-tui: teacher {shown(t.teacher)}: {shown(t.terms)}", file=sys.stderr)
     stop = threading.Event()
     try:
         with stoppable(stop, "\nstopping after this stage (Ctrl-C again to quit at once)"):
-            report = fuse(cp, out, probes, dequantize=args.dequantize, progress=progress, stop=stop)
+            report = fuse_run(
+                ws,
+                cp,
+                out,
+                probes,
+                prov=prov,
+                dequantize=args.dequantize,
+                progress=progress,
+                stop=stop,
+            )
     except MLXBusy as e:
         raise UserError(str(e)) from None
     except FuseStopped as e:

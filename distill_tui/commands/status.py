@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from distill_tui.core import side_costs
+from distill_tui.core import provenance, side_costs, terms
 from distill_tui.core.display import shown
 from distill_tui.core.pricing import fmt_spend
 from distill_tui.core.project import Workspace
@@ -26,8 +26,16 @@ def run(args: argparse.Namespace) -> int:
     counts["cost_usd"] = float(counts["cost_usd"]) + side
     # Answers and requests whose model has no known price: not counted as $0.
     counts["cost_unknown"] = int(counts["cost_unknown"]) + side_costs.unknown_requests(ws.store)
+    licence, licence_source, _, _ = provenance.student_facts(ws.root, ws.settings.student.model)
+    uses = provenance.teacher_uses(ws.store, ws.settings, set())
+    t = ws.settings.teacher
+    current = f"{t.provider}:{t.model}"
+    lines = {u.teacher: u.terms for u in uses}
+    if current not in lines:
+        lines[current] = terms.teacher_terms_line(t.provider, t.model, t.base_url)
     if args.json:
-        print(json.dumps(counts))
+        teachers = [{"teacher": k, "terms": v} for k, v in lines.items()]
+        print(json.dumps({**counts, "student_license": licence, "teachers": teachers}))
         return 0
     print(f"{shown(ws.settings.task.name)}  ({shown(ws.root)})")
     print(
@@ -45,4 +53,8 @@ def run(args: argparse.Namespace) -> int:
         f" {fmt_spend(float(counts['cost_usd']), int(counts['cost_unknown']))}"
         + (f" (${side:.4f} of it for similar inputs and judging)" if side else "")
     )
+    print(f"student: {shown(ws.settings.student.model)}, licence {licence} ({licence_source})")
+    for teacher, line in lines.items():
+        print(f"teacher {shown(teacher)}: {shown(line)}")
+    print(f"({terms.NOT_ADVICE})")
     return 0

@@ -18,15 +18,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from distill_tui.core import gguf_header, paths, staging
+from distill_tui.core import gguf_header, model_card, paths, provenance, staging
 from distill_tui.core.checkpoints import Checkpoint
 from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
+from distill_tui.core.provenance import Provenance, write_json
 from distill_tui.engine.chat import GenSettings, Message, apply_adapter, stream_reply
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
-
-# The model types mlx-lm's `mlx_lm.fuse --export-gguf` writes (F16, from
-# unquantized weights only).
-GGUF_EXPORT_TYPES = ("llama", "mistral", "mixtral")
 
 
 def model_type(model: str) -> str | None:
@@ -51,17 +49,27 @@ def model_type(model: str) -> str | None:
 
 
 def gguf_note(base_model: str) -> str:
-    """What is true about GGUF for this student's fused model."""
+    """What is true about GGUF for this student's fused model. mlx-lm's own
+    `--export-gguf` is not suggested: on a byte-level BPE student it writes a
+    SentencePiece tokenizer type, no merges and no chat template."""
     start = "note: the fused model is an MLX folder for mlx_lm.load"
     kind = model_type(base_model)
-    if kind in GGUF_EXPORT_TYPES:
+    if kind == "llama" and paths.is_gguf(base_model):
         return (
-            f"{start}; mlx-lm can also write this {kind} model as an F16 GGUF from a "
-            "de-quantized fuse (mlx_lm.fuse --export-gguf)"
+            f"{start}; `distill-tui ship --target gguf` writes this llama model as a GGUF "
+            "file (F16 or Q8_0) with its own tokenizer and chat template"
         )
-    supported = "mlx-lm's GGUF export supports only Llama, Mistral and Mixtral models"
-    return f"{start}; {supported}" + (f", not {kind}" if kind else "")
+    route = (
+        "llama.cpp's convert_hf_to_gguf.py converts the fused folder, "
+        "and `distill-tui ship --target ollama` hands it to Ollama"
+    )
+    if kind is None:
+        return f"{start}; for a GGUF, {route}"
+    return f"{start}; for a GGUF of this {kind} model, {route}"
 
+
+CARD = "README.md"
+PROVENANCE = "provenance.json"
 
 # (stage, done, total): stages are "loading", "probing adapter", "fusing",
 # "saving", "loading fused", "probing fused". Called on the MLX thread.
@@ -140,11 +148,14 @@ def fuse(
     progress: ProgressFn | None = None,
     mlx: MLXThread | None = None,
     stop: threading.Event | None = None,
+    provenance: Provenance | None = None,
 ) -> FuseReport:
     """Fuse `checkpoint` into its base and write the model to `out`, holding
     the "fuse" lease (it loads a second copy of the model). `stop` (SIGTERM,
     a quit) is looked at between stages: FuseStopped is raised and whatever
-    was written to `out` is removed, so no half-made model stays."""
+    was written to `out` is removed, so no half-made model stays. With
+    `provenance`, the folder gets our model card (README.md) and
+    provenance.json instead of mlx-lm's bare card."""
     out = Path(out).expanduser().resolve()
     check_out(out)
     existed = out.exists()
@@ -152,7 +163,7 @@ def fuse(
     with mlx.lease("fuse"):
         try:
             return mlx.call(
-                _fuse, checkpoint, out, probes, dequantize, probe_tokens, progress, stop
+                _fuse, checkpoint, out, probes, dequantize, probe_tokens, progress, stop, provenance
             )
         except FuseStopped:
             _remove_written(out, existed)
@@ -172,6 +183,44 @@ def _remove_written(out: Path, existed: bool) -> None:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
     else:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def fuse_run(
+    ws: Workspace,
+    checkpoint: Checkpoint,
+    out: Path,
+    probes: list[list[Message]],
+    *,
+    prov: Provenance | None = None,
+    **kwargs: Any,
+) -> FuseReport:
+    """`fuse` for a project's run, as both front ends call it: the fused folder
+    gets the model card and provenance.json, and so does the run's folder
+    (`runs/<id>/provenance.json`)."""
+    prov = prov or provenance.gather(ws, checkpoint.run_id, checkpoint.name)
+    report = fuse(checkpoint, out, probes, provenance=prov, **kwargs)
+    write_json(prov, paths.run_dir(ws.root, checkpoint.run_id) / PROVENANCE)
+    return report
+
+
+def _save_model(
+    folder: Path,
+    *,
+    src: Path,
+    model: Any,
+    tokenizer: Any,
+    config: dict,
+    prov: Provenance | None,
+    name: str,
+) -> None:
+    """mlx-lm's save, then our model card (for the model called `name`; the
+    folder may be a staging one) in place of its bare one."""
+    from mlx_lm.utils import save
+
+    save(folder, src, model, tokenizer, config, donate_model=False)
+    if prov is not None:
+        (folder / CARD).write_text(model_card.render(prov, name), encoding="utf-8")
+        write_json(prov, folder / PROVENANCE)
 
 
 def _local_path(model: str) -> Path:
@@ -214,10 +263,11 @@ def _fuse(
     probe_tokens: int,
     progress: ProgressFn | None,
     stop: threading.Event | None = None,
+    prov: Provenance | None = None,
 ) -> FuseReport:
     import mlx.core as mx
     from mlx.utils import tree_unflatten
-    from mlx_lm.utils import dequantize_model, load, save
+    from mlx_lm.utils import dequantize_model, load
 
     def report(stage: str, done: int, total: int) -> None:
         if stop is not None and stop.is_set():
@@ -255,13 +305,15 @@ def _fuse(
         config.pop("quantization_config", None)
 
     report("saving", 0, 1)
+
     write = partial(
-        save,
-        src_path_or_repo=src,
+        _save_model,
+        src=src,
         model=model,
         tokenizer=tokenizer,
         config=config,
-        donate_model=False,
+        prov=prov,
+        name=out.name,
     )
     _save_whole(out, write)
     del write

@@ -15,7 +15,7 @@ def test_fuse_cli(workspace, tiny_model, capsys):
     d, out = str(workspace.root), workspace.root / "fused"
     assert main(["fuse", d, "--run", "run-1", "--out", str(out), "--json"]) == 0
     captured = capsys.readouterr()
-    assert "GGUF" in captured.err and "not qwen2" in captured.err
+    assert "GGUF" in captured.err and "this qwen2 model" in captured.err
     data = json.loads(captured.out)
     assert data["agree"] == 1 and data["probes"][0]["prompt"] == "I was charged twice"
     assert (out / "config.json").is_file()

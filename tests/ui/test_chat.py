@@ -107,7 +107,7 @@ async def test_fuse_key_adds_the_fused_model_as_a_target(workspace, tiny_model):
         screen = await _open_chat(app, pilot)
         await pilot.press("ctrl+f")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "FuseDialog")
-        assert "not qwen2" in screen_text(app)  # the tiny student is a Qwen2
+        assert "this qwen2 model" in screen_text(app)  # the tiny student is a Qwen2
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: any(k.startswith("fused:") for k in screen.targets), 30)
         await wait_until(pilot, lambda: not screen.fusing)

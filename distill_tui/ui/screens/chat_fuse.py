@@ -15,7 +15,7 @@ from textual.message import Message
 from distill_tui.core import checkpoints
 from distill_tui.engine.chat import Target
 from distill_tui.engine.evaluate import default_probe_inputs
-from distill_tui.engine.fuse import FuseReport, fuse, gguf_note
+from distill_tui.engine.fuse import FuseReport, fuse_run, gguf_note
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.chat_dialogs import FuseDialog
 from distill_tui.ui.text import say
@@ -76,7 +76,8 @@ class FuseMixin(BaseScreen):
         def progress(stage: str, done: int, total: int) -> None:
             self.post_message(FuseProgressed(stage, done, total))
 
-        report = fuse(
+        report = fuse_run(
+            ws,
             target.checkpoint,
             out,
             probes,

@@ -1,0 +1,89 @@
+"""`distill-tui ship DIR --target server|lmstudio|ollama|gguf [--quant f16|q8_0]`:
+take a fused student where other tools run it, say what its teachers' terms
+ask of it first, and check it with the fuse probes where it runs here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from distill_tui.core import checkpoints, provenance
+from distill_tui.core.display import shown
+from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from distill_tui.engine.ship import TARGETS
+    from distill_tui.engine.ship_gguf import QUANTS
+
+    p = sub.add_parser(
+        "ship",
+        help="run the fused student elsewhere: mlx_lm.server, LM Studio, Ollama, GGUF",
+        description="Take a fused model (distill-tui fuse) where other tools run it. "
+        "gguf: a llama.cpp file (Llama-architecture students with a GGUF source); "
+        "server: the mlx_lm.server command (--check starts it and probes it); "
+        "lmstudio: a link where LM Studio looks; ollama: a Modelfile, and "
+        "`ollama create` when Ollama is installed.",
+    )
+    p.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
+    p.add_argument("--target", required=True, choices=TARGETS)
+    p.add_argument("--fused", type=Path, help="fused model folder (default: the newest)")
+    p.add_argument("--quant", default="f16", choices=QUANTS, help="GGUF weights (default f16)")
+    p.add_argument("--out", type=Path, help="GGUF file to write (default: beside the folder)")
+    p.add_argument("--name", help="Ollama model name (default: the folder's name)")
+    p.add_argument("--check", action="store_true", help="server: start it and probe it")
+    p.add_argument("--probes", type=int, default=8, metavar="N", help="probe prompts (default 8)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _fused(ws: Workspace, given: Path | None) -> Path:
+    if given is not None:
+        folder = given.expanduser().resolve()
+        if not (folder / "config.json").is_file():
+            raise UserError(f"{shown(folder)}: not a fused model folder (no config.json)")
+        return folder
+    found = checkpoints.list_fused(ws)
+    if not found:
+        raise UserError("no fused model yet: fuse a run first (distill-tui fuse DIR)")
+    return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def _provenance(folder: Path) -> provenance.Provenance | None:
+    try:
+        data = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+        data["teachers"] = [provenance.TeacherUse(**t) for t in data["teachers"]]
+        return provenance.Provenance(**data)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from distill_tui.engine import ship
+    from distill_tui.engine.evaluate import default_probe_inputs
+
+    ws = Workspace.open(args.dir)
+    fused = _fused(ws, args.fused)
+    prov = _provenance(fused)
+    if prov is not None:
+        for t in prov.teachers:
+            print(f"distill-tui: teacher {shown(t.teacher)}: {shown(t.terms)}", file=sys.stderr)
+    probes = default_probe_inputs(ws, max(1, args.probes))
+    if args.target == "gguf":
+        out = (args.out or fused.with_name(f"{fused.name}-{args.quant}.gguf")).expanduser()
+        report = ship.ship_gguf(ws, fused, out.resolve(), args.quant, probes, prov)
+    elif args.target == "server":
+        report = ship.ship_server(fused, probes, args.check)
+    elif args.target == "lmstudio":
+        report = ship.ship_lmstudio(fused)
+    else:
+        report = ship.ship_ollama(ws, fused, args.name or fused.name.lower())
+    if args.json:
+        print(json.dumps(vars(report)))
+    else:
+        print(shown(report.summary()))
+        for line in report.lines:
+            print(f"  {shown(line)}")
+    return 0 if report.agree in (None, report.probes) or args.target == "gguf" else 1
