@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import gguf as gguf_package
 import pytest
 import yaml
 
-from distill_tui.core import checkpoints
+from distill_tui.core import checkpoints, provenance
 from distill_tui.core import config as cfg
 from distill_tui.core import runs as runs_db
 from distill_tui.demo import INSTRUCTIONS, bundled_rows, create_demo, packaged_gguf
-from distill_tui.engine import gguf
+from distill_tui.engine import gguf, ship
 from distill_tui.engine.chat import (
     GenSettings,
     ModelHost,
@@ -229,6 +230,23 @@ def test_lora_learns_the_tickets_and_fuse_keeps_its_answers(tmp_path, smollm2):
     report = fuse(cp, ws.root / "fused", probes, probe_tokens=3)
     assert report.ok, report.summary()
     assert {p.fused for p in report.probes} <= {"billing", "bug", "feature", "account"}
+
+    # Shipped as GGUF (issue 23): reloaded through our own GGUF loader, the
+    # file answers 8 held-out tickets as the fused MLX model does.
+    tickets = [build_messages(LABEL_ONLY, [], r["input"]) for r in bundled_rows()[-8:]]
+    prov = provenance.gather(ws, done.run_id, "latest")
+    agree = {}
+    for quant in ("f16", "q8_0"):
+        out = ws.root / f"fused-{quant}.gguf"
+        shipped = ship.ship_gguf(ws, ws.root / "fused", out, quant, tickets, prov)
+        agree[quant] = shipped.agree
+        fields = gguf_package.GGUFReader(str(out)).fields
+        assert fields["tokenizer.ggml.model"].contents() == "gpt2"
+        assert len(fields["tokenizer.ggml.merges"].contents()) > 40_000
+        assert "im_start" in fields["tokenizer.chat_template"].contents()
+        assert fields["general.license"].contents() == "apache-2.0"
+        assert fields["general.base_model.0.organization"].contents() == "HuggingFaceTB"
+    assert agree["f16"] == 8 and agree["q8_0"] >= 7, agree
 
 
 def test_batched_eval_answers_are_the_one_at_a_time_answers(loaded):
