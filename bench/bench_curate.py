@@ -72,7 +72,7 @@ async def _until(cond, timeout: float = 30.0) -> None:  # noqa: ANN001
 
 async def measure(ws: Workspace, presses: int) -> dict[str, list[float]]:
     from distill_tui.ui.app import DistillApp
-    from distill_tui.ui.screens.curate import PAGE, CurateScreen
+    from distill_tui.ui.screens.curate.screen import PAGE, CurateScreen
 
     out: dict[str, list[float]] = {"open cold": [], "open warm": []}
     app = DistillApp(root=ws.root, workspace=ws)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from curate_helpers import add_answered  # noqa: E402
 
-from distill_tui.core import curation as cur  # noqa: E402
+from distill_tui.core.curate import curation as cur  # noqa: E402
 from distill_tui.core.project import Workspace  # noqa: E402
 
 
@@ -51,7 +51,7 @@ async def measure(ws: Workspace, presses: int) -> dict[str, list[float]]:
     from textual.widgets import Static
 
     from distill_tui.ui.app import DistillApp
-    from distill_tui.ui.screens.curate import CurateScreen
+    from distill_tui.ui.screens.curate.screen import CurateScreen
     from distill_tui.ui.text import visible
 
     out: dict[str, list[float]] = {}

@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from distill_tui.core import runs as runs_db
 from distill_tui.core.project import Workspace
+from distill_tui.core.train import runs as runs_db
 from distill_tui.demo import create_demo
 
 QUESTION = "What is the capital of France?"

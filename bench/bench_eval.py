@@ -17,10 +17,10 @@ import argparse
 import os
 import time
 
-from distill_tui.core import checkpoints
 from distill_tui.core.project import Workspace
-from distill_tui.engine.chat import GenSettings, ModelHost, Target
-from distill_tui.engine.evaluate import _budget, load_split
+from distill_tui.core.train import checkpoints
+from distill_tui.engine.chat.evaluate import _budget, load_split
+from distill_tui.engine.chat.session import GenSettings, ModelHost, Target
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from distill_tui.demo import packaged_gguf
-from distill_tui.engine import gguf
 from distill_tui.engine.mlx_thread import mlx_thread
+from distill_tui.engine.models import gguf
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from fakes.llm_server import FakeLLM  # noqa: E402
 
 from distill_tui.core.config import Example  # noqa: E402
 from distill_tui.core.project import Workspace  # noqa: E402
-from distill_tui.engine.queue import run_queue  # noqa: E402
+from distill_tui.engine.generate.queue import run_queue  # noqa: E402
 
 INSTRUCTIONS = "Classify the support ticket as billing, bug, feature or account."
 EXAMPLES = [Example(input="I was charged twice", output="billing")]
@@ -109,8 +109,8 @@ def part_a(tmp: Path, full: bool) -> None:
 
 
 def part_b(tmp: Path, model: str | None, n: int, max_tokens: int) -> None:
+    from distill_tui.demo.tiny import build_tiny_model
     from distill_tui.engine.mlx_thread import mlx_thread
-    from distill_tui.engine.tiny import build_tiny_model
 
     texts = inputs(n)
     path = model or str(mlx_thread().call(build_tiny_model, tmp / "tiny", texts))

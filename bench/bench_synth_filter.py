@@ -27,10 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from distill_tui.core import dedup  # noqa: E402
-from distill_tui.core.candidates import CandidateFilter  # noqa: E402
-from distill_tui.core.export import normalize  # noqa: E402
+from distill_tui.core.dataset.export import normalize  # noqa: E402
 from distill_tui.core.project import Workspace  # noqa: E402
 from distill_tui.core.store import sha  # noqa: E402
+from distill_tui.core.synth.candidates import CandidateFilter  # noqa: E402
 
 WORDS = (
     "invoice refund card login password export report printer screen account upgrade plan "

@@ -19,12 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from distill_tui.core import loraconfig
-from distill_tui.core import runs as runs_db
 from distill_tui.core.project import Workspace
+from distill_tui.core.train import loraconfig
+from distill_tui.core.train import runs as runs_db
+from distill_tui.demo.tiny import build_tiny_model
+from distill_tui.demo.tiny_task import write_split
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.tiny import build_tiny_model
-from distill_tui.engine.tiny_task import write_split
 
 
 def main() -> int:

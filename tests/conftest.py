@@ -39,8 +39,8 @@ def workspace(tmp_path: Path) -> Workspace:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """Path to a tiny Qwen2 model folder loadable by `mlx_lm.load`."""
+    from distill_tui.demo.tiny import build_tiny_model
     from distill_tui.engine.mlx_thread import mlx_thread
-    from distill_tui.engine.tiny import build_tiny_model
 
     path = tmp_path_factory.mktemp("tiny-model")
     return mlx_thread().call(build_tiny_model, path)

@@ -3,8 +3,8 @@ written through the queue's own `complete` so they look like real ones."""
 
 from __future__ import annotations
 
-from distill_tui.core import queue
-from distill_tui.core.pricing import Usage
+from distill_tui.core.generate import queue
+from distill_tui.core.generate.pricing import Usage
 from distill_tui.core.store import Store
 
 

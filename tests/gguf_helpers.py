@@ -10,8 +10,8 @@ import struct
 import subprocess
 from pathlib import Path
 
+from distill_tui.demo.tiny import CHATML_TEMPLATE, DEFAULT_TEXTS, SPECIAL_TOKENS
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.tiny import CHATML_TEMPLATE, DEFAULT_TEXTS, SPECIAL_TOKENS
 
 HEADS, KV_HEADS, HIDDEN = 4, 2, 64
 _GGUF_NAMES = {

@@ -86,8 +86,8 @@ def test_status_outside_a_project(tmp_path):
 
 
 def test_status_cost_includes_teacher_requests_that_answer_no_row(tmp_path):
-    from distill_tui.core import side_costs
-    from distill_tui.core.pricing import Usage
+    from distill_tui.core.generate import side_costs
+    from distill_tui.core.generate.pricing import Usage
     from distill_tui.core.project import Workspace
 
     proj = tmp_path / "proj"

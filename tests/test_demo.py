@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from distill_tui.core import config as cfg
-from distill_tui.core.preflight import model_layers
 from distill_tui.core.project import Workspace
+from distill_tui.core.train.preflight import model_layers
 from distill_tui.demo import LABELS, RECORDED_TEACHER, SMOLLM2_PATH, create_demo
-from distill_tui.engine.gguf import mlx_path
 from distill_tui.engine.mlx_thread import mlx_thread
+from distill_tui.engine.models.gguf import mlx_path
 
 
 def test_demo_project_has_recorded_rows_and_a_loadable_student(tmp_path):

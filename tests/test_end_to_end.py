@@ -14,8 +14,8 @@ from fakes.llm_server import FakeLLM
 from distill_tui.cli import main
 from distill_tui.core import config as cfg
 from distill_tui.demo import INSTRUCTIONS, bundled_rows
+from distill_tui.demo.tiny import build_tiny_model
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.tiny import build_tiny_model
 
 
 @pytest.fixture

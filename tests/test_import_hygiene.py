@@ -87,4 +87,4 @@ def test_the_first_screen_loads_only_what_it_draws(tmp_path):
     assert not tops & heavy, sorted(tops & heavy)
     others = {f"distill_tui.ui.screens.{s}" for s in ("queue", "curate", "train", "chat")}
     assert not loaded & others, sorted(loaded & others)
-    assert "distill_tui.ui.screens.task" in loaded
+    assert "distill_tui.ui.screens.task.screen" in loaded

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from distill_tui.core import checkpoints
 from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
+from distill_tui.core.train import checkpoints
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from distill_tui.engine.chat import (
+    from distill_tui.engine.chat.session import (
         GenSettings,
         ModelHost,
         Target,

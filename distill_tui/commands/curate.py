@@ -11,11 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from distill_tui.core import curation, paths
-from distill_tui.core import curation_query as cq
-from distill_tui.core.checks import run_checks
+from distill_tui.core import paths
+from distill_tui.core.curate import curation
+from distill_tui.core.curate import query as cq
+from distill_tui.core.curate.checks import run_checks
+from distill_tui.core.curate.editor import edit_externally, strip_added_newline
 from distill_tui.core.display import shown
-from distill_tui.core.editor import edit_externally, strip_added_newline
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 
@@ -66,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _check(ws: Workspace, no_tokens: bool) -> int:
     count, tid = None, ""
     if not no_tokens:
-        from distill_tui.engine.student_tokens import load_token_counter
+        from distill_tui.engine.models.student_tokens import load_token_counter
 
         try:
             model = paths.resolve_model(ws.root, ws.settings.student.model)

@@ -16,12 +16,13 @@ import argparse
 import json
 import sys
 
-from distill_tui.core import checkpoints, evals, split_overlap
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
-from distill_tui.core.evals import ADAPTER, BASE, EvalResult
+from distill_tui.core.evaluate import evals, split_overlap
+from distill_tui.core.evaluate.evals import ADAPTER, BASE, EvalResult
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
+from distill_tui.core.train import checkpoints
 
 DEFAULT_JUDGE_CAP = 1.0  # USD; the same default as engine.judge.DEFAULT_MAX_COST_USD
 
@@ -86,8 +87,8 @@ def format_table(result: EvalResult) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from distill_tui.engine.chat import ModelHost
-    from distill_tui.engine.evaluate import evaluate
+    from distill_tui.engine.chat.evaluate import evaluate
+    from distill_tui.engine.chat.session import ModelHost
     from distill_tui.engine.mlx_thread import MLXBusy
 
     ws = Workspace.open(args.dir)
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         result = stored
         overlap = split_overlap.of_result(ws.root, result)
         if args.judge:
-            from distill_tui.engine.judge import judge
+            from distill_tui.engine.chat.judge import judge
 
             judge(ws, result, max_cost_usd=cap, progress=lambda d, t: progress(d, t, "judge"))
             evals.update(ws.store, result)
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     similar = None
     if args.add_similar:
-        from distill_tui.engine.similar import add_similar
+        from distill_tui.engine.synth.similar import add_similar
 
         failing = [i.input for i in result.failures()]
         if failing:

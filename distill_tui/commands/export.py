@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from distill_tui.core import paths
+from distill_tui.core.dataset.export import FORMATS, export_dataset
+from distill_tui.core.dataset.export_rows import export_rows
 from distill_tui.core.display import shown
-from distill_tui.core.export import FORMATS, export_dataset
-from distill_tui.core.export_rows import export_rows
 from distill_tui.core.project import Workspace
 
 

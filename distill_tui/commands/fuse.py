@@ -12,10 +12,11 @@ import threading
 from pathlib import Path
 
 from distill_tui.commands.stopping import stoppable
-from distill_tui.core import checkpoints, provenance
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
+from distill_tui.core.ship import provenance
+from distill_tui.core.train import checkpoints
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,8 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from distill_tui.engine.evaluate import default_probe_inputs
-    from distill_tui.engine.fuse import FuseStopped, check_out, fuse_run, gguf_note
+    from distill_tui.engine.chat.evaluate import default_probe_inputs
+    from distill_tui.engine.chat.fuse import FuseStopped, check_out, fuse_run, gguf_note
     from distill_tui.engine.mlx_thread import MLXBusy
 
     ws = Workspace.open(args.dir)

@@ -19,11 +19,11 @@ import time
 
 from distill_tui.commands.stopping import stoppable
 from distill_tui.core.display import shown
+from distill_tui.core.generate.pricing import fmt_spend
 from distill_tui.core.numbers import finite_float
-from distill_tui.core.pricing import fmt_spend
 from distill_tui.core.project import Workspace
-from distill_tui.engine.estimate import estimate
-from distill_tui.engine.queue import Progress
+from distill_tui.engine.generate.estimate import estimate
+from distill_tui.engine.generate.queue import Progress
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -92,7 +92,7 @@ class _Printer:
 
 
 def run(args: argparse.Namespace) -> int:
-    from distill_tui.core import queue as q
+    from distill_tui.core.generate import queue as q
 
     ws = Workspace.open(args.dir)
     if args.limit is not None and args.limit < 1:
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     with stoppable(stop, "\nstopping: waiting for in-flight requests (Ctrl-C again to quit)"):
         if batch:
-            from distill_tui.engine.teachers.batches import run_batches
+            from distill_tui.engine.generate.teachers.message_batches import run_batches
 
             result = run_batches(
                 ws,
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
                 stop_event=stop,
             )
         else:
-            from distill_tui.engine.queue import run_queue
+            from distill_tui.engine.generate.queue import run_queue
 
             result = run_queue(
                 ws,
@@ -157,8 +157,8 @@ def _recover(ws: Workspace, retry_failed: bool) -> None:
     write, put rows a killed run left `running` back in the queue, and with
     --retry-failed queue failed rows again. Done under the runner lock, so a
     live run elsewhere is refused rather than disturbed."""
-    from distill_tui.core import queue as q
-    from distill_tui.core import unsaved
+    from distill_tui.core.generate import queue as q
+    from distill_tui.core.generate import unsaved
 
     token = q.acquire_runner(ws.store, "generate")
     try:

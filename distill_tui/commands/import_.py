@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from distill_tui.core.importer import DEFAULT_MAX_BYTES, ImportOptions, import_inputs
+from distill_tui.core.generate.importer import DEFAULT_MAX_BYTES, ImportOptions, import_inputs
 from distill_tui.core.project import Workspace
 
 

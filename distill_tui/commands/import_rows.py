@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from distill_tui.core.export_rows import import_rows
+from distill_tui.core.dataset.export_rows import import_rows
 from distill_tui.core.project import Workspace
 
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from distill_tui.core import config as cfg
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
-from distill_tui.core.pricing import parse_price
+from distill_tui.core.generate.pricing import parse_price
 from distill_tui.core.project import Workspace
 
 # flag dest -> (section, field)

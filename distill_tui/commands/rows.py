@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from distill_tui.core import curation_query as cq
-from distill_tui.core.checks import FLAGS
+from distill_tui.core.curate import query as cq
+from distill_tui.core.curate.checks import FLAGS
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace

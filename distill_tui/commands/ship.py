@@ -9,15 +9,16 @@ import json
 import sys
 from pathlib import Path
 
-from distill_tui.core import checkpoints, provenance
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
+from distill_tui.core.ship import provenance
+from distill_tui.core.train import checkpoints
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from distill_tui.engine.ship import TARGETS
-    from distill_tui.engine.ship_gguf import QUANTS
+    from distill_tui.engine.ship.gguf_writer import QUANTS
+    from distill_tui.engine.ship.targets import TARGETS
 
     p = sub.add_parser(
         "ship",
@@ -61,8 +62,8 @@ def _provenance(folder: Path) -> provenance.Provenance | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from distill_tui.engine import ship
-    from distill_tui.engine.evaluate import default_probe_inputs
+    from distill_tui.engine.chat.evaluate import default_probe_inputs
+    from distill_tui.engine.ship import targets as ship
 
     ws = Workspace.open(args.dir)
     fused = _fused(ws, args.fused)

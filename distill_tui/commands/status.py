@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from distill_tui.core import provenance, side_costs, terms
 from distill_tui.core.display import shown
-from distill_tui.core.pricing import fmt_spend
+from distill_tui.core.generate import side_costs
+from distill_tui.core.generate.pricing import fmt_spend
 from distill_tui.core.project import Workspace
+from distill_tui.core.ship import provenance, terms
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -13,13 +13,13 @@ import asyncio
 import json
 import sys
 
-from distill_tui.core import topics
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
-from distill_tui.engine import synth
-from distill_tui.engine.teachers.base import Teacher
+from distill_tui.core.synth import topics
+from distill_tui.engine.generate.teachers.base import Teacher
+from distill_tui.engine.synth import topics as synth
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

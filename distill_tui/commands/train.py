@@ -14,11 +14,11 @@ import threading
 from typing import Any
 
 from distill_tui.commands.stopping import stoppable
-from distill_tui.core import loraconfig
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
+from distill_tui.core.train import loraconfig
 
 # flag -> [train] field
 _OVERRIDES = {
@@ -73,7 +73,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
 
-    from distill_tui.core import jsonl, paths
+    from distill_tui.core import paths
+    from distill_tui.core.dataset import jsonl
 
     train = ws.settings.train
     if args.preset:
@@ -111,7 +112,7 @@ class Printer:
         self.seen_signs: set[str] = set()
 
     def __call__(self, e: object) -> None:
-        from distill_tui.engine import trainer as tr
+        from distill_tui.engine.train import trainer as tr
 
         if isinstance(e, tr.RunStarted):
             self.rank = e.rank
@@ -148,7 +149,7 @@ class Printer:
 
 def _fresh_export(ws: Workspace, args: argparse.Namespace, world_size: int) -> None:
     """Refuse, export or warn when data/ is older than the accepted rows."""
-    from distill_tui.core import export_stale
+    from distill_tui.core.dataset import export_stale
 
     stale = export_stale.compare(ws.root, ws.store)
     if stale is None:
@@ -166,7 +167,7 @@ def _fresh_export(ws: Workspace, args: argparse.Namespace, world_size: int) -> N
         )
     if world_size > 1:
         raise UserError("--export under mlx.launch: export first, then launch the run")
-    from distill_tui.core.export import export_dataset
+    from distill_tui.core.dataset.export import export_dataset
 
     print(stale.message("--export: exporting first"))
     res = export_dataset(ws.root, ws.store, ws.settings)
@@ -178,15 +179,15 @@ def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     if args.resume and args.export:
         raise UserError("--export with --resume: a resumed run keeps the split it started on")
-    from distill_tui.engine import trainer as tr
     from distill_tui.engine.mlx_thread import mlx_thread
+    from distill_tui.engine.train import trainer as tr
 
     rank, size = mlx_thread().call(tr._world)
     if rank == 0 and not args.resume:
         _fresh_export(ws, args, size)
     train = _settings(ws, args)
     if rank == 0 and not args.no_preflight and not args.resume:
-        from distill_tui.engine.preflight import preflight
+        from distill_tui.engine.train.measure import preflight
 
         pf = preflight(ws, train)
         print(

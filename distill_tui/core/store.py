@@ -125,7 +125,7 @@ MIGRATIONS: list[str] = [
 
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
     """,
-    # curation (issue 4): results of core/checks.py per row, so the Curate
+    # curation (issue 4): results of core/curate/checks.py per row, so the Curate
     # screen can show and filter flags without re-tokenizing 100,000 rows.
     # `fingerprint` says which input/output/settings they were computed for.
     """
@@ -147,7 +147,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE generations DROP COLUMN cost_usd_v2;
     """,
     # synthesis (issue 22): the topic tree the teacher writes inputs for
-    # (core/topics.py), with what each leaf was asked, got and dropped; a row
+    # (core/synth/topics.py), with what each leaf was asked, got and dropped; a row
     # written for a leaf points at it.
     """
     CREATE TABLE topics (

@@ -23,9 +23,9 @@ from typing import Any, Literal
 
 from distill_tui.core import config as cfg
 from distill_tui.core.errors import UserError
-from distill_tui.core.pricing import Usage
+from distill_tui.core.generate.pricing import Usage
+from distill_tui.core.generate.queue import GenerationRecord, complete
 from distill_tui.core.project import Workspace
-from distill_tui.core.queue import GenerationRecord, complete
 
 INSTRUCTIONS = (
     "Classify the customer support ticket as billing, bug, feature or account. "
@@ -126,16 +126,16 @@ def place_gguf(root: Path) -> Path:
 def convert_student(path: Path) -> Path:
     """Convert the GGUF student on the MLX thread now (cached per machine), so
     the first training run does not start with it."""
-    from distill_tui.engine.gguf import mlx_path
     from distill_tui.engine.mlx_thread import mlx_thread
+    from distill_tui.engine.models.gguf import mlx_path
 
     return Path(mlx_thread().call(mlx_path, str(path)))
 
 
 def build_student(root: Path, texts: list[str]) -> Path:
     """Build the demo student on the MLX thread (random weights, local tokenizer)."""
+    from distill_tui.demo.tiny import build_tiny_model
     from distill_tui.engine.mlx_thread import mlx_thread
-    from distill_tui.engine.tiny import build_tiny_model
 
     out = root / STUDENT_DIR
     return mlx_thread().call(

@@ -54,7 +54,9 @@ def _screen_when_opened(module: str, name: str) -> Callable[[], Screen]:
     engine code, mlx-lm and API clients they reach)."""
 
     def make() -> Screen:
-        screen_class = getattr(importlib.import_module(f"distill_tui.ui.screens.{module}"), name)
+        screen_class = getattr(
+            importlib.import_module(f"distill_tui.ui.screens.{module}.screen"), name
+        )
         return screen_class()  # type: ignore[no-any-return]
 
     return make

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from curate_helpers import add_answered
 
-from distill_tui.core import curation as cur
-from distill_tui.core import curation_query as q
-from distill_tui.core.checks import duplicate_links, run_checks
-from distill_tui.engine.student_tokens import load_token_counter
+from distill_tui.core.curate import curation as cur
+from distill_tui.core.curate import query as q
+from distill_tui.core.curate.checks import duplicate_links, run_checks
+from distill_tui.engine.models.student_tokens import load_token_counter
 
 BASE = "My invoice for March shows a charge I do not recognise, please explain it."
 

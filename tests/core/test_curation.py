@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from curate_helpers import add_answered
 
-from distill_tui.core import curation as cur
-from distill_tui.core import curation_query as q
-from distill_tui.core import queue
+from distill_tui.core.curate import curation as cur
+from distill_tui.core.curate import query as q
 from distill_tui.core.errors import UserError
+from distill_tui.core.generate import queue
 
 
 @pytest.fixture

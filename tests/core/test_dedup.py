@@ -1,14 +1,14 @@
-"""The near-duplicate filter new inputs pass (core/dedup.py and
-core/candidates.py): reworded copies are caught even when every text shares a
+"""The near-duplicate filter new inputs pass (core/dataset/dedup.py and
+core/synth/candidates.py): reworded copies are caught even when every text shares a
 template, and what is dropped says why."""
 
 from __future__ import annotations
 
 import random
 
-from distill_tui.core import dedup
-from distill_tui.core.candidates import CandidateFilter, is_fragment, too_long_rule
 from distill_tui.core.config import Example, Project
+from distill_tui.core.dataset import dedup
+from distill_tui.core.synth.candidates import CandidateFilter, is_fragment, too_long_rule
 
 WORDS = [f"w{i}x" for i in range(400)]
 

@@ -9,10 +9,10 @@ import types
 import pytest
 from curate_helpers import add_answered
 
-from distill_tui.core import curation as cur
 from distill_tui.core import paths
+from distill_tui.core.curate import curation as cur
+from distill_tui.core.dataset.export import export_dataset
 from distill_tui.core.errors import UserError
-from distill_tui.core.export import export_dataset
 from distill_tui.engine.mlx_thread import mlx_thread
 
 # Text that breaks naive renderers and encoders: it must come out unchanged.
@@ -171,8 +171,8 @@ def test_mlx_lm_reads_the_export(workspace, tiny_model, fmt):
 
 
 def test_a_kill_between_renames_leaves_a_set_that_train_and_eval_refuse(workspace, monkeypatch):
-    from distill_tui.engine.evaluate import load_split
-    from distill_tui.engine.runplan import plan_run
+    from distill_tui.engine.chat.evaluate import load_split
+    from distill_tui.engine.train.runplan import plan_run
 
     ws = _ws(workspace, 40, valid_fraction=0.25)
     _export(ws)

@@ -7,10 +7,10 @@ import json
 import pytest
 from curate_helpers import add_answered
 
-from distill_tui.core import curation as cur
-from distill_tui.core import curation_query as q
+from distill_tui.core.curate import curation as cur
+from distill_tui.core.curate import query as q
+from distill_tui.core.dataset.export_rows import export_rows, import_rows
 from distill_tui.core.errors import UserError
-from distill_tui.core.export_rows import export_rows, import_rows
 from distill_tui.core.project import Workspace
 
 NASTY = "[bold]x[/] \x1b[31m 🧪 \u202e" + "y" * 5000

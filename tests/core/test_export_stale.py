@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from curate_helpers import add_answered
 
-from distill_tui.core import curation as cur
 from distill_tui.core import paths
-from distill_tui.core.export import export_dataset
-from distill_tui.core.export_stale import StaleExport, compare
+from distill_tui.core.curate import curation as cur
+from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.dataset.export_stale import StaleExport, compare
 
 
 def _accepted(ws, rows):

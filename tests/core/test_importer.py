@@ -1,4 +1,4 @@
-from distill_tui.core.importer import ImportOptions, import_inputs
+from distill_tui.core.generate.importer import ImportOptions, import_inputs
 from distill_tui.core.store import Store
 
 

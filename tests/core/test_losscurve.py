@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from distill_tui.core.losscurve import EarlyStopper, best_eval, warning_signs
+from distill_tui.core.train.losscurve import EarlyStopper, best_eval, warning_signs
 
 
 def hist(values, step=10, start=10):

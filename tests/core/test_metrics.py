@@ -2,7 +2,7 @@
 
 import pytest
 
-from distill_tui.core import metrics as m
+from distill_tui.core.evaluate import metrics as m
 
 
 def test_normalize_forgives_case_space_fence_and_wrapping_punctuation():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from distill_tui.core import queue as q
 from distill_tui.core.errors import UserError
-from distill_tui.core.pending import delete_pending
-from distill_tui.core.pricing import Usage
+from distill_tui.core.generate import queue as q
+from distill_tui.core.generate.pending import delete_pending
+from distill_tui.core.generate.pricing import Usage
 
 
 def test_only_an_unanswered_pending_input_is_deleted(workspace):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from distill_tui.core.config import Price
-from distill_tui.core.pricing import Usage, cost, fmt_spend, fmt_usd, price_for
+from distill_tui.core.generate.pricing import Usage, cost, fmt_spend, fmt_usd, price_for
 
 MILLION = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
 
@@ -89,7 +89,7 @@ def test_a_store_from_before_keeps_its_answers_and_can_hold_an_unknown_cost(tmp_
 
 
 def test_a_price_typed_on_the_task_screen_reads_back_as_typed():
-    from distill_tui.core.pricing import parse_price, price_text
+    from distill_tui.core.generate.pricing import parse_price, price_text
 
     assert parse_price("") is None and parse_price("  ") is None
     assert parse_price("0") == Price(input=0, output=0)

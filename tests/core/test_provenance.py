@@ -4,7 +4,7 @@ on disk means 'unknown', never a guess."""
 
 from __future__ import annotations
 
-from distill_tui.core.provenance import UNKNOWN, student_facts
+from distill_tui.core.ship.provenance import UNKNOWN, student_facts
 from distill_tui.demo import packaged_gguf
 
 

@@ -3,8 +3,8 @@ of it) and every answer, oldest first, for the Queue screen's row detail."""
 
 from __future__ import annotations
 
-from distill_tui.core import queue as q
-from distill_tui.core.pricing import Usage
+from distill_tui.core.generate import queue as q
+from distill_tui.core.generate.pricing import Usage
 
 
 def test_every_attempt_of_a_row_is_kept(workspace):
@@ -30,6 +30,6 @@ def test_every_attempt_of_a_row_is_kept(workspace):
     assert history[1]["error"] == "gave up after 2 attempts: 529 overloaded"
     assert history[3]["teacher"] == "anthropic:x"
     # Curation's undo ignores these events.
-    from distill_tui.core import curation
+    from distill_tui.core.curate import curation
 
     assert curation.last_action(store) is None

@@ -12,7 +12,7 @@ from curate_helpers import add_answered
 
 from distill_tui.cli import main
 from distill_tui.core import config as cfg
-from distill_tui.core import curation
+from distill_tui.core.curate import curation
 from distill_tui.core.project import Workspace
 
 

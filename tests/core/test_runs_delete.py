@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from distill_tui.core import paths
-from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store
+from distill_tui.core.train import runs as runs_db
 
 
 def test_delete_run_removes_folder_and_rows_but_not_a_running_one(tmp_path):

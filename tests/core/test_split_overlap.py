@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from curate_helpers import add_answered
 
-from distill_tui.core import curation as cur
-from distill_tui.core import paths, split_overlap
+from distill_tui.core import paths
+from distill_tui.core.curate import curation as cur
+from distill_tui.core.dataset.export import export_dataset
 from distill_tui.core.errors import UserError
-from distill_tui.core.export import export_dataset
+from distill_tui.core.evaluate import split_overlap
 
 
 def _accepted(ws, n: int):

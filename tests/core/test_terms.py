@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from distill_tui.core.terms import teacher_terms_line
+from distill_tui.core.ship.terms import teacher_terms_line
 
 CASES = [
     ("anthropic", "claude-sonnet-4-6", None, "compete with Anthropic"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 
 from distill_tui.core import config as cfg
-from distill_tui.core import loraconfig
-from distill_tui.core.preflight import ModelShape, run_preflight
+from distill_tui.core.train import loraconfig
+from distill_tui.core.train.preflight import ModelShape, run_preflight
 
 SHAPE_1B = ModelShape(
     params=1_500_000_000, bytes_per_param=0.56, hidden_size=1536, num_layers=28, vocab_size=151936
@@ -104,7 +104,7 @@ def test_what_fails_at_start_is_an_error_with_a_suggestion():
 
 
 def test_model_layers_reads_config_json(tmp_path):
-    from distill_tui.core.preflight import layers_error, model_layers
+    from distill_tui.core.train.preflight import layers_error, model_layers
 
     (tmp_path / "config.json").write_text('{"num_hidden_layers": 2}')
     assert model_layers(str(tmp_path)) == 2

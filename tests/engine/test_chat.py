@@ -8,9 +8,9 @@ import threading
 import pytest
 from adapter_helpers import make_run
 
-from distill_tui.core import checkpoints
-from distill_tui.engine import chat
-from distill_tui.engine.chat import GenSettings, ModelHost, Target
+from distill_tui.core.train import checkpoints
+from distill_tui.engine.chat import session as chat
+from distill_tui.engine.chat.session import GenSettings, ModelHost, Target
 from distill_tui.engine.mlx_thread import mlx_thread
 
 MSGS = [{"role": "user", "content": "I was charged twice"}]

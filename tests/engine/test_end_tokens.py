@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import shutil
 
-from distill_tui.engine import chat
-from distill_tui.engine.chat import GenSettings, ModelHost, Target
-from distill_tui.engine.end_tokens import EndCut, end_token_ids
+from distill_tui.demo.tiny import SPECIAL_TOKENS
+from distill_tui.engine.chat import session as chat
+from distill_tui.engine.chat.session import GenSettings, ModelHost, Target
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.tiny import SPECIAL_TOKENS
+from distill_tui.engine.models.end_tokens import EndCut, end_token_ids
 
 IDS = {t: i for i, t in enumerate(SPECIAL_TOKENS)}  # the tiny tokenizer's special ids
 

@@ -9,10 +9,11 @@ import threading
 import pytest
 from adapter_helpers import make_run, write_split
 
-from distill_tui.core import checkpoints, evals
 from distill_tui.core.errors import UserError
-from distill_tui.engine.chat import GenSettings, ModelHost, Target
-from distill_tui.engine.evaluate import evaluate, load_split
+from distill_tui.core.evaluate import evals
+from distill_tui.core.train import checkpoints
+from distill_tui.engine.chat.evaluate import evaluate, load_split
+from distill_tui.engine.chat.session import GenSettings, ModelHost, Target
 
 BUDGET = 8  # max tokens per answer: short enough to be fast, the same everywhere
 

@@ -8,8 +8,9 @@ import pytest
 from adapter_helpers import make_run, write_split
 
 from distill_tui.cli import main
-from distill_tui.core import evals, feedback
+from distill_tui.core.curate import feedback
 from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import evals
 
 
 def test_eval_json_has_rows_base_adapter_and_is_stored(workspace, tiny_model, capsys):

@@ -12,11 +12,12 @@ from adapter_helpers import make_run, write_split
 from fakes.llm_server import FakeLLM
 
 from distill_tui.cli import main
-from distill_tui.core import evals, metrics, side_costs
 from distill_tui.core.errors import UserError
-from distill_tui.engine.judge import judge, parse_verdict
-from distill_tui.engine.queue import RetryPolicy, run_queue
-from distill_tui.engine.similar import ORIGIN, add_similar, parse_inputs
+from distill_tui.core.evaluate import evals, metrics
+from distill_tui.core.generate import side_costs
+from distill_tui.engine.chat.judge import judge, parse_verdict
+from distill_tui.engine.generate.queue import RetryPolicy, run_queue
+from distill_tui.engine.synth.similar import ORIGIN, add_similar, parse_inputs
 
 FAST = RetryPolicy(max_attempts=3, base_s=0.01, cap_s=0.02)
 

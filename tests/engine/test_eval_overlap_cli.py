@@ -13,10 +13,11 @@ from adapter_helpers import make_adapter
 from curate_helpers import add_answered
 
 from distill_tui.cli import main
-from distill_tui.core import curation as cur
-from distill_tui.core import paths, runs
-from distill_tui.core.export import export_dataset
-from distill_tui.engine.runplan import plan_run
+from distill_tui.core import paths
+from distill_tui.core.curate import curation as cur
+from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.train import runs
+from distill_tui.engine.train.runplan import plan_run
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -13,12 +13,12 @@ import pytest
 from adapter_helpers import make_run
 
 from distill_tui.cli import main
-from distill_tui.core import checkpoints
 from distill_tui.core.errors import UserError
-from distill_tui.engine import gguf
-from distill_tui.engine.chat import GenSettings, ModelHost, Target, build_messages
-from distill_tui.engine.fuse import fuse, gguf_note
+from distill_tui.core.train import checkpoints
+from distill_tui.engine.chat.fuse import fuse, gguf_note
+from distill_tui.engine.chat.session import GenSettings, ModelHost, Target, build_messages
 from distill_tui.engine.mlx_thread import MLXBusy, mlx_thread
+from distill_tui.engine.models import gguf
 
 PROBES = [build_messages("", [], q) for q in ("I was charged twice", "The app crashes")]
 
@@ -81,7 +81,7 @@ def test_quantized_base_reports_and_dequantized_fuse_drops_quantization(
 
 
 def test_an_out_folder_under_a_file_is_a_clear_error(tmp_path):
-    from distill_tui.engine.fuse import check_out
+    from distill_tui.engine.chat.fuse import check_out
 
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="file: is a file"):

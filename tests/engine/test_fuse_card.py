@@ -10,9 +10,10 @@ from adapter_helpers import make_run
 from huggingface_hub import ModelCard
 
 from distill_tui.cli import main
-from distill_tui.core import curation, queue
-from distill_tui.core.export import export_dataset
-from distill_tui.core.pricing import Usage
+from distill_tui.core.curate import curation
+from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.generate import queue
+from distill_tui.core.generate.pricing import Usage
 
 
 def _answered(ws, teacher: str, inputs: list[str]) -> list[int]:

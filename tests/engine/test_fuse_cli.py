@@ -24,7 +24,7 @@ def test_fuse_cli(workspace, tiny_model, capsys):
 
 
 def test_fuse_cli_writes_into_the_projects_fused_folder_by_default(workspace, tiny_model, capsys):
-    from distill_tui.core.checkpoints import list_fused
+    from distill_tui.core.train.checkpoints import list_fused
 
     make_run(workspace, tiny_model)
     assert main(["fuse", str(workspace.root), "--checkpoint", "latest", "--json"]) == 0

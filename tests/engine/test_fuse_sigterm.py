@@ -12,7 +12,7 @@ from adapter_helpers import make_run
 
 SCRIPT = """
 import os, signal, sys, time
-import distill_tui.engine.fuse as f
+import distill_tui.engine.chat.fuse as f
 
 real = f.fuse
 

@@ -14,11 +14,11 @@ from gguf_helpers import write_gguf
 
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
-from distill_tui.core.preflight import model_layers
-from distill_tui.engine import gguf
+from distill_tui.core.train.preflight import model_layers
+from distill_tui.demo.tiny import CHATML_TEMPLATE, DEFAULT_TEXTS
+from distill_tui.demo.tiny_task import write_split
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.tiny import CHATML_TEMPLATE, DEFAULT_TEXTS
-from distill_tui.engine.tiny_task import write_split
+from distill_tui.engine.models import gguf
 
 
 def test_a_llama_cpp_layout_converts_to_the_same_model(tmp_path):
@@ -112,7 +112,7 @@ def test_a_sentencepiece_vocabulary_tokenizes_as_sentencepiece_does(tmp_path):
     import sentencepiece as spm
     from mlx_lm.utils import load_tokenizer
 
-    from distill_tui.engine.gguf_tokenizer import write_tokenizer
+    from distill_tui.engine.models.gguf_tokenizer import write_tokenizer
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(DEFAULT_TEXTS * 3) + "\nnaïve café 東京\n", encoding="utf-8")
@@ -151,8 +151,8 @@ def test_a_sentencepiece_vocabulary_tokenizes_as_sentencepiece_does(tmp_path):
 
 
 def test_a_local_teacher_may_be_a_gguf_file(workspace, tmp_path):
-    from distill_tui.core import queue as q
-    from distill_tui.engine.queue import run_queue
+    from distill_tui.core.generate import queue as q
+    from distill_tui.engine.generate.queue import run_queue
 
     src = tmp_path / "teacher.gguf"
     write_gguf(src)
@@ -168,7 +168,7 @@ def test_a_gguf_student_is_counted_with_its_own_tokenizer_and_listed(
     workspace, tmp_path, monkeypatch
 ):
     from distill_tui.core import sysinfo
-    from distill_tui.engine.estimate import estimate
+    from distill_tui.engine.generate.estimate import estimate
 
     # A cache of its own: other tests convert GGUF files with the same bytes.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from gguf_helpers import MOUNTED, private_tmpfs, write_gguf
 
-from distill_tui.engine import gguf
+from distill_tui.demo.tiny_task import write_split
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.tiny_task import write_split
+from distill_tui.engine.models import gguf
 
 
 def test_conversions_killed_mid_write_are_cleared_from_the_cache(tmp_path):
@@ -40,7 +40,7 @@ def test_conversions_killed_mid_write_are_cleared_from_the_cache(tmp_path):
 # Lets the space check pass, so the writes themselves meet the full disk.
 _NO_SPACE_CHECK = """
 import sys
-from distill_tui.engine import gguf
+from distill_tui.engine.models import gguf
 gguf.space_needed = lambda header, dense: 0
 from distill_tui.cli import main
 sys.exit(main(sys.argv[1:]))

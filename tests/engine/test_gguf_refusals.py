@@ -14,10 +14,10 @@ import pytest
 from gguf_helpers import gguf_header_bytes, write_gguf
 
 from distill_tui.core.errors import UserError
-from distill_tui.core.preflight import model_layers
-from distill_tui.engine import gguf
+from distill_tui.core.train.preflight import model_layers
+from distill_tui.demo.tiny_task import write_split
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.tiny_task import write_split
+from distill_tui.engine.models import gguf
 
 CRAFTED = {
     # The two files of issue 17: mx.load dies of SIGSEGV on each.

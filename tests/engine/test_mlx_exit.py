@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 
-from distill_tui.core import queue as q
+from distill_tui.core.generate import queue as q
 
 # Run the real CLI, then leave the MLX thread busy in Python as the process exits.
 SCRIPT = """

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from distill_tui.core import queue as q
 from distill_tui.core.config import Price
-from distill_tui.engine.queue import RetryPolicy, run_queue
+from distill_tui.core.generate import queue as q
+from distill_tui.engine.generate.queue import RetryPolicy, run_queue
 
 FAST = RetryPolicy(max_attempts=4, base_s=0.01, cap_s=0.05)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from fakes.llm_server import answer_for
 
-from distill_tui.core import queue as q
-from distill_tui.engine.teachers.batches import run_batches
+from distill_tui.core.generate import queue as q
+from distill_tui.engine.generate.teachers.message_batches import run_batches
 
 
 def _setup(ws, n):
@@ -26,7 +26,7 @@ def test_batch_runs_to_the_end_at_half_price(workspace, fake):
     rows = q.rows_page(workspace.store, 0, 10)
     assert all(r["status"] == "done" and r["output"] == answer_for(r["input"]) for r in rows)
     # Same tokens as a direct request would cost, at half the price.
-    from distill_tui.core.pricing import Usage, cost, price_for
+    from distill_tui.core.generate.pricing import Usage, cost, price_for
 
     g = q.history(workspace.store, rows[0]["id"])[0]
     u = Usage(

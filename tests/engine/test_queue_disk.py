@@ -12,9 +12,9 @@ import pytest
 from small_disk import fill, small_disk
 
 from distill_tui.cli import main
-from distill_tui.core import unsaved
+from distill_tui.core.generate import unsaved
 from distill_tui.core.project import Workspace
-from distill_tui.engine.queue import RetryPolicy, run_queue
+from distill_tui.engine.generate.queue import RetryPolicy, run_queue
 
 
 def _project(ws: Workspace, n: int, concurrency: int) -> str:

@@ -13,10 +13,10 @@ import time
 import pytest
 
 from distill_tui.cli import main
-from distill_tui.core import unsaved
+from distill_tui.core.generate import unsaved
 from distill_tui.core.project import Workspace
 from distill_tui.core.store import Store
-from distill_tui.engine.queue import RetryPolicy, run_queue
+from distill_tui.engine.generate.queue import RetryPolicy, run_queue
 
 
 def _project(ws: Workspace, n: int, **teacher) -> str:

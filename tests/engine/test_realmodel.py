@@ -12,21 +12,23 @@ import gguf as gguf_package
 import pytest
 import yaml
 
-from distill_tui.core import checkpoints, provenance
 from distill_tui.core import config as cfg
-from distill_tui.core import runs as runs_db
+from distill_tui.core.ship import provenance
+from distill_tui.core.train import checkpoints
+from distill_tui.core.train import runs as runs_db
 from distill_tui.demo import INSTRUCTIONS, bundled_rows, create_demo, packaged_gguf
-from distill_tui.engine import gguf, ship
-from distill_tui.engine.chat import (
+from distill_tui.engine.chat.evaluate import evaluate
+from distill_tui.engine.chat.fuse import fuse
+from distill_tui.engine.chat.session import (
     GenSettings,
     ModelHost,
     build_messages,
     injected_system_prompt,
 )
-from distill_tui.engine.evaluate import evaluate
-from distill_tui.engine.fuse import fuse
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.trainer import train_run
+from distill_tui.engine.models import gguf
+from distill_tui.engine.ship import targets as ship
+from distill_tui.engine.train.trainer import train_run
 
 pytestmark = pytest.mark.realmodel
 
@@ -126,7 +128,7 @@ def test_chat_template_and_system_prompt_as_training_applies_them(loaded):
 
 
 def test_generation_answers_and_stops_on_the_end_token(loaded):
-    from distill_tui.engine.chat import stream_reply
+    from distill_tui.engine.chat.session import stream_reply
 
     model, tok = loaded
     reply = mlx_thread().call(
@@ -254,8 +256,8 @@ def test_batched_eval_answers_are_the_one_at_a_time_answers(loaded):
     one-at-a-time decoding gives, whether it ends on the end token or at its
     budget (the base model's sentences run to it), in rows of different
     lengths padded into one batch."""
-    from distill_tui.engine.batch_answers import batch_answers
-    from distill_tui.engine.chat import stream_reply
+    from distill_tui.engine.chat.batch_answers import batch_answers
+    from distill_tui.engine.chat.session import stream_reply
 
     model, tok = loaded
     rows = bundled_rows()[-6:]

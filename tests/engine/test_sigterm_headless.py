@@ -17,8 +17,8 @@ import pytest
 from fakes.llm_server import FakeLLM
 from trainutil import FAST_FLAGS, make_project
 
-from distill_tui.core import runs as runs_db
 from distill_tui.core.store import Store
+from distill_tui.core.train import runs as runs_db
 
 CLI = [sys.executable, "-m", "distill_tui.cli"]
 

@@ -11,11 +11,12 @@ import re
 import pytest
 from fakes.llm_server import FakeLLM
 
-from distill_tui.core import side_costs, topics
 from distill_tui.core.config import Example
 from distill_tui.core.errors import UserError
-from distill_tui.engine import synth
-from distill_tui.engine.queue import RetryPolicy, run_queue
+from distill_tui.core.generate import side_costs
+from distill_tui.core.synth import topics
+from distill_tui.engine.generate.queue import RetryPolicy, run_queue
+from distill_tui.engine.synth import topics as synth
 
 FAST = RetryPolicy(max_attempts=2, base_s=0.01, cap_s=0.02)
 WORDS = (

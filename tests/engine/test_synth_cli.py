@@ -9,7 +9,7 @@ import json
 from test_synth import Rewording, ready
 
 from distill_tui.cli import main
-from distill_tui.core import topics
+from distill_tui.core.synth import topics
 
 
 def test_synth_takes_the_teachers_topics_and_prints_coverage(workspace, fake, capsys):

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from distill_tui.core import topics
-from distill_tui.core.candidates import is_fragment
 from distill_tui.core.config import Example
+from distill_tui.core.dataset.export import normalize
 from distill_tui.core.errors import UserError
-from distill_tui.core.export import normalize
+from distill_tui.core.synth import topics
+from distill_tui.core.synth.candidates import is_fragment
 from distill_tui.demo import INSTRUCTIONS, bundled_rows, packaged_gguf
-from distill_tui.engine import gguf, synth
 from distill_tui.engine.mlx_thread import mlx_thread
+from distill_tui.engine.models import gguf
+from distill_tui.engine.synth import topics as synth
 
 pytestmark = pytest.mark.realmodel
 

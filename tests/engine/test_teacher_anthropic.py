@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from fakes.llm_server import FakeLLM, answer_for
 
-from distill_tui.core import queue as q
 from distill_tui.core.config import Example
 from distill_tui.core.errors import UserError
-from distill_tui.engine.queue import run_queue
-from distill_tui.engine.teachers.anthropic import AnthropicTeacher
-from distill_tui.engine.teachers.base import build_prompt
+from distill_tui.core.generate import queue as q
+from distill_tui.engine.generate.queue import run_queue
+from distill_tui.engine.generate.teachers.anthropic import AnthropicTeacher
+from distill_tui.engine.generate.teachers.base import build_prompt
 
 KEY = "sk-ant-test-DO-NOT-STORE-0123456789"
 
@@ -82,8 +82,8 @@ def test_prompt_hash_changes_with_instructions(workspace):
     p1 = build_prompt(s.task, "x")
     s.task.instructions = "Something else."
     p2 = build_prompt(s.task, "x")
-    from distill_tui.engine.teachers.anthropic import build_request
-    from distill_tui.engine.teachers.base import request_hash
+    from distill_tui.engine.generate.teachers.anthropic import build_request
+    from distill_tui.engine.generate.teachers.base import request_hash
 
     h1 = request_hash(build_request(p1, s.teacher))
     h2 = request_hash(build_request(p2, s.teacher))

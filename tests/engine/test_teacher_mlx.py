@@ -7,13 +7,13 @@ import threading
 
 import pytest
 
-from distill_tui.core import queue as q
 from distill_tui.core.config import Example
 from distill_tui.core.errors import UserError
+from distill_tui.core.generate import queue as q
+from distill_tui.engine.generate.queue import run_queue
+from distill_tui.engine.generate.teachers.base import build_prompt
+from distill_tui.engine.generate.teachers.mlx_local import MLXTeacher
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.queue import run_queue
-from distill_tui.engine.teachers.base import build_prompt
-from distill_tui.engine.teachers.mlx_local import MLXTeacher
 
 
 def _setup(ws, model_path, n=6):
@@ -86,7 +86,7 @@ def test_local_teacher_answers_never_contain_an_end_token(workspace, tiny_model)
     """Sampled at temperature 1, the tiny model writes `<|endoftext|>` (its pad
     token, an end token in Qwen's generation config) into some answers when
     only its declared eos stops it: stored, those answers would be trained on."""
-    from distill_tui.engine.tiny import SPECIAL_TOKENS
+    from distill_tui.demo.tiny import SPECIAL_TOKENS
 
     _setup(workspace, tiny_model, n=0)
     workspace.settings.teacher.temperature = 1.0

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from fakes.llm_server import MLX_SERVER_404, FakeLLM
 
-from distill_tui.core import queue as q
 from distill_tui.core.config import Teacher
-from distill_tui.engine.queue import RetryPolicy, run_queue
-from distill_tui.engine.teachers.base import build_prompt, request_hash
-from distill_tui.engine.teachers.openai_compat import OpenAITeacher, build_request
+from distill_tui.core.generate import queue as q
+from distill_tui.engine.generate.queue import RetryPolicy, run_queue
+from distill_tui.engine.generate.teachers.base import build_prompt, request_hash
+from distill_tui.engine.generate.teachers.openai_compat import OpenAITeacher, build_request
 
 FAST = RetryPolicy(max_attempts=2, base_s=0.01, cap_s=0.05)
 
@@ -95,10 +95,10 @@ def test_a_model_with_no_price_is_shown_as_unknown_not_free(workspace, fake, cap
 
 
 def test_the_judge_runs_on_a_local_server_once_it_is_priced_at_zero(workspace, fake):
-    from distill_tui.core import evals, metrics
     from distill_tui.core.config import Price
     from distill_tui.core.errors import UserError
-    from distill_tui.engine.judge import judge
+    from distill_tui.core.evaluate import evals, metrics
+    from distill_tui.engine.chat.judge import judge
 
     _setup(workspace, fake, 0)
     workspace.settings.teacher.model = "default_model"

@@ -9,7 +9,7 @@ from hf_cache import cache_repo
 from tokenizers import Tokenizer
 
 from distill_tui.core.config import Example
-from distill_tui.engine.estimate import TURN_OVERHEAD, estimate
+from distill_tui.engine.generate.estimate import TURN_OVERHEAD, estimate
 
 INPUTS = ["The app crashes when I open the settings page.", "I was charged twice, refund me."]
 
@@ -55,7 +55,7 @@ def test_a_student_in_the_hub_cache_counts_and_nothing_is_downloaded(
     _project(workspace, "mlx-community/tiny-qwen")
     assert "inputs with the student's tokenizer" in estimate(workspace).describe()
     # The Train screen's preflight finds the cached student the same way.
-    from distill_tui.core.preflight import model_layers
+    from distill_tui.core.train.preflight import model_layers
 
     assert model_layers("mlx-community/tiny-qwen") == 2
 

@@ -10,10 +10,10 @@ import sys
 from curate_helpers import add_answered
 from trainutil import FAST_FLAGS
 
-from distill_tui.core import curation as cur
 from distill_tui.core import paths
-from distill_tui.core import runs as runs_db
-from distill_tui.core.export import export_dataset
+from distill_tui.core.curate import curation as cur
+from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.train import runs as runs_db
 
 
 def _train(ws, *flags: str) -> subprocess.CompletedProcess:

@@ -11,10 +11,10 @@ import threading
 import pytest
 from trainutil import fast, make_project, write_wrong_valid
 
-from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
-from distill_tui.engine import trainer as tr
+from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.mlx_thread import mlx_thread
+from distill_tui.engine.train import trainer as tr
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from trainutil import FAST_FLAGS, fast, make_project
 
-from distill_tui.core import runs as runs_db
-from distill_tui.engine import trainer as tr
+from distill_tui.core.train import runs as runs_db
+from distill_tui.engine.train import trainer as tr
 
 CLI = [sys.executable, "-m", "distill_tui.cli", "train"]
 

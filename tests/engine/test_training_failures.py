@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from trainutil import fast, make_project
 
-from distill_tui.core import runs as runs_db
 from distill_tui.core.errors import UserError
-from distill_tui.engine import trainer as tr
-from distill_tui.engine.preflight import preflight
+from distill_tui.core.train import runs as runs_db
+from distill_tui.engine.train import trainer as tr
+from distill_tui.engine.train.measure import preflight
 
 
 @pytest.fixture

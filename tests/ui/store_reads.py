@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from distill_tui.core import runs as runs_db
 from distill_tui.core.store import Store
+from distill_tui.core.train import runs as runs_db
 
 
 def runs(root: Path) -> list[runs_db.Run]:

@@ -131,8 +131,8 @@ async def test_command_palette_carries_screen_actions(workspace):
 
 
 async def test_status_bar_counts_all_teacher_spend(workspace):
-    from distill_tui.core import side_costs
-    from distill_tui.core.pricing import Usage
+    from distill_tui.core.generate import side_costs
+    from distill_tui.core.generate.pricing import Usage
 
     side_costs.record(workspace.store, side_costs.JUDGE, Usage(input_tokens=10), 0.25)
     app = DistillApp(root=workspace.root, workspace=workspace)

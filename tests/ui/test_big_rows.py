@@ -9,11 +9,11 @@ from curate_helpers import add_answered
 from rich.text import Text
 from textual.widgets import Static, TextArea
 
-from distill_tui.core import curation as cur
+from distill_tui.core.curate import curation as cur
 from distill_tui.ui.app import DistillApp
-from distill_tui.ui.screens.curate import CurateScreen
-from distill_tui.ui.screens.queue import QueueScreen
-from distill_tui.ui.screens.queue_view import RowDetail
+from distill_tui.ui.screens.curate.screen import CurateScreen
+from distill_tui.ui.screens.queue.screen import QueueScreen
+from distill_tui.ui.screens.queue.view import RowDetail
 from distill_tui.ui.text import PREVIEW_BYTES
 from distill_tui.ui.widgets.chat_pane import ChatPane
 

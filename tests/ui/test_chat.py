@@ -6,8 +6,8 @@ from __future__ import annotations
 from adapter_helpers import make_run, write_split
 
 from distill_tui.ui.app import DistillApp
-from distill_tui.ui.screens.chat import ChatScreen
-from distill_tui.ui.screens.chat_eval import EvalScreen
+from distill_tui.ui.screens.chat.eval import EvalScreen
+from distill_tui.ui.screens.chat.screen import ChatScreen
 from distill_tui.ui.widgets.chat_pane import ChatPane
 
 from .helpers import screen_text, wait_until
@@ -143,7 +143,7 @@ def test_model_text_is_shown_literally_without_control_characters():
 async def test_failure_browser_sends_similar_inputs_and_judges(workspace, tiny_model, monkeypatch):
     from fakes.llm_server import FakeLLM
 
-    from distill_tui.core import evals, metrics
+    from distill_tui.core.evaluate import evals, metrics
 
     items = []
     for n, (inp, ref, ans) in enumerate([("printer jams", "bug", "billing"), ("ok", "bug", "x")]):

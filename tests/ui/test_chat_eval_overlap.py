@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from adapter_helpers import make_run, write_split
 
-from distill_tui.core import paths, split_overlap
+from distill_tui.core import paths
+from distill_tui.core.evaluate import split_overlap
 from distill_tui.ui.app import DistillApp
-from distill_tui.ui.screens.chat import ChatScreen
-from distill_tui.ui.screens.chat_eval import EvalScreen
+from distill_tui.ui.screens.chat.eval import EvalScreen
+from distill_tui.ui.screens.chat.screen import ChatScreen
 from distill_tui.ui.widgets.confirm import ConfirmDialog
 
 from .helpers import screen_text, wait_until

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from curate_helpers import add_answered
 
-from distill_tui.core import curation_query as cq
+from distill_tui.core.curate import query as cq
 from distill_tui.ui.app import DistillApp
-from distill_tui.ui.screens.curate import PAGE, CurateScreen
+from distill_tui.ui.screens.curate.screen import PAGE, CurateScreen
 
 from .helpers import screen_text, wait_until
 
@@ -179,7 +179,7 @@ async def test_regenerate_sends_row_back_to_queue(workspace):
 
 
 def test_editor_newline_is_dropped_only_when_the_editor_added_it():
-    from distill_tui.core.editor import strip_added_newline
+    from distill_tui.core.curate.editor import strip_added_newline
 
     assert strip_added_newline("billing", "billing\n") == "billing"
     assert strip_added_newline("billing", "billing\r\n") == "billing"

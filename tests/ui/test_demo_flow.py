@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from distill_tui.core import runs as runs_db
+from distill_tui.core.train import runs as runs_db
 from distill_tui.demo import create_demo
 from distill_tui.ui.app import DistillApp
 

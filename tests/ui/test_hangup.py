@@ -17,9 +17,9 @@ from pathlib import Path
 
 from fakes.llm_server import FakeLLM
 
-from distill_tui.core import runs as runs_db
 from distill_tui.core.store import Store
-from distill_tui.engine.tiny_task import write_split
+from distill_tui.core.train import runs as runs_db
+from distill_tui.demo.tiny_task import write_split
 
 
 class PtyApp:

@@ -3,7 +3,7 @@ its rows read `?` and the totals `unknown`, as `status` says."""
 
 from __future__ import annotations
 
-from distill_tui.ui.screens.queue_view import detail_text, progress_text, row_cells
+from distill_tui.ui.screens.queue.view import detail_text, progress_text, row_cells
 
 
 def test_unpriced_answers_read_unknown_not_zero():

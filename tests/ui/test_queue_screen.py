@@ -5,8 +5,8 @@ from __future__ import annotations
 from fakes.llm_server import answer_for
 
 from distill_tui.ui.app import DistillApp
-from distill_tui.ui.screens.queue import QueueScreen
-from distill_tui.ui.screens.queue_view import RowDetail
+from distill_tui.ui.screens.queue.screen import QueueScreen
+from distill_tui.ui.screens.queue.view import RowDetail
 
 from .helpers import screen_text, wait_until
 

@@ -13,12 +13,13 @@ import time
 from adapter_helpers import make_run
 from fakes.llm_server import closed_port
 
-from distill_tui.core import curation, evals
-from distill_tui.core import runs as runs_db
-from distill_tui.core.export import export_dataset
+from distill_tui.core.curate import curation
+from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.evaluate import evals
 from distill_tui.core.project import Workspace
 from distill_tui.core.store import Store
-from distill_tui.engine.tiny import SPECIAL_TOKENS
+from distill_tui.core.train import runs as runs_db
+from distill_tui.demo.tiny import SPECIAL_TOKENS
 from ui.terminal import Terminal
 
 

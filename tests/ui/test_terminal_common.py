@@ -16,11 +16,11 @@ from textual.binding import Binding
 
 from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.base import BaseScreen
-from distill_tui.ui.screens.chat import ChatScreen
-from distill_tui.ui.screens.curate import CurateScreen
-from distill_tui.ui.screens.queue import QueueScreen
-from distill_tui.ui.screens.task import TaskScreen
-from distill_tui.ui.screens.train import TrainScreen
+from distill_tui.ui.screens.chat.screen import ChatScreen
+from distill_tui.ui.screens.curate.screen import CurateScreen
+from distill_tui.ui.screens.queue.screen import QueueScreen
+from distill_tui.ui.screens.task.screen import TaskScreen
+from distill_tui.ui.screens.train.screen import TrainScreen
 from ui.store_reads import runs as _runs
 from ui.terminal import Terminal
 
@@ -265,8 +265,8 @@ def test_distill_toml_edited_on_disk_is_picked_up_not_overwritten(terminal, demo
 def _ready_to_train(root: Path, iters: int) -> None:
     """Every row accepted and exported (as the demo flow does by keys), and a
     run of `iters` iterations."""
-    from distill_tui.core import curation
-    from distill_tui.core.export import export_dataset
+    from distill_tui.core.curate import curation
+    from distill_tui.core.dataset.export import export_dataset
     from distill_tui.core.project import Workspace
 
     ws = Workspace.open(root)

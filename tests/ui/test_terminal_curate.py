@@ -233,7 +233,7 @@ def test_E_opens_a_long_input_too_and_writes_only_what_the_editor_changed(termin
     left alone is a field left alone (an empty output stays none)."""
     from curate_helpers import add_answered
 
-    from distill_tui.core import curation as cur
+    from distill_tui.core.curate import curation as cur
     from distill_tui.core.project import Workspace
 
     long_input = "".join(f"line {i}\r\nnext {i}\nthen {i}\u2028" for i in range(400))

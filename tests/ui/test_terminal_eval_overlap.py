@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from adapter_helpers import make_run
 
-from distill_tui.core import curation, paths, split_overlap
-from distill_tui.core import runs as runs_db
-from distill_tui.core.export import export_dataset
+from distill_tui.core import paths
+from distill_tui.core.curate import curation
+from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.evaluate import split_overlap
 from distill_tui.core.project import Workspace
+from distill_tui.core.train import runs as runs_db
 
 
 def test_evaluation_of_rows_the_run_trained_on_asks_then_warns(terminal, demo_project):

@@ -12,9 +12,9 @@ import re
 from fakes.llm_server import FakeLLM
 
 from distill_tui.core import config as cfg
-from distill_tui.core import runs as runs_db
 from distill_tui.core.project import Workspace
-from distill_tui.ui.screens.train_monitor import TrainMonitor
+from distill_tui.core.train import runs as runs_db
+from distill_tui.ui.screens.train.monitor import TrainMonitor
 
 
 def _local_teacher(ws: Workspace, url: str) -> None:

@@ -14,7 +14,7 @@ from ui.store_reads import counts
 
 LAUNCHER = """
 import sys
-from distill_tui.ui.screens import queue
+from distill_tui.ui.screens.queue import screen as queue
 from distill_tui.ui.widgets import chrome
 
 calls = {{"n": 0}}
@@ -109,7 +109,7 @@ def test_a_bug_in_drawing_leaves_the_screen_and_the_generation_finishes(
 
 
 BROKEN_MOUNT = """
-from distill_tui.ui.screens import train
+from distill_tui.ui.screens.train import screen as train
 
 def on_mount(self):
     raise RuntimeError("planted bug in mounting")

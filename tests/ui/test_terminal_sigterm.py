@@ -18,7 +18,7 @@ from fakes.llm_server import FakeLLM
 
 from distill_tui.core.project import Workspace
 from distill_tui.core.store import Store
-from distill_tui.engine.tiny_task import write_split
+from distill_tui.demo.tiny_task import write_split
 from ui.store_reads import counts, runs
 from ui.terminal import COLS, ROWS, Terminal
 

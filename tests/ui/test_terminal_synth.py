@@ -11,10 +11,10 @@ import re
 
 from fakes.llm_server import FakeLLM
 
-from distill_tui.core import topics
 from distill_tui.core.config import Example
 from distill_tui.core.project import Workspace
 from distill_tui.core.store import Store
+from distill_tui.core.synth import topics
 from ui.store_reads import counts
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from distill_tui.core import config as cfg
 from distill_tui.core import paths, sysinfo
-from distill_tui.core import runs as runs_db
 from distill_tui.core.store import Store
+from distill_tui.core.train import runs as runs_db
 
 
 def _settings(root: Path) -> cfg.Project:

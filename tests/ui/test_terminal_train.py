@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from distill_tui.core import config as cfg
-from distill_tui.core import curation, paths
-from distill_tui.core import curation_query as cq
-from distill_tui.core.export import export_dataset
+from distill_tui.core import paths
+from distill_tui.core.curate import curation
+from distill_tui.core.curate import query as cq
+from distill_tui.core.dataset.export import export_dataset
 from distill_tui.core.project import Workspace
 from ui.store_reads import runs as _runs
 from ui.terminal import installed_command

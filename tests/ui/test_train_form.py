@@ -6,7 +6,7 @@ iterations."""
 from __future__ import annotations
 
 from distill_tui.core import config as cfg
-from distill_tui.engine.tiny_task import write_split
+from distill_tui.demo.tiny_task import write_split
 from distill_tui.ui.app import DistillApp
 
 from .helpers import wait_until

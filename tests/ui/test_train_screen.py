@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from distill_tui.core import runs as runs_db
-from distill_tui.engine.tiny_task import write_split
+from distill_tui.core.train import runs as runs_db
+from distill_tui.demo.tiny_task import write_split
 from distill_tui.ui.app import DistillApp
-from distill_tui.ui.screens.train import TrainingFinished, TrainingReported
+from distill_tui.ui.screens.train.screen import TrainingFinished, TrainingReported
 
 from .helpers import screen_text, wait_until
 

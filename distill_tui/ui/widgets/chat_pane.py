@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from distill_tui.core.errors import UserError
-from distill_tui.engine.chat import Reply
+from distill_tui.engine.chat.session import Reply
 from distill_tui.ui.text import append_clipped, data_text
 
 

@@ -11,7 +11,8 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
-from distill_tui.core import money, side_costs, sysinfo
+from distill_tui.core import money, sysinfo
+from distill_tui.core.generate import side_costs
 
 SCREENS = [
     ("1", "task", "Task"),

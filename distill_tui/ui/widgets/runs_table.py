@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from distill_tui.core import runs as runs_db
+from distill_tui.core.train import runs as runs_db
 from distill_tui.ui.text import data_text
 
 

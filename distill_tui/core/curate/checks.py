@@ -1,0 +1,178 @@
+"""Checks that flag rows worth a second look before training.
+
+Flags: `duplicate` (same input once case and spacing are ignored),
+`near-duplicate` (character 5-gram Jaccard >= 0.8, found with MinHash
+buckets: core/dataset/dedup.py), `empty` output, `truncated` (the teacher stopped at max_tokens),
+`too-long` (more than `[train] max_seq_length` tokens once templated for the
+student, which mlx-lm would cut), `bad-json` (task.output_format = "json" and
+the output does not parse).
+
+Results go to the `checks` table. Per-row results are reused while the row's
+text and the relevant settings are unchanged (a fingerprint), so re-running
+after a few edits only re-tokenizes those rows; the duplicate flags, which
+depend on other rows, are recomputed every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from distill_tui.core.config import Project
+from distill_tui.core.dataset import dedup
+from distill_tui.core.dataset.export import messages_for, normalize
+from distill_tui.core.store import Store
+
+FLAGS = ("duplicate", "near-duplicate", "empty", "truncated", "too-long", "bad-json")
+TRUNCATED_STOPS = ("max_tokens", "length")
+NEAR_DUP_THRESHOLD = dedup.THRESHOLD
+
+# Takes the messages the student is trained on and returns their token count
+# once templated; built from the student's tokenizer by the engine.
+TokenCounter = Callable[[list[dict]], int]
+
+
+@dataclass
+class CheckSummary:
+    checked: int = 0  # rows whose per-row checks ran (not reused)
+    counts: dict[str, int] = field(default_factory=lambda: {f: 0 for f in FLAGS})
+    tokens_known: bool = False
+
+
+def duplicate_links(inputs: list[tuple[int, str]]) -> tuple[dict[int, int], dict[int, int]]:
+    """(exact, near): each maps a row id to the earlier row it duplicates."""
+    exact: dict[int, int] = {}
+    first: dict[str, int] = {}
+    unique: list[tuple[int, str]] = []
+    for row_id, text in sorted(inputs):
+        key = normalize(text)
+        if key in first:
+            exact[row_id] = first[key]
+        else:
+            first[key] = row_id
+            unique.append((row_id, text))
+
+    sets: dict[int, set[int]] = {}
+    buckets: dict[tuple, list[int]] = {}
+    for row_id, text in unique:
+        s = dedup.shingles(text)
+        sets[row_id] = s
+        for band in dedup.band_keys(s):
+            buckets.setdefault(band, []).append(row_id)
+    near: dict[int, int] = {}
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        # Compare each row with the earlier ones in the bucket; a bucket of
+        # hundreds is a cluster, so comparing with a few heads is enough.
+        for i, row_id in enumerate(members[1:], 1):
+            if row_id in near:
+                continue
+            for other in members[: min(i, dedup.HEADS)]:
+                if dedup.similar_enough(sets[row_id], sets[other]):
+                    near[row_id] = near.get(other, other)
+                    break
+    return exact, near
+
+
+def _fingerprint(
+    settings: Project, tokenizer_id: str, inp: str, out: str | None, stop: str | None
+) -> str:
+    h = hashlib.sha256()
+    for part in (
+        tokenizer_id,
+        settings.split.format,
+        settings.task.instructions,
+        settings.task.output_format,
+        str(settings.train.max_seq_length),
+        stop or "",
+        inp,
+        "\0" if out is None else "\1" + out,
+    ):
+        h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    return h.hexdigest()[:32]
+
+
+def row_flags(
+    settings: Project, inp: str, out: str | None, stop: str | None, count: TokenCounter | None
+) -> tuple[list[str], int | None]:
+    """The per-row flags and the templated token count (None if unknown)."""
+    if out is None:
+        return [], None
+    flags = []
+    if not out.strip():
+        flags.append("empty")
+    if stop in TRUNCATED_STOPS:
+        flags.append("truncated")
+    tokens = None
+    if count is not None:
+        tokens = count(messages_for(settings, inp, out, settings.split.format))
+        if tokens > settings.train.max_seq_length:
+            flags.append("too-long")
+    if settings.task.output_format == "json" and out.strip():
+        try:
+            json.loads(out)
+        except ValueError:
+            flags.append("bad-json")
+    return flags, tokens
+
+
+def run_checks(
+    store: Store,
+    settings: Project,
+    count: TokenCounter | None = None,
+    tokenizer_id: str = "",
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CheckSummary:
+    """Check every row and store the results; returns the flag counts."""
+    c = store.conn
+    rows = c.execute(
+        "SELECT r.id, r.input, r.output, g.stop_reason FROM rows r"
+        " LEFT JOIN generations g ON g.id = r.generation_id ORDER BY r.id"
+    ).fetchall()
+    old = {
+        r[0]: (r[1], r[2], r[3])
+        for r in c.execute("SELECT row_id, fingerprint, tokens, flags FROM checks")
+    }
+    exact, near = duplicate_links([(r[0], r[1]) for r in rows])
+    tid = tokenizer_id if count is not None else ""
+    summary = CheckSummary(tokens_known=count is not None)
+    updates: list[tuple] = []
+    for i, (row_id, inp, out, stop) in enumerate(rows):
+        if cancel is not None and cancel.is_set():
+            break
+        fp = _fingerprint(settings, tid, inp, out, stop)
+        prev = old.get(row_id)
+        if prev is not None and prev[0] == fp:
+            tokens = prev[1]
+            flags = [f for f in prev[2].split() if f not in ("duplicate", "near-duplicate")]
+        else:
+            flags, tokens = row_flags(settings, inp, out, stop, count)
+            summary.checked += 1
+        detail: dict[str, int] = {}
+        if row_id in exact:
+            flags.insert(0, "duplicate")
+            detail["duplicate"] = exact[row_id]
+        elif row_id in near:
+            flags.insert(0, "near-duplicate")
+            detail["near-duplicate"] = near[row_id]
+        for f in flags:
+            summary.counts[f] += 1
+        new = (fp, tokens, " ".join(flags))
+        if prev != new or detail:
+            updates.append((row_id, *new, json.dumps(detail) if detail else None))
+        if progress is not None and i % 1000 == 0:
+            progress(i, len(rows))
+    with store.tx() as w:
+        w.executemany(
+            "INSERT OR REPLACE INTO checks (row_id, fingerprint, tokens, flags, detail)"
+            " VALUES (?, ?, ?, ?, ?)",
+            updates,
+        )
+    if progress is not None:
+        progress(len(rows), len(rows))
+    return summary

@@ -1,0 +1,163 @@
+"""Evaluation results: base model vs adapter on one split, per row and in
+total, kept in the store's `evals` table so the Chat screen's evaluation view
+and `distill-tui eval --json` show the same numbers."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from distill_tui.core.evaluate import metrics
+from distill_tui.core.generate.pricing import fmt_usd
+from distill_tui.core.store import Store
+
+BASE = "base"
+ADAPTER = "adapter"
+JUDGE = "judge"  # metric: 1.0 when the teacher judged the adapter's answer a pass
+
+
+@dataclass
+class EvalItem:
+    index: int  # line in the split file
+    row_id: int | None  # the dataset row with this input, if it is still there
+    input: str
+    reference: str  # the teacher's accepted output
+    answers: dict[str, str] = field(default_factory=dict)  # "base"/"adapter" -> text
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    judge: str | None = None  # the teacher's reason, when it judged this row
+
+    @property
+    def adapter_failed(self) -> bool:
+        s = self.scores.get(ADAPTER)
+        return s is not None and metrics.is_failure(s)
+
+
+@dataclass
+class JudgeSummary:
+    """How far the teacher's judging went on one evaluation."""
+
+    rows: int = 0  # adapter answers to judge
+    judged: int = 0  # with a pass/fail verdict (exact matches pass unasked)
+    unclear: int = 0  # replies that said neither
+    cost_usd: float = 0.0
+    cost_unknown: int = 0  # requests to a teacher with no known price
+    max_cost_usd: float | None = None
+    capped: bool = False  # stopped at the cost cap
+    stopped: bool = False  # stopped by the user
+
+    def note(self) -> str:
+        usd = None if self.cost_unknown else self.cost_usd
+        line = f"judged {self.judged}/{self.rows} adapter answers for {fmt_usd(usd)}"
+        if self.unclear:
+            line += f", {self.unclear} unclear"
+        if self.capped:
+            line += f"; stopped at the ${self.max_cost_usd:.2f} cost cap"
+        elif self.stopped:
+            line += "; stopped by request"
+        return line
+
+
+@dataclass
+class EvalResult:
+    run_id: str | None
+    checkpoint: str
+    split: str
+    output_format: str
+    items: list[EvalItem]
+    stopped: bool = False  # the user stopped it; the numbers cover fewer rows
+    id: int | None = None
+    created_at: float = 0.0
+    judge: JudgeSummary | None = None
+
+    @property
+    def rows(self) -> int:
+        return len(self.items)
+
+    def summary(self, who: str) -> dict[str, float]:
+        return metrics.mean_scores(i.scores[who] for i in self.items if who in i.scores)
+
+    def failures(self) -> list[EvalItem]:
+        return [i for i in self.items if i.adapter_failed]
+
+    def to_json(self, items: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rows": self.rows,
+            "split": self.split,
+            "run": self.run_id,
+            "checkpoint": self.checkpoint,
+            "output_format": self.output_format,
+            BASE: self.summary(BASE),
+            ADAPTER: self.summary(ADAPTER),
+            "failures": len(self.failures()),
+            "stopped": self.stopped,
+        }
+        if self.judge is not None:
+            out[JUDGE] = asdict(self.judge) | {"note": self.judge.note()}
+        if self.id is not None:
+            out["id"] = self.id
+        if items:
+            out["items"] = [asdict(i) for i in self.items]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], id: int | None = None, at: float = 0.0) -> EvalResult:
+        judge = data.get(JUDGE)
+        if isinstance(judge, dict):
+            judge = JudgeSummary(**{k: v for k, v in judge.items() if k != "note"})
+        return cls(
+            run_id=data.get("run"),
+            checkpoint=data.get("checkpoint", ""),
+            split=data.get("split", "valid"),
+            output_format=data.get("output_format", "text"),
+            items=[EvalItem(**i) for i in data.get("items", [])],
+            stopped=bool(data.get("stopped", False)),
+            id=id,
+            created_at=at,
+            judge=judge if isinstance(judge, JudgeSummary) else None,
+        )
+
+
+def save(store: Store, result: EvalResult) -> int:
+    result.created_at = result.created_at or time.time()
+    with store.tx() as c:
+        cur = c.execute(
+            "INSERT INTO evals (run_id, split, result, created_at) VALUES (?, ?, ?, ?)",
+            (result.run_id, result.split, json.dumps(result.to_json()), result.created_at),
+        )
+    result.id = int(cur.lastrowid or 0)
+    return result.id
+
+
+def update(store: Store, result: EvalResult) -> None:
+    """Rewrite a stored result (after judging it, say)."""
+    if result.id is None:
+        save(store, result)
+        return
+    with store.tx() as c:
+        c.execute(
+            "UPDATE evals SET result = ? WHERE id = ?", (json.dumps(result.to_json()), result.id)
+        )
+
+
+def latest(
+    store: Store, run_id: str | None = None, checkpoint: str | None = None
+) -> EvalResult | None:
+    """The newest evaluation (of `run_id`, and of its `checkpoint` such as
+    "best" or "iter 100", when given)."""
+    q = "SELECT id, result, created_at FROM evals"
+    where: list[str] = []
+    args: tuple[Any, ...] = ()
+    if run_id is not None:
+        where.append("run_id = ?")
+        args += (run_id,)
+    if checkpoint is not None:
+        where.append("json_extract(result, '$.checkpoint') = ?")
+        args += (checkpoint,)
+    if where:
+        q += " WHERE " + " AND ".join(where)
+    row = store.conn.execute(q + " ORDER BY created_at DESC, id DESC LIMIT 1", args).fetchone()
+    if row is None:
+        return None
+    return EvalResult.from_json(json.loads(row["result"]), row["id"], row["created_at"])

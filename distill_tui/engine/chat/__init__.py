@@ -1,0 +1,1 @@
+"""After training: chat sessions, batched answers, evaluation, the judge and fuse."""

@@ -1,0 +1,1 @@
+"""The fused student elsewhere: mlx_lm.server, LM Studio, Ollama and GGUF files."""

@@ -1,0 +1,178 @@
+"""Prepare a training run before any MLX work: find the exported split, hash
+it, pick or reopen the run folder, and write the run's record (config.json,
+dataset.sha256) and its settings for mlx_lm.lora (lora.yaml, command.txt).
+Only rank 0 writes; other distributed ranks only read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from distill_tui.core import config as cfg
+from distill_tui.core import paths
+from distill_tui.core.dataset.export import verify_split
+from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import split_overlap
+from distill_tui.core.project import Workspace
+from distill_tui.core.train import loraconfig
+from distill_tui.core.train import runs as runs_db
+from distill_tui.engine.train import checkpoint as ckpt
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run_id: str
+    run_dir: Path
+    model: str
+    data_dir: Path
+    train: cfg.Train
+    dataset_hash: str
+    resume_from: Path | None  # checkpoint folder
+    rank: int
+    world_size: int
+
+    @property
+    def adapter_config(self) -> dict[str, Any]:
+        return loraconfig.lora_settings(
+            self.train, self.model, str(self.data_dir), str(self.run_dir)
+        )
+
+    @property
+    def checkpoint_every(self) -> int:
+        """steps_per_save rounded up to whole report windows, so a resumed
+        run's loss averages cover the same steps as an uninterrupted run's."""
+        r = self.train.steps_per_report
+        return max(r, -(-self.train.steps_per_save // r) * r)
+
+
+def dataset_hash(data_dir: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("train.jsonl", "valid.jsonl"):
+        p = data_dir / name
+        h.update(name.encode())
+        h.update(p.read_bytes() if p.is_file() else b"")
+    return h.hexdigest()
+
+
+def resolve_model(ws: Workspace) -> str:
+    """A path relative to the project folder, or a Hugging Face repo id."""
+    return paths.resolve_model(ws.root, ws.settings.student.model)
+
+
+def plan_run(
+    ws: Workspace,
+    train: cfg.Train | None = None,
+    *,
+    resume: str | None = None,
+    rank: int = 0,
+    world_size: int = 1,
+) -> RunPlan:
+    data_dir = paths.data_dir(ws.root)
+    if not (data_dir / "train.jsonl").is_file():
+        raise UserError(
+            f"{data_dir / 'train.jsonl'}: no exported training split; accept rows and "
+            "export the split first (Curate screen, or `distill-tui export`)"
+        )
+    verify_split(data_dir)
+    digest = dataset_hash(data_dir)
+    if resume:
+        return _plan_resume(ws, train, resume, digest, data_dir, rank, world_size)
+    train = train or ws.settings.train
+    run_id = runs_db.new_run_id()
+    run_dir = paths.run_dir(ws.root, run_id)
+    plan = RunPlan(
+        run_id, run_dir, resolve_model(ws), data_dir, train, digest, None, rank, world_size
+    )
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _write_run_files(plan)
+        runs_db.create_run(ws.store, run_id, _config(plan), digest, train.iters)
+    return plan
+
+
+def _config(plan: RunPlan) -> dict[str, Any]:
+    return {
+        "model": plan.model,
+        "data": str(plan.data_dir),
+        "dataset_hash": plan.dataset_hash,
+        "world_size": plan.world_size,
+        "train": plan.train.model_dump(mode="json"),
+    }
+
+
+def write_lora_yaml(plan: RunPlan, model: str | None = None) -> None:
+    """`model`: what mlx_lm.lora should load instead of `plan.model` (the
+    converted folder of a GGUF student, which mlx-lm cannot read itself)."""
+    d = plan.run_dir
+    rerun = loraconfig.rerun_settings(plan.train, model or plan.model, str(plan.data_dir), str(d))
+    (d / "lora.yaml").write_text(loraconfig.to_yaml(rerun), encoding="utf-8")
+
+
+def _write_run_files(plan: RunPlan) -> None:
+    d = plan.run_dir
+    (d / "config.json").write_text(json.dumps(_config(plan), indent=2), encoding="utf-8")
+    write_lora_yaml(plan)
+    (d / "command.txt").write_text(
+        loraconfig.command(str(d / "lora.yaml")) + "\n", encoding="utf-8"
+    )
+    (d / "dataset.sha256").write_text(plan.dataset_hash + "\n", encoding="utf-8")
+    # The hash says the split changed; these say which rows it trained on.
+    split_overlap.record_training_inputs(d, plan.data_dir)
+
+
+def _plan_resume(
+    ws: Workspace,
+    train: cfg.Train | None,
+    resume: str,
+    digest: str,
+    data_dir: Path,
+    rank: int,
+    world_size: int,
+) -> RunPlan:
+    if resume == "latest":
+        latest = runs_db.latest_run(ws.store)
+        if latest is None:
+            raise UserError("no run to resume yet")
+        resume = latest.id
+    run = runs_db.get_run(ws.store, resume)
+    run_dir = paths.run_dir(ws.root, resume)
+    if run is None or not (run_dir / "config.json").is_file():
+        raise UserError(f"no run {resume!r} in {paths.runs_dir(ws.root)}")
+    if run.status == "running":
+        raise UserError(f"run {resume} is still running (process {run.pid})")
+    saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    if saved.get("dataset_hash") != digest:
+        raise UserError(
+            f"the exported split changed since run {resume} started; resuming would "
+            "train on different data (start a new run instead)"
+        )
+    settings = cfg.Train.model_validate(saved["train"])
+    if train is not None and train.iters != settings.iters:
+        # Only the length may change: anything else would not be the same run.
+        settings = settings.model_copy(update={"iters": train.iters})
+    found = ckpt.latest_checkpoint(run_dir)
+    start = int(found.name) if found else 0
+    if start >= settings.iters:
+        raise UserError(
+            f"run {resume} already reached iteration {start} of {settings.iters}; "
+            "pass --iters with a larger number to train it further"
+        )
+    plan = RunPlan(
+        resume, run_dir, saved["model"], data_dir, settings, digest, found, rank, world_size
+    )
+    if rank == 0:
+        _write_run_files(plan)
+        runs_db.forget_after(ws.store, resume, start)
+        runs_db.update_run(
+            ws.store,
+            resume,
+            status="running",
+            error=None,
+            pid=os.getpid(),
+            iters_total=settings.iters,
+        )
+    return plan

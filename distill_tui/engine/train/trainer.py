@@ -1,0 +1,199 @@
+"""Fine-tune the student in-process with mlx-lm's own trainer.
+
+`train_run` prepares a run folder (config, the equivalent `mlx_lm.lora` YAML,
+the dataset hash), then runs `mlx_lm.tuner.trainer.train` on the MLX thread
+under the "training" lease. It hands `train()` a wrapped `iterate_batches`
+(deterministic order, cooperative stop, checkpoints between steps) and a
+`TrainingCallback` that writes every report and evaluation to the store as it
+happens and passes a past-tense event to the caller's listener (the Train
+screen's worker or the headless command).
+
+mlx-lm's own progress display (`TrainUI`, drawn by `train()` with rich since
+0.32.0) is replaced by a silent one so it cannot write over a Textual screen
+or interleave with the headless command's lines. `train()` has no public
+switch for it (its public hooks are `training_callback` and `iterate_batches`,
+which we use for everything else), so pyproject pins mlx-lm below 0.33 and a
+new minor is admitted once the trainer tests pass on it. Without `TrainUI`
+the swap is skipped and training still runs.
+
+Distributed (`mlx.launch`): every rank trains on its share of each batch and
+mlx-lm averages the gradients; only rank 0 writes files and the store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from distill_tui.core import config as cfg
+from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
+from distill_tui.core.train import losscurve
+from distill_tui.core.train import runs as runs_db
+from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
+from distill_tui.engine.train.runplan import RunPlan, plan_run
+
+__all__ = [
+    "RunFinished",
+    "RunPlan",
+    "RunStarted",
+    "TrainReported",
+    "ValReported",
+    "plan_run",
+    "train_run",
+]
+
+
+# -- events handed to the listener (called on the MLX thread) ----------------
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    run_dir: Path
+    iters_total: int
+    start_iter: int
+    rank: int
+    world_size: int
+
+
+@dataclass(frozen=True)
+class TrainReported:
+    run_id: str
+    iter: int
+    iters_total: int
+    loss: float
+    learning_rate: float
+    it_per_sec: float
+    tokens_per_sec: float
+    trained_tokens: int
+    peak_memory_gb: float
+    elapsed_s: float
+    eta_s: float | None
+    signs: tuple[losscurve.Sign, ...] = ()
+
+
+@dataclass(frozen=True)
+class ValReported:
+    run_id: str
+    iter: int
+    loss: float
+    best_iter: int | None
+    best_loss: float | None
+    improved: bool
+    signs: tuple[losscurve.Sign, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    run_id: str
+    status: str  # finished | stopped | early_stopped
+    iter: int
+    best_iter: int | None
+    best_val_loss: float | None
+    run_dir: Path
+    rank: int = 0
+    world_size: int = 1
+    rows_trained: tuple[int, ...] = field(default=(), repr=False)
+
+
+Listener = Callable[[object], None]
+
+
+class _QuietUI:
+    """Stands in for mlx-lm's rich TrainUI: our listener reports instead."""
+
+    def __init__(self, *_a: Any, **_k: Any) -> None:
+        pass
+
+    def __enter__(self) -> _QuietUI:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def advance(self) -> None:
+        pass
+
+    def report_train(self, *a: Any) -> None:
+        pass
+
+    def report_val(self, *a: Any) -> None:
+        pass
+
+    def report_save(self, *a: Any) -> None:
+        pass
+
+    @contextmanager
+    def val_task(self, total: int) -> Any:
+        yield lambda: None
+
+
+_ui_lock = threading.Lock()
+
+
+@contextmanager
+def _quiet_mlx_lm() -> Any:
+    from mlx_lm.tuner import trainer as mt
+
+    with _ui_lock:
+        saved = getattr(mt, "TrainUI", None)
+        if saved is None:
+            yield
+            return
+        setattr(mt, "TrainUI", _QuietUI)  # noqa: B010 - a class attribute mypy calls a type
+        try:
+            yield
+        finally:
+            setattr(mt, "TrainUI", saved)  # noqa: B010
+
+
+def train_run(
+    ws: Workspace,
+    train: cfg.Train | None = None,
+    *,
+    resume: str | None = None,
+    stop: threading.Event | None = None,
+    listener: Listener | None = None,
+    thread: MLXThread | None = None,
+) -> RunFinished:
+    """Train (or resume) a run to the end, a stop, or early stopping.
+
+    Blocks the calling thread; the work runs on the MLX thread. Raises
+    `UserError` for problems the user can fix (no exported split, batch size
+    larger than the data, a changed dataset on resume).
+    """
+    thread = thread or mlx_thread()
+    stop = stop or threading.Event()
+    emit = listener or (lambda _e: None)
+    rank, size = thread.call(_world)
+    plan = plan_run(ws, train, resume=resume, rank=rank, world_size=size)
+    from distill_tui.engine.train.loop import run_on_mlx
+
+    with thread.lease("training"):
+        try:
+            return thread.call(run_on_mlx, ws, plan, stop, emit)
+        except UserError as e:
+            _mark_failed(ws, plan, str(e))
+            raise
+        except ValueError as e:
+            # mlx-lm raises ValueError for data and settings problems.
+            _mark_failed(ws, plan, str(e))
+            raise UserError(f"training failed: {e}") from None
+        except BaseException as e:
+            _mark_failed(ws, plan, f"{type(e).__name__}: {e}")
+            raise
+
+
+def _world() -> tuple[int, int]:
+    import mlx.core as mx
+
+    g = mx.distributed.init()
+    return g.rank(), g.size()
+
+
+def _mark_failed(ws: Workspace, plan: RunPlan, error: str) -> None:
+    if plan.rank == 0:
+        runs_db.update_run(ws.store, plan.run_id, status="failed", error=error[:500])

@@ -1,0 +1,1 @@
+"""The Chat screen (5): chat, the picker, evaluation, fuse."""

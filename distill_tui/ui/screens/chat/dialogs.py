@@ -1,0 +1,137 @@
+"""Dialogs of the Chat screen: generation settings and fuse options."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, Static, TextArea
+
+from distill_tui.engine.chat.session import GenSettings
+from distill_tui.ui.typeahead import field_keys
+
+_DIALOG_CSS = """
+{cls} {{ align: center middle; }}
+{cls} > Vertical {{
+    width: 76; height: auto; max-height: 22; border: round $primary;
+    background: $surface; padding: 0 1;
+}}
+{cls} Horizontal {{ height: auto; }}
+{cls} Horizontal > Label {{ width: 14; padding-top: 1; }}
+{cls} Horizontal > Input {{ width: 1fr; }}
+{cls} .error {{ color: $error; height: auto; }}
+{cls} .hint {{ color: $text-muted; height: auto; }}
+"""
+
+
+class SettingsDialog(ModalScreen[GenSettings | None]):
+    """Temperature, top-p, max tokens, seed and system prompt."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Apply", id="chat-settings-apply"),
+        Binding("escape", "dismiss(None)", "Cancel", id="chat-settings-cancel"),
+        *field_keys("chat-settings"),
+    ]
+    DEFAULT_CSS = (
+        _DIALOG_CSS.format(cls="SettingsDialog")
+        + """
+    SettingsDialog TextArea { height: 8; }
+    """
+    )
+
+    def __init__(self, settings: GenSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        with Vertical():
+            yield Label("Generation settings  (ctrl+s apply, esc cancel)")
+            with Horizontal():
+                yield Label("temperature")
+                yield Input(str(s.temperature), type="number", id="set-temp")
+                yield Label("top-p")
+                yield Input(str(s.top_p), type="number", id="set-top-p")
+            with Horizontal():
+                yield Label("max tokens")
+                yield Input(str(s.max_tokens), type="integer", id="set-max")
+                yield Label("seed")
+                yield Input(str(s.seed), type="integer", id="set-seed")
+            yield Label("system prompt (empty: none)")
+            yield TextArea(s.system_prompt, id="set-system")
+            yield Static("", id="set-error", classes="error")
+
+    def action_save(self) -> None:
+        try:
+            temp = float(self.query_one("#set-temp", Input).value)
+            top_p = float(self.query_one("#set-top-p", Input).value)
+            max_tokens = int(self.query_one("#set-max", Input).value)
+            seed = int(self.query_one("#set-seed", Input).value)
+        except ValueError:
+            self.query_one("#set-error", Static).update(Text("every field needs a number"))
+            return
+        problems = []
+        if not 0 <= temp <= 2:
+            problems.append("temperature must be 0 to 2")
+        if not 0 < top_p <= 1:
+            problems.append("top-p must be above 0 and at most 1")
+        if max_tokens < 1:
+            problems.append("max tokens must be at least 1")
+        if problems:
+            self.query_one("#set-error", Static).update(Text("; ".join(problems)))
+            return
+        system = self.query_one("#set-system", TextArea).text
+        self.dismiss(
+            replace(
+                self.settings,
+                temperature=temp,
+                top_p=top_p,
+                max_tokens=max_tokens,
+                seed=seed,
+                system_prompt=system,
+            )
+        )
+
+
+class FuseDialog(ModalScreen[tuple[Path, bool] | None]):
+    """Where to write the fused model, and whether to de-quantize."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "fuse", "Fuse", id="chat-fuse-start"),
+        Binding("escape", "dismiss(None)", "Cancel", id="chat-fuse-cancel"),
+    ]
+    DEFAULT_CSS = _DIALOG_CSS.format(cls="FuseDialog")
+
+    def __init__(self, label: str, default_out: Path, note: str = "") -> None:
+        super().__init__()
+        self.label = label
+        self.default_out = default_out
+        self.note = note  # what is true about GGUF for this student
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Fuse {self.label} into its base  (ctrl+s fuse, esc cancel)"))
+            with Horizontal():
+                yield Label("output folder")
+                yield Input(str(self.default_out), id="fuse-out")
+            yield Checkbox("de-quantize (bigger; keeps the adapter exact)", id="fuse-dequantize")
+            yield Static(Text(self.note), classes="hint")
+            yield Static("", id="fuse-error", classes="error")
+
+    def action_fuse(self) -> None:
+        value = self.query_one("#fuse-out", Input).value.strip()
+        if not value:
+            self.query_one("#fuse-error", Static).update(Text("give an output folder"))
+            return
+        out = Path(value).expanduser()
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            self.query_one("#fuse-error", Static).update(
+                Text(f"{out} is not empty; choose a new folder")
+            )
+            return
+        self.dismiss((out, self.query_one("#fuse-dequantize", Checkbox).value))

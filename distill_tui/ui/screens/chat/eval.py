@@ -1,0 +1,345 @@
+"""The evaluation view of the Chat screen: base vs adapter numbers on the
+validation split, and a failure browser with the teacher's output beside the
+adapter's answer. From it, `c` sends the failing rows back to the curator,
+`s` has the teacher write inputs like them into the generation queue, and `j`
+has the teacher judge the adapter's answers (within a cost cap).
+
+Before answering, `core.split_overlap.check` looks for validation rows the run
+trained on (a split exported again with another seed); a dialog then asks
+before evaluating anyway, and the result's header says how many."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Label, Static
+from textual.worker import Worker, WorkerState
+
+from distill_tui.core.curate import feedback
+from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import evals, split_overlap
+from distill_tui.core.project import Workspace
+from distill_tui.core.train.checkpoints import Checkpoint
+from distill_tui.engine.chat.evaluate import evaluate
+from distill_tui.engine.chat.judge import DEFAULT_MAX_COST_USD, judge
+from distill_tui.engine.chat.session import ModelHost
+from distill_tui.engine.synth.similar import SimilarResult, add_similar, default_count
+from distill_tui.ui.text import say
+from distill_tui.ui.widgets.chat_pane import failure_reason, safe_text
+from distill_tui.ui.widgets.confirm import ConfirmDialog
+
+JOB = "evaluation"
+
+
+@dataclass
+class EvalProgressed(Message):
+    done: int
+    total: int
+
+
+@dataclass
+class EvalFinished(Message):
+    result: evals.EvalResult
+
+
+@dataclass
+class EvalRefused(Message):
+    """The split holds training rows of the run: nothing was answered."""
+
+    reason: str
+    overlap: split_overlap.Overlap
+
+
+@dataclass
+class SimilarAdded(Message):
+    result: SimilarResult
+
+
+@dataclass
+class JudgeFinished(Message):
+    result: evals.EvalResult
+
+
+def _short(text: str, width: int) -> Text:
+    flat = " ".join(text.split())
+    return safe_text(flat if len(flat) <= width else flat[: width - 1] + "…")
+
+
+class EvalScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("r", "run", "Run eval", id="eval-run"),
+        Binding("c", "to_curator", "To curator", id="eval-curator"),
+        Binding("s", "similar", "Similar inputs", id="eval-similar"),
+        Binding("j", "judge", "Judge", id="eval-judge"),
+        Binding("escape", "close", "Stop/close", id="eval-close"),
+    ]
+    DEFAULT_CSS = """
+    EvalScreen { background: $background; }
+    EvalScreen #eval-title { height: 1; text-style: bold; color: $primary; }
+    EvalScreen #eval-warning { height: auto; color: $warning; display: none; }
+    EvalScreen #eval-warning.shown { display: block; }
+    EvalScreen #eval-metrics { height: auto; max-height: 6; }
+    EvalScreen #eval-failures { height: 1fr; }
+    EvalScreen #eval-detail { height: 6; border-top: solid $primary-darken-2; }
+    EvalScreen #eval-progress { height: auto; max-height: 3; color: $text-muted; }
+    """
+
+    def __init__(self, ws: Workspace, host: ModelHost, checkpoint: Checkpoint | None) -> None:
+        super().__init__()
+        self.ws = ws
+        self.host = host
+        self.checkpoint = checkpoint
+        self.result: evals.EvalResult | None = None
+        self._stop = threading.Event()
+        self.running = False
+        self.asking = False  # the teacher is writing inputs or judging
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("", id="eval-title")
+            yield Static("", id="eval-warning")
+            yield DataTable(id="eval-metrics", cursor_type="none", zebra_stripes=True)
+            yield DataTable(id="eval-failures", cursor_type="row")
+            yield Static("", id="eval-detail")
+            yield Static("", id="eval-progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#eval-metrics", DataTable).add_columns(
+            "metric", "base", "adapter", "change"
+        )
+        self.query_one("#eval-failures", DataTable).add_columns("#", "input", "teacher", "adapter")
+        # The checkpoint the picker shows, not just its run: a run's latest
+        # evaluation may be of another of its checkpoints.
+        cp = self.checkpoint
+        self.show(evals.latest(self.ws.store, cp.run_id, cp.name) if cp else None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "run":
+            return self.checkpoint is not None and not self.running or None
+        if action == "to_curator":
+            ok = self.result is not None and any(i.row_id for i in self.result.failures())
+            return (ok and not self.running) or None
+        if action == "similar":
+            ok = self.result is not None and bool(self.result.failures())
+            return (ok and not self.running and not self.asking) or None
+        if action == "judge":
+            ok = self.result is not None and self.result.rows > 0
+            return (ok and not self.running and not self.asking) or None
+        return True
+
+    # -- showing a result -----------------------------------------------------------
+    def show(self, result: evals.EvalResult | None) -> None:
+        self.result = result
+        title = self.query_one("#eval-title", Label)
+        metrics = self.query_one("#eval-metrics", DataTable)
+        failures = self.query_one("#eval-failures", DataTable)
+        metrics.clear()
+        failures.clear()
+        self._show_overlap(result)
+        if result is None:
+            what = self.checkpoint.label if self.checkpoint else "no run"
+            title.update(Text(f"Evaluation of {what}: none yet (r runs it on the valid split)"))
+            self.refresh_bindings()
+            return
+        wrong = result.failures()
+        note = " (stopped early)" if result.stopped else ""
+        if result.judge is not None:
+            self.query_one("#eval-progress", Static).update(Text(result.judge.note()))
+        title.update(
+            Text(
+                f"{result.run_id}:{result.checkpoint} on {result.split}: "
+                f"{result.rows} rows, adapter wrong on {len(wrong)}{note}"
+            )
+        )
+        base, adapter = result.summary(evals.BASE), result.summary(evals.ADAPTER)
+        for name, value in adapter.items():
+            b = base.get(name)
+            metrics.add_row(
+                name,
+                f"{b:.3f}" if b is not None else "-",
+                f"{value:.3f}",
+                f"{value - b:+.3f}" if b is not None else "",
+            )
+        for item in wrong:
+            failures.add_row(
+                str(item.index + 1),
+                _short(item.input, 22),
+                _short(item.reference, 20),
+                _short(item.answers.get(evals.ADAPTER, ""), 20),
+                key=str(item.index),
+            )
+        self.refresh_bindings()
+
+    def _show_overlap(self, result: evals.EvalResult | None) -> None:
+        """The result's header says when its rows were the run's training rows."""
+        found = split_overlap.of_result(self.ws.root, result) if result else None
+        warning = self.query_one("#eval-warning", Static)
+        warning.update(Text(f"⚠ {found.message()}: scores measure recall" if found else ""))
+        warning.set_class(found is not None, "shown")
+
+    @on(DataTable.RowHighlighted, "#eval-failures")
+    def _show_detail(self, event: DataTable.RowHighlighted) -> None:
+        if self.result is None or event.row_key.value is None:
+            return
+        item = self.result.items[
+            [i.index for i in self.result.items].index(int(event.row_key.value))
+        ]
+        text = Text()
+        for name, value in (
+            ("input:   ", item.input),
+            ("teacher: ", item.reference),
+            ("adapter: ", item.answers.get(evals.ADAPTER, "")),
+            ("base:    ", item.answers.get(evals.BASE, "")),
+            *((("judge:   ", item.judge),) if item.judge else ()),
+        ):
+            text.append(name, style="bold")
+            text.append_text(safe_text(" ".join(value.split()) + "\n"))
+        self.query_one("#eval-detail", Static).update(text)
+
+    # -- actions --------------------------------------------------------------------
+    def action_run(self, allow_overlap: bool = False) -> None:
+        if self.checkpoint is None or self.running:
+            return
+        self.running = True
+        self._stop.clear()
+        self.refresh_bindings()
+        self.query_one("#eval-progress", Static).update(Text("evaluating…"))
+        self.app.jobs.started(JOB, stop=self._stop)  # type: ignore[attr-defined]
+        self._evaluate(self.checkpoint, allow_overlap)
+
+    @work(thread=True, group="chat-eval", exclusive=True, exit_on_error=False, name=JOB)
+    def _evaluate(self, checkpoint: Checkpoint, allow_overlap: bool) -> None:
+        def progress(done: int, total: int, _who: str) -> None:
+            self.post_message(EvalProgressed(done, total))
+
+        try:
+            split_overlap.check(
+                self.ws.root, self.ws.settings, checkpoint.run_id, allow=allow_overlap
+            )
+        except split_overlap.SplitOverlap as e:
+            self.post_message(EvalRefused(str(e), e.overlap))
+            return
+        result = evaluate(self.ws, self.host, checkpoint, progress=progress, stop=self._stop)
+        self.post_message(EvalFinished(result))
+
+    def on_eval_refused(self, event: EvalRefused) -> None:
+        self._done(False, f"evaluation not started: {event.reason}")
+
+        def answered(answer: str | None) -> None:
+            if answer == "anyway":
+                self.action_run(allow_overlap=True)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"{event.overlap.message()}: its scores would measure recall. Evaluate anyway?",
+                {"e": ("anyway", "evaluate anyway (the result says how many)")},
+                cancel="do not evaluate",
+            ),
+            answered,
+        )
+
+    def on_eval_progressed(self, event: EvalProgressed) -> None:
+        self.query_one("#eval-progress", Static).update(
+            Text(f"evaluating… {event.done}/{event.total} answers (esc stops)")
+        )
+
+    def on_eval_finished(self, event: EvalFinished) -> None:
+        self._done(True, f"evaluation finished: {event.result.rows} rows")
+        self.show(event.result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        # The reason on the progress line (no API key, teacher down, no split)
+        # and once in a toast.
+        reason = failure_reason(event.worker.error)
+        if event.worker.group == "chat-eval":
+            self._done(False, f"evaluation failed: {reason}")
+        elif event.worker.group == "chat-feedback":
+            what = "similar inputs" if event.worker.name == "similar" else "judging"
+            self._asked(f"{what} failed: {reason}")
+            say(self, reason, title=f"{what} failed", severity="error", timeout=10)
+
+    def _done(self, ok: bool, message: str) -> None:
+        self.running = False
+        self.query_one("#eval-progress", Static).update(Text(message))
+        self.app.jobs.finished(JOB, ok, message)  # type: ignore[attr-defined]
+        self.refresh_bindings()
+
+    def action_to_curator(self) -> None:
+        if self.result is None:
+            return
+        ids = [i.row_id for i in self.result.failures() if i.row_id is not None]
+        try:
+            n = feedback.send_to_curator(self.ws.store, ids)
+        except UserError as e:
+            self.app.report_error(e, "send to curator")  # type: ignore[attr-defined]
+            return
+        say(self, f"{n} failing row(s) are unreviewed again in the curator (3)")
+
+    def action_similar(self) -> None:
+        if self.result is None or self.asking:
+            return
+        failing = [i.input for i in self.result.failures()]
+        if not failing:
+            return
+        n = default_count(len(failing))
+        self._asking(f"asking the teacher for {n} inputs like the {len(failing)} failing rows…")
+        self._similar(failing, n)
+
+    @work(thread=True, group="chat-feedback", exclusive=True, exit_on_error=False, name="similar")
+    def _similar(self, failing: list[str], n: int) -> None:
+        self.post_message(SimilarAdded(add_similar(self.ws, failing, n)))
+
+    def on_similar_added(self, event: SimilarAdded) -> None:
+        r = event.result
+        kept = r.report.describe() if r.report else f"wrote {len(r.inputs)}/{r.asked}"
+        self._asked(f"{r.added} new input(s) in the queue (2); {kept}")
+        say(self, r.summary(), timeout=8)
+
+    def action_judge(self) -> None:
+        if self.result is None or self.asking:
+            return
+        cap = DEFAULT_MAX_COST_USD
+        self._asking(f"the teacher judges {self.result.rows} answers (cap ${cap:.2f})…")
+        # A copy: the worker fills in verdicts while the view still shows this one.
+        self._judge(copy.deepcopy(self.result), cap)
+
+    @work(thread=True, group="chat-feedback", exclusive=True, exit_on_error=False, name="judge")
+    def _judge(self, result: evals.EvalResult, cap: float) -> None:
+        judge(self.ws, result, max_cost_usd=cap, stop=self._stop)
+        evals.update(self.ws.store, result)
+        self.post_message(JudgeFinished(result))
+
+    def on_judge_finished(self, event: JudgeFinished) -> None:
+        self.asking = False
+        self.show(event.result)  # the metrics gain a judge row; the note says how far
+        summary = event.result.judge
+        say(self, summary.note() if summary else "judged")
+
+    def _asking(self, message: str) -> None:
+        self.asking = True
+        self._stop.clear()
+        self.query_one("#eval-progress", Static).update(Text(message))
+        self.refresh_bindings()
+
+    def _asked(self, message: str) -> None:
+        self.asking = False
+        self.query_one("#eval-progress", Static).update(Text(message))
+        self.refresh_bindings()
+
+    def action_close(self) -> None:
+        if self.running or self.asking:
+            self._stop.set()  # the judge stops after the verdict in flight
+            return
+        self.dismiss(None)

@@ -1,0 +1,350 @@
+"""The Chat screen (key 5): talk to the student with a run's adapter, side by
+side with the base model or another checkpoint of the same base (ctrl+b, then
+pick it in the "vs" box), save a good exchange as a dataset row, evaluate the
+checkpoint (ctrl+r) and fuse it (ctrl+f). Fused models in the project's
+fused/ folder are listed as models to chat with.
+
+Replies stream from a thread worker through `ModelHost` on the MLX thread;
+the worker batches chunks (at most ~20 updates a second) before posting them,
+and only the handlers below touch widgets.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.widgets import Input, Select, Static
+from textual.worker import Worker, WorkerState
+
+from distill_tui.core.curate import feedback
+from distill_tui.core.errors import UserError
+from distill_tui.engine.chat.session import (
+    GenSettings,
+    ModelHost,
+    Reply,
+    Target,
+    build_messages,
+    training_system_prompt,
+)
+from distill_tui.engine.chat.session import (
+    Message as ChatMessage,
+)
+from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.chat.dialogs import SettingsDialog
+from distill_tui.ui.screens.chat.eval import EvalScreen
+from distill_tui.ui.screens.chat.fuse import FuseMixin
+from distill_tui.ui.screens.chat.picker import NO_TARGET, NO_TARGET_LABEL, PickerMixin
+from distill_tui.ui.text import say
+from distill_tui.ui.widgets.chat_pane import ChatPane, failure_reason
+
+STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
+ADAPTER_PANE, BASE_PANE = "chat-pane-a", "chat-pane-b"
+VS_BASE = "__base__"  # the "vs" choice: the base model without an adapter
+
+
+@dataclass
+class ReplyStreamed(Message):
+    pane: str
+    text: str  # the reply so far
+
+
+@dataclass
+class ReplyFinished(Message):
+    pane: str
+    reply: Reply
+
+
+@dataclass
+class RepliesEnded(Message):
+    warning: str | None
+
+
+class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
+    MODE = "chat"
+    BINDINGS = [
+        Binding("escape", "stop", "Stop reply", id="chat-stop"),
+        # When no reply streams, escape leaves the prompt so 1-5 switch screens.
+        Binding("escape", "leave_field", "Leave field", show=False, id="chat-leave-field"),
+        Binding("ctrl+b", "compare", "Compare", id="chat-compare"),
+        Binding("ctrl+g", "settings", "Settings", id="chat-settings"),
+        Binding("ctrl+s", "save_row", "Save row", id="chat-save"),
+        Binding("ctrl+r", "evaluate", "Eval", id="chat-eval"),
+        Binding("ctrl+f", "fuse", "Fuse", id="chat-fuse"),
+        Binding("ctrl+l", "clear", "New chat", id="chat-clear", show=False),
+        Binding("ctrl+o", "pick", "Pick checkpoint", id="chat-pick", show=False),
+    ]
+    DEFAULT_CSS = """
+    ChatScreen #chat-top { height: 3; }
+    ChatScreen #chat-target { width: 1fr; }
+    ChatScreen #chat-versus { width: 1fr; display: none; }
+    ChatScreen.compare #chat-versus { display: block; }
+    ChatScreen #chat-status { height: 1; color: $text-muted; padding: 0 1; }
+    ChatScreen #chat-panes { height: 1fr; }
+    ChatScreen #chat-pane-b { display: none; }
+    ChatScreen.compare #chat-pane-b { display: block; }
+    ChatScreen #chat-warning { height: auto; color: $warning; display: none; padding: 0 1; }
+    ChatScreen #chat-warning.shown { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.host: ModelHost | None = None
+        self.targets: dict[str, Target] = {}
+        self.settings = GenSettings()
+        self.streaming = False
+        self.fusing = False
+        self._versus_keys: list[str] = []
+        self._run_notes: dict[str, str] = {}
+        self._stop = threading.Event()
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(classes="body"):
+            with Horizontal(id="chat-top"):
+                yield Select[str](
+                    [(Text(NO_TARGET_LABEL), NO_TARGET)], allow_blank=False, id="chat-target"
+                )
+                yield Select[str](
+                    [(Text("vs base model"), VS_BASE)], allow_blank=False, id="chat-versus"
+                )
+            yield Static("", id="chat-status")
+            with Horizontal(id="chat-panes"):
+                yield ChatPane("adapter", ADAPTER_PANE)
+                yield ChatPane("base", BASE_PANE)
+            yield Static("", id="chat-warning")
+            yield Input(placeholder="message the student (enter sends)", id="chat-input")
+
+    def on_mount(self) -> None:
+        ws = self.workspace
+        if ws is not None:
+            self.settings.system_prompt = training_system_prompt(ws)
+        self._refresh_targets()
+        self._show_status()
+        self.query_one("#chat-input", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        self._refresh_targets()
+        self._open_asked_run()
+
+    @on(Select.Changed, "#chat-target")
+    def _target_changed(self, event: Select.Changed) -> None:
+        t = self.target
+        self._remember_pick(event)
+        self.query_one(f"#{ADAPTER_PANE}", ChatPane).set_title(t.label if t else "adapter")
+        if t is None or t.checkpoint is None:
+            self.remove_class("compare")
+        self._refresh_versus()
+        self._show_status()
+        self.refresh_bindings()
+
+    # -- the "vs" side: the base model or another checkpoint of the same base ----------
+    def _refresh_versus(self) -> None:
+        t = self.target
+        select = self.query_one("#chat-versus", Select)
+        current = select.value
+        options: list[tuple[Text, str]] = [(Text("vs base model"), VS_BASE)]
+        if t is not None and t.checkpoint is not None:
+            for key, other in self.targets.items():
+                cp = other.checkpoint
+                if cp is not None and other.model == t.model and other != t:
+                    options.append((Text(f"vs {cp.run_id} {cp.name}"), key))
+        keys = [key for _, key in options]
+        if keys != self._versus_keys:  # unchanged options keep the choice and the pane
+            self._versus_keys = keys
+            select.set_options(options)
+            if current in keys:
+                select.value = current
+        self._title_versus()
+
+    @property
+    def versus(self) -> Target | None:
+        """What the second pane answers with: one swap of the adapter on the
+        same base model, so the base stays loaded once."""
+        t = self.target
+        if t is None:
+            return None
+        value = self.query_one("#chat-versus", Select).value
+        other = self.targets.get(value) if isinstance(value, str) else None
+        return other if other is not None else t.base()
+
+    def _title_versus(self) -> None:
+        v = self.versus
+        self.query_one(f"#{BASE_PANE}", ChatPane).set_title(v.label if v else "base")
+
+    @on(Select.Changed, "#chat-versus")
+    def _versus_changed(self) -> None:
+        # A different model on that side starts a new conversation there.
+        self.query_one(f"#{BASE_PANE}", ChatPane).clear()
+        self._title_versus()
+
+    def _show_status(self, extra: str = "") -> None:
+        s = self.settings
+        text = (
+            f"temp {s.temperature:g} · top-p {s.top_p:g} · max {s.max_tokens} · seed {s.seed}"
+            f" · system prompt {'set' if s.system_prompt.strip() else 'none'}"
+        )
+        self.query_one("#chat-status", Static).update(Text(extra or text))
+
+    # -- availability -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        try:
+            return self._available(action)
+        except NoMatches:  # the footer can ask while the screen is still being composed
+            return None
+
+    def _available(self, action: str) -> bool | None:
+        busy = self.streaming or self.fusing
+        has_adapter = self.target is not None and self.target.checkpoint is not None
+        if action == "stop":
+            return self.streaming  # hidden when nothing streams
+        if action == "compare":
+            return (has_adapter and not self.streaming) or None
+        if action == "save_row":
+            pane = self.query_one(f"#{ADAPTER_PANE}", ChatPane)
+            return (pane.last_exchange is not None and not self.streaming) or None
+        if action in ("evaluate", "fuse"):
+            return (has_adapter and not busy) or None
+        if action == "settings":
+            return not self.streaming or None
+        return True
+
+    # -- chatting ---------------------------------------------------------------------
+    @on(Input.Submitted, "#chat-input")
+    def _send(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        target = self.target
+        if not text or self.streaming:
+            return
+        if target is None:
+            say(self, "No checkpoint to chat with yet: train one on screen 4", severity="warning")
+            return
+        event.input.value = ""
+        panes = [(ADAPTER_PANE, target)]
+        versus = self.versus
+        if self.has_class("compare") and target.checkpoint is not None and versus is not None:
+            panes.append((BASE_PANE, versus))
+        jobs = []
+        for pane_id, t in panes:
+            pane = self.query_one(f"#{pane_id}", ChatPane)
+            messages = build_messages(self.settings.system_prompt, pane.history, text)
+            pane.start(text)
+            jobs.append((pane_id, t, messages))
+        self.streaming = True
+        self._stop.clear()
+        self.refresh_bindings()
+        if self.host is None:
+            self.host = ModelHost(self.distill_app.mlx)
+        self._reply(jobs, self.settings, self._stop)
+
+    @work(thread=True, group="chat-reply", exclusive=True, exit_on_error=False, name="chat")
+    def _reply(
+        self,
+        jobs: list[tuple[str, Target, list[ChatMessage]]],
+        settings: GenSettings,
+        stop: threading.Event,
+    ) -> None:
+        assert self.host is not None
+        for pane_id, target, messages in jobs:
+            parts: list[str] = []
+            last = 0.0
+
+            def on_chunk(text: str, pane_id: str = pane_id, parts: list[str] = parts) -> None:
+                nonlocal last
+                parts.append(text)
+                now = time.monotonic()
+                if now - last >= STREAM_INTERVAL_S:
+                    last = now
+                    self.post_message(ReplyStreamed(pane_id, "".join(parts)))
+
+            reply = self.host.reply(target, messages, settings, on_chunk, stop)
+            self.post_message(ReplyFinished(pane_id, reply))
+            if stop.is_set():
+                break
+        self.post_message(RepliesEnded(self.host.system_warning(settings.system_prompt)))
+
+    def on_reply_streamed(self, event: ReplyStreamed) -> None:
+        self.query_one(f"#{event.pane}", ChatPane).update_reply(event.text)
+
+    def on_reply_finished(self, event: ReplyFinished) -> None:
+        self.query_one(f"#{event.pane}", ChatPane).finish(event.reply)
+
+    def on_replies_ended(self, event: RepliesEnded) -> None:
+        self.streaming = False
+        warning = self.query_one("#chat-warning", Static)
+        warning.update(Text(f"warning: {event.warning}" if event.warning else ""))
+        warning.set_class(bool(event.warning), "shown")
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        group = event.worker.group
+        if group not in ("chat-reply", "chat-fuse"):
+            super().on_worker_state_changed(event)
+            return
+        if event.state != WorkerState.ERROR:
+            return
+        # The real reason (no such model, MLX busy training, a broken
+        # checkpoint) where the user is looking, and once in a toast.
+        reason = failure_reason(event.worker.error)
+        if group == "chat-reply":
+            self.streaming = False
+            for pane in self.query(ChatPane):
+                pane.fail(f"failed: {reason}")
+            say(self, reason, title="reply failed", severity="error", timeout=10)
+        else:
+            self.fusing = False
+            self.distill_app.jobs.finished("fuse", False, f"fuse failed: {reason}")
+            self._show_status(f"fuse failed: {reason}")
+        self.refresh_bindings()
+
+    def action_stop(self) -> None:
+        self._stop.set()
+
+    def action_compare(self) -> None:
+        self.toggle_class("compare")
+        self.query_one(f"#{BASE_PANE}", ChatPane).clear()
+        self._refresh_versus()
+
+    def action_clear(self) -> None:
+        if self.streaming:
+            return
+        for pane in self.query(ChatPane):
+            pane.clear()
+
+    def action_settings(self) -> None:
+        def apply(settings: GenSettings | None) -> None:
+            if settings is not None:
+                self.settings = settings
+                self._show_status()
+            # The next thing typed is the next message, whichever field had focus.
+            self.query_one("#chat-input", Input).focus()
+
+        self.app.push_screen(SettingsDialog(self.settings), apply)
+
+    def action_save_row(self) -> None:
+        ws = self.workspace
+        exchange = self.query_one(f"#{ADAPTER_PANE}", ChatPane).last_exchange
+        if ws is None or exchange is None:
+            return
+        try:
+            row_id = feedback.save_chat_row(ws.store, *exchange)
+        except UserError as e:
+            self.distill_app.report_error(e, "save as row")
+            return
+        say(self, f"Saved as row {row_id} for review in the curator (3)")
+
+    # -- evaluation and fuse ---------------------------------------------------------------
+    def action_evaluate(self) -> None:
+        ws, target = self.workspace, self.target
+        if ws is None or target is None or target.checkpoint is None:
+            return
+        if self.host is None:
+            self.host = ModelHost(self.distill_app.mlx)
+        self.app.push_screen(EvalScreen(ws, self.host, target.checkpoint))

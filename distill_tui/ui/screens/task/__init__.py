@@ -1,0 +1,1 @@
+"""The Task screen (1): the form, the student picker, imports and synthesis."""

@@ -1,0 +1,419 @@
+"""The Task screen (key 1): what the student should learn, from which teacher.
+
+Every change is validated by the config model and written to distill.toml at
+once, so a dropped connection loses nothing. A value the model refuses is
+marked red with the reason and the value distill.toml keeps, so the field and
+the file never disagree silently. A folder without a project shows the same
+form, and ctrl+n creates the project from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
+
+from distill_tui.core import config as cfg
+from distill_tui.core import sysinfo
+from distill_tui.core.errors import UserError
+from distill_tui.core.generate.pricing import parse_price, price_text
+from distill_tui.core.project import Workspace
+from distill_tui.core.synth import topics
+from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
+from distill_tui.ui.screens.task.fields import (
+    FIELDS,
+    PROVIDERS,
+    examples_title,
+    key_line,
+    price_placeholder,
+    price_value,
+    refusal_reason,
+)
+from distill_tui.ui.screens.task.import_dialog import ImportDialog
+from distill_tui.ui.screens.task.student import StudentMixin
+from distill_tui.ui.text import say
+from distill_tui.ui.typeahead import field_keys
+from distill_tui.ui.widgets.examples import ExampleTable
+
+
+@dataclass
+class CachedModelsListed(Message):
+    models: list[tuple[str, str, int]]  # (model setting, label, size in bytes)
+
+
+class TaskScreen(StudentMixin, BaseScreen):
+    MODE = "task"
+    BINDINGS = [
+        Binding("ctrl+n", "create", "Create project", id="task-create"),
+        Binding("ctrl+o", "import", "Import inputs", id="task-import"),
+        Binding("ctrl+r", "use_recommended", "Use recommended student", id="task-recommend"),
+        Binding("ctrl+g", "synth", "Synthesize inputs", id="task-synth"),
+        *field_keys("task"),
+    ]
+    DEFAULT_CSS = """
+    TaskScreen .row { height: auto; }
+    TaskScreen .row > Label { width: 18; }
+    TaskScreen .row > Input, TaskScreen .row > Select { width: 1fr; }
+    TaskScreen #task-instructions { height: 6; }
+    TaskScreen ExampleTable { height: auto; max-height: 8; }
+    TaskScreen #hf-cache { height: auto; max-height: 6; }
+    TaskScreen #task-error { color: $error; height: auto; display: none; }
+    TaskScreen #task-error.shown { display: block; }
+    TaskScreen .problem { color: $error; height: auto; margin-left: 18; display: none; }
+    TaskScreen .problem.shown { display: block; }
+    TaskScreen Input.refused { color: $error; background: $error 20%; text-style: bold; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        ws = self.distill_app.workspace if self.is_attached else None  # set in on_mount too
+        self.draft = ws.settings if ws else cfg.Project()
+
+    @property
+    def settings(self) -> cfg.Project:
+        ws = self.workspace
+        return ws.settings if ws is not None else self.draft
+
+    def compose_body(self) -> ComposeResult:
+        s = self.settings
+        with VerticalScroll(classes="body", id="task-form"):
+            yield Static(Text(""), id="task-error")
+            yield Label("Task", classes="section-title")
+            yield from self._row("Name", Input(s.task.name, compact=True, id="task-name"))
+            yield from self._row(
+                "Input looks like",
+                Input(
+                    compact=True,
+                    value=s.task.input_description,
+                    id="task-input-desc",
+                    placeholder="e.g. a support ticket",
+                ),
+            )
+            yield from self._row(
+                "Output looks like",
+                Input(
+                    compact=True,
+                    value=s.task.output_description,
+                    id="task-output-desc",
+                    placeholder="e.g. one label",
+                ),
+            )
+            yield from self._row(
+                "Output format",
+                Select(
+                    [("free text", "text"), ("JSON", "json")],
+                    value=s.task.output_format,
+                    allow_blank=False,
+                    compact=True,
+                    id="task-output-format",
+                ),
+            )
+            yield Label("Instructions (the teacher's task prompt)")
+            yield TextArea(s.task.instructions, id="task-instructions")
+            yield Static(Text(""), id="task-instructions-problem", classes="problem")
+            yield Label(
+                Text(examples_title(len(s.task.examples))),
+                id="examples-title",
+                classes="section-title",
+            )
+            yield ExampleTable(s.task.examples, id="examples")
+            yield Label("Teacher", classes="section-title")
+            yield from self._row(
+                "Provider",
+                Select(
+                    PROVIDERS,
+                    value=s.teacher.provider,
+                    allow_blank=False,
+                    compact=True,
+                    id="teacher-provider",
+                ),
+            )
+            yield from self._row(
+                "Model", Input(compact=True, value=s.teacher.model, id="teacher-model")
+            )
+            yield Static(id="api-key")
+            yield from self._row(
+                "Base URL",
+                Input(
+                    compact=True,
+                    value=s.teacher.base_url or "",
+                    id="teacher-base-url",
+                    placeholder="optional",
+                ),
+            )
+            yield from self._row(
+                "Price $/M tokens",
+                Input(
+                    compact=True,
+                    value=price_value(s.teacher),
+                    id="teacher-price",
+                    placeholder=price_placeholder(s.teacher),
+                ),
+            )
+            yield from self._row(
+                "Max tokens",
+                Input(
+                    compact=True,
+                    value=str(s.teacher.max_tokens),
+                    type="integer",
+                    id="teacher-max-tokens",
+                ),
+            )
+            yield from self._row(
+                "Concurrency",
+                Input(
+                    compact=True,
+                    value=str(s.teacher.concurrency),
+                    type="integer",
+                    id="teacher-concurrency",
+                ),
+            )
+            yield from self._row(
+                "Requests/minute",
+                Input(
+                    compact=True,
+                    value=str(s.teacher.requests_per_minute),
+                    type="integer",
+                    id="teacher-rpm",
+                ),
+            )
+            yield Label("Student", classes="section-title")
+            yield from self._row(
+                "Model", Input(compact=True, value=s.student.model, id="student-model")
+            )
+            yield Static(id="recommendation", classes="hint")
+            yield Label(
+                "Models here: Hugging Face cache, GGUF files (enter to use)", classes="hint"
+            )
+            yield OptionList(Option(Text("(looking…)"), disabled=True), id="hf-cache")
+            yield Label("Inputs", classes="section-title")
+            yield Static(id="inputs-summary")
+
+    @staticmethod
+    def _row(label: str, widget: Any) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Label(label)
+            yield widget
+        if (
+            widget.id in FIELDS or widget.id == "teacher-price"
+        ):  # where a refused value says why, under its field
+            yield Static(Text(""), id=f"{widget.id}-problem", classes="problem")
+
+    def on_mount(self) -> None:
+        ws = self.workspace
+        if ws is not None:
+            self.draft = ws.settings
+        self._refresh_info()
+
+    def on_screen_resume(self) -> None:
+        self._refresh_info()
+
+    def _refresh_info(self) -> None:
+        self._refresh_teacher()
+        mem = sysinfo.total_memory_bytes()
+        rec = sysinfo.recommend_student(mem)
+        self.query_one("#recommendation", Static).update(
+            Text(
+                f"For {sysinfo.human_bytes(mem)} of memory the guide suggests {rec}"
+                " (ctrl+r to use it)."
+            )
+        )
+        # Reading the hub cache imports huggingface_hub and walks the disk:
+        # after the screen is drawn, in a thread.
+        self.call_after_refresh(self._list_cached_models)
+        ws = self.workspace
+        if ws is None:
+            summary = "No project here yet: fill in the form, then ctrl+n creates it."
+        else:
+            c = ws.store.counts()
+            summary = f"{c['inputs']} inputs stored ({c['pending']} pending). ctrl+o imports more."
+        self.query_one("#inputs-summary", Static).update(Text(summary))
+
+    def _refresh_teacher(self) -> None:
+        """The API key line and what a blank price means: they follow the
+        provider and base URL as they are typed."""
+        teacher = self.settings.teacher
+        self.query_one("#api-key", Static).update(key_line(teacher))
+        self.query_one("#teacher-price", Input).placeholder = price_placeholder(teacher)
+
+    # -- saving ----------------------------------------------------------------
+    def _apply(self, widget_id: str | None, raw: Any) -> None:
+        if widget_id == "teacher-price":
+            self._apply_price(str(raw))
+        if widget_id not in FIELDS:
+            return
+        section, field, parse = FIELDS[widget_id]
+        model = getattr(self.settings, section)
+        try:
+            value = parse(raw)
+            setattr(model, field, value)
+        except ValidationError as e:
+            self._mark(widget_id, refusal_reason(e), getattr(model, field))
+            return
+        except ValueError:
+            reason = "a number is needed" if not str(raw).strip() else f"{raw!r} is not a number"
+            self._mark(widget_id, reason, getattr(model, field))
+            return
+        self._mark(widget_id, "", None)
+        self._save()
+        if widget_id in ("teacher-provider", "teacher-base-url"):
+            self._refresh_teacher()
+        if widget_id == "teacher-model":  # the price field shows this model's own
+            self.query_one("#teacher-price", Input).value = price_value(self.settings.teacher)
+        if widget_id == "task-name":
+            self.query_one("NavBar").refresh()
+
+    def _apply_price(self, raw: str) -> None:
+        """The teacher model's own price (`[teacher.prices."MODEL"]`); blank
+        removes it, so the genai-prices table (or unknown) applies again."""
+        t = self.settings.teacher
+        try:
+            price = parse_price(raw)
+        except ValueError as e:
+            self._mark("teacher-price", str(e), price_text(t.prices.get(t.model)) or "no price")
+            return
+        self._mark("teacher-price", "", None)
+        if t.prices.get(t.model) == price:
+            return
+        prices = dict(t.prices)
+        if price is None:
+            prices.pop(t.model, None)
+        else:
+            prices[t.model] = price
+        t.prices = prices
+        self._save()
+
+    def _save(self) -> None:
+        # Said once in a toast, not at every keystroke; a deleted file is asked about.
+        self._show_error(self.distill_app.settings_file.save())
+
+    def _mark(self, widget_id: str, reason: str, kept: Any) -> None:
+        """Mark a field whose value was refused (reason) or clear the mark (''),
+        saying which value counts: the one distill.toml keeps."""
+        if reason:
+            where = "distill.toml keeps" if self.workspace is not None else "the project gets"
+            reason = f"✗ {reason}: not saved; {where} {kept}"
+        self.query_one(f"#{widget_id}").set_class(bool(reason), "refused")
+        for problem in self.query(f"#{widget_id}-problem").results(Static):
+            problem.update(Text(reason))
+            problem.set_class(bool(reason), "shown")
+
+    def _show_error(self, message: str) -> None:
+        error = self.query_one("#task-error", Static)
+        error.update(Text(message))
+        error.set_class(bool(message), "shown")
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        self._apply(event.input.id, event.value)
+
+    @on(TextArea.Changed)
+    def _textarea_changed(self, event: TextArea.Changed) -> None:
+        self._apply(event.text_area.id, event.text_area.text)
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self._apply(event.select.id, event.value)
+
+    @on(ExampleTable.Changed)
+    def _examples_changed(self, event: ExampleTable.Changed) -> None:
+        self.settings.task.examples = event.examples
+        self.query_one("#examples-title", Label).update(Text(examples_title(len(event.examples))))
+        self._save()
+
+    def on_settings_reloaded(self, event: SettingsReloaded) -> None:
+        """distill.toml was edited outside the app: show the file's values in
+        the fields it changed (the others keep what is typed in them)."""
+        s = self.settings
+        for widget_id, (section, field, _parse) in FIELDS.items():
+            if f"{section}.{field}" not in event.changed:
+                continue
+            value = getattr(getattr(s, section), field)
+            widget = self.query_one(f"#{widget_id}")
+            if isinstance(widget, Input):
+                widget.value = "" if value is None else str(value)
+            elif isinstance(widget, TextArea):
+                widget.load_text(value)
+            elif isinstance(widget, Select):
+                widget.value = value
+        if any(k.startswith("teacher.") for k in event.changed):
+            self.query_one("#teacher-price", Input).value = price_value(s.teacher)
+        if "task.examples" in event.changed:
+            table = self.query_one(ExampleTable)
+            table.examples = list(s.task.examples)
+            table.reload()
+        self._refresh_info()
+
+    @work(thread=True, group="hf-cache", exclusive=True, exit_on_error=False, name="hf cache")
+    def _list_cached_models(self) -> None:
+        root = self.workspace.root if self.workspace else None
+        models = [(m.repo_id, m.repo_id, m.size_bytes) for m in sysinfo.cached_models()]
+        models += [(g.model, g.label, g.size_bytes) for g in sysinfo.gguf_models(root)]
+        self.post_message(CachedModelsListed(models))
+
+    def on_cached_models_listed(self, event: CachedModelsListed) -> None:
+        cache = self.query_one("#hf-cache", OptionList)
+        cache.clear_options()
+        if event.models:
+            cache.add_options(
+                [
+                    Option(Text(f"{label}  {sysinfo.human_bytes(size)}"), id=model)
+                    for model, label, size in event.models
+                ]
+            )
+        else:
+            cache.add_option(Option(Text("(none found)"), disabled=True))
+
+    @on(OptionList.OptionSelected, "#hf-cache")
+    def _use_cached(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self._replace_student(event.option.id)
+
+    # -- actions ---------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "create":
+            return self.workspace is None  # hidden once the project exists
+        if action == "import":
+            return self.workspace is not None or None
+        if action == "synth":  # instructions and 5 examples first (issue 22)
+            return (self.workspace is not None and topics.readiness(self.settings) is None) or None
+        return True
+
+    def action_create(self) -> None:
+        try:
+            ws = Workspace.create(self.distill_app.root, self.draft)
+        except (OSError, UserError) as e:
+            self.distill_app.report_error(e, "Create project")
+            return
+        self.distill_app.project_created(ws)
+        self.refresh_bindings()
+        self._refresh_info()
+        self.query_one("NavBar").refresh()  # it shows the project's name now
+
+    def action_synth(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        why = topics.readiness(ws.settings)
+        if why:
+            say(self, f"synthesis needs instructions and 5 examples: {why}", severity="warning")
+            return
+        from distill_tui.ui.screens.task.synth_dialog import SynthDialog
+
+        self.app.push_screen(SynthDialog(ws), lambda _r: self._refresh_info())
+
+    def action_import(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        self.app.push_screen(ImportDialog(ws.store), lambda _report: self._refresh_info())

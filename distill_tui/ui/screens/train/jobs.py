@@ -1,0 +1,160 @@
+"""The Train screen's workers and what they post: a training run (after a
+preflight that refuses settings that would fail at start, and an export
+first when the user chose it over a stale data/) and a preflight on its own,
+both on the MLX thread."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.message import Message
+
+from distill_tui.core import config as cfg
+from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.dataset.export_stale import StaleExport
+from distill_tui.core.errors import NoSpace, UserError
+from distill_tui.core.train import runs as runs_db
+from distill_tui.core.train.preflight import Preflight
+from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.widgets.confirm import ConfirmDialog
+
+EXPORT_FIRST, OLD_EXPORT = "export", "old"
+
+
+@dataclass
+class TrainingStarted(Message):
+    run_id: str
+    start_iter: int
+
+
+@dataclass
+class TrainingReported(Message):
+    run_id: str
+    iter: int
+
+
+@dataclass
+class TrainingFinished(Message):
+    run_id: str
+    status: str
+    iter: int
+
+
+@dataclass
+class TrainingFailed(Message):
+    error: str
+    run_id: str | None = None  # the run marked failed; None: refused before one was made
+    next_step: str = "fix it on Setup (ctrl+w), then ctrl+r"  # said when refused
+
+
+@dataclass
+class PreflightFinished(Message):
+    result: Preflight | None
+    error: str = ""
+
+
+def preflight_text(pf: Preflight) -> Text:
+    text = Text()
+    text.append(
+        f"Preflight: {pf.rows} train / {pf.valid_rows} valid rows, longest "
+        f"{pf.longest} tokens; peak memory about {pf.estimate_gb:.2f} GB of "
+        f"{pf.machine_gb:.0f} GB\n"
+    )
+    for e in pf.errors:
+        text.append(f"✗ {e}\n", style="bold")
+    for p in pf.problems:
+        text.append(f"! {p}\n")
+    for s in pf.suggestions:
+        text.append(f"  try: {s}\n")
+    if pf.errors:
+        text.append("ctrl+r will not start until these are fixed.")
+    elif not pf.problems:
+        text.append("No problems found.")
+    return text
+
+
+def stale_export_dialog(stale: StaleExport) -> ConfirmDialog:
+    """Asked on ctrl+r when data/ is older than the accepted rows."""
+    return ConfirmDialog(
+        f"{stale.message('x on the Curate screen exports them')}. Train on which data?",
+        {
+            "e": (EXPORT_FIRST, "export the accepted rows first, then train"),
+            "o": (OLD_EXPORT, "train on the old export in data/"),
+        },
+        cancel="do not train",
+    )
+
+
+class TrainJobsMixin(BaseScreen):
+    """Mixed into TrainScreen, which owns the stop event."""
+
+    _stop_event: threading.Event
+
+    @work(thread=True, group="training", exclusive=True, exit_on_error=False, name="Training")
+    def _train(
+        self, train: cfg.Train | None, resume: str | None, export_first: bool = False
+    ) -> None:
+        from distill_tui.engine.train import trainer as tr
+        from distill_tui.engine.train.measure import preflight
+
+        def listener(e: object) -> None:
+            if isinstance(e, tr.RunStarted):
+                self.post_message(TrainingStarted(e.run_id, e.start_iter))
+            elif isinstance(e, tr.TrainReported | tr.ValReported):
+                self.post_message(TrainingReported(e.run_id, e.iter))
+
+        mlx = self.distill_app.mlx
+        before = runs_db.latest_run(self.ws.store)
+        try:
+            if export_first:
+                export_dataset(self.ws.root, self.ws.store, self.ws.settings)
+            if train is not None:  # a new run: refuse what would fail at start
+                pf = preflight(self.ws, train, thread=mlx)
+                self.post_message(PreflightFinished(pf))
+                if pf.errors:
+                    self.post_message(TrainingFailed("; ".join(pf.errors)))
+                    return
+                if self._stop_event.is_set():  # ctrl+x while the preflight measured
+                    self.post_message(TrainingFailed("stopped before it started"))
+                    return
+            done = tr.train_run(
+                self.ws, train, resume=resume, stop=self._stop_event, listener=listener, thread=mlx
+            )
+        except BaseException as e:
+            reason = str(e) if isinstance(e, UserError) else f"{type(e).__name__}: {e}"
+            run = self._failed_run(before, resume)
+            if isinstance(e, NoSpace):
+                self.post_message(TrainingFailed(reason, run, "free disk space, then ctrl+r"))
+            else:
+                self.post_message(TrainingFailed(reason, run))
+            if not isinstance(e, UserError):
+                raise
+            return
+        self.post_message(TrainingFinished(done.run_id, done.status, done.iter))
+
+    def _failed_run(self, before: runs_db.Run | None, resume: str | None) -> str | None:
+        """The run a failure was recorded on: a new one, or the resumed one."""
+        latest = runs_db.latest_run(self.ws.store)
+        if latest is not None and (before is None or latest.id != before.id):
+            return latest.id
+        run = runs_db.get_run(self.ws.store, resume) if resume else None
+        return run.id if run is not None and run.status == "failed" else None
+
+    @work(
+        thread=True, group="train-preflight", exclusive=True, exit_on_error=False, name="Preflight"
+    )
+    def _preflight(self, train: cfg.Train) -> None:
+        from distill_tui.engine.train.measure import preflight
+
+        try:
+            self.post_message(
+                PreflightFinished(preflight(self.ws, train, thread=self.distill_app.mlx))
+            )
+        except UserError as e:
+            self.post_message(PreflightFinished(None, str(e)))
+        except Exception as e:
+            self.post_message(PreflightFinished(None, f"{type(e).__name__}: {e}"))
+            raise

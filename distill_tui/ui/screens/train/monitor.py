@@ -1,0 +1,102 @@
+"""The Train screen's monitor: one run's train and validation loss chart,
+speed and memory, ETA, the guide's warning signs in words, and why the run
+failed (or why it never started) in the error colour. Drawn from the store,
+so a run started headless in another terminal shows the same way."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from distill_tui.core.train import losscurve
+from distill_tui.core.train import runs as runs_db
+from distill_tui.ui.text import data_text
+from distill_tui.ui.widgets.losschart import LossChart
+
+
+def _clock(s: float | None) -> str:
+    if s is None or s < 0:
+        return "--:--"
+    s = int(s)
+    h, rem = divmod(s, 3600)
+    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+
+
+class TrainMonitor(Vertical):
+    DEFAULT_CSS = """
+    TrainMonitor > #train-head { height: 1; color: $primary; text-style: bold; }
+    TrainMonitor > #train-error { height: auto; max-height: 4; color: $error; display: none; }
+    TrainMonitor > #train-error.-shown { display: block; }
+    TrainMonitor > #train-metrics { height: 2; }
+    TrainMonitor > #train-signs { height: auto; max-height: 3; color: $warning; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="train-head")
+        yield Static("", id="train-error")
+        yield LossChart(id="train-chart")
+        yield Static("", id="train-metrics")
+        yield Static("", id="train-signs")
+
+    def head(self, text: str) -> None:
+        self.query_one("#train-head", Static).update(Text(text))
+
+    def failure(self, reason: str | None) -> None:
+        """Why the shown run failed or a start was refused; None clears it."""
+        box = self.query_one("#train-error", Static)
+        box.update(data_text(f"✗ {reason}" if reason else ""))
+        box.set_class(bool(reason), "-shown")
+
+    def show(self, run: runs_db.Run, train: list[runs_db.Metric], val: list) -> None:
+        t_hist = [(m.iter, float("nan") if m.loss is None else m.loss) for m in train]
+        at = self._iteration(run, train, val)
+        # A running run's axis spans its length; a stopped one ends where it stopped.
+        x_max = (run.iters_total or at) if run.status == "running" else at
+        self.query_one(LossChart).set_data(t_hist, val, x_max)
+        best = (
+            f"  best val {run.best_val_loss:.3f} @ {run.best_iter}"
+            if run.best_iter is not None and run.best_val_loss is not None
+            else ""
+        )
+        status = run.status.replace("_", " ")
+        if run.status == "failed":
+            status += f" at iteration {run.iter}"
+        self.head(f"Run {run.id}  {status}{best}")
+        self.failure(run.error if run.status == "failed" else None)
+        self.query_one("#train-metrics", Static).update(self._metrics_text(run, train, at))
+        signs = losscurve.warning_signs(t_hist, val)
+        self.query_one("#train-signs", Static).update(
+            Text("\n".join(f"⚠ {s.message}" for s in signs[:2]))
+        )
+
+    def clear(self, head: str) -> None:
+        self.head(head)
+        self.query_one(LossChart).set_data([], [])
+        self.query_one("#train-metrics", Static).update("")
+        self.query_one("#train-signs", Static).update("")
+
+    @staticmethod
+    def _iteration(
+        run: runs_db.Run, train: list[runs_db.Metric], val: list[tuple[int, float]]
+    ) -> int:
+        """Where the run is: its stored iteration, moved on by any report
+        since (a validation comes before the first train report)."""
+        return max([run.iter or 0, *(m.iter for m in train[-1:]), *(i for i, _ in val[-1:])])
+
+    @staticmethod
+    def _metrics_text(run: runs_db.Run, train: list[runs_db.Metric], at: int) -> Text:
+        total = run.iters_total or 0
+        if not train:
+            return Text(f"iter {at}/{total}")
+        m = train[-1]
+        ips = m.it_per_sec or 0.0
+        eta = (total - at) / ips if ips > 0 and run.status == "running" else None
+        loss = f"{m.loss:.4f}" if m.loss is not None else "NaN"
+        return Text(
+            f"iter {at}/{total}  loss {loss}  {ips:.2f} it/s  "
+            f"{m.tokens_per_sec or 0:.0f} tok/s  {m.trained_tokens or 0} tokens\n"
+            f"lr {m.learning_rate or 0:.1e}  peak {m.peak_memory_gb or 0:.2f} GB  "
+            f"elapsed {_clock(m.at - run.created_at)}  ETA {_clock(eta)}"
+        )
