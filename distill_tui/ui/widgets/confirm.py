@@ -8,25 +8,15 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 90%; max-width: 100; height: auto; max-height: 90%;
-    border: thick $primary; background: $surface; padding: 0 1;
-}}
-{name} .title {{ text-style: bold; color: $primary; }}
-{name} .hint {{ color: $text-muted; }}
-"""
+from distill_tui.ui.widgets.dialog import Dialog
 
 
-class ConfirmDialog(ModalScreen[str | None]):
+class ConfirmDialog(Dialog[str | None]):
     """`choices` maps key -> (answer, label); the answer is dismissed, None on escape."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
-    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
 
     def __init__(
         self, question: str, choices: dict[str, tuple[str, str]], cancel: str = "cancel"

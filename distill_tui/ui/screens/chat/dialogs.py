@@ -9,27 +9,21 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static, TextArea
 
 from distill_tui.engine.chat.session import GenSettings
 from distill_tui.ui.typeahead import field_keys
+from distill_tui.ui.widgets.dialog import Dialog
 
-_DIALOG_CSS = """
-{cls} {{ align: center middle; }}
-{cls} > Vertical {{
-    width: 76; height: auto; max-height: 22; border: round $primary;
-    background: $surface; padding: 0 1;
-}}
+# The form rows both dialogs share; the box itself is the one Dialog look.
+_FORM_CSS = """
 {cls} Horizontal {{ height: auto; }}
 {cls} Horizontal > Label {{ width: 14; padding-top: 1; }}
 {cls} Horizontal > Input {{ width: 1fr; }}
-{cls} .error {{ color: $error; height: auto; }}
-{cls} .hint {{ color: $text-muted; height: auto; }}
 """
 
 
-class SettingsDialog(ModalScreen[GenSettings | None]):
+class SettingsDialog(Dialog[GenSettings | None]):
     """Temperature, top-p, max tokens, seed and system prompt."""
 
     BINDINGS = [
@@ -38,7 +32,7 @@ class SettingsDialog(ModalScreen[GenSettings | None]):
         *field_keys("chat-settings"),
     ]
     DEFAULT_CSS = (
-        _DIALOG_CSS.format(cls="SettingsDialog")
+        _FORM_CSS.format(cls="SettingsDialog")
         + """
     SettingsDialog TextArea { height: 8; }
     """
@@ -98,14 +92,14 @@ class SettingsDialog(ModalScreen[GenSettings | None]):
         )
 
 
-class FuseDialog(ModalScreen[tuple[Path, bool] | None]):
+class FuseDialog(Dialog[tuple[Path, bool] | None]):
     """Where to write the fused model, and whether to de-quantize."""
 
     BINDINGS = [
         Binding("ctrl+s", "fuse", "Fuse", id="chat-fuse-start"),
         Binding("escape", "dismiss(None)", "Cancel", id="chat-fuse-cancel"),
     ]
-    DEFAULT_CSS = _DIALOG_CSS.format(cls="FuseDialog")
+    DEFAULT_CSS = _FORM_CSS.format(cls="FuseDialog")
 
     def __init__(self, label: str, default_out: Path, note: str = "") -> None:
         super().__init__()

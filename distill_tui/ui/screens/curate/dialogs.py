@@ -11,7 +11,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -19,12 +18,13 @@ from distill_tui.core.curate import query as cq
 from distill_tui.core.curate.checks import FLAGS
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
-from distill_tui.ui.widgets.confirm import DIALOG_CSS, ConfirmDialog
+from distill_tui.ui.widgets.confirm import ConfirmDialog
+from distill_tui.ui.widgets.dialog import Dialog
 
 __all__ = ["ConfirmDialog", "FilterDialog", "ReasonPicker"]
 
 
-class ReasonPicker(ModalScreen[str | None]):
+class ReasonPicker(Dialog[str | None]):
     """Pick a reason tag for a rejection, type a new one, or none ('').
 
     Typing goes straight to the tag box (it has the focus); up/down move
@@ -37,12 +37,9 @@ class ReasonPicker(ModalScreen[str | None]):
         Binding("up", "move(-1)", "Previous tag", show=False, id="reason-up"),
         Binding("down", "move(1)", "Next tag", show=False, id="reason-down"),
     ]
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="ReasonPicker")
-        + """
+    DEFAULT_CSS = """
     ReasonPicker OptionList { height: auto; max-height: 12; }
     """
-    )
 
     def __init__(self, reasons: list[str], title: str = "Reject: why?") -> None:
         super().__init__()
@@ -119,7 +116,7 @@ def _int_or_none(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-class FilterDialog(ModalScreen[cq.Filter | None]):
+class FilterDialog(Dialog[cq.Filter | None]):
     """Every filter and the sort on one compact form; enter applies."""
 
     BINDINGS = [
@@ -128,16 +125,13 @@ class FilterDialog(ModalScreen[cq.Filter | None]):
         Binding("ctrl+r", "reset", "Reset", id="filter-reset"),
         *field_keys("filter"),
     ]
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="FilterDialog")
-        + """
+    DEFAULT_CSS = """
     FilterDialog Horizontal { height: 1; }
     FilterDialog .hint { margin-bottom: 1; }
     FilterDialog Horizontal > Label { width: 12; }
     FilterDialog Horizontal > Select, FilterDialog Horizontal > Input { width: 1fr; }
     FilterDialog Horizontal > Checkbox { width: 1fr; }
     """
-    )
 
     def __init__(self, current: cq.Filter, reasons: list[str]) -> None:
         super().__init__()

@@ -27,7 +27,7 @@ from distill_tui.core.curate.editor import edit_texts
 from distill_tui.core.errors import UserError
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.text import append_clipped, clip
-from distill_tui.ui.widgets.confirm import DIALOG_CSS
+from distill_tui.ui.widgets.dialog import Dialog
 
 # Characters a TextArea opens in well under a second on a slow machine; a
 # 2 MB text takes it many seconds.
@@ -43,21 +43,18 @@ class Edited:
     output: str | None
 
 
-class EditDialog(ModalScreen[Edited | None]):
+class EditDialog(Dialog[Edited | None]):
     """Edit a row's output (and input) in TextAreas; ctrl+s saves."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="edit-save"),
         Binding("escape", "cancel", "Cancel", id="edit-cancel"),
     ]
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="EditDialog")
-        + """
+    DEFAULT_CSS = """
     EditDialog #edit-input, EditDialog #edit-input-long { height: 5; }
     EditDialog #edit-output, EditDialog #edit-output-long { height: 1fr; min-height: 6; }
     EditDialog > Vertical { height: 90%; }
     """
-    )
 
     def __init__(self, row_id: int, input: str, output: str) -> None:
         super().__init__()
