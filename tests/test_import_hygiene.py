@@ -4,9 +4,11 @@ opens without the heavy packages a job imports when it needs them."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 
 def top_level_modules_after(imports: str, walk: tuple[str, ...] = ()) -> set[str]:
@@ -88,3 +90,48 @@ def test_the_first_screen_loads_only_what_it_draws(tmp_path):
     others = {f"distill_tui.ui.screens.{s}" for s in ("queue", "curate", "train", "chat")}
     assert not loaded & others, sorted(loaded & others)
     assert "distill_tui.ui.screens.task.screen" in loaded
+
+
+def _imports_of(path: Path, module: str, known: set[str]) -> set[str]:
+    """The project's modules `path` imports, at the top or inside a function
+    (a lazy import is still a dependency), leaving out `if TYPE_CHECKING:`."""
+    found: set[str] = set()
+    todo: list[ast.AST] = [ast.parse(path.read_text())]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            todo.extend(node.orelse)
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full in known else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        todo.extend(ast.iter_child_nodes(node))
+    return {m for m in found if m in known and m != module}
+
+
+def test_no_two_modules_import_each_other():
+    root = Path(__file__).resolve().parents[1] / "distill_tui"
+    paths = {}
+    for p in root.rglob("*.py"):
+        name = ".".join(p.relative_to(root.parent).with_suffix("").parts)
+        paths[name.removesuffix(".__init__")] = p
+    graph = {m: _imports_of(p, m, set(paths)) for m, p in paths.items()}
+
+    def reaches(start: str, goal: str) -> list[str] | None:
+        """A path of imports from start to goal, if there is one."""
+        seen, todo = {start}, [[start]]
+        while todo:
+            trail = todo.pop()
+            for nxt in graph[trail[-1]]:
+                if nxt == goal:
+                    return [*trail, nxt]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append([*trail, nxt])
+        return None
+
+    circles = [c for m in sorted(graph) for d in sorted(graph[m]) if (c := reaches(d, m))]
+    assert not circles, "import circles:\n" + "\n".join(" -> ".join(c) for c in circles)

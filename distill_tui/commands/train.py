@@ -19,6 +19,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import loraconfig
+from distill_tui.core.train.checkpoints import BEST_DIR
 
 # flag -> [train] field
 _OVERRIDES = {
@@ -219,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     if done.rank == 0:
         best = (
             f"; best val loss {done.best_val_loss:.4f} at iteration {done.best_iter}"
-            f" in {done.run_dir / 'best'}"
+            f" in {done.run_dir / BEST_DIR}"
             if done.best_val_loss is not None
             else ""
         )

@@ -171,7 +171,7 @@ def test_escape_then_digit_typed_fast_switches_screens(terminal, demo_project):
     t.type("hello")
     for digit, mode, _name, _cls, marker in order:
         _write_raw(t, b"\x1b" + digit.encode(), f"esc-{mode}")
-        t.wait_for("─ adapter ─" if mode == "chat" else marker, timeout=60)
+        t.wait_for(FOOTER_FIRST["chat"] if mode == "chat" else marker, timeout=60)
     # Back on the chat screen the typed text is still there, and no digit was typed.
     _write_raw(t, b"\x1b5", "esc-chat")
     t.wait_for("hello")

@@ -72,7 +72,7 @@ def test_a_bug_in_a_handler_is_one_line_and_the_generation_goes_on(terminal, wor
         t = terminal(str(root), env=env, script=_launcher(tmp_path))
         t.wait_for("Task", timeout=60)
         t.press("2")
-        t.wait_for("Queue")
+        t.wait_for("pending")  # the Queue screen is up, not just its tab
         t.press("s", binding="queue-start")
         t.wait_for("Unexpected error", timeout=60)
         assert t.has("crash.log")
@@ -95,7 +95,7 @@ def test_a_bug_in_drawing_leaves_the_screen_and_the_generation_finishes(
         t = terminal(str(root), env=env, script=_launcher(tmp_path, BROKEN_DRAWING))
         t.wait_for("Task", timeout=60)
         t.press("2")
-        t.wait_for("Queue")
+        t.wait_for("pending")  # the Queue screen is up, not just its tab
         t.press("s")
         code = t.wait_exit(timeout=120)  # leaves by itself once the job has ended
         assert code == 1

@@ -110,7 +110,7 @@ def test_sigterm_during_training_marks_the_run_stopped(terminal, demo_project):
     t = terminal(str(demo_project))
     t.wait_for("Task", timeout=60)
     t.press("4", binding="goto-train")
-    t.wait_for("Train")
+    t.wait_for("Preset")  # the form is up ("Train" is always in the tab bar)
     t.press("ctrl+r", binding="train-start")
     deadline = time.monotonic() + 120
     while not ((r := runs(demo_project)) and r[0].iter >= 5):

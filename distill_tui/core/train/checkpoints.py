@@ -1,4 +1,5 @@
-"""Find training runs and their adapter checkpoints on disk.
+"""A run folder's layout, in one place, and finding runs and their adapter
+checkpoints on disk.
 
 The trainer writes mlx-lm's layout: `runs/<run_id>/adapters.safetensors` (the
 latest weights), `adapter_config.json`, intermediate `0000100_adapters.safetensors`
@@ -17,8 +18,11 @@ from distill_tui.core import paths
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 
+# The names the trainer writes and everything else reads (mlx-lm's own names).
 ADAPTER_FILE = "adapters.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
+BEST_DIR = "best"  # the adapter with the lowest validation loss
+CHECKPOINTS_DIR = "checkpoints"  # resumable state, one folder per iteration
 _ITER_FILE = re.compile(r"^(\d+)_adapters\.safetensors$")
 
 
@@ -61,14 +65,14 @@ def checkpoints_in(run_dir: Path, default_model: str) -> tuple[Checkpoint, ...]:
     run_id = run_dir.name
     config = run_dir / ADAPTER_CONFIG
     found: list[Checkpoint] = []
-    best = run_dir / "best"
+    best = run_dir / BEST_DIR
     if (best / ADAPTER_FILE).is_file():
         # The best folder may carry its own config or rely on the run's.
         cfg = best / ADAPTER_CONFIG if (best / ADAPTER_CONFIG).is_file() else config
         if cfg.is_file():
             found.append(
                 Checkpoint(
-                    run_id, "best", best / ADAPTER_FILE, cfg, _base_model(cfg, default_model)
+                    run_id, BEST_DIR, best / ADAPTER_FILE, cfg, _base_model(cfg, default_model)
                 )
             )
     if not config.is_file():
@@ -123,7 +127,7 @@ def resolve(ws: Workspace, run_id: str | None, checkpoint: str | None = None) ->
             raise UserError(f"no run {run_id!r} with adapters in {ws.root} (runs: {names})")
     assert run is not None
     if checkpoint is None:
-        return run.checkpoint("best") or run.checkpoint("latest") or run.checkpoints[-1]
+        return run.checkpoint(BEST_DIR) or run.checkpoint("latest") or run.checkpoints[-1]
     name = checkpoint.strip()
     if name.isdigit():
         name = f"iter {int(name)}"

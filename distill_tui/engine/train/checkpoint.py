@@ -20,9 +20,9 @@ import shutil
 from pathlib import Path
 from typing import Any, cast
 
-CHECKPOINTS = "checkpoints"
-ADAPTER_FILE = "adapters.safetensors"
-ADAPTER_CONFIG = "adapter_config.json"
+from distill_tui.core.train.checkpoints import ADAPTER_CONFIG, ADAPTER_FILE
+from distill_tui.core.train.checkpoints import CHECKPOINTS_DIR as CHECKPOINTS
+
 KEEP = 2  # checkpoints kept; older ones are deleted once a newer one is whole
 
 

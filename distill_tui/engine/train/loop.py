@@ -9,24 +9,73 @@ import math
 import threading
 import time
 import types
+from contextlib import contextmanager
 from typing import Any, cast
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import losscurve
 from distill_tui.core.train import runs as runs_db
+from distill_tui.core.train.checkpoints import BEST_DIR
 from distill_tui.core.train.preflight import nothing_to_train, trained_tokens
 from distill_tui.engine.train import batches
 from distill_tui.engine.train import checkpoint as ckpt
-from distill_tui.engine.train.runplan import RunPlan, write_lora_yaml
-from distill_tui.engine.train.trainer import (
+from distill_tui.engine.train.events import (
     Listener,
     RunFinished,
     RunStarted,
     TrainReported,
     ValReported,
-    _quiet_mlx_lm,
 )
+from distill_tui.engine.train.runplan import RunPlan, write_lora_yaml
+
+
+class _QuietUI:
+    """Stands in for mlx-lm's rich TrainUI: our listener reports instead."""
+
+    def __init__(self, *_a: Any, **_k: Any) -> None:
+        pass
+
+    def __enter__(self) -> _QuietUI:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def advance(self) -> None:
+        pass
+
+    def report_train(self, *a: Any) -> None:
+        pass
+
+    def report_val(self, *a: Any) -> None:
+        pass
+
+    def report_save(self, *a: Any) -> None:
+        pass
+
+    @contextmanager
+    def val_task(self, total: int) -> Any:
+        yield lambda: None
+
+
+_ui_lock = threading.Lock()
+
+
+@contextmanager
+def _quiet_mlx_lm() -> Any:
+    from mlx_lm.tuner import trainer as mt
+
+    with _ui_lock:
+        saved = getattr(mt, "TrainUI", None)
+        if saved is None:
+            yield
+            return
+        setattr(mt, "TrainUI", _QuietUI)  # noqa: B010 - a class attribute mypy calls a type
+        try:
+            yield
+        finally:
+            setattr(mt, "TrainUI", saved)  # noqa: B010
 
 
 def _setup_model(model: Any, plan: RunPlan) -> None:
@@ -226,7 +275,7 @@ def _callback(s: _Session) -> Any:
                     runs_db.Metric("val", it, loss if math.isfinite(loss) else None),
                 )
                 if improved:
-                    best = s.plan.run_dir / "best"
+                    best = s.plan.run_dir / BEST_DIR
                     ckpt.save_adapter(s.model, best, s.plan.adapter_config)
                     (best / "best.json").write_text(f'{{"iter": {it}, "val_loss": {loss!r}}}\n')
                     runs_db.update_run(s.ws.store, s.plan.run_id, best_iter=it, best_val_loss=loss)

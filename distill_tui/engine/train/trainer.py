@@ -23,131 +23,33 @@ mlx-lm averages the gradients; only rank 0 writes files and the store.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from distill_tui.core import config as cfg
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
-from distill_tui.core.train import losscurve
 from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
+from distill_tui.engine.train.events import (
+    Listener,
+    RunFinished,
+    RunStarted,
+    TrainEvent,
+    TrainReported,
+    ValReported,
+)
 from distill_tui.engine.train.runplan import RunPlan, plan_run
 
 __all__ = [
+    "Listener",
     "RunFinished",
     "RunPlan",
     "RunStarted",
+    "TrainEvent",
     "TrainReported",
     "ValReported",
     "plan_run",
     "train_run",
 ]
-
-
-# -- events handed to the listener (called on the MLX thread) ----------------
-@dataclass(frozen=True)
-class RunStarted:
-    run_id: str
-    run_dir: Path
-    iters_total: int
-    start_iter: int
-    rank: int
-    world_size: int
-
-
-@dataclass(frozen=True)
-class TrainReported:
-    run_id: str
-    iter: int
-    iters_total: int
-    loss: float
-    learning_rate: float
-    it_per_sec: float
-    tokens_per_sec: float
-    trained_tokens: int
-    peak_memory_gb: float
-    elapsed_s: float
-    eta_s: float | None
-    signs: tuple[losscurve.Sign, ...] = ()
-
-
-@dataclass(frozen=True)
-class ValReported:
-    run_id: str
-    iter: int
-    loss: float
-    best_iter: int | None
-    best_loss: float | None
-    improved: bool
-    signs: tuple[losscurve.Sign, ...] = ()
-
-
-@dataclass(frozen=True)
-class RunFinished:
-    run_id: str
-    status: str  # finished | stopped | early_stopped
-    iter: int
-    best_iter: int | None
-    best_val_loss: float | None
-    run_dir: Path
-    rank: int = 0
-    world_size: int = 1
-    rows_trained: tuple[int, ...] = field(default=(), repr=False)
-
-
-Listener = Callable[[object], None]
-
-
-class _QuietUI:
-    """Stands in for mlx-lm's rich TrainUI: our listener reports instead."""
-
-    def __init__(self, *_a: Any, **_k: Any) -> None:
-        pass
-
-    def __enter__(self) -> _QuietUI:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-    def advance(self) -> None:
-        pass
-
-    def report_train(self, *a: Any) -> None:
-        pass
-
-    def report_val(self, *a: Any) -> None:
-        pass
-
-    def report_save(self, *a: Any) -> None:
-        pass
-
-    @contextmanager
-    def val_task(self, total: int) -> Any:
-        yield lambda: None
-
-
-_ui_lock = threading.Lock()
-
-
-@contextmanager
-def _quiet_mlx_lm() -> Any:
-    from mlx_lm.tuner import trainer as mt
-
-    with _ui_lock:
-        saved = getattr(mt, "TrainUI", None)
-        if saved is None:
-            yield
-            return
-        setattr(mt, "TrainUI", _QuietUI)  # noqa: B010 - a class attribute mypy calls a type
-        try:
-            yield
-        finally:
-            setattr(mt, "TrainUI", saved)  # noqa: B010
 
 
 def train_run(

@@ -1,0 +1,68 @@
+"""What a training run reports, as it happens: one typed union of past-tense
+events, handed to the caller's listener on the MLX thread. The trainer and its
+loop produce them; the Train screen's worker and the headless `train` command
+consume them. Plain data, no MLX: importing it loads nothing heavy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from distill_tui.core.train import losscurve
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    run_dir: Path
+    iters_total: int
+    start_iter: int
+    rank: int
+    world_size: int
+
+
+@dataclass(frozen=True)
+class TrainReported:
+    run_id: str
+    iter: int
+    iters_total: int
+    loss: float
+    learning_rate: float
+    it_per_sec: float
+    tokens_per_sec: float
+    trained_tokens: int
+    peak_memory_gb: float
+    elapsed_s: float
+    eta_s: float | None
+    signs: tuple[losscurve.Sign, ...] = ()
+
+
+@dataclass(frozen=True)
+class ValReported:
+    run_id: str
+    iter: int
+    loss: float
+    best_iter: int | None
+    best_loss: float | None
+    improved: bool
+    signs: tuple[losscurve.Sign, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    run_id: str
+    status: str  # finished | stopped | early_stopped
+    iter: int
+    best_iter: int | None
+    best_val_loss: float | None
+    run_dir: Path
+    rank: int = 0
+    world_size: int = 1
+    rows_trained: tuple[int, ...] = field(default=(), repr=False)
+
+
+TrainEvent = RunStarted | TrainReported | ValReported | RunFinished
+
+# Called on the MLX thread (rank 0 only writes; every rank reports).
+Listener = Callable[[TrainEvent], None]
