@@ -6,33 +6,12 @@ pressed, naming it. So a new key without a terminal test fails the suite."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 
+from distill_tui.ui.keymap import declared_bindings
+
 TERMINAL_TESTS = Path(__file__).parent / "ui"
-
-
-def declared_bindings() -> dict[str, str]:
-    """binding id -> the class that declares it, for every class in distill_tui.ui."""
-    from textual.binding import Binding
-    from textual.dom import DOMNode
-
-    import distill_tui.ui
-
-    for mod in pkgutil.walk_packages(distill_tui.ui.__path__, "distill_tui.ui."):
-        importlib.import_module(mod.name)
-    found: dict[str, str] = {}
-    todo: list[type] = [DOMNode]
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if not cls.__module__.startswith("distill_tui."):
-            continue
-        for b in cls.__dict__.get("BINDINGS", []):
-            if isinstance(b, Binding):
-                found[b.id or f"<no id: {cls.__name__} {b.key}>"] = cls.__name__
-    return found
+__all__ = ["declared_bindings", "missing_bindings", "terminal_test_files"]
 
 
 def terminal_test_files() -> set[str]:

@@ -69,6 +69,17 @@ def pytest_collection_modifyitems(config, items):
         name = item.path.name
         if item.get_closest_marker("realmodel") or name.startswith(SLOW_FILES):
             item.add_marker(pytest.mark.slow)
+    # The longest tests first, so the two workers finish together instead of
+    # one running a two-minute real-model test alone at the end.
+    items.sort(key=_weight)
+
+
+def _weight(item: pytest.Item) -> int:
+    if item.get_closest_marker("realmodel"):
+        return 0
+    if item.path.name.startswith(("test_end_to_end", "test_trainer_process")):
+        return 1
+    return 2 if item.get_closest_marker("slow") else 3
 
 
 # -- every binding pressed in a terminal (see tests/bindings.py) ------------------

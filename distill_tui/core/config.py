@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from distill_tui.core.errors import UserError
 
@@ -105,12 +105,34 @@ class Train(_Section):
     seed: int = 0
 
 
+# A key as Textual names it ("f4", "ctrl+t", "?"), or several separated by commas.
+_KEYS = re.compile(r"^\s*[^\s,]+\s*(,\s*[^\s,]+\s*)*$")
+
+
+def _check_keys(keys: dict[str, str]) -> dict[str, str]:
+    for binding_id, value in keys.items():
+        if not _KEYS.match(value):
+            raise ValueError(
+                f'{binding_id} = {value!r}: give a key such as "f4" or "ctrl+t", '
+                "or several separated by commas"
+            )
+    return keys
+
+
 class Project(_Section):
     task: Task = Field(default_factory=Task)
     teacher: Teacher = Field(default_factory=Teacher)
     student: Student = Field(default_factory=Student)
     split: Split = Field(default_factory=Split)
     train: Train = Field(default_factory=Train)
+    # Binding id -> key(s), replacing the app's own key for that action (the ids
+    # are the ones the `?` overlay's keys belong to; README "Keys").
+    keys: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("keys")
+    @classmethod
+    def _valid_keys(cls, keys: dict[str, str]) -> dict[str, str]:
+        return _check_keys(keys)
 
 
 class ConfigError(UserError):
@@ -170,6 +192,8 @@ def load(path: Path) -> Project:
 
 def dumps(project: Project) -> str:
     data = project.model_dump(mode="json", exclude_none=True)
+    if not data.get("keys"):
+        data.pop("keys", None)  # no empty [keys] table in every project file
     return tomli_w.dumps(data, multiline_strings=True)
 
 

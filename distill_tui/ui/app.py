@@ -14,6 +14,7 @@ from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.keys import _character_to_key
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, TextArea
@@ -111,6 +112,7 @@ class DistillApp(App[int]):
         self.jobs = Jobs(self)
         self._settings_problem = ""  # the last distill.toml error shown, said once
         self.settings_file = SettingsFile(self)  # saves from the screens, said once
+        self._keys_clashed: set[tuple[str, ...]] = set()
         for theme in themes.load_themes()[0]:
             self.register_theme(theme)
         saved = themes.saved_theme()
@@ -141,6 +143,38 @@ class DistillApp(App[int]):
             say(self, p, severity="warning")
         self.switch_mode("task")
         self.set_interval(1.0, self.check_settings_file)
+        self.apply_keys()
+
+    # -- [keys] in distill.toml ------------------------------------------------
+    def apply_keys(self) -> None:
+        """Use the project's `[keys]` table as Textual's keymap; an id no key
+        has is named once (checked off the first paint: it imports every screen)."""
+        keys = dict(self.workspace.settings.keys) if self.workspace else {}
+        self.set_keymap(keys)
+        self._keys_clashed.clear()
+        if keys:
+            self.run_worker(lambda: self._check_keys(keys), thread=True, group="keys")
+
+    def _check_keys(self, keys: dict[str, str]) -> None:
+        from distill_tui.ui.keymap import declared_bindings, unknown_ids
+
+        problem = unknown_ids(keys, declared_bindings())
+        if problem:
+            self.call_from_thread(say, self, problem, severity="warning", timeout=12)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """A key given in `[keys]` that another key of the same screen had:
+        the `[keys]` line wins; say once which action lost its key."""
+        lost = sorted(b.id or b.action for b in clashed_bindings)
+        if lost and tuple(lost) not in self._keys_clashed:
+            self._keys_clashed.add(tuple(lost))
+            say(
+                self,
+                f"distill.toml [keys]: {', '.join(lost)} lost its key to a [keys] line;"
+                " give it another key there",
+                severity="warning",
+                timeout=12,
+            )
 
     def watch_theme(self, name: str) -> None:
         if self._theme_chosen_by_user:  # the saved theme set in __init__ is not a new choice
@@ -223,6 +257,8 @@ class DistillApp(App[int]):
         for stack in self._screen_stacks.values():
             for screen in stack:
                 screen.post_message(SettingsReloaded(changed))
+        if any(c == "keys" or c.startswith("keys.") for c in changed):
+            self.apply_keys()
         self.refresh_bindings()
 
     def project_created(self, workspace: Workspace) -> None:

@@ -64,6 +64,7 @@ KEYS: dict[str, bytes] = {
     "left_square_bracket": b"[",
     "right_square_bracket": b"]",
     "question_mark": b"?",
+    "f4": b"\x1bOS",
 }
 
 

@@ -30,7 +30,6 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship.provenance import Provenance
 from distill_tui.engine.chat.session import (
-    GenSettings,
     Message,
     ModelHost,
     Target,
@@ -58,9 +57,16 @@ class ShipReport:
 
 
 def _fused_answers(fused: Path, probes: list[list[Message]]) -> list[str]:
-    host = ModelHost()
-    greedy = GenSettings(temperature=0.0, max_tokens=PROBE_TOKENS)
-    return [host.reply(Target(str(fused)), m, greedy).text for m in probes]
+    """Greedy answers, decoded together (the same text as one at a time: the
+    batched evaluation's real-model test holds it)."""
+    answers: dict[int, str] = {}
+    ModelHost().answer_all(
+        Target(str(fused)),
+        probes,
+        [PROBE_TOKENS] * len(probes),
+        lambda i, text, _why: answers.__setitem__(i, text),
+    )
+    return [answers[i] for i in range(len(probes))]
 
 
 def ship_gguf(
