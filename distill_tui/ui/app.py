@@ -24,7 +24,7 @@ from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.ui import safety, themes
 from distill_tui.ui.jobs import Jobs
-from distill_tui.ui.screens.base import SettingsReloaded
+from distill_tui.ui.screens.base import ChatWithRun, SettingsReloaded
 from distill_tui.ui.screens.keys_help import KeysHelp, key_sections
 from distill_tui.ui.screens.quit_dialog import QuitDialog
 from distill_tui.ui.settings_file import SettingsFile
@@ -105,9 +105,6 @@ class DistillApp(App[int]):
         super().__init__()
         self.root = root
         self.workspace = workspace
-        # A run to select on the Chat screen when it next shows (set by the
-        # Train screen's runs list; Chat clears it once taken).
-        self.chat_run_id: str | None = None
         self._mlx = mlx
         self.jobs = Jobs(self)
         self._settings_problem = ""  # the last distill.toml error shown, said once
@@ -192,6 +189,11 @@ class DistillApp(App[int]):
             self.screen.set_focus(None)  # what the escape would have done
         if self.current_mode != mode:
             self.switch_mode(mode)
+
+    def on_chat_with_run(self, message: ChatWithRun) -> None:
+        """Another screen asked to chat with a run: open Chat and hand it on."""
+        self.action_goto("chat")
+        self.screen.post_message(ChatWithRun(message.run_id))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         in_field = isinstance(self.focused, Input | TextArea)

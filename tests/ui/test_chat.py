@@ -6,6 +6,7 @@ from __future__ import annotations
 from adapter_helpers import make_run, write_split
 
 from distill_tui.ui.app import DistillApp
+from distill_tui.ui.screens.base import ChatWithRun
 from distill_tui.ui.screens.chat.eval import EvalScreen
 from distill_tui.ui.screens.chat.screen import ChatScreen
 from distill_tui.ui.widgets.chat_pane import ChatPane
@@ -232,11 +233,18 @@ async def test_a_run_asked_for_by_another_screen_is_picked(workspace, tiny_model
     app, _ = _app(workspace, tiny_model)  # run-1
     make_run(workspace, tiny_model, run_id="run-2", seed=2)  # newer: listed first
     async with app.run_test(size=SIZE) as pilot:
-        app.chat_run_id = "run-1"  # what "open this run in Chat" sets
-        screen = await _open_chat(app, pilot)
+        await pilot.pause()
+        # What the Train screen's runs list posts for "chat with this run".
+        app.screen.post_message(ChatWithRun("run-1"))
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        screen = app.screen
         await wait_until(pilot, lambda: screen.target is not None)
         assert screen.target.label == "run-1:best"
-        assert app.chat_run_id is None
+        # Back on another screen and again to Chat: the choice stays, no loop.
+        await pilot.press("1")
+        await pilot.press("5")
+        await pilot.pause()
+        assert screen.target.label == "run-1:best"
 
 
 async def test_a_failed_reply_says_why_in_the_pane(workspace, tiny_model):

@@ -125,6 +125,7 @@ def test_a_failed_run_shows_its_reason_and_the_runs_list_keys(terminal, exported
     assert _runs(exported)[0].error and reason in (_runs(exported)[0].error or "")
     # Chat with a run that has no checkpoint: Chat says so.
     t.press("ctrl+l")
+    t.wait_for("Runs · enter monitor")
     t.press("c", binding="runs-chat", settle=False)  # the toast lasts a few seconds
     t.wait_for("checkpoint to chat with yet")  # the toast wraps over the input box
     t.press("escape")

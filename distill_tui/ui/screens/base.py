@@ -29,6 +29,15 @@ class SettingsReloaded(Message):
     changed: list[str]
 
 
+@dataclass
+class ChatWithRun(Message):
+    """A screen asks to chat with a run (the Train screen's runs list): the
+    app opens the Chat screen and hands this to it, which picks the run's best
+    checkpoint (else its latest)."""
+
+    run_id: str
+
+
 class BaseScreen(Screen):
     """Subclasses set MODE and implement `compose_body`."""
 

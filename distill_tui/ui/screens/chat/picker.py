@@ -1,7 +1,7 @@
 """The Chat screen's picker (ctrl+o): every run's checkpoints with the run's
 status and best validation loss, and the fused models; the choice is kept in
 the store's meta (per project, not in distill.toml), and a run another screen
-asks for (`DistillApp.chat_run_id`) is picked when the screen is shown."""
+asks for (a `ChatWithRun` message) is picked."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import on
 from textual.widgets import Select
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.train import checkpoints
 from distill_tui.core.train import runs as runs_db
+from distill_tui.core.train.checkpoints import BEST_DIR
 from distill_tui.engine.chat.session import Target, student_model
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.base import BaseScreen, ChatWithRun
 from distill_tui.ui.text import say
 
 NO_TARGET = "__none__"  # the picker's one option while there is nothing to chat with
@@ -34,12 +36,12 @@ class PickerMixin(BaseScreen):
 
         def _refresh_versus(self) -> None: ...
 
-    def _open_asked_run(self) -> None:
-        """Another screen asked to chat with a run (DistillApp.chat_run_id)."""
-        run_id = self.distill_app.chat_run_id
-        if run_id is None:
-            return
-        self.distill_app.chat_run_id = None
+    @on(ChatWithRun)
+    def _open_asked_run(self, message: ChatWithRun) -> None:
+        """Another screen asked to chat with a run."""
+        message.stop()  # handled here: it must not bubble back to the app
+        run_id = message.run_id
+        self._refresh_targets()  # the run may be newer than this screen's list
         by_name = {
             t.checkpoint.name: key
             for key, t in self.targets.items()
@@ -48,7 +50,7 @@ class PickerMixin(BaseScreen):
         if not by_name:
             say(self, f"Run {run_id} has no checkpoint to chat with yet", severity="warning")
             return
-        key = by_name.get("best") or by_name.get("latest") or next(iter(by_name.values()))
+        key = by_name.get(BEST_DIR) or by_name.get("latest") or next(iter(by_name.values()))
         self.query_one("#chat-target", Select).value = key
 
     # -- targets ------------------------------------------------------------------

@@ -132,7 +132,6 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
 
     def on_screen_resume(self) -> None:
         self._refresh_targets()
-        self._open_asked_run()
 
     @on(Select.Changed, "#chat-target")
     def _target_changed(self, event: Select.Changed) -> None:

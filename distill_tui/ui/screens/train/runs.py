@@ -1,5 +1,6 @@
 """The Train screen's runs list actions: open a run in the monitor, hand it
-to the Chat screen (through `app.chat_run_id`), or delete it after asking."""
+to the Chat screen (a `ChatWithRun` message the app hands on), or delete it
+after asking."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual import on
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
 from distill_tui.core.train import runs as runs_db
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.base import BaseScreen, ChatWithRun
 from distill_tui.ui.screens.curate.dialogs import ConfirmDialog
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.runs_table import RunAction, RunsView
@@ -43,9 +44,7 @@ class TrainRunsMixin(BaseScreen):
             self._switch(MONITOR)
             self._poll()
         elif m.action == "chat":
-            # The Chat screen selects this run when it next shows.
-            self.distill_app.chat_run_id = m.run_id
-            self.distill_app.action_goto("chat")
+            self.post_message(ChatWithRun(m.run_id))  # the app opens Chat with it
         elif m.action == "delete":
             self._ask_delete(m.run_id)
 
