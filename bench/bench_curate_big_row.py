@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from curate_helpers import add_answered  # noqa: E402
+from support.curate_helpers import add_answered  # noqa: E402
 
 from distill_tui.core.curate import curation as cur  # noqa: E402
 from distill_tui.core.project import Workspace  # noqa: E402

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the loopback fake server
 
-from fakes.llm_server import FakeLLM  # noqa: E402
+from support.llm_server import FakeLLM  # noqa: E402
 
 from distill_tui.core.config import Example  # noqa: E402
 from distill_tui.core.project import Workspace  # noqa: E402

@@ -50,7 +50,7 @@ def tiny_model(tmp_path_factory) -> Path:
 def fake(monkeypatch):
     """A loopback server speaking the Anthropic (and OpenAI) APIs, with the real
     SDK pointed at it through the environment, as a user would configure it."""
-    from fakes.llm_server import FakeLLM
+    from support.llm_server import FakeLLM
 
     with FakeLLM() as server:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
@@ -82,13 +82,13 @@ def _weight(item: pytest.Item) -> int:
     return 2 if item.get_closest_marker("slow") else 3
 
 
-# -- every binding pressed in a terminal (see tests/bindings.py) ------------------
+# -- every binding pressed in a terminal (see tests/support/bindings.py) ------------------
 def pytest_configure(config):
     if hasattr(config, "workerinput"):
         return  # an xdist worker: it inherits the file from the controller's environment
     import tempfile
 
-    from ui.terminal import PRESSED_ENV
+    from support.terminal import PRESSED_ENV
 
     fd, path = tempfile.mkstemp(prefix="distill-tui-pressed-", suffix=".txt")
     os.close(fd)
@@ -113,7 +113,7 @@ def pytest_sessionfinish(session, exitstatus):
     path = getattr(config, "_pressed_file", None)
     if path is None:
         return
-    from bindings import missing_bindings, terminal_test_files
+    from support.bindings import missing_bindings, terminal_test_files
 
     try:
         with open(path, encoding="utf-8") as f:

@@ -9,7 +9,7 @@ import json
 import threading
 
 import pytest
-from fakes.llm_server import FakeLLM
+from support.llm_server import FakeLLM
 
 from distill_tui.cli import main
 from distill_tui.core import config as cfg

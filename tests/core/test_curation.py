@@ -4,7 +4,7 @@ filters, paging and next-unreviewed."""
 from __future__ import annotations
 
 import pytest
-from curate_helpers import add_answered
+from support.curate_helpers import add_answered
 
 from distill_tui.core.curate import curation as cur
 from distill_tui.core.curate import query as q

@@ -7,7 +7,7 @@ import os
 import types
 
 import pytest
-from curate_helpers import add_answered
+from support.curate_helpers import add_answered
 
 from distill_tui.core import paths
 from distill_tui.core.curate import curation as cur

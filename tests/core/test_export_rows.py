@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from curate_helpers import add_answered
+from support.curate_helpers import add_answered
 
 from distill_tui.core.curate import curation as cur
 from distill_tui.core.curate import query as q

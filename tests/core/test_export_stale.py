@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from curate_helpers import add_answered
+from support.curate_helpers import add_answered
 
 from distill_tui.core import paths
 from distill_tui.core.curate import curation as cur

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from curate_helpers import add_answered
+from support.curate_helpers import add_answered
 
 from distill_tui.cli import main
 from distill_tui.core import config as cfg

@@ -4,7 +4,7 @@ evaluate it on a re-exported split whose validation rows it trained on."""
 from __future__ import annotations
 
 import pytest
-from curate_helpers import add_answered
+from support.curate_helpers import add_answered
 
 from distill_tui.core import paths
 from distill_tui.core.curate import curation as cur

@@ -8,7 +8,7 @@ import errno
 import sqlite3
 
 import pytest
-from small_disk import fill, read_only, small_disk, writable
+from support.small_disk import fill, read_only, small_disk, writable
 
 from distill_tui.cli import main
 from distill_tui.core import disk

@@ -3,7 +3,7 @@ memory, read with the maintained libraries (huggingface_hub, psutil)."""
 
 from __future__ import annotations
 
-from hf_cache import cache_repo
+from support.hf_cache import cache_repo
 
 from distill_tui.core import sysinfo
 from distill_tui.engine.mlx_thread import mlx_thread

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from adapter_helpers import make_run
+from support.adapter_helpers import make_run
 
 from distill_tui.core.train import checkpoints
 from distill_tui.engine.chat import session as chat
@@ -125,7 +125,7 @@ def test_build_messages_and_training_system_prompt(workspace):
     assert chat.build_messages("  ", [], "q")[0] == {"role": "user", "content": "q"}
     workspace.settings.task.instructions = "Classify the ticket."
     assert chat.training_system_prompt(workspace) == "Classify the ticket."
-    from adapter_helpers import write_split
+    from support.adapter_helpers import write_split
 
     write_split(workspace, "train", [("a", "b")], system="Exported system prompt")
     assert chat.training_system_prompt(workspace) == "Exported system prompt"

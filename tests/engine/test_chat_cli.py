@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapter_helpers import make_run
+from support.adapter_helpers import make_run
 
 from distill_tui.cli import main
 

@@ -7,7 +7,7 @@ import json
 import threading
 
 import pytest
-from adapter_helpers import make_run, write_split
+from support.adapter_helpers import make_run, write_split
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.evaluate import evals

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from adapter_helpers import make_run, write_split
+from support.adapter_helpers import make_run, write_split
 
 from distill_tui.cli import main
 from distill_tui.core.curate import feedback

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from adapter_helpers import make_run, write_split
-from fakes.llm_server import FakeLLM
+from support.adapter_helpers import make_run, write_split
+from support.llm_server import FakeLLM
 
 from distill_tui.cli import main
 from distill_tui.core.errors import UserError

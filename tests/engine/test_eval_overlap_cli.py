@@ -9,8 +9,8 @@ import json
 import subprocess
 import sys
 
-from adapter_helpers import make_adapter
-from curate_helpers import add_answered
+from support.adapter_helpers import make_adapter
+from support.curate_helpers import add_answered
 
 from distill_tui.cli import main
 from distill_tui.core import paths

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from adapter_helpers import make_run
+from support.adapter_helpers import make_run
 
 from distill_tui.cli import main
 from distill_tui.core.errors import UserError
@@ -137,7 +137,7 @@ def test_a_live_fuses_staging_folder_is_left_alone(tmp_path):
 
 
 def test_the_gguf_note_says_what_is_true_for_the_student_in_hand(tmp_path, tiny_model):
-    from gguf_helpers import write_gguf
+    from support.gguf_helpers import write_gguf
 
     # A Llama student from a GGUF file: `ship --target gguf` writes it.
     src = tmp_path / "smol.gguf"

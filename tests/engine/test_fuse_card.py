@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from adapter_helpers import make_run
 from huggingface_hub import ModelCard
+from support.adapter_helpers import make_run
 
 from distill_tui.cli import main
 from distill_tui.core.curate import curation

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from adapter_helpers import make_run
+from support.adapter_helpers import make_run
 
 SCRIPT = """
 import os, signal, sys, time

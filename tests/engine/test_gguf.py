@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gguf_helpers import write_gguf
+from support.gguf_helpers import write_gguf
 
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gguf_helpers import MOUNTED, private_tmpfs, write_gguf
+from support.gguf_helpers import MOUNTED, private_tmpfs, write_gguf
 
 from distill_tui.demo.tiny_task import write_split
 from distill_tui.engine.mlx_thread import mlx_thread

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from gguf_helpers import gguf_header_bytes, write_gguf
+from support.gguf_helpers import gguf_header_bytes, write_gguf
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.train.preflight import model_layers

@@ -4,7 +4,7 @@ and resume an open batch after a restart without submitting it again."""
 from __future__ import annotations
 
 import pytest
-from fakes.llm_server import answer_for
+from support.llm_server import answer_for
 
 from distill_tui.core.generate import queue as q
 from distill_tui.engine.generate.teachers.message_batches import run_batches

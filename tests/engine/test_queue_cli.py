@@ -11,7 +11,7 @@ import time
 from collections import Counter
 
 import pytest
-from fakes.llm_server import FakeLLM
+from support.llm_server import FakeLLM
 
 from distill_tui.core.store import Store
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from small_disk import fill, small_disk
+from support.small_disk import fill, small_disk
 
 from distill_tui.cli import main
 from distill_tui.core.generate import unsaved

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from adapter_helpers import make_run, write_split
+from support.adapter_helpers import make_run, write_split
 
 from distill_tui.cli import main
 

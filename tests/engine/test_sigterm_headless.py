@@ -14,8 +14,8 @@ import time
 from collections import Counter
 
 import pytest
-from fakes.llm_server import FakeLLM
-from trainutil import FAST_FLAGS, make_project
+from support.llm_server import FakeLLM
+from support.trainutil import FAST_FLAGS, make_project
 
 from distill_tui.core.store import Store
 from distill_tui.core.train import runs as runs_db

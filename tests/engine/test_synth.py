@@ -9,7 +9,7 @@ import random
 import re
 
 import pytest
-from fakes.llm_server import FakeLLM
+from support.llm_server import FakeLLM
 
 from distill_tui.core.config import Example
 from distill_tui.core.errors import UserError

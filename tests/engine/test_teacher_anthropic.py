@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakes.llm_server import FakeLLM, answer_for
+from support.llm_server import FakeLLM, answer_for
 
 from distill_tui.core.config import Example
 from distill_tui.core.errors import UserError

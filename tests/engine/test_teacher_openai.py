@@ -5,7 +5,7 @@ endpoint accepts."""
 from __future__ import annotations
 
 import pytest
-from fakes.llm_server import MLX_SERVER_404, FakeLLM
+from support.llm_server import MLX_SERVER_404, FakeLLM
 
 from distill_tui.core.config import Teacher
 from distill_tui.core.generate import queue as q

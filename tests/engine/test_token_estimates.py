@@ -5,7 +5,7 @@ prefix with count_tokens, and says which counts it used."""
 from __future__ import annotations
 
 import pytest
-from hf_cache import cache_repo
+from support.hf_cache import cache_repo
 from tokenizers import Tokenizer
 
 from distill_tui.core.config import Example

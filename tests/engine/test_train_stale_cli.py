@@ -7,8 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from curate_helpers import add_answered
-from trainutil import FAST_FLAGS
+from support.curate_helpers import add_answered
+from support.trainutil import FAST_FLAGS
 
 from distill_tui.core import paths
 from distill_tui.core.curate import curation as cur

@@ -9,7 +9,7 @@ import sys
 import threading
 
 import pytest
-from trainutil import fast, make_project, write_wrong_valid
+from support.trainutil import fast, make_project, write_wrong_valid
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.train import runs as runs_db
@@ -147,7 +147,7 @@ def test_the_saved_mlx_lm_lora_command_trains_beside_the_run_not_over_it(ws):
 
 @pytest.mark.parametrize("preflight", [True, False])
 def test_a_max_seq_length_that_leaves_nothing_to_train_is_refused(ws, capsys, preflight):
-    from trainutil import FAST_FLAGS
+    from support.trainutil import FAST_FLAGS
 
     from distill_tui.cli import main
 

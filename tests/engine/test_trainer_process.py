@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from trainutil import FAST_FLAGS, fast, make_project
+from support.trainutil import FAST_FLAGS, fast, make_project
 
 from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.train import trainer as tr

@@ -5,7 +5,7 @@ store (what the Train screen's monitor and runs list show)."""
 from __future__ import annotations
 
 import pytest
-from trainutil import fast, make_project
+from support.trainutil import fast, make_project
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.train import runs as runs_db

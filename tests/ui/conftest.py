@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from ui.terminal import Terminal, record_pressed
+from support.terminal import Terminal, record_pressed
 
 
 def _fast_train(ws) -> None:  # noqa: ANN001

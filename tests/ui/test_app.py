@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from support.ui_helpers import screen_text, wait_until
+
 from distill_tui.core import config as cfg
 from distill_tui.core.project import Workspace
 from distill_tui.ui import themes
 from distill_tui.ui.app import DistillApp
-
-from .helpers import screen_text, wait_until
 
 SIZE = (80, 24)
 

@@ -5,8 +5,9 @@ and Chat."""
 
 from __future__ import annotations
 
-from curate_helpers import add_answered
 from rich.text import Text
+from support.curate_helpers import add_answered
+from support.ui_helpers import screen_text, wait_until
 from textual.widgets import Static, TextArea
 
 from distill_tui.core.curate import curation as cur
@@ -16,8 +17,6 @@ from distill_tui.ui.screens.queue.screen import QueueScreen
 from distill_tui.ui.screens.queue.view import RowDetail
 from distill_tui.ui.text import PREVIEW_BYTES
 from distill_tui.ui.widgets.chat_pane import ChatPane
-
-from .helpers import screen_text, wait_until
 
 SIZE = (80, 24)
 MIXED = "first line\r\nsecond line\nthird line\u2028fourth line"

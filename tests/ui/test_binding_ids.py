@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bindings import declared_bindings
+from support.bindings import declared_bindings
 
 
 def test_every_binding_has_an_id():

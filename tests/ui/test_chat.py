@@ -3,15 +3,14 @@ base vs adapter panes with one base load, saving a row, eval view, fuse."""
 
 from __future__ import annotations
 
-from adapter_helpers import make_run, write_split
+from support.adapter_helpers import make_run, write_split
+from support.ui_helpers import screen_text, wait_until
 
 from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.base import ChatWithRun
 from distill_tui.ui.screens.chat.eval import EvalScreen
 from distill_tui.ui.screens.chat.screen import ChatScreen
 from distill_tui.ui.widgets.chat_pane import ChatPane
-
-from .helpers import screen_text, wait_until
 
 SIZE = (80, 24)
 
@@ -142,7 +141,7 @@ def test_model_text_is_shown_literally_without_control_characters():
 
 
 async def test_failure_browser_sends_similar_inputs_and_judges(workspace, tiny_model, monkeypatch):
-    from fakes.llm_server import FakeLLM
+    from support.llm_server import FakeLLM
 
     from distill_tui.core.evaluate import evals, metrics
 

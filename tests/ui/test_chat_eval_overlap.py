@@ -4,7 +4,8 @@ the result's header says how many (issue 17, item 7)."""
 
 from __future__ import annotations
 
-from adapter_helpers import make_run, write_split
+from support.adapter_helpers import make_run, write_split
+from support.ui_helpers import screen_text, wait_until
 
 from distill_tui.core import paths
 from distill_tui.core.evaluate import split_overlap
@@ -12,8 +13,6 @@ from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.chat.eval import EvalScreen
 from distill_tui.ui.screens.chat.screen import ChatScreen
 from distill_tui.ui.widgets.confirm import ConfirmDialog
-
-from .helpers import screen_text, wait_until
 
 SIZE = (80, 24)
 

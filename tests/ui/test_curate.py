@@ -3,13 +3,12 @@ filters, bulk actions, paging and hostile text."""
 
 from __future__ import annotations
 
-from curate_helpers import add_answered
+from support.curate_helpers import add_answered
+from support.ui_helpers import screen_text, wait_until
 
 from distill_tui.core.curate import query as cq
 from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.curate.screen import PAGE, CurateScreen
-
-from .helpers import screen_text, wait_until
 
 SIZE = (80, 24)
 

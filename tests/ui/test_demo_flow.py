@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from support.ui_helpers import notifications, screen_text, wait_until
+
 from distill_tui.core.train import runs as runs_db
 from distill_tui.demo import create_demo
 from distill_tui.ui.app import DistillApp
-
-from .helpers import notifications, screen_text, wait_until
 
 SIZE = (80, 24)
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support.ui_helpers import screen_text, wait_until
 from textual.widgets._footer import FooterKey
 
 from distill_tui.ui.app import DistillApp
-
-from .helpers import screen_text, wait_until
 
 
 @pytest.mark.parametrize("width", [40, 60, 80, 120])

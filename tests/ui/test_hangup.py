@@ -15,7 +15,7 @@ import termios
 import time
 from pathlib import Path
 
-from fakes.llm_server import FakeLLM
+from support.llm_server import FakeLLM
 
 from distill_tui.core.store import Store
 from distill_tui.core.train import runs as runs_db

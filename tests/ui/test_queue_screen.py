@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fakes.llm_server import answer_for
+from support.llm_server import answer_for
+from support.ui_helpers import screen_text, wait_until
 
 from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.queue.screen import QueueScreen
 from distill_tui.ui.screens.queue.view import RowDetail
-
-from .helpers import screen_text, wait_until
 
 SIZE = (80, 24)
 TRICKY = "[/] [bold]not markup[/bold] [link=x]"

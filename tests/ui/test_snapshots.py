@@ -4,14 +4,13 @@ Machine-dependent facts (memory, the Hugging Face cache) are pinned."""
 from __future__ import annotations
 
 import pytest
+from support.ui_helpers import wait_until
 from textual.worker import WorkerState
 
 from distill_tui.core import config as cfg
 from distill_tui.core import sysinfo
 from distill_tui.core.project import Workspace
 from distill_tui.ui.app import DistillApp
-
-from .helpers import wait_until
 
 GiB = 1024**3
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 
-from adapter_helpers import make_run
-from fakes.llm_server import closed_port
+from support.adapter_helpers import make_run
+from support.llm_server import closed_port
+from support.terminal import Terminal
 
 from distill_tui.core.curate import curation
 from distill_tui.core.dataset.export import export_dataset
@@ -20,7 +21,6 @@ from distill_tui.core.project import Workspace
 from distill_tui.core.store import Store
 from distill_tui.core.train import runs as runs_db
 from distill_tui.demo.tiny import SPECIAL_TOKENS
-from ui.terminal import Terminal
 
 
 def _project(root, *, export: bool = False) -> None:  # noqa: ANN001

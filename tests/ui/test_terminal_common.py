@@ -11,6 +11,8 @@ import re
 import time
 from pathlib import Path
 
+from support.store_reads import runs as _runs
+from support.terminal import Terminal
 from textual.app import App
 from textual.binding import Binding
 
@@ -21,8 +23,6 @@ from distill_tui.ui.screens.curate.screen import CurateScreen
 from distill_tui.ui.screens.queue.screen import QueueScreen
 from distill_tui.ui.screens.task.screen import TaskScreen
 from distill_tui.ui.screens.train.screen import TrainScreen
-from ui.store_reads import runs as _runs
-from ui.terminal import Terminal
 
 SCREENS = [
     ("1", "task", "Task", TaskScreen, "Name"),

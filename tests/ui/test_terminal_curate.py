@@ -231,7 +231,7 @@ def test_E_opens_a_long_input_too_and_writes_only_what_the_editor_changed(termin
     """Issue 17: the pane shows only the start of a long input and says E opens
     it all; E hands the editor the output and that input, and a file the editor
     left alone is a field left alone (an empty output stays none)."""
-    from curate_helpers import add_answered
+    from support.curate_helpers import add_answered
 
     from distill_tui.core.curate import curation as cur
     from distill_tui.core.project import Workspace

@@ -4,7 +4,7 @@ every step the app is alive and printed no traceback; ctrl+q exits 0."""
 
 from __future__ import annotations
 
-from ui.store_reads import runs as _runs
+from support.store_reads import runs as _runs
 
 
 def test_readme_demo_flow(terminal, demo_project):

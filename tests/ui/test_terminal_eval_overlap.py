@@ -5,7 +5,7 @@ says how many validation rows were the run's training rows."""
 
 from __future__ import annotations
 
-from adapter_helpers import make_run
+from support.adapter_helpers import make_run
 
 from distill_tui.core import paths
 from distill_tui.core.curate import curation

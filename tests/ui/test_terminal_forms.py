@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import tomllib
 
-from ui.terminal import key_bytes
+from support.terminal import key_bytes
 
 
 def _train(root):  # noqa: ANN001, ANN202

@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from gguf_helpers import MOUNTED, private_tmpfs, write_gguf
+from support.gguf_helpers import MOUNTED, private_tmpfs, write_gguf
+from support.store_reads import runs as _runs
 
 from distill_tui.core import config as cfg
 from distill_tui.core.curate import curation
 from distill_tui.core.curate import query as cq
 from distill_tui.core.dataset.export import export_dataset
 from distill_tui.core.project import Workspace
-from ui.store_reads import runs as _runs
 
 
 def _student(root: Path, name: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from fakes.llm_server import FakeLLM
+from support.llm_server import FakeLLM
 
 from distill_tui.core import config as cfg
 from distill_tui.core.project import Workspace

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 import subprocess
 
-from fakes.llm_server import FakeLLM, closed_port
+from support.llm_server import FakeLLM, closed_port
+from support.store_reads import counts
+from support.terminal import installed_command
 
 from distill_tui.core.project import Workspace
-from ui.store_reads import counts
-from ui.terminal import installed_command
 
 
 def _project(ws: Workspace, n: int, *, attempts: int = 6, concurrency: int = 2) -> None:

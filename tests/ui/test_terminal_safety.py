@@ -8,9 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from fakes.llm_server import FakeLLM
-
-from ui.store_reads import counts
+from support.llm_server import FakeLLM
+from support.store_reads import counts
 
 LAUNCHER = """
 import sys

@@ -14,13 +14,13 @@ from collections import Counter
 from typing import Any
 
 import pyte
-from fakes.llm_server import FakeLLM
+from support.llm_server import FakeLLM
+from support.store_reads import counts, runs
+from support.terminal import COLS, ROWS, Terminal
 
 from distill_tui.core.project import Workspace
 from distill_tui.core.store import Store
 from distill_tui.demo.tiny_task import write_split
-from ui.store_reads import counts, runs
-from ui.terminal import COLS, ROWS, Terminal
 
 
 class _AltScreen(pyte.Screen):

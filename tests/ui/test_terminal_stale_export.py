@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.store_reads import runs as _runs
 
 from distill_tui.core import paths
 from distill_tui.core.curate import curation
 from distill_tui.core.curate import query as cq
 from distill_tui.core.dataset.export import export_dataset
 from distill_tui.core.project import Workspace
-from ui.store_reads import runs as _runs
 
 EDITED = "hand-fixed label"
 

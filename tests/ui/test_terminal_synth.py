@@ -9,13 +9,13 @@ import json
 import random
 import re
 
-from fakes.llm_server import FakeLLM
+from support.llm_server import FakeLLM
+from support.store_reads import counts
 
 from distill_tui.core.config import Example
 from distill_tui.core.project import Workspace
 from distill_tui.core.store import Store
 from distill_tui.core.synth import topics
-from ui.store_reads import counts
 
 
 def _ready(ws: Workspace) -> None:

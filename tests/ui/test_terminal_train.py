@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.store_reads import runs as _runs
+from support.terminal import installed_command
 
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
@@ -17,8 +19,6 @@ from distill_tui.core.curate import curation
 from distill_tui.core.curate import query as cq
 from distill_tui.core.dataset.export import export_dataset
 from distill_tui.core.project import Workspace
-from ui.store_reads import runs as _runs
-from ui.terminal import installed_command
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ terminal."""
 from __future__ import annotations
 
 import pytest
+from support.ui_helpers import screen_text, wait_until
 
 from distill_tui.core import config as cfg
 from distill_tui.ui.app import DistillApp
-
-from .helpers import screen_text, wait_until
 
 NASTY = "[bold]x[/] \x1b[31mred\x1b[0m \u202eevil"
 

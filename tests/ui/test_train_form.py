@@ -5,11 +5,11 @@ iterations."""
 
 from __future__ import annotations
 
+from support.ui_helpers import wait_until
+
 from distill_tui.core import config as cfg
 from distill_tui.demo.tiny_task import write_split
 from distill_tui.ui.app import DistillApp
-
-from .helpers import wait_until
 
 SIZE = (80, 24)
 

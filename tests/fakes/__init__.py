@@ -1,1 +1,0 @@
-"""Loopback stand-ins for provider APIs, used by tests and bench/."""
