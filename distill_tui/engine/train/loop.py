@@ -131,6 +131,10 @@ class _Session:
             ckpt.save_adapter(self.model, self.plan.run_dir, self.plan.adapter_config)
             ckpt.save_iteration_adapter(self.model, self.plan.run_dir, step)
 
+    def batches(self, dataset: Any, batch_size: int, max_seq_length: int, **kw: Any) -> Any:
+        """The deterministic batches; a preference run makes its own."""
+        return batches.iterate(dataset, batch_size, max_seq_length, **kw)
+
     # -- the iterate_batches train() and evaluate() call ---------------------
     def iterate_batches(
         self,
@@ -145,10 +149,10 @@ class _Session:
         common: dict[str, Any] = dict(seed=self.plan.train.seed, rank=rank, size=size)
         if not loop:
             # Evaluation: the same batches every time, so val losses compare.
-            yield from batches.iterate(dataset, batch_size, max_seq_length, loop=False, **common)
+            yield from self.batches(dataset, batch_size, max_seq_length, loop=False, **common)
             return
         every = self.plan.checkpoint_every
-        for batch in batches.iterate(
+        for batch in self.batches(
             dataset,
             batch_size,
             max_seq_length,

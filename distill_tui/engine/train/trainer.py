@@ -40,6 +40,7 @@ from distill_tui.engine.train.runplan import RunPlan, plan_run
 __all__ = [
     "RunFinished",
     "RunPlan",
+    "PrefReported",
     "RunStarted",
     "TrainReported",
     "ValReported",
@@ -83,6 +84,20 @@ class ValReported:
     best_iter: int | None
     best_loss: float | None
     improved: bool
+    signs: tuple[losscurve.Sign, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrefReported:
+    """A preference run's evaluation on its validation pairs."""
+
+    run_id: str
+    iter: int
+    pair_accuracy: float
+    reward_margin: float
+    chosen_logp: float
+    rejected_logp: float
+    pairs: int
     signs: tuple[losscurve.Sign, ...] = ()
 
 
@@ -158,23 +173,28 @@ def train_run(
     stop: threading.Event | None = None,
     listener: Listener | None = None,
     thread: MLXThread | None = None,
+    from_run: str | None = None,
 ) -> RunFinished:
     """Train (or resume) a run to the end, a stop, or early stopping.
 
     Blocks the calling thread; the work runs on the MLX thread. Raises
     `UserError` for problems the user can fix (no exported split, batch size
-    larger than the data, a changed dataset on resume).
+    larger than the data, a changed dataset on resume). With `train.objective`
+    "dpo" or "kto" the run starts from the adapter of SFT run `from_run` (the
+    newest finished one when None) and trains on data/pref/.
     """
     thread = thread or mlx_thread()
     stop = stop or threading.Event()
     emit = listener or (lambda _e: None)
     rank, size = thread.call(_world)
-    plan = plan_run(ws, train, resume=resume, rank=rank, world_size=size)
+    plan = plan_run(ws, train, resume=resume, rank=rank, world_size=size, from_run=from_run)
     from distill_tui.engine.train.loop import run_on_mlx
+    from distill_tui.engine.train.pref_loop import run_pref_on_mlx
 
+    entry = run_on_mlx if plan.train.objective == "sft" else run_pref_on_mlx
     with thread.lease("training"):
         try:
-            return thread.call(run_on_mlx, ws, plan, stop, emit)
+            return thread.call(entry, ws, plan, stop, emit)
         except UserError as e:
             _mark_failed(ws, plan, str(e))
             raise
