@@ -71,3 +71,17 @@ def test_demo_with_the_tiny_student_for_fast_tests(tmp_path):
     assert (ws.root / ws.settings.student.model / "config.json").is_file()
     assert ws.settings.train.fine_tune_type == "full"
     assert cfg.load(ws.root / "distill.toml").student.model == "models/demo-student"
+
+
+def test_the_demo_command_records_a_reviewers_corrections_as_pairs(tmp_path):
+    """`distill-tui demo` makes preference data a user could have made (issue 21)."""
+    from distill_tui.core.curate import preferences
+    from distill_tui.demo import EDITED_ROWS, REGENERATED_ROWS
+
+    ws = create_demo(tmp_path / "demo", student=None, preferences=True)
+    found = preferences.pairs(ws.store)
+    assert {p.source for p in found} == {"edit", "regen"}
+    assert sorted(p.row_id for p in found) == sorted((*EDITED_ROWS, *REGENERATED_ROWS))
+    for p in found:
+        assert p.chosen in LABELS and p.rejected in LABELS and p.chosen != p.rejected
+    assert ws.store.counts()["accepted"] == len(found)
