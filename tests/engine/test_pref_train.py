@@ -142,3 +142,29 @@ def test_cli_train_objective_errors_are_one_line(ws):
         check=False,
     )
     assert out.stderr.strip().count("\n") == 0 and "--objective dpo or kto" in out.stderr
+
+
+def test_log_probs_on_the_answer_positions_equal_the_full_rows(ws, tiny_model):
+    """The vocabulary projection on the answers' positions only gives the
+    log-probabilities of the whole-row computation, truncated rows included."""
+
+    def both(max_seq_length: int) -> tuple[list[float], list[float]]:
+        import mlx.core as mx
+        from mlx_lm.utils import load
+
+        from distill_tui.engine.train import pref_data
+        from distill_tui.engine.train.pref_loss import sequence_logps
+
+        model, tok = load(str(tiny_model))
+        data = pref_data.load(paths.pref_dir(ws.root) / "train.jsonl", tok, "pairs")
+        tokens, lengths, _, positions = pref_data.make_batch(data, [0, 5, 9], max_seq_length, None)
+        fast_, n1 = sequence_logps(model, tokens, lengths, positions)
+        full, n2 = sequence_logps(model, tokens, lengths)
+        mx.eval(fast_, full)
+        assert n1.tolist() == n2.tolist()
+        return fast_.tolist(), full.tolist()
+
+    a, b = mlx_thread().call(both, 2048)
+    assert a == pytest.approx(b, abs=1e-4) and all(x < 0 for x in b)
+    a, b = mlx_thread().call(both, 20)  # the answers cut off: nothing counts
+    assert a == pytest.approx(b, abs=1e-4)

@@ -3,7 +3,7 @@ student's chat template (the prompt masked, as mlx-lm's `mask_prompt`), and
 batch deterministically like `batches.iterate` (the same length-sorted groups
 and seeded order, so a resumed run sees the batches it would have).
 
-A DPO batch is (tokens, lengths, reference) with the B chosen answers in rows
+A DPO batch is (tokens, lengths, reference, positions) with the B chosen answers in rows
 0..B-1 and their rejected answers in rows B..2B-1; a KTO batch adds each row's
 label and weight. Call on the MLX thread.
 """
@@ -96,13 +96,20 @@ def make_batch(
     ref = [data.reference[i][k] for k in range(width) for i in rows] if data.reference else []
     lengths = [min(len(s), max_seq_length) for s in seqs]
     w = 1 + batches.PAD_TO * ((max(lengths) + batches.PAD_TO - 1) // batches.PAD_TO)
-    arr = np.zeros((len(seqs), min(w, max_seq_length)), np.int32)
+    cols = min(w, max_seq_length)
+    arr = np.zeros((len(seqs), cols), np.int32)
     for j, s in enumerate(seqs):
         arr[j, : lengths[j]] = s[: lengths[j]]
+    # The target positions of each answer (see pref_loss.sequence_logps),
+    # clipped into the row; the loss masks the clipped ones.
+    k = max(1, max(n - o + 1 for n, o in zip(lengths, offsets, strict=True)))
+    pos = np.array([[o - 1 + i for i in range(k)] for o in offsets], np.int32)
+    pos = np.clip(pos, 0, cols - 2)
     out: tuple[Any, ...] = (
         mx.array(arr),
         mx.array(list(zip(offsets, lengths, strict=True))),
         mx.array(ref or [0.0] * len(seqs), dtype=mx.float32),
+        mx.array(pos),
     )
     if weights is not None:
         labels = [data.labels[i] for i in rows]
@@ -152,8 +159,8 @@ def fill_reference(model: Any, data: PrefSet, batch_size: int, max_seq_length: i
     order = batches.length_order(data)
     for i in range(0, len(order), batch_size):
         rows = order[i : i + batch_size]
-        tokens, lengths, _ = make_batch(data, rows, max_seq_length, None)[:3]
-        logps, _ = sequence_logps(model, tokens, lengths)
+        tokens, lengths, _, positions = make_batch(data, rows, max_seq_length, None)
+        logps, _ = sequence_logps(model, tokens, lengths, positions)
         mx.eval(logps)
         values = logps.tolist()
         width = len(data.seqs[rows[0]])

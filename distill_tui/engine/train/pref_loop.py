@@ -46,8 +46,8 @@ def pair_metrics(model: Any, data: pref_data.PrefSet, batch_size: int, plan: Run
     ):
         if t.val_batches != -1 and n >= t.val_batches:
             break
-        tokens, lengths, reference = batch
-        logps, _ = sequence_logps(model, tokens, lengths)
+        tokens, lengths, reference, positions = batch
+        logps, _ = sequence_logps(model, tokens, lengths, positions)
         terms = dpo_terms(logps, reference, t.beta)
         diff = terms["chosen_reward"] - terms["rejected_reward"]
         mx.eval(diff, terms["chosen_logp"], terms["rejected_logp"])

@@ -14,16 +14,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+# Models whose logits are exactly head(model.model(inputs)) (mlx-lm's llama,
+# qwen2, qwen3, mistral): the head runs on the completion positions only.
+_PLAIN_HEAD = ("llama", "qwen2", "qwen3", "mistral")
 
-def sequence_logps(model: Any, tokens: Any, lengths: Any) -> tuple[Any, Any]:
-    """(sum of completion-token log-probabilities, completion tokens) per row."""
+
+def _head(model: Any) -> Any:
+    args, inner = getattr(model, "args", None), getattr(model, "model", None)
+    if inner is None or getattr(args, "model_type", None) not in _PLAIN_HEAD:
+        return None
+    if getattr(args, "tie_word_embeddings", False):
+        return inner.embed_tokens.as_linear
+    return getattr(model, "lm_head", None)
+
+
+def sequence_logps(model: Any, tokens: Any, lengths: Any, positions: Any = None) -> tuple[Any, Any]:
+    """(sum of completion-token log-probabilities, completion tokens) per row.
+
+    `positions` (rows x K, from `pref_data.make_batch`) are the target
+    positions of each row's answer: with them the vocabulary projection, the
+    largest activation of a small model, is computed for those K positions
+    instead of the whole row (as mlx-lm's loss does), so a DPO step's two
+    answers cost little more memory than one SFT row."""
     import mlx.core as mx
     import mlx.nn as nn
 
     inputs, targets = tokens[:, :-1], tokens[:, 1:]
-    logits = model(inputs).astype(mx.float32)
-    steps = mx.arange(1, targets.shape[1] + 1)
-    mask = mx.logical_and(steps >= lengths[:, 0:1], steps <= lengths[:, 1:])
+    head = None if positions is None else _head(model)
+    if head is None:
+        logits = model(inputs).astype(mx.float32)
+        steps = mx.arange(1, targets.shape[1] + 1)
+        mask = mx.logical_and(steps >= lengths[:, 0:1], steps <= lengths[:, 1:])
+    else:
+        hidden = mx.take_along_axis(model.model(inputs), positions[..., None], axis=1)
+        logits = head(hidden).astype(mx.float32)
+        targets = mx.take_along_axis(targets, positions, axis=1)
+        want = lengths[:, 0:1] - 1 + mx.arange(positions.shape[1])
+        mask = mx.logical_and(want == positions, positions <= lengths[:, 1:] - 1)
     logp = -nn.losses.cross_entropy(logits, targets) * mask
     return logp.sum(axis=1), mask.sum(axis=1)
 
@@ -42,12 +69,14 @@ def dpo_terms(policy: Any, reference: Any, beta: float) -> dict[str, Any]:
 
 
 def make_dpo_loss(beta: float, sft_weight: float = 0.0) -> Callable[..., tuple[Any, Any]]:
-    """loss(model, tokens, lengths, reference): rows 0..B-1 chosen, B..2B-1 rejected."""
+    """loss(model, tokens, lengths, reference, positions): rows 0..B-1 chosen, B..2B-1 rejected."""
     import mlx.core as mx
     import mlx.nn as nn
 
-    def loss(model: Any, tokens: Any, lengths: Any, reference: Any) -> tuple[Any, Any]:
-        logps, ntoks = sequence_logps(model, tokens, lengths)
+    def loss(
+        model: Any, tokens: Any, lengths: Any, reference: Any, positions: Any
+    ) -> tuple[Any, Any]:
+        logps, ntoks = sequence_logps(model, tokens, lengths, positions)
         t = dpo_terms(logps, reference, beta)
         value = -nn.log_sigmoid(t["chosen_reward"] - t["rejected_reward"]).mean()
         b = tokens.shape[0] // 2
@@ -59,7 +88,8 @@ def make_dpo_loss(beta: float, sft_weight: float = 0.0) -> Callable[..., tuple[A
 
 
 def make_kto_loss(beta: float, sft_weight: float = 0.0) -> Callable[..., tuple[Any, Any]]:
-    """loss(model, tokens, lengths, reference, label, weight): label 1 desirable.
+    """loss(model, tokens, lengths, reference, positions, label, weight): label 1
+    desirable.
 
     The KL reference point z is the batch mean of the policy/reference log
     ratio, clamped at 0 and not differentiated (TRL estimates it from
@@ -67,9 +97,15 @@ def make_kto_loss(beta: float, sft_weight: float = 0.0) -> Callable[..., tuple[A
     import mlx.core as mx
 
     def loss(
-        model: Any, tokens: Any, lengths: Any, reference: Any, label: Any, weight: Any
+        model: Any,
+        tokens: Any,
+        lengths: Any,
+        reference: Any,
+        positions: Any,
+        label: Any,
+        weight: Any,
     ) -> tuple[Any, Any]:
-        logps, ntoks = sequence_logps(model, tokens, lengths)
+        logps, ntoks = sequence_logps(model, tokens, lengths, positions)
         ratio = logps - reference
         z = mx.stop_gradient(mx.maximum(ratio.mean(), 0.0))
         good = 1 - mx.sigmoid(beta * (ratio - z))
