@@ -171,7 +171,7 @@ def create_demo(
     for row_id, text in ids:
         # The reviewed rows' first answers were wrong (see record_reviews).
         out = by_input[text]
-        complete(ws.store, row_id, _recorded(wrong_label(out) if row_id in reviewed else out))
+        complete(ws.store, row_id, recorded_answer(wrong_label(out) if row_id in reviewed else out))
     if preferences:
         n = record_reviews(ws)
         progress(f"recording a reviewer's corrections of {n} teacher answers (preference pairs)")
@@ -187,7 +187,7 @@ def create_demo(
     return ws
 
 
-def _recorded(output: str) -> GenerationRecord:
+def recorded_answer(output: str) -> GenerationRecord:
     return GenerationRecord(
         output=output,
         teacher=RECORDED_TEACHER,
@@ -225,6 +225,6 @@ def record_reviews(ws: Workspace) -> int:
         else:
             cur.reject(store, [row_id], "wrong")
             cur.regenerate(store, [row_id])
-            complete(store, row_id, _recorded(right[text]))
+            complete(store, row_id, recorded_answer(right[text]))
         cur.accept(store, [row_id])
     return len(EDITED_ROWS) + len(REGENERATED_ROWS)
