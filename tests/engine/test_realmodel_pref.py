@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import pytest
+from test_realmodel import LABEL_ONLY, _write_split
 
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
@@ -22,25 +23,14 @@ from distill_tui.engine.train.trainer import train_run
 
 pytestmark = pytest.mark.realmodel
 
-LABEL_ONLY = "Label: billing, bug, feature or account."
-
 
 def _write(root: Path) -> None:
+    _write_split(root, train=24, valid=8)
     rows = bundled_rows()
-    data = root / "data"
-    (data / "pref").mkdir(parents=True, exist_ok=True)
-    for name, part in (("train", rows[:24]), ("valid", rows[-8:])):
-        with open(data / f"{name}.jsonl", "w", encoding="utf-8") as f:
-            for r in part:
-                messages = [
-                    {"role": "system", "content": LABEL_ONLY},
-                    {"role": "user", "content": r["input"]},
-                    {"role": "assistant", "content": r["output"]},
-                ]
-                f.write(json.dumps({"messages": messages}) + "\n")
+    (root / "data" / "pref").mkdir(parents=True, exist_ok=True)
     # 64 pairs: 48 to train on, 16 held out (none of them an SFT row).
     for name, part in (("train", rows[40:88]), ("valid", rows[-24:-8])):
-        with open(data / "pref" / f"{name}.jsonl", "w", encoding="utf-8") as f:
+        with open(root / "data" / "pref" / f"{name}.jsonl", "w", encoding="utf-8") as f:
             for i, r in enumerate(part):
                 rec = {
                     "prompt": r["input"],

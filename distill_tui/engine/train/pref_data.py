@@ -134,17 +134,18 @@ def iterate(
     on_rows: Callable[[int, list[int]], None] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """`batches.iterate` for preference rows."""
-    groups = batches.batch_groups(batches.length_order(data), batch_size, rank, size)
-    pos = start
-    while True:
-        epoch, k = divmod(pos, len(groups))
-        if not loop and epoch > 0:
-            return
-        rows = groups[int(batches.epoch_order(seed, epoch, len(groups))[k])]
-        if on_rows is not None:
-            on_rows(pos, rows)
-        yield make_batch(data, rows, max_seq_length, weights)
-        pos += 1
+    return batches.iterate(
+        data,
+        batch_size,
+        max_seq_length,
+        seed=seed,
+        loop=loop,
+        start=start,
+        rank=rank,
+        size=size,
+        on_rows=on_rows,
+        make=lambda rows: make_batch(data, rows, max_seq_length, weights),
+    )
 
 
 def fill_reference(model: Any, data: PrefSet, batch_size: int, max_seq_length: int) -> None:

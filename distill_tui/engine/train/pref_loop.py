@@ -18,7 +18,7 @@ from distill_tui.core.train import losscurve
 from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.train import checkpoint as ckpt
 from distill_tui.engine.train import pref_data
-from distill_tui.engine.train.loop import _callback, _Session, _setup_model
+from distill_tui.engine.train.loop import _Session, _setup_model, train_session
 from distill_tui.engine.train.pref_loss import (
     dpo_terms,
     make_dpo_loss,
@@ -26,7 +26,7 @@ from distill_tui.engine.train.pref_loss import (
     sequence_logps,
 )
 from distill_tui.engine.train.runplan import RunPlan, data_files, write_lora_yaml
-from distill_tui.engine.train.trainer import Listener, PrefReported, RunFinished, RunStarted
+from distill_tui.engine.train.trainer import Listener, PrefReported, RunFinished
 
 
 def pair_metrics(model: Any, data: pref_data.PrefSet, batch_size: int, plan: RunPlan) -> dict:
@@ -78,6 +78,14 @@ class _PrefSession(_Session):
         self.chosen_hist: list[tuple[int, float]] = []
         self.val_pairs: pref_data.PrefSet | None = None
 
+    def restore_history(self) -> None:
+        super().restore_history()
+        self.chosen_hist = [
+            (m.iter, m.chosen_logp)
+            for m in runs_db.pref_metrics(self.ws.store, self.plan.run_id)
+            if m.chosen_logp is not None
+        ]
+
     def batches(self, dataset: Any, batch_size: int, max_seq_length: int, **kw: Any) -> Any:
         return pref_data.iterate(dataset, batch_size, max_seq_length, weights=self.weights, **kw)
 
@@ -122,12 +130,9 @@ def run_pref_on_mlx(
     ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener
 ) -> RunFinished:
     import mlx.core as mx
-    import mlx.optimizers as optim
-    from mlx_lm.tuner import trainer as mt
     from mlx_lm.utils import load
 
     from distill_tui.engine.models.gguf import mlx_path
-    from distill_tui.engine.train.trainer import _quiet_mlx_lm
 
     t = plan.train
     if plan.from_run is None or not (plan.from_run / ckpt.ADAPTER_FILE).is_file():
@@ -158,69 +163,10 @@ def run_pref_on_mlx(
     # The policy starts as the SFT adapter, which is also the reference.
     model.load_weights(str(plan.from_run / ckpt.ADAPTER_FILE), strict=False)
     bs = t.batch_size
+    make = make_kto_loss if t.objective == "kto" else make_dpo_loss
     pref_data.fill_reference(model, train_set, bs, t.max_seq_length)
     if len(val_pairs):
         pref_data.fill_reference(model, val_pairs, min(bs, len(val_pairs)), t.max_seq_length)
         s.val_pairs = val_pairs
         s.valid_set = val_pairs
-    optimizer = optim.Adam(learning_rate=t.learning_rate)
-    s.model, s.optimizer = model, optimizer
-    s.reporter = _callback(s)
-    if plan.resume_from is not None:
-        st = ckpt.load_checkpoint(plan.resume_from, model, optimizer)
-        s.start = s.consumed = int(st["iter"])
-        s.trained_tokens_before = int(st.get("trained_tokens", 0))
-        s.elapsed_before = float(st.get("elapsed_s", 0.0))
-        s.stopper = losscurve.EarlyStopper.from_dict(st["stopper"])
-        s.stopper.patience = t.early_stopping_patience
-        mx.random.seed(t.seed + s.start)
-        if s.writer:
-            s.train_hist = runs_db.history(ws.store, plan.run_id, "train")
-            s.val_hist = runs_db.history(ws.store, plan.run_id, "val")
-            s.chosen_hist = [
-                (m.iter, m.chosen_logp)
-                for m in runs_db.pref_metrics(ws.store, plan.run_id)
-                if m.chosen_logp is not None
-            ]
-    if s.writer:
-        ckpt.save_adapter(model, plan.run_dir, plan.adapter_config)
-    emit(RunStarted(plan.run_id, plan.run_dir, t.iters, s.start, plan.rank, plan.world_size))
-    make = make_kto_loss if t.objective == "kto" else make_dpo_loss
-    # A DPO batch holds each pair's two answers: batch_size pairs are 2x rows.
-    args = mt.TrainingArgs(
-        batch_size=bs,
-        iters=t.iters - s.start,
-        val_batches=t.val_batches,
-        steps_per_report=t.steps_per_report,
-        steps_per_eval=t.steps_per_eval,
-        steps_per_save=10**12,
-        max_seq_length=t.max_seq_length,
-        adapter_file=str(plan.run_dir / ckpt.ADAPTER_FILE),
-        grad_checkpoint=t.grad_checkpoint,
-    )
-    with _quiet_mlx_lm():
-        mt.train(
-            model=model,
-            optimizer=optimizer,
-            train_dataset=train_set,
-            val_dataset=None,
-            args=args,
-            loss=make(t.beta, t.sft_weight),
-            iterate_batches=s.iterate_batches,
-            training_callback=s.reporter,
-        )
-    status = "stopped" if stop.is_set() else "early_stopped" if s.early_stopped else "finished"
-    if s.writer:
-        s.checkpoint(s.consumed)
-        runs_db.update_run(ws.store, plan.run_id, status=status, iter=s.consumed)
-    return RunFinished(
-        plan.run_id,
-        status,
-        s.consumed,
-        s.stopper.best_iter,
-        s.stopper.best_loss,
-        plan.run_dir,
-        plan.rank,
-        plan.world_size,
-        tuple(sorted(s.rows)),
-    )
+    return train_session(s, model, train_set, make(t.beta, t.sft_weight))
