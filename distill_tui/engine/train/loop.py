@@ -267,22 +267,29 @@ def _refuse_nothing_to_train(dataset: Any, max_seq_length: int) -> None:
     raise UserError(nothing_to_train(max_seq_length, min(offsets, default=0)))
 
 
-def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener) -> RunFinished:
-    import mlx.core as mx
-    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
+def load_student(plan: RunPlan) -> tuple[Any, Any]:
+    """(model, tokenizer) with mlx-lm's own loader; a GGUF student loads from
+    its converted folder, which the run's lora.yaml then names."""
     from mlx_lm.utils import load
 
     from distill_tui.engine.models.gguf import mlx_path
 
-    t = plan.train
-    s = _Session(ws, plan, stop, emit)
     source = mlx_path(plan.model)  # a .gguf file: its converted folder
     if source != plan.model and plan.rank == 0:
         write_lora_yaml(plan, model=source)
     try:
-        model, tokenizer = cast("tuple[Any, Any]", load(source))
+        return cast("tuple[Any, Any]", load(source))
     except Exception as e:  # noqa: BLE001 - a missing model or a bad folder
         raise UserError(f"cannot load the student {plan.model!r}: {e}") from None
+
+
+def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener) -> RunFinished:
+    import mlx.core as mx
+    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
+
+    t = plan.train
+    s = _Session(ws, plan, stop, emit)
+    model, tokenizer = load_student(plan)
     opts = types.SimpleNamespace(mask_prompt=t.mask_prompt)
     try:
         train_set, valid_set, _ = load_local_dataset(plan.data_dir, tokenizer, opts)

@@ -11,7 +11,7 @@ label and weight. Call on the MLX thread.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,26 +125,17 @@ def iterate(
     batch_size: int,
     max_seq_length: int,
     *,
-    seed: int,
-    loop: bool,
-    start: int = 0,
-    rank: int = 0,
-    size: int = 1,
     weights: tuple[float, float] | None = None,
-    on_rows: Callable[[int, list[int]], None] | None = None,
+    **kw: Any,
 ) -> Iterator[tuple[Any, ...]]:
-    """`batches.iterate` for preference rows."""
+    """`batches.iterate` (same keywords: seed, loop, start, rank, size,
+    on_rows) for preference rows; `weights` makes KTO batches."""
     return batches.iterate(
         data,
         batch_size,
         max_seq_length,
-        seed=seed,
-        loop=loop,
-        start=start,
-        rank=rank,
-        size=size,
-        on_rows=on_rows,
         make=lambda rows: make_batch(data, rows, max_seq_length, weights),
+        **kw,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, cast
+from typing import Any
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
@@ -18,14 +18,14 @@ from distill_tui.core.train import losscurve
 from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.train import checkpoint as ckpt
 from distill_tui.engine.train import pref_data
-from distill_tui.engine.train.loop import _Session, _setup_model, train_session
+from distill_tui.engine.train.loop import _Session, _setup_model, load_student, train_session
 from distill_tui.engine.train.pref_loss import (
     dpo_terms,
     make_dpo_loss,
     make_kto_loss,
     sequence_logps,
 )
-from distill_tui.engine.train.runplan import RunPlan, data_files, write_lora_yaml
+from distill_tui.engine.train.runplan import RunPlan, data_files
 from distill_tui.engine.train.trainer import Listener, PrefReported, RunFinished
 
 
@@ -130,9 +130,6 @@ def run_pref_on_mlx(
     ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener
 ) -> RunFinished:
     import mlx.core as mx
-    from mlx_lm.utils import load
-
-    from distill_tui.engine.models.gguf import mlx_path
 
     t = plan.train
     if plan.from_run is None or not (plan.from_run / ckpt.ADAPTER_FILE).is_file():
@@ -140,13 +137,7 @@ def run_pref_on_mlx(
     if t.objective == "kto" and t.batch_size < 4:
         raise UserError(f"KTO needs at least 4 rows a step (batch size {t.batch_size})")
     s = _PrefSession(ws, plan, stop, emit)
-    source = mlx_path(plan.model)
-    if source != plan.model and plan.rank == 0:
-        write_lora_yaml(plan, model=source)
-    try:
-        model, tokenizer = cast("tuple[Any, Any]", load(source))
-    except Exception as e:  # noqa: BLE001 - a missing model or a bad folder
-        raise UserError(f"cannot load the student {plan.model!r}: {e}") from None
+    model, tokenizer = load_student(plan)
     train_name, valid_name = data_files(t.objective)
     kind = "kto" if t.objective == "kto" else "pairs"
     train_set = pref_data.load(plan.data_dir / train_name, tokenizer, kind)
