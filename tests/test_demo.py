@@ -27,7 +27,8 @@ def test_demo_project_has_recorded_rows_and_a_loadable_student(tmp_path):
     assert r.returncode == 0, r.stderr
     ws = Workspace.open(root)
     counts = ws.store.counts()
-    assert counts["done"] >= 300 and counts["unreviewed"] == counts["done"]
+    # A reviewer's corrections are recorded (issue 21): 14 rows accepted, the rest to curate.
+    assert counts["done"] >= 300 and counts["unreviewed"] == counts["done"] - 14
     assert counts["cost_usd"] == 0.0  # recorded, not paid for
     teachers = {t for (t,) in ws.store.conn.execute("SELECT DISTINCT teacher FROM generations")}
     assert teachers == {RECORDED_TEACHER}
@@ -71,3 +72,17 @@ def test_demo_with_the_tiny_student_for_fast_tests(tmp_path):
     assert (ws.root / ws.settings.student.model / "config.json").is_file()
     assert ws.settings.train.fine_tune_type == "full"
     assert cfg.load(ws.root / "distill.toml").student.model == "models/demo-student"
+
+
+def test_the_demo_command_records_a_reviewers_corrections_as_pairs(tmp_path):
+    """`distill-tui demo` makes preference data a user could have made (issue 21)."""
+    from distill_tui.core.curate import preferences
+    from distill_tui.demo import EDITED_ROWS, REGENERATED_ROWS
+
+    ws = create_demo(tmp_path / "demo", student=None, preferences=True)
+    found = preferences.pairs(ws.store)
+    assert {p.source for p in found} == {"edit", "regen"}
+    assert sorted(p.row_id for p in found) == sorted((*EDITED_ROWS, *REGENERATED_ROWS))
+    for p in found:
+        assert p.chosen in LABELS and p.rejected in LABELS and p.chosen != p.rejected
+    assert ws.store.counts()["accepted"] == len(found)

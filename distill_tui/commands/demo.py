@@ -27,7 +27,9 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path(args.dir).expanduser().resolve()
     if not paths.is_project(root):
-        ws = create_demo(root, progress=lambda msg: print(f"demo: {msg}", flush=True))
+        ws = create_demo(
+            root, progress=lambda msg: print(f"demo: {msg}", flush=True), preferences=True
+        )
         counts = ws.store.counts()
         print(f"demo: created {shown(root)} with {counts['done']} recorded rows to curate")
     if args.no_open:

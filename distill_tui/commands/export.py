@@ -12,6 +12,7 @@ from distill_tui.core import paths
 from distill_tui.core.dataset.export import FORMATS, export_dataset
 from distill_tui.core.dataset.export_rows import export_rows
 from distill_tui.core.display import shown
+from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 
 
@@ -28,9 +29,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="default: [split] seed in distill.toml")
     p.add_argument("--rows", metavar="FILE", help="export all rows with provenance to FILE")
     p.add_argument("--force", action="store_true", help="with --rows: replace an existing FILE")
+    p.add_argument(
+        "--preferences",
+        action="store_true",
+        help="also write DIR/data/pref/: DPO pairs from edits and reject-regenerate-accept"
+        " rows, and KTO rows, on the same sides as the split",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.rows and args.preferences:
+        raise UserError("--rows and --preferences: export one at a time")
     if args.rows:
         # A damaged store may still give up most of its rows: reading is allowed.
         ws = Workspace.open(args.dir, allow_damaged=True)
@@ -57,4 +66,14 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {shown(out)}/: {', '.join(parts)}; {res.format} format,"
         f" hash {res.dataset_hash[:12]}"
     )
+    if args.preferences:
+        from distill_tui.core.curate.preferences import export_preferences
+
+        pref = export_preferences(ws.root, ws.store, ws.settings, fmt=args.format, seed=args.seed)
+        c, src = pref.counts, pref.by_source
+        print(
+            f"wrote {shown(paths.pref_dir(ws.root))}/: pairs train {c['train']}, valid"
+            f" {c['valid']} ({src['edit']} from edits, {src['regen']} from regenerations);"
+            f" KTO rows train {c['kto_train']}, valid {c['kto_valid']}"
+        )
     return 0

@@ -35,6 +35,8 @@ _OVERRIDES = {
     "val_batches": int,
     "early_stopping_patience": int,
     "seed": int,
+    "beta": finite_float,
+    "sft_weight": finite_float,
 }
 
 
@@ -56,6 +58,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fine-tune-type", choices=["lora", "dora", "full"])
     p.add_argument("--mask-prompt", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--grad-checkpoint", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument(
+        "--objective",
+        choices=["sft", "dpo", "kto"],
+        help="sft on data/ (default), or dpo / kto on data/pref/ from an SFT run's adapter",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_run",
+        metavar="RUN",
+        help="with --objective dpo|kto: the SFT run to start from (default: the newest)",
+    )
     p.add_argument("--resume", metavar="RUN", help="continue a run from its last checkpoint")
     p.add_argument("--no-preflight", action="store_true", help="skip the preflight checks")
     stale = p.add_mutually_exclusive_group()
@@ -81,7 +94,7 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
     if args.preset:
         train = loraconfig.apply_preset(train, args.preset)
     update = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
-    for k in ("fine_tune_type", "mask_prompt", "grad_checkpoint"):
+    for k in ("fine_tune_type", "mask_prompt", "grad_checkpoint", "objective"):
         if getattr(args, k) is not None:
             update[k] = getattr(args, k)
     if args.epochs is not None:
@@ -140,6 +153,14 @@ class Printer:
             best = f"  best {e.best_loss:.4f} at {e.best_iter}" if e.best_loss is not None else ""
             print(f"iter {e.iter:>6}  val loss {e.loss:7.4f}{best}{mark}", flush=True)
             self._signs(e.signs)
+        elif isinstance(e, tr.PrefReported):
+            print(
+                f"iter {e.iter:>6}  pairs {e.pairs}: accuracy {e.pair_accuracy:.3f}"
+                f"  margin {e.reward_margin:+.3f}  log-prob chosen {e.chosen_logp:.2f}"
+                f"  rejected {e.rejected_logp:.2f}",
+                flush=True,
+            )
+            self._signs(e.signs)
 
     def _signs(self, signs: Any) -> None:
         for s in signs:
@@ -176,6 +197,27 @@ def _fresh_export(ws: Workspace, args: argparse.Namespace, world_size: int) -> N
     print(f"exported {parts} rows to data/", flush=True)
 
 
+def _say_pairs(ws: Workspace, objective: str) -> None:
+    """What the preference stage will train on, from the last export."""
+    import json
+
+    from distill_tui.core import paths
+
+    manifest = paths.pref_dir(ws.root) / "pref.json"
+    try:
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        c, src = m["counts"], m["by_source"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # train_run names the missing export
+    if objective == "dpo":
+        print(
+            f"{objective}: {c['train']} training pairs ({src['edit']} edits,"
+            f" {src['regen']} regenerations in all), {c['valid']} validation pairs"
+        )
+    else:
+        print(f"kto: {c['kto_train']} labelled training rows, {c['valid']} validation pairs")
+
+
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     if args.resume and args.export:
@@ -184,10 +226,15 @@ def run(args: argparse.Namespace) -> int:
     from distill_tui.engine.train import trainer as tr
 
     rank, size = mlx_thread().call(tr._world)
-    if rank == 0 and not args.resume:
-        _fresh_export(ws, args, size)
     train = _settings(ws, args)
-    if rank == 0 and not args.no_preflight and not args.resume:
+    sft = train.objective == "sft"
+    if args.from_run and (sft or args.resume):
+        raise UserError("--from goes with --objective dpo or kto on a new run")
+    if rank == 0 and not args.resume and sft:
+        _fresh_export(ws, args, size)
+    if not sft and not args.resume:
+        _say_pairs(ws, train.objective)
+    if rank == 0 and not args.no_preflight and not args.resume and sft:
         from distill_tui.engine.train.measure import preflight
 
         pf = preflight(ws, train)
@@ -209,7 +256,9 @@ def run(args: argparse.Namespace) -> int:
             )
     stop = threading.Event()
     with stoppable(stop, "stopping after this step (Ctrl-C again to abort)"):
-        done = tr.train_run(ws, train, resume=args.resume, stop=stop, listener=Printer())
+        done = tr.train_run(
+            ws, train, resume=args.resume, stop=stop, listener=Printer(), from_run=args.from_run
+        )
     if done.world_size > 1:
         rows = done.rows_trained
         print(

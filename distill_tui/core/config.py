@@ -103,6 +103,13 @@ class Train(_Section):
     early_stopping_patience: int = Field(default=0, ge=0, le=_MANY)
     fine_tune_type: Literal["lora", "dora", "full"] = "lora"
     seed: int = 0
+    # Preference training (issue 21) from an SFT run's adapter: "dpo" on the
+    # exported pairs, "kto" on the labelled rows. beta 0.1 as TRL and
+    # mlx-lm-lora; sft_weight adds the chosen answer's NLL (keeps the chosen
+    # log-probability from collapsing).
+    objective: Literal["sft", "dpo", "kto"] = "sft"
+    beta: float = Field(default=0.1, gt=0, le=10)
+    sft_weight: float = Field(default=0.0, ge=0, le=10)
 
 
 # A key as Textual names it ("f4", "ctrl+t", "?"), or several separated by commas.

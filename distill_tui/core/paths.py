@@ -23,6 +23,11 @@ def data_dir(project: Path) -> Path:
     return project / DATA_DIR
 
 
+def pref_dir(project: Path) -> Path:
+    """The preference export (DPO pairs, KTO rows) beside the SFT split."""
+    return data_dir(project) / "pref"
+
+
 def runs_dir(project: Path) -> Path:
     return project / RUNS_DIR
 

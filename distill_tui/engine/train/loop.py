@@ -180,6 +180,15 @@ class _Session:
             ckpt.save_adapter(self.model, self.plan.run_dir, self.plan.adapter_config)
             ckpt.save_iteration_adapter(self.model, self.plan.run_dir, step)
 
+    def restore_history(self) -> None:
+        """On resume: the histories the warning signs read, from the store."""
+        self.train_hist = runs_db.history(self.ws.store, self.plan.run_id, "train")
+        self.val_hist = runs_db.history(self.ws.store, self.plan.run_id, "val")
+
+    def batches(self, dataset: Any, batch_size: int, max_seq_length: int, **kw: Any) -> Any:
+        """The deterministic batches; a preference run makes its own."""
+        return batches.iterate(dataset, batch_size, max_seq_length, **kw)
+
     # -- the iterate_batches train() and evaluate() call ---------------------
     def iterate_batches(
         self,
@@ -194,10 +203,10 @@ class _Session:
         common: dict[str, Any] = dict(seed=self.plan.train.seed, rank=rank, size=size)
         if not loop:
             # Evaluation: the same batches every time, so val losses compare.
-            yield from batches.iterate(dataset, batch_size, max_seq_length, loop=False, **common)
+            yield from self.batches(dataset, batch_size, max_seq_length, loop=False, **common)
             return
         every = self.plan.checkpoint_every
-        for batch in batches.iterate(
+        for batch in self.batches(
             dataset,
             batch_size,
             max_seq_length,
@@ -307,24 +316,29 @@ def _refuse_nothing_to_train(dataset: Any, max_seq_length: int) -> None:
     raise UserError(nothing_to_train(max_seq_length, min(offsets, default=0)))
 
 
-def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener) -> RunFinished:
-    import mlx.core as mx
-    import mlx.optimizers as optim
-    from mlx_lm.tuner import trainer as mt
-    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
+def load_student(plan: RunPlan) -> tuple[Any, Any]:
+    """(model, tokenizer) with mlx-lm's own loader; a GGUF student loads from
+    its converted folder, which the run's lora.yaml then names."""
     from mlx_lm.utils import load
 
     from distill_tui.engine.models.gguf import mlx_path
 
-    t = plan.train
-    s = _Session(ws, plan, stop, emit)
     source = mlx_path(plan.model)  # a .gguf file: its converted folder
     if source != plan.model and plan.rank == 0:
         write_lora_yaml(plan, model=source)
     try:
-        model, tokenizer = cast("tuple[Any, Any]", load(source))
+        return cast("tuple[Any, Any]", load(source))
     except Exception as e:  # noqa: BLE001 - a missing model or a bad folder
         raise UserError(f"cannot load the student {plan.model!r}: {e}") from None
+
+
+def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener) -> RunFinished:
+    import mlx.core as mx
+    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
+
+    t = plan.train
+    s = _Session(ws, plan, stop, emit)
+    model, tokenizer = load_student(plan)
     opts = types.SimpleNamespace(mask_prompt=t.mask_prompt)
     try:
         train_set, valid_set, _ = load_local_dataset(plan.data_dir, tokenizer, opts)
@@ -340,9 +354,22 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
     _refuse_nothing_to_train(train_cache, t.max_seq_length)
     mx.random.seed(t.seed)
     _setup_model(model, plan)
+    s.valid_set = CacheDataset(valid_set) if len(valid_set) else None
+    return train_session(s, model, train_cache)
+
+
+def train_session(s: _Session, model: Any, train_set: Any, loss: Any = None) -> RunFinished:
+    """From a set-up model to the end of the run, for SFT and preference runs
+    alike: restore a checkpoint, call mlx-lm's `train()` with the session's
+    batches and callback (and `loss`, mlx-lm's default when None), then mark
+    the run finished, stopped or early-stopped."""
+    import mlx.core as mx
+    import mlx.optimizers as optim
+    from mlx_lm.tuner import trainer as mt
+
+    ws, plan, t = s.ws, s.plan, s.plan.train
     optimizer = optim.Adam(learning_rate=t.learning_rate)
     s.model, s.optimizer = model, optimizer
-    s.valid_set = CacheDataset(valid_set) if len(valid_set) else None
     s.reporter = _callback(s)
     if plan.resume_from is not None:
         st = ckpt.load_checkpoint(plan.resume_from, model, optimizer)
@@ -354,11 +381,11 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
         # Dropout draws from MLX's global key, which cannot be read back;
         # a fresh key per position keeps resumes reproducible.
         mx.random.seed(t.seed + s.start)
-        s.train_hist = runs_db.history(ws.store, plan.run_id, "train") if s.writer else []
-        s.val_hist = runs_db.history(ws.store, plan.run_id, "val") if s.writer else []
+        if s.writer:
+            s.restore_history()
     if s.writer:
         ckpt.save_adapter(model, plan.run_dir, plan.adapter_config)
-    emit(RunStarted(plan.run_id, plan.run_dir, t.iters, s.start, plan.rank, plan.world_size))
+    s.emit(RunStarted(plan.run_id, plan.run_dir, t.iters, s.start, plan.rank, plan.world_size))
     args = mt.TrainingArgs(
         batch_size=t.batch_size,
         iters=t.iters - s.start,
@@ -374,12 +401,14 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
         mt.train(
             model=model,
             optimizer=optimizer,
-            train_dataset=train_cache,
+            train_dataset=train_set,
             val_dataset=None,  # validated on our schedule (_Session.validate)
             args=args,
             iterate_batches=s.iterate_batches,
             training_callback=s.reporter,
+            **({} if loss is None else {"loss": loss}),
         )
+    stop = s.stop
     status = "stopped" if stop.is_set() else "early_stopped" if s.early_stopped else "finished"
     if s.writer:
         s.checkpoint(s.consumed)

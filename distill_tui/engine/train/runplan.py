@@ -34,6 +34,7 @@ class RunPlan:
     resume_from: Path | None  # checkpoint folder
     rank: int
     world_size: int
+    from_run: Path | None = None  # a preference run: the SFT run it starts from
 
     @property
     def adapter_config(self) -> dict[str, Any]:
@@ -49,9 +50,20 @@ class RunPlan:
         return max(r, -(-self.train.steps_per_save // r) * r)
 
 
-def dataset_hash(data_dir: Path) -> str:
+def data_files(objective: str) -> tuple[str, ...]:
+    """The files a run of this objective reads from its data folder."""
+    if objective == "kto":
+        return ("kto_train.jsonl", "valid.jsonl")  # validated on the held-out pairs
+    return ("train.jsonl", "valid.jsonl")
+
+
+def run_data_dir(ws: Workspace, objective: str) -> Path:
+    return paths.data_dir(ws.root) if objective == "sft" else paths.pref_dir(ws.root)
+
+
+def dataset_hash(data_dir: Path, objective: str = "sft") -> str:
     h = hashlib.sha256()
-    for name in ("train.jsonl", "valid.jsonl"):
+    for name in data_files(objective):
         p = data_dir / name
         h.update(name.encode())
         h.update(p.read_bytes() if p.is_file() else b"")
@@ -70,22 +82,20 @@ def plan_run(
     resume: str | None = None,
     rank: int = 0,
     world_size: int = 1,
+    from_run: str | None = None,
 ) -> RunPlan:
-    data_dir = paths.data_dir(ws.root)
-    if not (data_dir / "train.jsonl").is_file():
-        raise UserError(
-            f"{data_dir / 'train.jsonl'}: no exported training split; accept rows and "
-            "export the split first (Curate screen, or `distill-tui export`)"
-        )
-    verify_split(data_dir)
-    digest = dataset_hash(data_dir)
     if resume:
-        return _plan_resume(ws, train, resume, digest, data_dir, rank, world_size)
+        return _plan_resume(ws, train, resume, rank, world_size)
     train = train or ws.settings.train
+    data_dir = _check_data(ws, train.objective)
+    digest = dataset_hash(data_dir, train.objective)
+    model, from_dir = resolve_model(ws), None
+    if train.objective != "sft":
+        from_dir, model, train = _from_sft(ws, train, from_run)
     run_id = runs_db.new_run_id()
     run_dir = paths.run_dir(ws.root, run_id)
     plan = RunPlan(
-        run_id, run_dir, resolve_model(ws), data_dir, train, digest, None, rank, world_size
+        run_id, run_dir, model, data_dir, train, digest, None, rank, world_size, from_dir
     )
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -94,8 +104,66 @@ def plan_run(
     return plan
 
 
+def _check_data(ws: Workspace, objective: str) -> Path:
+    data_dir = run_data_dir(ws, objective)
+    if objective != "sft":
+        name = data_files(objective)[0]
+        rows = (
+            (data_dir / name).read_text(encoding="utf-8").strip()
+            if (data_dir / name).is_file()
+            else ""
+        )
+        if not rows:
+            raise UserError(
+                f"{data_dir / name}: no preference data exported; edit, or reject and"
+                " regenerate, rows on the Curate screen, then `distill-tui export DIR"
+                " --preferences`"
+            )
+        return data_dir
+    if not (data_dir / "train.jsonl").is_file():
+        raise UserError(
+            f"{data_dir / 'train.jsonl'}: no exported training split; accept rows and "
+            "export the split first (Curate screen, or `distill-tui export`)"
+        )
+    verify_split(data_dir)
+    return data_dir
+
+
+# LoRA settings a preference run takes from its SFT run: the adapter's shape.
+_ADAPTER_SHAPE = ("fine_tune_type", "num_layers", "lora_rank", "lora_scale", "lora_dropout")
+
+
+def _from_sft(ws: Workspace, train: cfg.Train, from_run: str | None) -> tuple[Path, str, cfg.Train]:
+    """The SFT run a preference run starts from (the newest finished one when
+    none is named): its folder, its student and its adapter's shape."""
+    if from_run in (None, "latest"):
+        found = [
+            r
+            for r in runs_db.list_runs(ws.store)
+            if r.config.get("train", {}).get("objective", "sft") == "sft"
+            and (paths.run_dir(ws.root, r.id) / ckpt.ADAPTER_FILE).is_file()
+            and r.status in ("finished", "early_stopped", "stopped")
+        ]
+        if not found:
+            raise UserError(
+                f"--objective {train.objective}: no finished SFT run to start from;"
+                " train one first (the preference stage starts from its adapter)"
+            )
+        from_run = found[0].id
+    run = runs_db.get_run(ws.store, from_run)
+    folder = paths.run_dir(ws.root, from_run)
+    if run is None or not (folder / ckpt.ADAPTER_FILE).is_file():
+        raise UserError(f"--from {from_run}: no run with an adapter in {paths.runs_dir(ws.root)}")
+    sft = run.config.get("train", {})
+    if sft.get("objective", "sft") != "sft":
+        raise UserError(f"--from {from_run}: a {sft['objective']} run, not an SFT run")
+    shape = {k: sft[k] for k in _ADAPTER_SHAPE if k in sft}
+    return folder, str(run.config.get("model", resolve_model(ws))), train.model_copy(update=shape)
+
+
 def _config(plan: RunPlan) -> dict[str, Any]:
     return {
+        "from_run": plan.from_run.name if plan.from_run else None,
         "model": plan.model,
         "data": str(plan.data_dir),
         "dataset_hash": plan.dataset_hash,
@@ -128,8 +196,6 @@ def _plan_resume(
     ws: Workspace,
     train: cfg.Train | None,
     resume: str,
-    digest: str,
-    data_dir: Path,
     rank: int,
     world_size: int,
 ) -> RunPlan:
@@ -145,6 +211,9 @@ def _plan_resume(
     if run.status == "running":
         raise UserError(f"run {resume} is still running (process {run.pid})")
     saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    objective = saved["train"].get("objective", "sft")
+    data_dir = _check_data(ws, objective)
+    digest = dataset_hash(data_dir, objective)
     if saved.get("dataset_hash") != digest:
         raise UserError(
             f"the exported split changed since run {resume} started; resuming would "
@@ -161,8 +230,19 @@ def _plan_resume(
             f"run {resume} already reached iteration {start} of {settings.iters}; "
             "pass --iters with a larger number to train it further"
         )
+    sft = saved.get("from_run")
+    from_dir = paths.run_dir(ws.root, sft) if sft else None
     plan = RunPlan(
-        resume, run_dir, saved["model"], data_dir, settings, digest, found, rank, world_size
+        resume,
+        run_dir,
+        saved["model"],
+        data_dir,
+        settings,
+        digest,
+        found,
+        rank,
+        world_size,
+        from_dir,
     )
     if rank == 0:
         _write_run_files(plan)

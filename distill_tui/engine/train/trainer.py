@@ -31,6 +31,7 @@ from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.engine.train.events import (
     Listener,
+    PrefReported,
     RunFinished,
     RunStarted,
     TrainEvent,
@@ -43,6 +44,7 @@ __all__ = [
     "Listener",
     "RunFinished",
     "RunPlan",
+    "PrefReported",
     "RunStarted",
     "TrainEvent",
     "TrainReported",
@@ -60,23 +62,28 @@ def train_run(
     stop: threading.Event | None = None,
     listener: Listener | None = None,
     thread: MLXThread | None = None,
+    from_run: str | None = None,
 ) -> RunFinished:
     """Train (or resume) a run to the end, a stop, or early stopping.
 
     Blocks the calling thread; the work runs on the MLX thread. Raises
     `UserError` for problems the user can fix (no exported split, batch size
-    larger than the data, a changed dataset on resume).
+    larger than the data, a changed dataset on resume). With `train.objective`
+    "dpo" or "kto" the run starts from the adapter of SFT run `from_run` (the
+    newest finished one when None) and trains on data/pref/.
     """
     thread = thread or mlx_thread()
     stop = stop or threading.Event()
     emit = listener or (lambda _e: None)
     rank, size = thread.call(_world)
-    plan = plan_run(ws, train, resume=resume, rank=rank, world_size=size)
+    plan = plan_run(ws, train, resume=resume, rank=rank, world_size=size, from_run=from_run)
     from distill_tui.engine.train.loop import run_on_mlx
+    from distill_tui.engine.train.pref_loop import run_pref_on_mlx
 
+    entry = run_on_mlx if plan.train.objective == "sft" else run_pref_on_mlx
     with thread.lease("training"):
         try:
-            return thread.call(run_on_mlx, ws, plan, stop, emit)
+            return thread.call(entry, ws, plan, stop, emit)
         except UserError as e:
             _mark_failed(ws, plan, str(e))
             raise

@@ -27,13 +27,15 @@ def chart_text(
     train_rgb: RGB = (80, 160, 255),
     val_rgb: RGB = (255, 180, 0),
     x_max: int | None = None,
+    names: tuple[str, str] = ("train loss", "val loss"),
 ) -> Text:
-    """`x_max`: where the x axis ends (the run's length, or where it stopped);
-    it always starts at 0, so one point does not read as -1 to 1."""
+    """`names`: the two series in the legend. `x_max`: where the x axis ends
+    (the run's length, or where it stopped); it always starts at 0, so one
+    point does not read as -1 to 1."""
     train = [(i, v) for i, v in train if math.isfinite(v)]
     val = [(i, v) for i, v in val if math.isfinite(v)]
     if not train and not val:
-        return Text("no loss reported yet", style="italic")
+        return Text(f"no {names[0]} reported yet", style="italic")
     import plotext as plt
     from plotext import marker, pixel
 
@@ -56,9 +58,9 @@ def chart_text(
         f.label("iteration", axis=0)
         out = f.build().string()
     legend = Text("  ")
-    legend.append("• train loss", style="rgb({},{},{})".format(*train_rgb))
+    legend.append(f"• {names[0]}", style="rgb({},{},{})".format(*train_rgb))
     legend.append("   ")
-    legend.append("◆ val loss", style="rgb({},{},{})".format(*val_rgb))
+    legend.append(f"◆ {names[1]}", style="rgb({},{},{})".format(*val_rgb))
     return Text.assemble(legend, "\n", Text.from_ansi(out, no_wrap=True, end=""))
 
 
@@ -69,8 +71,9 @@ class LossChart(Static):
     LossChart { height: 1fr; min-height: 8; }
     """
 
-    def __init__(self, **kw) -> None:
+    def __init__(self, names: tuple[str, str] = ("train loss", "val loss"), **kw) -> None:
         super().__init__("", **kw)
+        self.names = names
         self.train: list[tuple[int, float]] = []
         self.val: list[tuple[int, float]] = []
         self.x_max: int | None = None
@@ -102,6 +105,7 @@ class LossChart(Static):
                 self._rgb("primary", (80, 160, 255)),
                 self._rgb("warning", (255, 180, 0)),
                 self.x_max,
+                self.names,
             )
         )
 

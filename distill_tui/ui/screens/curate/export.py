@@ -26,16 +26,24 @@ class ExportFailed(Message):
 
 
 class ExportMixin(BaseScreen):
-    """For the Curate screen: `action_export` writes data/{train,valid,test}.jsonl."""
+    """For the Curate screen: `action_export` writes data/{train,valid,test}.jsonl;
+    `action_export_preferences` also the preference pairs and KTO rows in
+    data/pref/ (`export --preferences`)."""
 
     def action_export(self) -> None:
         self._export()
 
+    def action_export_preferences(self) -> None:
+        self._export(preferences=True)
+
     @work(thread=True, group="curate-export", exclusive=True, exit_on_error=False)
-    def _export(self) -> None:
+    def _export(self, preferences: bool = False) -> None:
+        from distill_tui.core.curate.preferences import export_preferences
+
         ws = self.ws
         try:
             res = export_dataset(ws.root, ws.store, ws.settings)
+            pref = export_preferences(ws.root, ws.store, ws.settings) if preferences else None
         except UserError as e:
             self.post_message(ExportFailed(str(e)))
             return
@@ -44,6 +52,14 @@ class ExportMixin(BaseScreen):
             f"Exported {', '.join(parts)} rows to {paths.data_dir(ws.root)}/"
             f" ({res.format} format). Train them on screen 4."
         )
+        if pref is not None:
+            c, src = pref.counts, pref.by_source
+            summary += (
+                f" Preferences: {c['train']} training / {c['valid']} validation pairs"
+                f" ({src['edit']} from edits, {src['regen']} from regenerations),"
+                f" {c['kto_train'] + c['kto_valid']} KTO rows in data/pref/: objective dpo"
+                " or kto on screen 4."
+            )
         self.post_message(DatasetExported(summary))
 
     def on_dataset_exported(self, msg: DatasetExported) -> None:

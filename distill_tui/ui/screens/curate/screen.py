@@ -59,6 +59,7 @@ class CurateScreen(BulkChecksMixin, EditMixin, ExportMixin, BaseScreen):
         Binding("o", "cycle_sort", "Sort", show=False, id="curate-sort"),
         Binding("b", "bulk", "Bulk", show=False, id="curate-bulk"),
         Binding("x", "export", "Export", id="curate-export"),
+        Binding("X", "export_preferences", "Export + preferences", id="curate-export-pref"),
         Binding("d", "toggle_diff", "Diff", show=False, id="curate-diff"),
         Binding("s", "toggle_stats", "Stats", show=False, id="curate-stats"),
         Binding("c", "run_checks", "Check", show=False, id="curate-checks"),

@@ -33,12 +33,45 @@ FIELDS: list[tuple[str, str, str]] = [
     ("steps_per_save", "Steps per save", "int"),
     ("early_stopping_patience", "Patience (evals)", "int"),
 ]
-LABELS = {name: label for name, label, _ in FIELDS} | {
+# The preference stage (issue 21), after the SFT settings (tab order unchanged).
+PREF_FIELDS: list[tuple[str, str, str]] = [
+    ("beta", "Beta (dpo/kto)", "float"),
+    ("sft_weight", "SFT term (dpo)", "float"),
+]
+LABELS = {name: label for name, label, _ in FIELDS + PREF_FIELDS} | {
+    "objective": "Objective",
     "fine_tune_type": "Fine-tune type",
     "mask_prompt": "Mask prompt",
     "grad_checkpoint": "Grad checkpoint",
 }
-KINDS = {name: kind for name, _, kind in FIELDS}
+KINDS = {name: kind for name, _, kind in FIELDS + PREF_FIELDS}
+
+OBJECTIVES = {
+    "sft": "sft: learn the accepted rows (data/)",
+    "dpo": "dpo: prefer edits and regenerations (data/pref/, from an SFT run)",
+    "kto": "kto: accepted good, rejected bad (data/pref/, from an SFT run)",
+}
+
+# One line under the form for the focused setting.
+HINTS = {
+    "preset": "a starting point from the guide; every field stays editable",
+    "objective": "sft first; dpo or kto then start from the newest finished SFT run's adapter",
+    "fine_tune_type": "lora: a small adapter; dora: a bit better, slower; full: all weights",
+    "iters": "training steps; each step sees one batch",
+    "epochs": "or passes over the training rows, turned into iterations",
+    "batch_size": "rows per step (dpo: pairs per step; kto: at least 4)",
+    "lora_rank": "adapter size: 8-16 simple tasks, 32-64 complex ones",
+    "learning_rate": "1e-5 to 1e-4 for LoRA; about 1e-5 for dpo/kto (TRL, mlx-lm-lora)",
+    "num_layers": "how many of the top layers get adapters (-1: all)",
+    "max_seq_length": "longer rows are cut to this many tokens",
+    "steps_per_eval": "validation every this many steps (dpo/kto: on the held-out pairs)",
+    "steps_per_save": "a checkpoint to resume from every this many steps",
+    "early_stopping_patience": "stop after this many evaluations without a better one (0: never)",
+    "beta": "0.1 as TRL and mlx-lm-lora: higher keeps closer to the SFT adapter",
+    "sft_weight": "adds the chosen answer's loss: keeps its log-probability from collapsing",
+    "mask_prompt": "train on the answer tokens only (dpo/kto always do)",
+    "grad_checkpoint": "recompute activations: less memory, slower steps",
+}
 
 
 class FormError(ValueError):
@@ -105,19 +138,30 @@ class TrainForm(Grid):
             allow_blank=False,
             id="tf-fine_tune_type",
         )
-        for name, label, _kind in FIELDS:
+        yield from self._inputs(FIELDS)
+        yield Checkbox("Mask prompt", t.mask_prompt, id="tf-mask_prompt")
+        yield Label("(loss on completions only)")
+        yield Checkbox("Grad checkpoint", t.grad_checkpoint, id="tf-grad_checkpoint")
+        yield Label("(less memory, slower)")
+        yield Label("Objective", id="tfl-objective")
+        yield Select(
+            [(k, k) for k in OBJECTIVES],
+            value=t.objective,
+            allow_blank=False,
+            id="tf-objective",
+        )
+        yield from self._inputs(PREF_FIELDS)
+
+    def _inputs(self, fields: list[tuple[str, str, str]]) -> ComposeResult:
+        for name, label, _kind in fields:
             yield Label(label, id=f"tfl-{name}")
-            value = "" if name == "epochs" else str(getattr(t, name))
+            value = "" if name == "epochs" else str(getattr(self.train, name))
             yield Input(
                 value,
                 id=f"tf-{name}",
                 placeholder="-" if name == "epochs" else "",
                 select_on_focus=False,
             )
-        yield Checkbox("Mask prompt", t.mask_prompt, id="tf-mask_prompt")
-        yield Label("(loss on completions only)")
-        yield Checkbox("Grad checkpoint", t.grad_checkpoint, id="tf-grad_checkpoint")
-        yield Label("(less memory, slower)")
 
     def on_mount(self) -> None:
         self.set_model_layers(self.model_layers)
@@ -138,8 +182,8 @@ class TrainForm(Grid):
     def _raw(self, name: str) -> Any:
         if name in KINDS:
             return self.query_one(f"#tf-{name}", Input).value.strip()
-        if name == "fine_tune_type":
-            return self.query_one("#tf-fine_tune_type", Select).value
+        if name in ("fine_tune_type", "objective"):
+            return self.query_one(f"#tf-{name}", Select).value
         return self.query_one(f"#tf-{name}", Checkbox).value
 
     def _check_layers(self, num_layers: int) -> None:
@@ -205,6 +249,7 @@ class TrainForm(Grid):
             if name != "epochs":
                 self.query_one(f"#tf-{name}", Input).value = str(getattr(train, name))
         self.query_one("#tf-fine_tune_type", Select).value = train.fine_tune_type
+        self.query_one("#tf-objective", Select).value = train.objective
         self.query_one("#tf-mask_prompt", Checkbox).value = train.mask_prompt
         self.query_one("#tf-grad_checkpoint", Checkbox).value = train.grad_checkpoint
 
@@ -245,8 +290,10 @@ class TrainForm(Grid):
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if event.select.id == "tf-fine_tune_type" and isinstance(event.value, str):
-            self._edited("fine_tune_type")
+        if event.select.id in ("tf-fine_tune_type", "tf-objective") and isinstance(
+            event.value, str
+        ):
+            self._edited(event.select.id.removeprefix("tf-"))
         elif event.select.id == "tf-preset" and isinstance(event.value, str):
             preset = loraconfig.apply_preset(self.train, event.value)
             layers = self.model_layers

@@ -16,6 +16,7 @@ from distill_tui.core import config as cfg
 from distill_tui.core.dataset.export import export_dataset
 from distill_tui.core.dataset.export_stale import StaleExport
 from distill_tui.core.errors import NoSpace, UserError
+from distill_tui.core.project import Workspace
 from distill_tui.core.train import runs as runs_db
 from distill_tui.core.train.preflight import Preflight
 from distill_tui.ui.screens.base import BaseScreen
@@ -76,6 +77,34 @@ def preflight_text(pf: Preflight) -> Text:
     return text
 
 
+def pair_counts_text(ws: Workspace, train: cfg.Train) -> Text:
+    """What a dpo/kto run would train on: the pairs curation holds, by source,
+    and what the last `export --preferences` wrote."""
+    import json
+
+    from distill_tui.core import paths
+    from distill_tui.core.curate import preferences
+
+    c = preferences.counts(ws.store)
+    text = Text(
+        f"{train.objective}: curation holds {c['edit'] + c['regen']} pairs ({c['edit']} from"
+        f" edits, {c['regen']} from regenerations) and {c['desirable']} accepted /"
+        f" {c['undesirable']} rejected answers\n"
+    )
+    try:
+        m = json.loads((paths.pref_dir(ws.root) / "pref.json").read_text(encoding="utf-8"))
+        n = m["counts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        text.append("✗ not exported yet: x on the Curate screen, Preferences", style="bold")
+        return text
+    if train.objective == "dpo":
+        text.append(f"data/pref/: {n['train']} training pairs, {n['valid']} validation pairs\n")
+    else:
+        text.append(f"data/pref/: {n['kto_train']} labelled rows, {n['valid']} validation pairs\n")
+    text.append("ctrl+r starts from the newest finished SFT run's adapter")
+    return text
+
+
 def stale_export_dialog(stale: StaleExport) -> ConfirmDialog:
     """Asked on ctrl+r when data/ is older than the accepted rows."""
     return ConfirmDialog(
@@ -103,7 +132,7 @@ class TrainJobsMixin(BaseScreen):
         def listener(e: object) -> None:
             if isinstance(e, tr.RunStarted):
                 self.post_message(TrainingStarted(e.run_id, e.start_iter))
-            elif isinstance(e, tr.TrainReported | tr.ValReported):
+            elif isinstance(e, tr.TrainReported | tr.ValReported | tr.PrefReported):
                 self.post_message(TrainingReported(e.run_id, e.iter))
 
         mlx = self.distill_app.mlx
@@ -111,7 +140,8 @@ class TrainJobsMixin(BaseScreen):
         try:
             if export_first:
                 export_dataset(self.ws.root, self.ws.store, self.ws.settings)
-            if train is not None:  # a new run: refuse what would fail at start
+            if train is not None and train.objective == "sft":
+                # A new SFT run: refuse what would fail at start (it measures data/).
                 pf = preflight(self.ws, train, thread=mlx)
                 self.post_message(PreflightFinished(pf))
                 if pf.errors:

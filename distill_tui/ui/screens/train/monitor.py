@@ -31,12 +31,18 @@ class TrainMonitor(Vertical):
     TrainMonitor > #train-error.-shown { display: block; }
     TrainMonitor > #train-metrics { height: 2; }
     TrainMonitor > #train-signs { height: auto; max-height: 3; color: $warning; }
+    TrainMonitor > #train-pref-chart { min-height: 6; display: none; }
+    TrainMonitor > #train-pref { height: auto; max-height: 1; display: none; }
+    TrainMonitor > #train-pref-chart.-pref, TrainMonitor > #train-pref.-pref { display: block; }
     """
 
     def compose(self) -> ComposeResult:
         yield Static("", id="train-head")
         yield Static("", id="train-error")
         yield LossChart(id="train-chart")
+        # A preference run's validation pairs (issue 21).
+        yield LossChart(("pair accuracy", "reward margin"), id="train-pref-chart")
+        yield Static("", id="train-pref")
         yield Static("", id="train-metrics")
         yield Static("", id="train-signs")
 
@@ -49,12 +55,19 @@ class TrainMonitor(Vertical):
         box.update(data_text(f"✗ {reason}" if reason else ""))
         box.set_class(bool(reason), "-shown")
 
-    def show(self, run: runs_db.Run, train: list[runs_db.Metric], val: list) -> None:
+    def show(
+        self,
+        run: runs_db.Run,
+        train: list[runs_db.Metric],
+        val: list,
+        prefs: list[runs_db.PrefMetric] | None = None,
+    ) -> None:
         t_hist = [(m.iter, float("nan") if m.loss is None else m.loss) for m in train]
         at = self._iteration(run, train, val)
         # A running run's axis spans its length; a stopped one ends where it stopped.
         x_max = (run.iters_total or at) if run.status == "running" else at
-        self.query_one(LossChart).set_data(t_hist, val, x_max)
+        self.query_one("#train-chart", LossChart).set_data(t_hist, val, x_max)
+        pref_signs = self._show_prefs(run, prefs or [], x_max)
         best = (
             f"  best val {run.best_val_loss:.3f} @ {run.best_iter}"
             if run.best_iter is not None and run.best_val_loss is not None
@@ -66,14 +79,48 @@ class TrainMonitor(Vertical):
         self.head(f"Run {run.id}  {status}{best}")
         self.failure(run.error if run.status == "failed" else None)
         self.query_one("#train-metrics", Static).update(self._metrics_text(run, train, at))
-        signs = losscurve.warning_signs(t_hist, val)
+        signs = pref_signs + losscurve.warning_signs(t_hist, val)
         self.query_one("#train-signs", Static).update(
             Text("\n".join(f"⚠ {s.message}" for s in signs[:2]))
         )
 
+    def _show_prefs(
+        self, run: runs_db.Run, prefs: list[runs_db.PrefMetric], x_max: int
+    ) -> list[losscurve.Sign]:
+        """Pair accuracy and reward margin plotted, the log-probabilities in
+        words, and the warning when the chosen one falls steadily."""
+        objective = run.config.get("train", {}).get("objective", "sft")
+        shown = objective != "sft"
+        chart = self.query_one("#train-pref-chart", LossChart)
+        line = self.query_one("#train-pref", Static)
+        for w in (chart, line):
+            w.set_class(shown, "-pref")
+        if not shown:
+            return []
+
+        def series(name: str) -> list[tuple[int, float]]:
+            return [(m.iter, v) for m in prefs if (v := getattr(m, name)) is not None]
+
+        chart.set_data(series("pair_accuracy"), series("reward_margin"), x_max)
+        if not prefs:
+            line.update(Text(f"{objective}: no validation pairs measured yet"))
+            return []
+        m = prefs[-1]
+        line.update(
+            Text(
+                f"{objective} @ {m.iter}: pair acc {m.pair_accuracy or 0:.2f}  margin"
+                f" {m.reward_margin or 0:+.3f}  log-p chosen {m.chosen_logp or 0:.1f}"
+                f" rejected {m.rejected_logp or 0:.1f}"
+            )
+        )
+        sign = losscurve.chosen_falling(series("chosen_logp"))
+        return [sign] if sign else []
+
     def clear(self, head: str) -> None:
         self.head(head)
-        self.query_one(LossChart).set_data([], [])
+        self.query_one("#train-chart", LossChart).set_data([], [])
+        for w in self.query("#train-pref-chart, #train-pref"):
+            w.set_class(False, "-pref")
         self.query_one("#train-metrics", Static).update("")
         self.query_one("#train-signs", Static).update("")
 

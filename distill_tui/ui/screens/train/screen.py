@@ -37,7 +37,7 @@ from distill_tui.core.train import loraconfig
 from distill_tui.core.train import runs as runs_db
 from distill_tui.core.train.preflight import model_layers
 from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
-from distill_tui.ui.screens.train.form import FormError, TrainForm
+from distill_tui.ui.screens.train.form import HINTS, OBJECTIVES, FormError, TrainForm
 from distill_tui.ui.screens.train.jobs import (
     EXPORT_FIRST,
     PreflightFinished,
@@ -46,6 +46,7 @@ from distill_tui.ui.screens.train.jobs import (
     TrainingReported,
     TrainingStarted,
     TrainJobsMixin,
+    pair_counts_text,
     preflight_text,
     stale_export_dialog,
 )
@@ -78,6 +79,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
     DEFAULT_CSS = """
     TrainScreen #train-setup { height: 1fr; }
     TrainScreen #train-form-error { height: auto; color: $error; }
+    TrainScreen #train-hint { height: 1; color: $text-muted; }
     TrainScreen #train-preflight { height: auto; margin-top: 1; }
     TrainScreen #train-command-box { height: 1fr; min-height: 3; margin-top: 1;
                                      border-left: blank; }
@@ -108,6 +110,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             # Not focusable itself: tab goes field to field, then to the command.
             with Vertical(id=SETUP):
                 yield TrainForm(ws.settings.train, model_layers=layers, id="train-form")
+                yield Static("", id="train-hint")
                 yield Static("", id="train-form-error")
                 yield Static(Text("ctrl+e checks the data and memory"), id="train-preflight")
                 with VerticalScroll(id="train-command-box"):
@@ -166,6 +169,16 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if self.form in event.widget.ancestors:
             self._last_field = event.widget
+        self._show_hint(event.widget)
+
+    def _show_hint(self, widget: Widget | None) -> None:
+        """One line on the focused setting (the objective's says what it trains on)."""
+        name = (widget.id or "").removeprefix("tf-") if widget is not None else ""
+        if name == "objective":
+            text = OBJECTIVES.get(self.form.train.objective, "") + "; " + HINTS["objective"]
+        else:
+            text = HINTS.get(name, "")
+        self.query_one("#train-hint", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     def action_toggle_view(self) -> None:
         self._switch(MONITOR if self.view == SETUP else SETUP)
@@ -211,7 +224,10 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         train = self._form_value()
         if train is None:
             return
-        stale = export_stale.compare(self.ws.root, self.ws.store)
+        # A preference run trains on data/pref/ (export --preferences / x on Curate).
+        stale = (
+            export_stale.compare(self.ws.root, self.ws.store) if train.objective == "sft" else None
+        )
         if stale is None:
             self._begin(train, None)
             return
@@ -266,7 +282,9 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
 
     def action_preflight(self) -> None:
         train = self._form_value("not checked")
-        if train is not None:
+        if train is not None and train.objective != "sft":
+            self.query_one("#train-preflight", Static).update(pair_counts_text(self.ws, train))
+        elif train is not None:
             self.query_one("#train-preflight", Static).update(Text("preflight: measuring..."))
             self._preflight(train)
 
@@ -281,6 +299,10 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             train = self.form.value()
         except FormError:
             return  # the field says what is wrong
+        if train.objective != "sft":
+            self._preflight_key = ()
+            self.query_one("#train-preflight", Static).update(pair_counts_text(self.ws, train))
+            return
         # Measuring tokenizes every row: not again for the same settings and data.
         data = paths.data_dir(self.ws.root)
         files = [(f.stat().st_mtime_ns, f.stat().st_size) for f in data.glob("*.jsonl")]
@@ -418,11 +440,12 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             return
         train = runs_db.metrics(ws.store, run.id, "train")
         val = runs_db.history(ws.store, run.id, "val")
-        key = (run.id, run.status, len(train), len(val), run.error)
+        prefs = runs_db.pref_metrics(ws.store, run.id)
+        key = (run.id, run.status, len(train), len(val), len(prefs), run.error)
         if key == self._tr_seen:
             return
         self._shown_run, self._tr_seen = run.id, key
-        self.monitor.show(run, train, val)
+        self.monitor.show(run, train, val, prefs)
 
     def _current_run(self) -> runs_db.Run | None:
         """The run the user opened, else the one training here, else the newest."""

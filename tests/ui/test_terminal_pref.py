@@ -1,0 +1,82 @@
+"""Preference training in a real 80x24 terminal (issue 21): X on Curate exports
+the pairs beside the split, the Train form's objective shows what it trains on
+(the pair counts by source), and a DPO run plots its pair measures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.store_reads import runs as _runs
+
+from distill_tui.core import paths
+from distill_tui.core.curate import curation
+from distill_tui.core.curate import query as cq
+from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.generate.queue import complete
+from distill_tui.core.project import Workspace
+from distill_tui.demo import (
+    EDITED_ROWS,
+    REGENERATED_ROWS,
+    record_reviews,
+    recorded_answer,
+    wrong_label,
+)
+from distill_tui.engine.train.trainer import train_run
+
+
+@pytest.fixture
+def reviewed(demo_project: Path) -> Path:
+    """The demo with a reviewer's corrections (8 edits, 6 regenerations), the
+    rest accepted and exported, and one finished SFT run."""
+    ws = Workspace.open(demo_project)
+    for row_id in (*EDITED_ROWS, *REGENERATED_ROWS):
+        (out,) = ws.store.conn.execute("SELECT output FROM rows WHERE id = ?", (row_id,)).fetchone()
+        complete(ws.store, row_id, recorded_answer(wrong_label(out)))
+    record_reviews(ws)
+    curation.accept(ws.store, cq.ids(ws.store, cq.Filter(decision="unreviewed")))
+    ws.settings.train.batch_size, ws.settings.train.iters = 4, 10
+    ws.settings.train.steps_per_eval = 5
+    ws.save_settings()
+    export_dataset(ws.root, ws.store, ws.settings)
+    assert train_run(ws).status == "finished"
+    ws.store.close()
+    return demo_project
+
+
+def test_export_preferences_pick_dpo_and_watch_the_pairs(terminal, reviewed):
+    t = terminal(str(reviewed))
+    t.wait_for("support-tickets", timeout=60)
+    t.press("3", binding="goto-curate")
+    t.wait_for("unreviewed", "accepted")
+    t.press("X", binding="curate-export-pref", settle=False)
+    t.wait_for("Exported", timeout=60)
+    t.wait_until(lambda: (paths.pref_dir(reviewed) / "pref.json").is_file(), "data/pref/")
+    t.press("4", binding="goto-train")
+    t.wait_for("Preset")
+    t.wait_for("Objective")
+    # Tab to the objective (after the SFT fields): its hint says what it trains on.
+    for _ in range(14):
+        t.press("tab")
+    t.wait_for("sft: learn the accepted rows")
+    t.press("enter")
+    t.press("down")
+    t.press("enter")
+    t.wait_for("curation holds 14 pairs (8 from edits, 6 from regenerations)")
+    t.wait_for("training pairs")
+    t.press("tab")  # Beta: its hint
+    t.wait_for("0.1 as TRL and mlx-lm-lora")
+    t.press("ctrl+r", binding="train-start")
+    t.wait_for("pair acc", timeout=120)
+    t.wait_until(
+        lambda: (
+            (r := _runs(reviewed)[0]).status == "finished"
+            and r.config["train"]["objective"] == "dpo"
+        ),
+        "the dpo run finished",
+        timeout=180,
+    )
+    t.wait_for("dpo @ 10: pair acc")
+    assert t.has("• pair accuracy   ◆ reward margin")
+    t.assert_no_traceback()
+    assert t.quit() == 0
