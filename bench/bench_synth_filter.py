@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from distill_tui.core import dedup  # noqa: E402
+from distill_tui.core.dataset import dedup  # noqa: E402
 from distill_tui.core.dataset.export import normalize  # noqa: E402
 from distill_tui.core.project import Workspace  # noqa: E402
 from distill_tui.core.store import sha  # noqa: E402
@@ -69,7 +69,7 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=200)
     args = ap.parse_args()
     rng = random.Random(22)
-    stored = list({text(rng) for _ in range(args.rows)})
+    stored = list(dict.fromkeys(text(rng) for _ in range(args.rows)))  # same order every run
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.create(Path(tmp) / "bench")
         now = time.time()
