@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import work
 from textual.message import Message
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 
 from distill_tui.core import config as cfg
 from distill_tui.core.dataset.export import export_dataset
@@ -19,8 +22,11 @@ from distill_tui.core.errors import NoSpace, UserError
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import runs as runs_db
 from distill_tui.core.train.preflight import Preflight
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.engine.mlx_thread import MLXThread
 from distill_tui.ui.widgets.confirm import ConfirmDialog
+
+if TYPE_CHECKING:
+    from distill_tui.ui.app import DistillApp
 
 EXPORT_FIRST, OLD_EXPORT = "export", "old"
 
@@ -117,15 +123,29 @@ def stale_export_dialog(stale: StaleExport) -> ConfirmDialog:
     )
 
 
-class TrainJobsMixin(BaseScreen):
-    """Mixed into TrainScreen, which owns the stop event."""
+class TrainRunner(Widget):
+    """The Train screen's jobs as a component that draws nothing: a training
+    run and a preflight in thread workers on the MLX thread, reported by the
+    messages above (they bubble to the screen). It owns the stop event that
+    ctrl+x, ctrl+q and SIGTERM set."""
 
-    _stop_event: threading.Event
+    DEFAULT_CSS = "TrainRunner { display: none; }"
+
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self._ws = ws
+        self.stop_event = threading.Event()
+
+    def start(self, train: cfg.Train | None, resume: str | None, export_first: bool) -> None:
+        """A new run with `train` (after a preflight), or `resume` a run."""
+        self.stop_event.clear()
+        self._train(train, resume, export_first)
+
+    def stop(self) -> None:
+        self.stop_event.set()
 
     @work(thread=True, group="training", exclusive=True, exit_on_error=False, name="Training")
-    def _train(
-        self, train: cfg.Train | None, resume: str | None, export_first: bool = False
-    ) -> None:
+    def _train(self, train: cfg.Train | None, resume: str | None, export_first: bool) -> None:
         from distill_tui.engine.train import trainer as tr
         from distill_tui.engine.train.measure import preflight
 
@@ -135,23 +155,23 @@ class TrainJobsMixin(BaseScreen):
             elif isinstance(e, tr.TrainReported | tr.ValReported | tr.PrefReported):
                 self.post_message(TrainingReported(e.run_id, e.iter))
 
-        mlx = self.distill_app.mlx
-        before = runs_db.latest_run(self.ws.store)
+        ws, mlx = self._ws, self._mlx()
+        before = runs_db.latest_run(ws.store)
         try:
             if export_first:
-                export_dataset(self.ws.root, self.ws.store, self.ws.settings)
+                export_dataset(ws.root, ws.store, ws.settings)
             if train is not None and train.objective == "sft":
                 # A new SFT run: refuse what would fail at start (it measures data/).
-                pf = preflight(self.ws, train, thread=mlx)
+                pf = preflight(ws, train, thread=mlx)
                 self.post_message(PreflightFinished(pf))
                 if pf.errors:
                     self.post_message(TrainingFailed("; ".join(pf.errors)))
                     return
-                if self._stop_event.is_set():  # ctrl+x while the preflight measured
+                if self.stop_event.is_set():  # ctrl+x while the preflight measured
                     self.post_message(TrainingFailed("stopped before it started"))
                     return
             done = tr.train_run(
-                self.ws, train, resume=resume, stop=self._stop_event, listener=listener, thread=mlx
+                ws, train, resume=resume, stop=self.stop_event, listener=listener, thread=mlx
             )
         except BaseException as e:
             reason = str(e) if isinstance(e, UserError) else f"{type(e).__name__}: {e}"
@@ -165,24 +185,30 @@ class TrainJobsMixin(BaseScreen):
             return
         self.post_message(TrainingFinished(done.run_id, done.status, done.iter))
 
+    def _mlx(self) -> MLXThread:
+        return cast("DistillApp", self.app).mlx
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble: a bug in a job is reported here.
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            cast("DistillApp", self.app).report_error(event.worker.error, event.worker.name)
+
     def _failed_run(self, before: runs_db.Run | None, resume: str | None) -> str | None:
         """The run a failure was recorded on: a new one, or the resumed one."""
-        latest = runs_db.latest_run(self.ws.store)
+        latest = runs_db.latest_run(self._ws.store)
         if latest is not None and (before is None or latest.id != before.id):
             return latest.id
-        run = runs_db.get_run(self.ws.store, resume) if resume else None
+        run = runs_db.get_run(self._ws.store, resume) if resume else None
         return run.id if run is not None and run.status == "failed" else None
 
     @work(
         thread=True, group="train-preflight", exclusive=True, exit_on_error=False, name="Preflight"
     )
-    def _preflight(self, train: cfg.Train) -> None:
+    def preflight(self, train: cfg.Train) -> None:
         from distill_tui.engine.train.measure import preflight
 
         try:
-            self.post_message(
-                PreflightFinished(preflight(self.ws, train, thread=self.distill_app.mlx))
-            )
+            self.post_message(PreflightFinished(preflight(self._ws, train, thread=self._mlx())))
         except UserError as e:
             self.post_message(PreflightFinished(None, str(e)))
         except Exception as e:

@@ -1,73 +1,76 @@
-"""The Train screen's runs list actions: open a run in the monitor, hand it
-to the Chat screen (a `ChatWithRun` message the app hands on), or delete it
-after asking."""
+"""The Train screen's runs list as a component: it lists the project's runs
+(`refresh_runs`), deletes one after asking and hands one to the Chat screen
+(`ChatWithRun`, which the app carries to Chat) on its own. What only the
+screen can do, it leaves to the screen: `RunAction` "monitor" and "close"
+bubble up, and `RunDeleted` says a run is gone so the screen can stop showing
+it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from textual import on
+from textual.message import Message
 
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
 from distill_tui.core.train import runs as runs_db
-from distill_tui.ui.screens.base import BaseScreen, ChatWithRun
-from distill_tui.ui.screens.curate.dialogs import ConfirmDialog
+from distill_tui.ui.screens.base import ChatWithRun
 from distill_tui.ui.text import say
-from distill_tui.ui.widgets.runs_table import RunAction, RunsView
+from distill_tui.ui.widgets.confirm import ConfirmDialog
+from distill_tui.ui.widgets.runs_table import RunAction, RunsTable, RunsView
 
-MONITOR = "train-monitor"
+__all__ = ["RunAction", "RunDeleted", "RunsPanel", "RunsTable"]
 
 
-class TrainRunsMixin(BaseScreen):
-    """Mixed into TrainScreen, which provides the views and the monitor state."""
+@dataclass
+class RunDeleted(Message):
+    run_id: str
 
-    _refusal: str | None
-    _opened: str | None
-    _shown_run: str | None
-    _tr_seen: tuple[object, ...]
-    _runs_seen: tuple[object, ...]
-    _back_from_runs: str
-    if TYPE_CHECKING:
 
-        def _switch(self, view: str) -> None: ...
-        def _poll(self) -> None: ...
+class RunsPanel(RunsView):
+    def __init__(self, ws: Workspace, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._ws = ws
+        self._seen: tuple[object, ...] | None = None
+
+    def refresh_runs(self, force: bool = False) -> None:
+        """Redraw the list when a run changed (or always, with `force`)."""
+        runs = runs_db.list_runs(self._ws.store)
+        key = tuple((r.id, r.status, r.iter, r.best_val_loss, r.error) for r in runs)
+        if force or key != self._seen:
+            self._seen = key
+            self.show(runs)
 
     @on(RunAction)
-    def _run_action(self, m: RunAction) -> None:
-        if m.action == "close":
-            self._switch(self._back_from_runs)
-        elif m.run_id is None:
-            return
-        elif m.action == "monitor":
-            self._refusal, self._opened, self._tr_seen = None, m.run_id, ()
-            self._switch(MONITOR)
-            self._poll()
-        elif m.action == "chat":
-            self.post_message(ChatWithRun(m.run_id))  # the app opens Chat with it
-        elif m.action == "delete":
+    def _act(self, m: RunAction) -> None:
+        if m.run_id is None or m.action not in ("chat", "delete"):
+            return  # monitor and close are the screen's
+        m.stop()
+        if m.action == "chat":
+            self.post_message(ChatWithRun(m.run_id))
+        else:
             self._ask_delete(m.run_id)
 
     def _ask_delete(self, run_id: str) -> None:
-        run = runs_db.get_run(self.ws.store, run_id)
+        run = runs_db.get_run(self._ws.store, run_id)
         if run is not None and run.status == "running":
             say(self, f"Run {run_id} is still training: stop it first (ctrl+x)", severity="warning")
             return
-        folder = paths.run_dir(self.ws.root, run_id)
+        folder = paths.run_dir(self._ws.root, run_id)
 
         def answer(choice: str | None) -> None:
             if choice != "delete":
                 return
             try:
-                runs_db.delete_run(self.ws.store, self.ws.root, run_id)
+                runs_db.delete_run(self._ws.store, self._ws.root, run_id)
             except (OSError, UserError) as e:
                 say(self, str(e), title="Delete run", severity="error")
                 return
-            if run_id in (self._shown_run, self._opened):
-                self._shown_run = self._opened = None
-                self._tr_seen = ()
             say(self, f"Deleted run {run_id}")
-            self._show_runs(force=True)
+            self.post_message(RunDeleted(run_id))
+            self.refresh_runs(force=True)
 
         self.app.push_screen(
             ConfirmDialog(
@@ -77,10 +80,3 @@ class TrainRunsMixin(BaseScreen):
             ),
             answer,
         )
-
-    def _show_runs(self, force: bool = False) -> None:
-        runs = runs_db.list_runs(self.ws.store)
-        key = tuple((r.id, r.status, r.iter, r.best_val_loss, r.error) for r in runs)
-        if force or key != self._runs_seen:
-            self._runs_seen = key
-            self.query_one(RunsView).show(runs)

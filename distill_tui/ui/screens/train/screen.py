@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 
 from rich.text import Text
 from textual import events, on
@@ -45,24 +44,23 @@ from distill_tui.ui.screens.train.jobs import (
     TrainingFinished,
     TrainingReported,
     TrainingStarted,
-    TrainJobsMixin,
+    TrainRunner,
     pair_counts_text,
     preflight_text,
     stale_export_dialog,
 )
 from distill_tui.ui.screens.train.monitor import TrainMonitor
-from distill_tui.ui.screens.train.runs import MONITOR, TrainRunsMixin
+from distill_tui.ui.screens.train.runs import RunAction, RunDeleted, RunsPanel, RunsTable
 from distill_tui.ui.text import data_text, say
 from distill_tui.ui.typeahead import field_keys
-from distill_tui.ui.widgets.runs_table import RunsTable, RunsView
 
 __all__ = ["TrainScreen", "TrainingFinished", "TrainingReported"]
 
-SETUP, RUNS = "train-setup", "train-runs"
+SETUP, MONITOR, RUNS = "train-setup", "train-monitor", "train-runs"
 PREFLIGHT_AFTER_EDIT_S = 1.5
 
 
-class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
+class TrainScreen(BaseScreen):
     MODE = "train"
     # Priority: a focused text field would otherwise take ctrl+w (delete word),
     # ctrl+e (end of line) and ctrl+x (cut) for itself.
@@ -89,11 +87,9 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._stop_event = threading.Event()
         self._training = False
         self._shown_run: str | None = None
         self._tr_seen: tuple[object, ...] = ()
-        self._runs_seen: tuple[object, ...] = ()
         self._refusal: str | None = None  # why the last ctrl+r did not start
         self._opened: str | None = None  # a run the user opened from the list
         self._starting = False  # between ctrl+r and the run's first event
@@ -116,11 +112,16 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
                 with VerticalScroll(id="train-command-box"):
                     yield Static("", id="train-command")
             yield TrainMonitor(id=MONITOR)
-            yield RunsView(id=RUNS)
+            yield RunsPanel(ws, id=RUNS)
+        yield TrainRunner(ws)
 
     @property
     def form(self) -> TrainForm:
         return self.query_one(TrainForm)
+
+    @property
+    def runner(self) -> TrainRunner:
+        return self.query_one(TrainRunner)
 
     @property
     def monitor(self) -> TrainMonitor:
@@ -161,7 +162,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
                 target = self.query_one("#tf-preset")
             self.call_after_refresh(target.focus)
         elif view == RUNS:
-            self._show_runs(force=True)
+            self.query_one(RunsPanel).refresh_runs(force=True)
             self.call_after_refresh(self.query_one(RunsTable).focus)
         else:
             self.set_focus(None)
@@ -189,6 +190,22 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         else:
             self._back_from_runs = self.view or SETUP
             self._switch(RUNS)
+
+    @on(RunAction)
+    def _run_action(self, m: RunAction) -> None:
+        """What the runs list leaves to the screen: back, or open a run."""
+        if m.action == "close":
+            self._switch(self._back_from_runs)
+        elif m.action == "monitor" and m.run_id is not None:
+            self._refusal, self._opened, self._tr_seen = None, m.run_id, ()
+            self._switch(MONITOR)
+            self._poll()
+
+    @on(RunDeleted)
+    def _run_deleted(self, m: RunDeleted) -> None:
+        if m.run_id in (self._shown_run, self._opened):
+            self._shown_run = self._opened = None
+            self._tr_seen = ()
 
     # -- actions ---------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -241,7 +258,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         self.app.push_screen(stale_export_dialog(stale), answered)
 
     def action_resume(self) -> None:
-        run_id = self.query_one(RunsView).selected if self.view == RUNS else None
+        run_id = self.query_one(RunsPanel).selected if self.view == RUNS else None
         if run_id is None:
             latest = runs_db.latest_run(self.ws.store)
             if latest is None:
@@ -253,21 +270,20 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
     def _begin(
         self, train: cfg.Train | None, resume: str | None, export_first: bool = False
     ) -> None:
-        self._stop_event.clear()
         self._training = self._starting = True
         self._refusal = self._opened = None
-        self.distill_app.jobs.started("training", stop=self._stop_event)
+        self.distill_app.jobs.started("training", stop=self.runner.stop_event)
         self._switch(MONITOR)
         self.monitor.failure(None)
         self.monitor.head(
             "checking the settings and data..." if train else "starting: loading the student..."
         )
         self.refresh_bindings()
-        self._train(train, resume, export_first)
+        self.runner.start(train, resume, export_first)
 
     def action_stop(self) -> None:
         if self._training:
-            self._stop_event.set()
+            self.runner.stop()
             self.monitor.head("stopping after this step...")
         else:
             run = self._external_run()
@@ -286,7 +302,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
             self.query_one("#train-preflight", Static).update(pair_counts_text(self.ws, train))
         elif train is not None:
             self.query_one("#train-preflight", Static).update(Text("preflight: measuring..."))
-            self._preflight(train)
+            self.runner.preflight(train)
 
     def _auto_preflight(self) -> None:
         """Check quietly when the screen shows and after edits, so what would
@@ -311,7 +327,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         key = (train, self.ws.settings.student.model, tuple(files), stale)
         if key != self._preflight_key:
             self._preflight_key = key
-            self._preflight(train)
+            self.runner.preflight(train)
 
     # -- form edits: saved as made -------------------------------------------------
     def _save(self, train: cfg.Train, ask: bool = False) -> bool:
@@ -431,7 +447,7 @@ class TrainScreen(TrainJobsMixin, TrainRunsMixin, BaseScreen):
         if ws is None:
             return
         if self.view == RUNS:
-            self._show_runs()
+            self.query_one(RunsPanel).refresh_runs()
         if self._refusal is not None or self._starting:
             return  # the monitor says why ctrl+r did not start, or that it is starting
         run = self._current_run()
