@@ -10,7 +10,7 @@ from pathlib import Path
 
 from distill_tui.ui.keymap import declared_bindings
 
-TERMINAL_TESTS = Path(__file__).parent / "ui"
+TERMINAL_TESTS = Path(__file__).parents[1] / "ui"
 __all__ = ["declared_bindings", "missing_bindings", "terminal_test_files"]
 
 

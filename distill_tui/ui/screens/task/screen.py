@@ -9,21 +9,17 @@ form, and ctrl+n creates the project from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
-from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 from distill_tui.core import config as cfg
-from distill_tui.core import sysinfo
 from distill_tui.core.errors import UserError
 from distill_tui.core.generate.pricing import parse_price, price_text
 from distill_tui.core.project import Workspace
@@ -39,18 +35,13 @@ from distill_tui.ui.screens.task.fields import (
     refusal_reason,
 )
 from distill_tui.ui.screens.task.import_dialog import ImportDialog
-from distill_tui.ui.screens.task.student import StudentMixin
+from distill_tui.ui.screens.task.student import StudentChoice
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.examples import ExampleTable
 
 
-@dataclass
-class CachedModelsListed(Message):
-    models: list[tuple[str, str, int]]  # (model setting, label, size in bytes)
-
-
-class TaskScreen(StudentMixin, BaseScreen):
+class TaskScreen(BaseScreen):
     MODE = "task"
     BINDINGS = [
         Binding("ctrl+n", "create", "Create project", id="task-create"),
@@ -65,7 +56,6 @@ class TaskScreen(StudentMixin, BaseScreen):
     TaskScreen .row > Input, TaskScreen .row > Select { width: 1fr; }
     TaskScreen #task-instructions { height: 6; }
     TaskScreen ExampleTable { height: auto; max-height: 8; }
-    TaskScreen #hf-cache { height: auto; max-height: 6; }
     TaskScreen #task-error { color: $error; height: auto; display: none; }
     TaskScreen #task-error.shown { display: block; }
     TaskScreen .problem { color: $error; height: auto; margin-left: 18; display: none; }
@@ -186,15 +176,7 @@ class TaskScreen(StudentMixin, BaseScreen):
                     id="teacher-rpm",
                 ),
             )
-            yield Label("Student", classes="section-title")
-            yield from self._row(
-                "Model", Input(compact=True, value=s.student.model, id="student-model")
-            )
-            yield Static(id="recommendation", classes="hint")
-            yield Label(
-                "Models here: Hugging Face cache, GGUF files (enter to use)", classes="hint"
-            )
-            yield OptionList(Option(Text("(looking…)"), disabled=True), id="hf-cache")
+            yield StudentChoice(s.student.model)
             yield Label("Inputs", classes="section-title")
             yield Static(id="inputs-summary")
 
@@ -219,17 +201,7 @@ class TaskScreen(StudentMixin, BaseScreen):
 
     def _refresh_info(self) -> None:
         self._refresh_teacher()
-        mem = sysinfo.total_memory_bytes()
-        rec = sysinfo.recommend_student(mem)
-        self.query_one("#recommendation", Static).update(
-            Text(
-                f"For {sysinfo.human_bytes(mem)} of memory the guide suggests {rec}"
-                " (ctrl+r to use it)."
-            )
-        )
-        # Reading the hub cache imports huggingface_hub and walks the disk:
-        # after the screen is drawn, in a thread.
-        self.call_after_refresh(self._list_cached_models)
+        self.query_one(StudentChoice).refresh_info()
         ws = self.workspace
         if ws is None:
             summary = "No project here yet: fill in the form, then ctrl+n creates it."
@@ -354,32 +326,10 @@ class TaskScreen(StudentMixin, BaseScreen):
             table.reload()
         self._refresh_info()
 
-    @work(thread=True, group="hf-cache", exclusive=True, exit_on_error=False, name="hf cache")
-    def _list_cached_models(self) -> None:
-        root = self.workspace.root if self.workspace else None
-        models = [(m.repo_id, m.repo_id, m.size_bytes) for m in sysinfo.cached_models()]
-        models += [(g.model, g.label, g.size_bytes) for g in sysinfo.gguf_models(root)]
-        self.post_message(CachedModelsListed(models))
-
-    def on_cached_models_listed(self, event: CachedModelsListed) -> None:
-        cache = self.query_one("#hf-cache", OptionList)
-        cache.clear_options()
-        if event.models:
-            cache.add_options(
-                [
-                    Option(Text(f"{label}  {sysinfo.human_bytes(size)}"), id=model)
-                    for model, label, size in event.models
-                ]
-            )
-        else:
-            cache.add_option(Option(Text("(none found)"), disabled=True))
-
-    @on(OptionList.OptionSelected, "#hf-cache")
-    def _use_cached(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self._replace_student(event.option.id)
-
     # -- actions ---------------------------------------------------------------
+    def action_use_recommended(self) -> None:
+        self.query_one(StudentChoice).use_recommended()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "create":
             return self.workspace is None  # hidden once the project exists

@@ -1,46 +1,123 @@
-"""The Task screen's student choice: the guide's recommendation (ctrl+r) or a
-model from the Hugging Face cache, asking first when training runs were made
-from the current student, whose adapters fit only that model."""
+"""The Task screen's student as a component: the model field, the guide's
+recommendation for this machine's memory, and the models already here (the
+Hugging Face cache, the project's GGUF files), listed in a thread after the
+screen is drawn. Enter on a listed model, or `use_recommended` (the screen's
+ctrl+r), sets the field, asking first when training runs were made from the
+current student, whose adapters fit only that model. The field's edits reach
+the screen as any field's do (`Input.Changed`), so it saves them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
-from textual.widgets import Input
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
-from distill_tui.core import config as cfg
 from distill_tui.core import paths, sysinfo
+from distill_tui.core.project import Workspace
 from distill_tui.core.train import runs as runs_db
-from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.confirm import ConfirmDialog
 
+if TYPE_CHECKING:
+    from distill_tui.ui.app import DistillApp
 
-class StudentMixin(BaseScreen):
-    """Mixed into TaskScreen, which provides `settings` and the #student-model field."""
 
-    if TYPE_CHECKING:
+@dataclass
+class CachedModelsListed(Message):
+    models: list[tuple[str, str, int]]  # (model setting, label, size in bytes)
 
-        @property
-        def settings(self) -> cfg.Project: ...
 
-    def action_use_recommended(self) -> None:
-        self._replace_student(sysinfo.recommend_student(sysinfo.total_memory_bytes()))
+class StudentChoice(Vertical):
+    DEFAULT_CSS = """
+    StudentChoice { height: auto; }
+    StudentChoice #hf-cache { height: auto; max-height: 6; }
+    """
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self._model = model
+
+    def compose(self) -> ComposeResult:
+        yield Label("Student", classes="section-title")
+        with Horizontal(classes="row"):
+            yield Label("Model")
+            yield Input(compact=True, value=self._model, id="student-model")
+        yield Static(Text(""), id="student-model-problem", classes="problem")
+        yield Static(id="recommendation", classes="hint")
+        yield Label("Models here: Hugging Face cache, GGUF files (enter to use)", classes="hint")
+        yield OptionList(Option(Text("(looking…)"), disabled=True), id="hf-cache")
+
+    @property
+    def _ws(self) -> Workspace | None:
+        return cast("DistillApp", self.app).workspace
+
+    def refresh_info(self) -> None:
+        """The recommendation for this machine, and the models here (again)."""
+        mem = sysinfo.total_memory_bytes()
+        rec = sysinfo.recommend_student(mem)
+        self.query_one("#recommendation", Static).update(
+            Text(
+                f"For {sysinfo.human_bytes(mem)} of memory the guide suggests {rec}"
+                " (ctrl+r to use it)."
+            )
+        )
+        # Reading the hub cache imports huggingface_hub and walks the disk:
+        # after the screen is drawn, in a thread.
+        self.call_after_refresh(self._list_models)
+
+    @work(thread=True, group="hf-cache", exclusive=True, exit_on_error=False, name="hf cache")
+    def _list_models(self) -> None:
+        ws = self._ws
+        models = [(m.repo_id, m.repo_id, m.size_bytes) for m in sysinfo.cached_models()]
+        models += [
+            (g.model, g.label, g.size_bytes) for g in sysinfo.gguf_models(ws.root if ws else None)
+        ]
+        self.post_message(CachedModelsListed(models))
+
+    def on_cached_models_listed(self, event: CachedModelsListed) -> None:
+        event.stop()
+        cache = self.query_one("#hf-cache", OptionList)
+        cache.clear_options()
+        if event.models:
+            cache.add_options(
+                [
+                    Option(Text(f"{label}  {sysinfo.human_bytes(size)}"), id=model)
+                    for model, label, size in event.models
+                ]
+            )
+        else:
+            cache.add_option(Option(Text("(none found)"), disabled=True))
+
+    @on(OptionList.OptionSelected, "#hf-cache")
+    def _use_listed(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.replace(event.option.id)
+
+    def use_recommended(self) -> None:
+        self.replace(sysinfo.recommend_student(sysinfo.total_memory_bytes()))
 
     def _runs_of_student(self) -> int:
-        """How many training runs were made from the current student."""
-        ws = self.workspace
+        """How many training runs were made from the saved student."""
+        ws = self._ws
         if ws is None:
             return 0
         model = ws.settings.student.model
         names = {model, paths.resolve_model(ws.root, model)}
         return sum(1 for r in runs_db.list_runs(ws.store) if r.config.get("model") in names)
 
-    def _replace_student(self, new: str) -> None:
+    def replace(self, new: str) -> None:
         """Set the student model, asking first when runs were trained on the old
         one: their adapters only fit the model they were trained on."""
         field = self.query_one("#student-model", Input)
-        old = self.settings.student.model
+        ws = self._ws
+        old = ws.settings.student.model if ws is not None else field.value
         if new == old:
             say(self, f"The student is already {new}.")
             return
