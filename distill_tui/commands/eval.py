@@ -19,7 +19,7 @@ import sys
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.evaluate import evals, split_overlap
-from distill_tui.core.evaluate.evals import ADAPTER, BASE, EvalResult
+from distill_tui.core.evaluate.evals import EvalResult
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import checkpoints
@@ -76,13 +76,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def format_table(result: EvalResult) -> list[str]:
-    base, adapter = result.summary(BASE), result.summary(ADAPTER)
-    lines = [f"{'metric':<14}{'base':>8}{'adapter':>9}{'change':>9}"]
-    for name, value in adapter.items():
-        b = base.get(name)
-        bs = f"{b:8.3f}" if b is not None else f"{'-':>8}"
-        delta = f"{value - b:+9.3f}" if b is not None else f"{'':>9}"
-        lines.append(f"{name:<14}{bs}{value:9.3f}{delta}")
+    headers, rows = evals.comparison(result)
+    widths = [14, *(max(8, len(h) + 1) for h in headers[1:])]
+
+    def line(cells: list[str]) -> str:
+        return "".join(
+            f"{c:<{w}}" if i == 0 else f"{c:>{w}}"
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    lines = [line(headers), *map(line, rows)]
+    if result.pairs:
+        lines.append(
+            f"pair acc: of {result.pair_rows} held-out preference pairs, the share whose"
+            " chosen answer the model finds likelier than the rejected one"
+        )
     return lines
 
 

@@ -13,10 +13,15 @@ from pathlib import Path
 import pytest
 from support.trainutil import FAST_FLAGS, fast, make_project
 
+from distill_tui.commands.eval import format_table
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import evals
+from distill_tui.core.train import checkpoints
 from distill_tui.core.train import runs as runs_db
 from distill_tui.demo.tiny_task import rows
+from distill_tui.engine.chat.evaluate import evaluate
+from distill_tui.engine.chat.session import ModelHost
 from distill_tui.engine.mlx_thread import mlx_thread
 from distill_tui.engine.train import trainer as tr
 
@@ -66,7 +71,7 @@ def ws(workspace, tiny_model):
     return ws
 
 
-def test_dpo_loss_at_step_0_is_ln2_and_a_run_learns_the_pairs(ws):
+def test_dpo_loss_at_step_0_is_ln2_a_run_learns_the_pairs_and_eval_shows_base_sft_dpo(ws):
     sft = tr.train_run(ws, fast(20))
     events: list[object] = []
     done = tr.train_run(ws, fast(20, objective="dpo", learning_rate=5e-4), listener=events.append)
@@ -84,6 +89,26 @@ def test_dpo_loss_at_step_0_is_ln2_and_a_run_learns_the_pairs(ws):
     config = json.loads((done.run_dir / "config.json").read_text())
     assert config["from_run"] == sft.run_id and config["train"]["objective"] == "dpo"
     assert (done.run_dir / "adapters.safetensors").is_file()
+
+    # Evaluation of the DPO run puts its SFT start between the base and it,
+    # on the same rows, and ranks the held-out pairs with each of the three.
+    host = ModelHost()
+    result = evaluate(ws, host, checkpoints.resolve(ws, done.run_id, "latest"), limit=4)
+    assert result.compared == [evals.BASE, evals.SFT, evals.ADAPTER]
+    alone = evaluate(
+        ws, host, checkpoints.resolve(ws, sft.run_id, "latest"), limit=4, include_base=False
+    )
+    assert alone.compared == [evals.ADAPTER] and not alone.pairs
+    assert [i.answers[evals.SFT] for i in result.items] == [
+        i.answers[evals.ADAPTER] for i in alone.items
+    ]
+    assert set(result.pairs) == {evals.BASE, evals.SFT, evals.ADAPTER} and result.pair_rows == 8
+    assert result.pairs[evals.ADAPTER] >= result.pairs[evals.SFT]
+    stored = evals.latest(ws.store, done.run_id)
+    assert stored is not None and stored.pairs == result.pairs
+    table = format_table(stored)
+    assert table[0].split() == ["metric", "base", "sft", "adapter", "change", "vs", "sft"]
+    assert any(line.startswith("pair acc ") for line in table)
 
 
 def test_the_loss_hook_gives_ln2_on_a_training_batch(ws, tiny_model):

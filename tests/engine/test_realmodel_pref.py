@@ -78,10 +78,15 @@ def test_dpo_after_sft_learns_held_out_pairs_and_keeps_exact_match(tmp_path):
     assert prefs[-1].pair_accuracy >= 0.9, prefs
     assert prefs[-1].reward_margin > 0
 
-    def exact(run_id: str) -> float:
-        cp = checkpoints.resolve(ws, run_id, "latest")
-        result = evaluate(ws, ModelHost(), cp, limit=8, max_tokens=3, save=False)
-        return float(result.summary("adapter")["exact_match"])
+    # One evaluation compares base, the SFT start and SFT+DPO on the same rows
+    # and ranks the 16 held-out pairs with each (issue 21 item 5).
+    cp = checkpoints.resolve(ws, dpo.run_id, "latest")
+    result = evaluate(ws, ModelHost(), cp, limit=8, max_tokens=3, save=False)
+    assert result.compared == ["base", "sft", "adapter"] and result.pair_rows == 16
 
-    assert exact(dpo.run_id) >= exact(sft.run_id)
+    def exact(who: str) -> float:
+        return float(result.summary(who)["exact_match"])
+
+    assert exact("adapter") >= exact("sft")
+    assert result.pairs["adapter"] >= 0.9 and result.pairs["adapter"] >= result.pairs["sft"]
     assert paths.pref_dir(ws.root).is_dir()

@@ -78,5 +78,15 @@ def test_export_preferences_pick_dpo_and_watch_the_pairs(terminal, reviewed):
     )
     t.wait_for("dpo @ 10: pair acc")
     assert t.has("• pair accuracy   ◆ reward margin")
+    # Chat evaluates the DPO run beside its SFT start and the base model, and
+    # ranks the held-out pairs with each (issue 21 item 5).
+    t.press("5", binding="goto-chat")
+    t.wait_for("message the student")
+    t.wait_for(f"{_runs(reviewed)[0].id}:")
+    t.press("ctrl+r", binding="chat-eval")
+    t.wait_for("none yet")
+    t.press("r", binding="eval-run")
+    t.wait_for("vs sft", timeout=180)
+    t.wait_for("pair acc")
     t.assert_no_traceback()
     assert t.quit() == 0

@@ -89,7 +89,9 @@ def test_a_bug_in_drawing_leaves_the_screen_and_the_generation_finishes(
     terminal, workspace, tmp_path
 ):
     root = _project(workspace, 24)
-    with FakeLLM(latency_s=0.1) as teacher:
+    # Long enough (24 rows, 2 at a time, 0.5 s each) that the status bar, drawn
+    # every 2 s, breaks while the job still runs.
+    with FakeLLM(latency_s=0.5) as teacher:
         env = {"ANTHROPIC_API_KEY": "safety-key", "ANTHROPIC_BASE_URL": teacher.url}
         t = terminal(str(root), env=env, script=_launcher(tmp_path, BROKEN_DRAWING))
         t.wait_for("Task", timeout=60)

@@ -15,6 +15,7 @@ from distill_tui.core.store import Store
 
 BASE = "base"
 ADAPTER = "adapter"
+SFT = "sft"  # a preference run's starting point: the SFT run's adapter
 JUDGE = "judge"  # metric: 1.0 when the teacher judged the adapter's answer a pass
 
 
@@ -70,10 +71,20 @@ class EvalResult:
     id: int | None = None
     created_at: float = 0.0
     judge: JudgeSummary | None = None
+    # Held-out preference pairs (data/pref/valid.jsonl) whose chosen answer the
+    # model finds likelier than the rejected one, per model; pair_rows pairs.
+    pairs: dict[str, float] = field(default_factory=dict)
+    pair_rows: int = 0
 
     @property
     def rows(self) -> int:
         return len(self.items)
+
+    @property
+    def compared(self) -> list[str]:
+        """The models that answered, in the order they are shown."""
+        seen = {who for i in self.items for who in i.scores} | set(self.pairs)
+        return [who for who in (BASE, SFT, ADAPTER) if who in seen]
 
     def summary(self, who: str) -> dict[str, float]:
         return metrics.mean_scores(i.scores[who] for i in self.items if who in i.scores)
@@ -90,11 +101,14 @@ class EvalResult:
             "output_format": self.output_format,
             BASE: self.summary(BASE),
             ADAPTER: self.summary(ADAPTER),
+            **({SFT: self.summary(SFT)} if SFT in self.compared else {}),
             "failures": len(self.failures()),
             "stopped": self.stopped,
         }
         if self.judge is not None:
             out[JUDGE] = asdict(self.judge) | {"note": self.judge.note()}
+        if self.pairs:
+            out["pairs"] = {"rows": self.pair_rows, "accuracy": self.pairs}
         if self.id is not None:
             out["id"] = self.id
         if items:
@@ -116,7 +130,37 @@ class EvalResult:
             id=id,
             created_at=at,
             judge=judge if isinstance(judge, JudgeSummary) else None,
+            pairs=dict((data.get("pairs") or {}).get("accuracy", {})),
+            pair_rows=int((data.get("pairs") or {}).get("rows", 0)),
         )
+
+
+def comparison(result: EvalResult) -> tuple[list[str], list[list[str]]]:
+    """The metrics table the Chat screen and `eval` print: one column per model
+    that answered (base, sft for a preference run, adapter), the adapter's
+    change against the base and, where there is one, against its SFT start;
+    a last row with the held-out pair accuracy when preference pairs exist."""
+    who = result.compared
+    sums = {w: result.summary(w) for w in who}
+    against = [w for w in (BASE, SFT) if w in who]
+    headers = ["metric", *who, *("change" if w == BASE else "vs sft" for w in against)]
+    names = list(sums.get(ADAPTER, {}))
+    values = {w: dict(sums[w]) for w in who}
+    if result.pairs:
+        names.append("pair acc")
+        for w in who:
+            if w in result.pairs:
+                values[w]["pair acc"] = result.pairs[w]
+    rows = []
+    for name in names:
+        row = [name]
+        row += [f"{values[w][name]:.3f}" if name in values[w] else "-" for w in who]
+        a = values.get(ADAPTER, {}).get(name)
+        for w in against:
+            b = values[w].get(name)
+            row.append(f"{a - b:+.3f}" if a is not None and b is not None else "")
+        rows.append(row)
+    return headers, rows
 
 
 def save(store: Store, result: EvalResult) -> int:

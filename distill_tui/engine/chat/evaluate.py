@@ -107,10 +107,17 @@ def evaluate(
     fmt = ws.settings.task.output_format
     items = [evals.EvalItem(i, ids.get(r.input), r.input, r.reference) for i, r in enumerate(rows)]
     adapter = Target.of(checkpoint)
-    passes = [(evals.ADAPTER, adapter)] + ([(evals.BASE, adapter.base())] if include_base else [])
+    passes = [(evals.ADAPTER, adapter)]
+    sft = sft_start(ws, checkpoint) if include_base else None
+    if sft is not None:
+        passes.append((evals.SFT, Target.of(sft)))
+    if include_base:
+        passes.append((evals.BASE, adapter.base()))
     total = len(rows) * len(passes)
     done = 0
     stopped = False
+    pair_acc: dict[str, float] = {}
+    pair_rows = 0
     with host.mlx.lease("evaluation"):
         for who, target in passes:
             # The rows decode together, each scored (and counted) as it ends.
@@ -128,11 +135,16 @@ def evaluate(
             if not finished:
                 stopped = True  # rows cut off mid-answer would score as wrong
                 break
+        if not stopped and include_base:
+            pair_acc, pair_rows = _rank_pairs(ws, host, passes, progress, stop)
     if stopped:
-        # Compare like with like: keep only rows both models answered.
+        # Compare like with like: keep only rows every model answered.
         need = {p for p, _ in passes}
         items = [i for i in items if set(i.scores) >= need]
-    result = evals.EvalResult(checkpoint.run_id, checkpoint.name, split, fmt, items, stopped)
+    result = evals.EvalResult(
+        checkpoint.run_id, checkpoint.name, split, fmt, items, stopped,
+        pairs=pair_acc, pair_rows=pair_rows,
+    )  # fmt: skip
     if judge and items and not stopped:
         from distill_tui.engine.chat.judge import judge as run_judge
 
@@ -161,6 +173,53 @@ def evaluate(
     if save and items:
         evals.save(ws.store, result)
     return result
+
+
+def _rank_pairs(
+    ws: Workspace,
+    host: ModelHost,
+    passes: list[tuple[str, Target]],
+    progress: ProgressFn | None,
+    stop: threading.Event | None,
+) -> tuple[dict[str, float], int]:
+    """Each model's share of the held-out preference pairs (data/pref/) whose
+    chosen answer it finds likelier; nothing when there are none, when the
+    file is unreadable (the answers already paid for are kept) or when
+    stopped part-way."""
+    pairs = paths.pref_dir(ws.root) / "valid.jsonl"
+    if not pairs.is_file():
+        return {}, 0
+    acc: dict[str, float] = {}
+    n_pairs = 0
+    for n, (who, target) in enumerate(passes):
+        if stop is not None and stop.is_set():
+            return {}, 0
+        if progress is not None:
+            progress(n, len(passes), "pairs")
+        try:
+            right, n_pairs = host.pair_accuracy(target, pairs, ws.settings.train.max_seq_length)
+        except UserError:
+            return {}, 0
+        if not n_pairs:
+            return {}, 0
+        acc[who] = right / n_pairs
+    return acc, n_pairs
+
+
+def sft_start(ws: Workspace, checkpoint: Checkpoint) -> Checkpoint | None:
+    """The SFT adapter a preference run started from, where it is still on
+    disk: evaluation puts it between the base model and the run."""
+    from distill_tui.core.train import checkpoints
+    from distill_tui.core.train import runs as runs_db
+
+    run = runs_db.get_run(ws.store, checkpoint.run_id)
+    parent = run.config.get("from_run") if run is not None else None
+    if not parent:
+        return None
+    try:
+        return checkpoints.resolve(ws, str(parent), "latest")
+    except UserError:
+        return None  # deleted since: compare with the base alone
 
 
 def default_probe_inputs(ws: Workspace, n: int = 4) -> list[list[Message]]:

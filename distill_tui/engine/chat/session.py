@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from distill_tui.core import paths
@@ -237,6 +238,25 @@ class ModelHost:
             return batch_answers(
                 loaded.model, loaded.tokenizer, prompts, max_tokens, on_answer, stop
             )
+
+        return self.mlx.call(run)
+
+    def pair_accuracy(self, target: Target, pairs: Path, max_seq_length: int) -> tuple[int, int]:
+        """(pairs whose chosen answer `target` finds likelier than the rejected
+        one, pairs) over a preference file, log-probabilities over the answer
+        tokens as training counts them. For callers that hold a lease."""
+        from distill_tui.engine.train import pref_data
+
+        def run() -> tuple[int, int]:
+            loaded = self._select(target)
+            data = pref_data.load(pairs, loaded.tokenizer, "pairs")
+            if not len(data):
+                return 0, 0
+            try:
+                pref_data.fill_reference(loaded.model, data, 4, max_seq_length)
+            finally:
+                loaded.model.eval()  # it leaves the model in training mode
+            return sum(1 for chosen, rejected in data.reference if chosen > rejected), len(data)
 
         return self.mlx.call(run)
 

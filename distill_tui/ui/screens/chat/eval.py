@@ -87,7 +87,7 @@ class EvalScreen(ModalScreen[None]):
     EvalScreen #eval-title { height: 1; text-style: bold; color: $primary; }
     EvalScreen #eval-warning { height: auto; color: $warning; display: none; }
     EvalScreen #eval-warning.shown { display: block; }
-    EvalScreen #eval-metrics { height: auto; max-height: 6; }
+    EvalScreen #eval-metrics { height: auto; max-height: 8; }
     EvalScreen #eval-failures { height: 1fr; }
     EvalScreen #eval-detail { height: 6; border-top: solid $primary-darken-2; }
     EvalScreen #eval-progress { height: auto; max-height: 3; color: $text-muted; }
@@ -161,15 +161,13 @@ class EvalScreen(ModalScreen[None]):
                 f"{result.rows} rows, adapter wrong on {len(wrong)}{note}"
             )
         )
-        base, adapter = result.summary(evals.BASE), result.summary(evals.ADAPTER)
-        for name, value in adapter.items():
-            b = base.get(name)
-            metrics.add_row(
-                name,
-                f"{b:.3f}" if b is not None else "-",
-                f"{value:.3f}",
-                f"{value - b:+.3f}" if b is not None else "",
-            )
+        # One column per model that answered: base, sft (a preference run's
+        # start), adapter; the pair accuracy on held-out pairs where they exist.
+        headers, rows = evals.comparison(result)
+        metrics.clear(columns=True)
+        metrics.add_columns(*headers)
+        for row in rows:
+            metrics.add_row(*row)
         for item in wrong:
             failures.add_row(
                 str(item.index + 1),
@@ -199,6 +197,7 @@ class EvalScreen(ModalScreen[None]):
             ("input:   ", item.input),
             ("teacher: ", item.reference),
             ("adapter: ", item.answers.get(evals.ADAPTER, "")),
+            *((("sft:     ", item.answers[evals.SFT]),) if evals.SFT in item.answers else ()),
             ("base:    ", item.answers.get(evals.BASE, "")),
             *((("judge:   ", item.judge),) if item.judge else ()),
         ):

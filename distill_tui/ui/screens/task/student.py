@@ -43,6 +43,7 @@ class StudentChoice(Vertical):
     def __init__(self, model: str) -> None:
         super().__init__()
         self._model = model
+        self._listing_due = False
 
     def compose(self) -> ComposeResult:
         yield Label("Student", classes="section-title")
@@ -69,11 +70,15 @@ class StudentChoice(Vertical):
             )
         )
         # Reading the hub cache imports huggingface_hub and walks the disk:
-        # after the screen is drawn, in a thread.
-        self.call_after_refresh(self._list_models)
+        # after the screen is drawn, in a thread, once for calls that come
+        # together (the screen's mount and its first resume).
+        if not self._listing_due:
+            self._listing_due = True
+            self.call_after_refresh(self._list_models)
 
     @work(thread=True, group="hf-cache", exclusive=True, exit_on_error=False, name="hf cache")
     def _list_models(self) -> None:
+        self._listing_due = False
         ws = self._ws
         models = [(m.repo_id, m.repo_id, m.size_bytes) for m in sysinfo.cached_models()]
         models += [
