@@ -46,7 +46,7 @@ def readiness(ws: Workspace) -> str | None:
     return topics.readiness(ws.settings, MIN_EXAMPLES)
 
 
-def _check_ready(ws: Workspace) -> None:
+def check_ready(ws: Workspace) -> None:
     why = readiness(ws)
     if why:
         raise UserError(f"synthesis needs instructions and {MIN_EXAMPLES} examples: {why}")
@@ -93,7 +93,7 @@ async def propose_topics_async(
     retry: RetryPolicy | None = None,
 ) -> Proposed:
     """Ask for `n` topics (or subtopics of `parent_id`) and add them to the tree."""
-    _check_ready(ws)
+    check_ready(ws)
     if not 1 <= n <= MAX_TOPICS:
         raise UserError(f"ask for 1 to {MAX_TOPICS} topics, not {n}")
     tree = topics.tree(ws.store)
@@ -254,7 +254,7 @@ async def fill_async(
     """Ask the teacher for inputs until every leaf has `per_leaf` (round
     robin, at most MAX_ROUNDS requests a leaf); a leaf stops early when more
     than half of a reply's inputs were duplicates, or twice held none."""
-    _check_ready(ws)
+    check_ready(ws)
     if not 1 <= per_leaf <= MAX_PER_LEAF:
         raise UserError(f"ask for 1 to {MAX_PER_LEAF} inputs per topic, not {per_leaf}")
     if not topics.leaves(ws.store):
