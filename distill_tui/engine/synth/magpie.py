@@ -158,6 +158,7 @@ def sample_turns(
 class MagpieResult:
     leaf: LeafResult = field(default_factory=lambda: LeafResult(LEAF))
     batches: int = 0
+    prefix: str = ""  # the template's text the turns were sampled from
     prefix_tokens: int = 0
     ended: int = 0  # turns that stopped at the end-of-turn token
     seconds: float = 0.0
@@ -221,6 +222,7 @@ async def magpie_async(
     try:
         with t.session():
             prefix = await t.with_model(lambda _m, tok: pre_query_prefix(tok, system, t.model))
+            result.prefix = prefix
             while leaf.asked < n:
                 if stop is not None and stop.is_set():
                     result.stopped = True
