@@ -174,8 +174,7 @@ class MagpieResult:
         return self.leaf.written
 
     def duplicate_rate(self) -> float | None:
-        d = self.leaf.dropped
-        return (d["duplicate"] + d["near-duplicate"]) / self.written if self.written else None
+        return self.leaf.duplicates / self.written if self.written else None
 
     def summary(self) -> str:
         rate = self.duplicate_rate()

@@ -192,6 +192,10 @@ class LeafResult:
     dropped: dict[str, int] = field(default_factory=lambda: {r: 0 for r in REASONS})
     stopped: str = ""  # why the leaf stopped before its target ("" if it did not)
 
+    @property
+    def duplicates(self) -> int:
+        return self.dropped["duplicate"] + self.dropped["near-duplicate"]
+
     def line(self) -> str:
         drops = ", ".join(f"{n} {r}" for r, n in self.dropped.items() if n)
         return (
@@ -219,9 +223,7 @@ class SynthResult:
         return sum(leaf.written for leaf in self.leaves)
 
     def duplicate_rate(self) -> float | None:
-        dups = sum(
-            leaf.dropped["duplicate"] + leaf.dropped["near-duplicate"] for leaf in self.leaves
-        )
+        dups = sum(leaf.duplicates for leaf in self.leaves)
         return dups / self.written if self.written else None
 
     def summary(self) -> str:
