@@ -113,6 +113,7 @@ def test_magpie_by_keyboard_with_the_local_teacher(terminal, workspace, uniform_
     term.wait_for("Task", timeout=60)
     term.press("ctrl+g", binding="task-synth")
     term.wait_for("m: Magpie samples 8 inputs")
+    assert "m Magpie" in term.text() and "esc Stop/close" in term.text()  # 80 columns
     term.press("m", binding="synth-magpie")
     # The drop report (a turn that ran to max_tokens is "unfinished"), then the summary.
     term.wait_for("from 8 user turn(s) sampled (Magpie", timeout=60)

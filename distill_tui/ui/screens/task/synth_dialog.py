@@ -65,7 +65,7 @@ class SynthDialog(ModalScreen[None]):
         Binding("delete", "delete", "Delete", id="synth-delete"),
         Binding("plus", "per_leaf(1)", "+ per leaf", show=False, id="synth-more"),
         Binding("minus", "per_leaf(-1)", "- per leaf", show=False, id="synth-fewer"),
-        Binding("w", "write", "Write inputs", id="synth-write"),
+        Binding("w", "write", "Write", id="synth-write"),
         Binding("m", "magpie", "Magpie", id="synth-magpie"),
         Binding("escape", "close", "Stop/close", id="synth-close"),
     ]
@@ -93,7 +93,8 @@ class SynthDialog(ModalScreen[None]):
             yield DataTable(id="synth-tree", cursor_type="row", zebra_stripes=True)
             yield Input(id="synth-name", compact=True, placeholder="topic name, enter to keep")
             yield Static("", id="synth-status")
-        yield Footer()
+        # Compact: eight keys fit 80 columns, esc included.
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("topic", "kept", "wrote", "dup", "dropped")
