@@ -46,6 +46,17 @@ def tiny_model(tmp_path_factory) -> Path:
     return mlx_thread().call(build_tiny_model, path)
 
 
+@pytest.fixture(scope="session")
+def uniform_model(tmp_path_factory) -> Path:
+    """A tiny model folder that samples every token alike, so some turns end
+    at the end token and some run on (tests/support/uniform_model.py)."""
+    from support.uniform_model import build_uniform_model
+
+    from distill_tui.engine.mlx_thread import mlx_thread
+
+    return mlx_thread().call(build_uniform_model, tmp_path_factory.mktemp("uniform-model"))
+
+
 @pytest.fixture
 def fake(monkeypatch):
     """A loopback server speaking the Anthropic (and OpenAI) APIs, with the real

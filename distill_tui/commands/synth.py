@@ -4,6 +4,9 @@ inputs without a corpus, headless. With an empty topic tree the teacher's
 then every leaf is filled to `--per-topic` inputs through the same engine as
 the Task screen's synthesis dialog. Prints the estimate first, one coverage
 line per leaf and a summary; `--dry-run` stops after the estimate.
+`--magpie N` samples N inputs Magpie-style from the local MLX teacher's chat
+template instead of the tree (engine/synth/magpie.py), refused in one line
+for any other teacher.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 from distill_tui.core.synth import topics
 from distill_tui.engine.generate.teachers.base import Teacher
+from distill_tui.engine.synth import magpie as mp
 from distill_tui.engine.synth import topics as synth
 
 
@@ -34,12 +38,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--per-topic", type=int, default=8, metavar="N", help="inputs per leaf topic (default 8)"
     )
+    p.add_argument(
+        "--magpie",
+        type=int,
+        metavar="N",
+        help="sample N inputs from the local MLX teacher's chat template instead of the tree",
+    )
     p.add_argument("--max-cost", type=finite_float, metavar="USD", help="budget cap")
     p.add_argument("--dry-run", action="store_true", help="print the estimate and exit")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.magpie is not None:
+        return _magpie(args)
     # Refused before anything is paid for.
     if not 1 <= args.per_topic <= synth.MAX_PER_LEAF:
         raise UserError(f"--per-topic must be 1 to {synth.MAX_PER_LEAF}, not {args.per_topic}")
@@ -107,5 +119,39 @@ async def _steps(ws: Workspace, args: argparse.Namespace, teacher: Teacher | Non
     print("coverage (kept/wanted per leaf):")
     for line in topics.describe_coverage(tree, args.per_topic):
         print("  " + shown(line))
+    print(res.summary())
+    return 0
+
+
+def _magpie(args: argparse.Namespace) -> int:
+    if not 1 <= args.magpie <= mp.MAX_N:
+        raise UserError(f"--magpie must be 1 to {mp.MAX_N}, not {args.magpie}")
+    ws = Workspace.open(args.dir)
+    mp.check_local(ws)
+    say = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr))
+    t = ws.settings.teacher
+    say(
+        f"estimate: {args.magpie} user turn(s) sampled from {shown(t.model)}'s chat template"
+        f" in batches of {t.local_batch_size}, up to {mp.default_max_tokens(ws.settings.task)}"
+        " tokens each; local, $0"
+    )
+    if args.dry_run:
+        return 0
+    res = mp.magpie(ws, args.magpie, progress=lambda r: say(shown(r.leaf.line())))
+    leaf = res.leaf
+    if args.json:
+        out = {
+            "kept": res.kept,
+            "written": res.written,
+            "ended": res.ended,
+            "batches": res.batches,
+            "prefix_tokens": res.prefix_tokens,
+            "dropped": leaf.dropped,
+            "stopped": leaf.stopped,
+        }
+        print(json.dumps(out))
+        return 0
+    print("coverage:")
+    print("  " + shown(leaf.line()))
     print(res.summary())
     return 0

@@ -18,6 +18,7 @@ from distill_tui.demo import INSTRUCTIONS, bundled_rows, packaged_gguf
 from distill_tui.engine.mlx_thread import mlx_thread
 from distill_tui.engine.models import gguf
 from distill_tui.engine.synth import topics as synth
+from distill_tui.engine.synth.magpie import UNFINISHED, magpie
 
 pytestmark = pytest.mark.realmodel
 
@@ -28,12 +29,17 @@ def smollm2(user_cache) -> Path:
     return mlx_thread().call(gguf.convert, packaged_gguf(), cache=cache)
 
 
+def _ticket_task(ws) -> None:  # noqa: ANN001
+    task = ws.settings.task
+    task.instructions = INSTRUCTIONS
+    task.input_description = "a customer's support ticket"
+    task.examples = [Example(input=r["input"], output=r["output"]) for r in bundled_rows()[:5]]
+
+
 def test_smollm2_proposes_topics_and_writes_inputs_that_pass_the_filter(workspace, smollm2):
     s = workspace.settings
     s.teacher.provider, s.teacher.model, s.teacher.max_tokens = "mlx", str(smollm2), 96
-    s.task.instructions = INSTRUCTIONS
-    s.task.input_description = "a customer's support ticket"
-    s.task.examples = [Example(input=r["input"], output=r["output"]) for r in bundled_rows()[:5]]
+    _ticket_task(workspace)
     try:
         proposed = synth.propose_topics(workspace, 2)
         assert 1 <= len(proposed.names) <= 2
@@ -49,3 +55,26 @@ def test_smollm2_proposes_topics_and_writes_inputs_that_pass_the_filter(workspac
     lines = topics.describe_coverage(topics.tree(workspace.store), 2)
     assert lines and all("kept " in ln for ln in lines)
     print(res.summary(), *lines, sep="\n")
+
+
+def test_smollm2_writes_magpie_inputs_from_its_template(workspace, smollm2):
+    """Magpie (issue 22 item 6), kept short: 4 user turns of at most 64 tokens."""
+    s = workspace.settings
+    s.teacher.provider, s.teacher.model, s.teacher.local_batch_size = "mlx", str(smollm2), 4
+    _ticket_task(workspace)
+    res = magpie(workspace, 4, max_tokens=64, seed=0)
+    # SmolLM2's template: its own system turn (not the default one), the user's opened.
+    assert res.prefix.startswith("<|im_start|>system\n" + INSTRUCTIONS.strip())
+    assert res.prefix.endswith("<|im_end|>\n<|im_start|>user\n")
+    assert "SmolLM, trained by Hugging Face" not in res.prefix
+    assert res.written == 4 and res.batches == 1
+    assert res.ended + res.leaf.dropped[UNFINISHED] == 4
+    rows = [
+        r[0]
+        for r in workspace.store.conn.execute(
+            "SELECT input FROM rows WHERE origin = 'synth' AND source = 'synth: magpie'"
+        )
+    ]
+    assert len(rows) == res.kept <= res.ended
+    assert not any("<|im_" in r or is_fragment(r) for r in rows)
+    print(res.leaf.line(), res.summary(), *rows, sep="\n")

@@ -1,7 +1,7 @@
 """Synthesis (issue 22) in a real 80x24 terminal: the Task screen's dialog
 with every key (the teacher's topics, add, rename, delete, subtopics, inputs
-per leaf, write, stop/close), a teacher reply that is not a list, and the
-Queue screen's key that deletes a pending input."""
+per leaf, write, stop/close), Magpie with a local teacher, a teacher reply
+that is not a list, and the Queue screen's key that deletes a pending input."""
 
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ def test_the_synthesis_dialog_by_keyboard(terminal, workspace):
         t.wait_for("Task", timeout=60)
         t.press("ctrl+g", binding="task-synth")
         t.wait_for("Synthesize inputs: 0 topic(s)")
+        t.wait_for("m (Magpie) needs the local MLX teacher")  # an API teacher: greyed
 
         t.press("t", binding="synth-propose")
         t.wait_for("added 6 topic(s)")
@@ -101,6 +102,34 @@ def test_the_synthesis_dialog_by_keyboard(terminal, workspace):
         t.press("escape", binding="synth-close")
         t.wait_gone("Synthesize inputs:")
         t.assert_no_traceback()
+
+
+def test_magpie_by_keyboard_with_the_local_teacher(terminal, workspace, uniform_model):
+    _ready(workspace)
+    t = workspace.settings.teacher
+    t.provider, t.model, t.local_batch_size = "mlx", str(uniform_model), 4
+    workspace.save_settings()
+    term = terminal(str(workspace.root))
+    term.wait_for("Task", timeout=60)
+    term.press("ctrl+g", binding="task-synth")
+    term.wait_for("m: Magpie samples 8 inputs")
+    assert "m Magpie" in term.text() and "esc Stop/close" in term.text()  # 80 columns
+    term.press("m", binding="synth-magpie")
+    # The drop report (a turn that ran to max_tokens is "unfinished"), then the summary.
+    term.wait_for("from 8 user turn(s) sampled (Magpie", timeout=60)
+    assert term.has("magpie: kept ") and term.has("of 8 written (8 asked)")
+    rows = Store(workspace.root / "distill.db")
+    try:
+        synth = rows.conn.execute(
+            "SELECT COUNT(*) FROM rows WHERE source = 'synth: magpie' AND status = 'pending'"
+        ).fetchone()[0]
+    finally:
+        rows.close()
+    assert synth == counts(workspace.root)["pending"]
+    assert term.has(f"{synth} new input(s) in the queue")
+    term.press("escape", binding="synth-close")
+    term.wait_gone("Synthesize inputs:")
+    term.assert_no_traceback()
 
 
 def test_a_reply_that_is_no_list_says_so_and_queues_nothing(terminal, workspace):

@@ -46,7 +46,7 @@ def readiness(ws: Workspace) -> str | None:
     return topics.readiness(ws.settings, MIN_EXAMPLES)
 
 
-def _check_ready(ws: Workspace) -> None:
+def check_ready(ws: Workspace) -> None:
     why = readiness(ws)
     if why:
         raise UserError(f"synthesis needs instructions and {MIN_EXAMPLES} examples: {why}")
@@ -93,7 +93,7 @@ async def propose_topics_async(
     retry: RetryPolicy | None = None,
 ) -> Proposed:
     """Ask for `n` topics (or subtopics of `parent_id`) and add them to the tree."""
-    _check_ready(ws)
+    check_ready(ws)
     if not 1 <= n <= MAX_TOPICS:
         raise UserError(f"ask for 1 to {MAX_TOPICS} topics, not {n}")
     tree = topics.tree(ws.store)
@@ -192,6 +192,10 @@ class LeafResult:
     dropped: dict[str, int] = field(default_factory=lambda: {r: 0 for r in REASONS})
     stopped: str = ""  # why the leaf stopped before its target ("" if it did not)
 
+    @property
+    def duplicates(self) -> int:
+        return self.dropped["duplicate"] + self.dropped["near-duplicate"]
+
     def line(self) -> str:
         drops = ", ".join(f"{n} {r}" for r, n in self.dropped.items() if n)
         return (
@@ -219,9 +223,7 @@ class SynthResult:
         return sum(leaf.written for leaf in self.leaves)
 
     def duplicate_rate(self) -> float | None:
-        dups = sum(
-            leaf.dropped["duplicate"] + leaf.dropped["near-duplicate"] for leaf in self.leaves
-        )
+        dups = sum(leaf.duplicates for leaf in self.leaves)
         return dups / self.written if self.written else None
 
     def summary(self) -> str:
@@ -254,7 +256,7 @@ async def fill_async(
     """Ask the teacher for inputs until every leaf has `per_leaf` (round
     robin, at most MAX_ROUNDS requests a leaf); a leaf stops early when more
     than half of a reply's inputs were duplicates, or twice held none."""
-    _check_ready(ws)
+    check_ready(ws)
     if not 1 <= per_leaf <= MAX_PER_LEAF:
         raise UserError(f"ask for 1 to {MAX_PER_LEAF} inputs per topic, not {per_leaf}")
     if not topics.leaves(ws.store):

@@ -10,10 +10,10 @@ prefilled. A run holds the MLX lease, so training cannot start beside it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from distill_tui.core.config import Teacher as TeacherSettings
 from distill_tui.core.errors import UserError
@@ -27,6 +27,7 @@ from distill_tui.engine.generate.teachers.base import (
 from distill_tui.engine.mlx_thread import MLXBusy, MLXThread, mlx_thread
 
 LEASE = "the local teacher"
+T = TypeVar("T")
 
 
 class MLXTeacher:
@@ -168,6 +169,16 @@ class MLXTeacher:
 
     async def complete(self, prompt: Prompt) -> Completion:
         return (await self.complete_batch([prompt]))[0]
+
+    async def with_model(self, fn: Callable[[Any, Any], T]) -> T:
+        """`fn(model, tokenizer)` on the MLX thread, the model loaded once and
+        its tokenizer stopping at every end token (Magpie samples from it)."""
+
+        def run() -> T:
+            self._load()
+            return fn(self._model, self._tok)
+
+        return await asyncio.wrap_future(self._thread.submit(run))
 
     async def aclose(self) -> None:
         await asyncio.wrap_future(self._thread.submit(self._unload))

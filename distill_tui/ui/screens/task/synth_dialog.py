@@ -1,9 +1,11 @@
 """The synthesis dialog of the Task screen (issue 22): the teacher proposes
 topics for the task, the user adds, renames and deletes them by keyboard,
-grows a second level, sets inputs per leaf and has the teacher write them.
-The table is the coverage view: kept / wanted per leaf, what was written, the
-duplicate rate and what the filter dropped. Every teacher call runs in this
-dialog's worker through engine/synth/topics.py, the code `distill-tui synth` runs.
+grows a second level, sets inputs per leaf and has the teacher write them;
+with the local MLX teacher, `m` samples inputs Magpie-style instead
+(engine/synth/magpie.py), as many as a leaf's. The table is the coverage
+view: kept / wanted per leaf, what was written, the duplicate rate and what
+the filter dropped. Every teacher call runs in this dialog's worker through
+engine/synth/, the code `distill-tui synth` runs.
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ class SynthDone(Message):
     summary: str
 
 
+@dataclass
+class MagpieSampled(Message):
+    """A batch of Magpie turns filtered and queued: the report so far."""
+
+    line: str
+
+
 class SynthDialog(ModalScreen[None]):
     BINDINGS = [
         Binding("t", "propose", "Topics", id="synth-propose"),
@@ -56,7 +65,8 @@ class SynthDialog(ModalScreen[None]):
         Binding("delete", "delete", "Delete", id="synth-delete"),
         Binding("plus", "per_leaf(1)", "+ per leaf", show=False, id="synth-more"),
         Binding("minus", "per_leaf(-1)", "- per leaf", show=False, id="synth-fewer"),
-        Binding("w", "write", "Write inputs", id="synth-write"),
+        Binding("w", "write", "Write", id="synth-write"),
+        Binding("m", "magpie", "Magpie", id="synth-magpie"),
         Binding("escape", "close", "Stop/close", id="synth-close"),
     ]
     DEFAULT_CSS = """
@@ -83,12 +93,22 @@ class SynthDialog(ModalScreen[None]):
             yield DataTable(id="synth-tree", cursor_type="row", zebra_stripes=True)
             yield Input(id="synth-name", compact=True, placeholder="topic name, enter to keep")
             yield Static("", id="synth-status")
-        yield Footer()
+        # Compact: eight keys fit 80 columns, esc included.
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("topic", "kept", "wrote", "dup", "dropped")
         self.reload()
-        self._status("t: the teacher proposes topics; a: add your own; w: write inputs")
+        hint = "t: the teacher proposes topics; a: add your own; w: write inputs"
+        if self._local:
+            hint += f"; m: Magpie samples {self.per_leaf} inputs from the teacher's template"
+        else:
+            hint += "; m (Magpie) needs the local MLX teacher"
+        self._status(hint)
+
+    @property
+    def _local(self) -> bool:
+        return self.ws.settings.teacher.provider == "mlx"
 
     # -- the tree ------------------------------------------------------------------
     def reload(self) -> None:
@@ -139,6 +159,8 @@ class SynthDialog(ModalScreen[None]):
             return (t is not None and t.parent_id is None) or None
         if action == "write":
             return bool(self._ids) or None
+        if action == "magpie":  # the template's raw continuation: local MLX only
+            return self._local or None
         return True
 
     def _status(self, message: str) -> None:
@@ -260,6 +282,26 @@ class SynthDialog(ModalScreen[None]):
         res = fill(self.ws, per_leaf, progress=progress, stop=self._stop)
         self.post_message(SynthDone(res.summary()))
 
+    def action_magpie(self) -> None:
+        n = self.per_leaf
+        self._start(
+            f"Magpie: sampling {n} user turn(s) from {self.ws.settings.teacher.model}… (esc stops)"
+        )
+        self._magpie(n)
+
+    @work(thread=True, group="synth", exclusive=True, exit_on_error=False, name="magpie")
+    def _magpie(self, n: int) -> None:
+        from distill_tui.engine.synth.magpie import MagpieResult, magpie
+
+        def progress(res: MagpieResult) -> None:
+            self.post_message(MagpieSampled(res.leaf.line()))
+
+        res = magpie(self.ws, n, progress=progress, stop=self._stop)
+        self.post_message(SynthDone(f"{res.leaf.line()}\n{res.summary()}"))
+
+    def on_magpie_sampled(self, event: MagpieSampled) -> None:
+        self._status(event.line + " (esc stops)")
+
     def on_leaf_written(self, event: LeafWritten) -> None:
         self._status(event.line + " (esc stops)")
         self.reload()
@@ -273,7 +315,8 @@ class SynthDialog(ModalScreen[None]):
             return
         err = event.worker.error
         reason = str(err) if isinstance(err, UserError) else f"{type(err).__name__}: {err}"
-        what = "topics" if event.worker.name == "topics" else "writing inputs"
+        names = {"topics": "topics", "magpie": "Magpie"}
+        what = names.get(event.worker.name or "", "writing inputs")
         self._finish(f"{what} failed: {reason}")
         say(self, reason, title=f"{what} failed", severity="error", timeout=10)
 
