@@ -54,7 +54,10 @@ VS_BASE = "__base__"  # the "vs" choice: the base model without an adapter
 @dataclass
 class ReplyStreamed(Message):
     pane: str
-    text: str  # the reply so far
+    text: str  # the reply so far: a newer one for the pane supersedes a waiting one
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ReplyStreamed) and message.pane == self.pane
 
 
 @dataclass

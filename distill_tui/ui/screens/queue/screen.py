@@ -52,7 +52,10 @@ class EstimateComputed(Message):
 
 @dataclass
 class QueueProgressed(Message):
-    progress: Progress
+    progress: Progress  # the run's totals so far: a newer one supersedes a waiting one
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, QueueProgressed)
 
 
 @dataclass
