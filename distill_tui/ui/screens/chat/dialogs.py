@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Static, TextArea
 
 from distill_tui.core.ship.provenance import TermsSummary
@@ -26,13 +26,25 @@ _FORM_CSS = """
 """
 
 
-def terms_text(summary: TermsSummary) -> Text:
+class TermsBox(VerticalScroll, can_focus=False):
     """The student's licence as provenance reads it ("unknown" when nothing on
-    disk says), then each teacher's terms line; quoted, not advice."""
-    lines = [f"student licence: {summary.student_license} ({summary.license_source})"]
-    lines += [f"teacher {teacher}: {line}" for teacher, line in summary.teachers.items()]
-    lines.append(f"({NOT_ADVICE})")
-    return Text("\n".join(lines))
+    disk says), then each teacher's terms line; quoted, not advice. A few
+    lines high, so the dialog fits 80x24 with many teachers."""
+
+    DEFAULT_CSS = "TermsBox { height: auto; max-height: 7; }"
+
+    def __init__(self, summary: TermsSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        lines = [
+            f"student licence: {s.student_license} ({s.license_source})",
+            f"teachers' terms ({NOT_ADVICE}):",
+        ]
+        lines += [f"teacher {teacher}: {line}" for teacher, line in s.teachers.items()]
+        yield Static(Text("\n".join(lines)), classes="hint")
 
 
 class SettingsDialog(Dialog[GenSettings | None]):
@@ -130,7 +142,7 @@ class FuseDialog(Dialog[tuple[Path, bool] | None]):
         with Vertical():
             yield Label(Text(f"Fuse {self.label} into its base  (ctrl+s fuse, esc cancel)"))
             if self.terms is not None:
-                yield Static(terms_text(self.terms), id="fuse-terms", classes="hint")
+                yield TermsBox(self.terms)
             with Horizontal():
                 yield Label("output folder")
                 yield Input(str(self.default_out), id="fuse-out")

@@ -25,16 +25,16 @@ from distill_tui.engine.chat.evaluate import default_probe_inputs
 from distill_tui.engine.chat.session import Message as ChatMessage
 from distill_tui.engine.ship.gguf_writer import QUANTS
 from distill_tui.engine.ship.targets import TARGETS, ShipReport, ship
-from distill_tui.ui.screens.chat.dialogs import terms_text
+from distill_tui.ui.screens.chat.dialogs import TermsBox
 from distill_tui.ui.widgets.chat_pane import failure_reason
 from distill_tui.ui.widgets.dialog import Dialog
 
 NO_FUSED = "No fused model yet: press ctrl+f to fuse a checkpoint first, then ctrl+n ships it"
 _WHAT = {
-    "server": "server: the mlx_lm.server command (check: start it and ask the probes)",
-    "lmstudio": "lmstudio: a link to the fused folder where LM Studio looks",
-    "ollama": "ollama: a Modelfile, and `ollama create` when Ollama is installed",
-    "gguf": "gguf: a llama.cpp file (Llama-architecture students with a GGUF source)",
+    "server": "the mlx_lm.server command",
+    "lmstudio": "a link to the fused folder where LM Studio looks",
+    "ollama": "a Modelfile; `ollama create` when Ollama is installed",
+    "gguf": "a llama.cpp file (Llama students with a GGUF source)",
 }
 
 
@@ -67,8 +67,9 @@ class ShipDialog(Dialog[None]):
     ]
     DEFAULT_CSS = """
     ShipDialog Horizontal { height: auto; }
-    ShipDialog Horizontal > Label { width: 10; padding-top: 1; }
-    ShipDialog Horizontal > Select { width: 1fr; }
+    ShipDialog Horizontal > Label { width: 8; }
+    ShipDialog Horizontal > Select { width: 16; }
+    ShipDialog Horizontal > Static { width: 1fr; padding-left: 1; }
     ShipDialog #ship-report { height: auto; }
     """
 
@@ -82,21 +83,27 @@ class ShipDialog(Dialog[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(f"Ship {self.fused.name}  (ctrl+s ship, esc close)"), classes="title")
-            yield Static(terms_text(self.terms), id="ship-terms", classes="hint")
+            yield TermsBox(self.terms)
             with Horizontal():
                 yield Label("target")
                 yield Select[str](
-                    [(Text(_WHAT[t]), t) for t in TARGETS],
+                    [(Text(t), t) for t in TARGETS],
                     value="server",
                     allow_blank=False,
+                    compact=True,
                     id="ship-target",
                 )
+                yield Static("", id="ship-what", classes="hint")
             with Horizontal(id="ship-quant-row"):
                 yield Label("quant")
                 yield Select[str](
-                    [(Text(q), q) for q in QUANTS], value="f16", allow_blank=False, id="ship-quant"
+                    [(Text(q), q) for q in QUANTS],
+                    value="f16",
+                    allow_blank=False,
+                    compact=True,
+                    id="ship-quant",
                 )
-            yield Checkbox("server: start it and ask the probes", id="ship-check")
+            yield Checkbox("start it and ask the probes", compact=True, id="ship-check")
             yield Static("", id="ship-status", classes="hint")
             yield Static("", id="ship-report")
             yield Static("", id="ship-error", classes="error")
@@ -107,6 +114,7 @@ class ShipDialog(Dialog[None]):
     @on(Select.Changed, "#ship-target")
     def _show_fields(self) -> None:
         target = self.query_one("#ship-target", Select).value
+        self.query_one("#ship-what", Static).update(Text(_WHAT.get(str(target), "")))
         self.query_one("#ship-quant-row").display = target == "gguf"
         self.query_one("#ship-check").display = target == "server"
 
