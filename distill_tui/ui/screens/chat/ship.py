@@ -48,6 +48,12 @@ def fused_to_ship(ws: Workspace, chatting_with: str | None) -> Path | None:
     return found[0] if found else None
 
 
+def _choice(values: tuple[str, ...], value: str, id: str) -> Select[str]:
+    return Select[str](
+        [(Text(v), v) for v in values], value=value, allow_blank=False, compact=True, id=id
+    )
+
+
 @dataclass
 class ShipStarted(Message):
     stage: str
@@ -86,23 +92,11 @@ class ShipDialog(Dialog[None]):
             yield TermsBox(self.terms)
             with Horizontal():
                 yield Label("target")
-                yield Select[str](
-                    [(Text(t), t) for t in TARGETS],
-                    value="server",
-                    allow_blank=False,
-                    compact=True,
-                    id="ship-target",
-                )
+                yield _choice(TARGETS, "server", "ship-target")
                 yield Static("", id="ship-what", classes="hint")
             with Horizontal(id="ship-quant-row"):
                 yield Label("quant")
-                yield Select[str](
-                    [(Text(q), q) for q in QUANTS],
-                    value="f16",
-                    allow_blank=False,
-                    compact=True,
-                    id="ship-quant",
-                )
+                yield _choice(QUANTS, "f16", "ship-quant")
             yield Checkbox("start it and ask the probes", compact=True, id="ship-check")
             yield Static("", id="ship-status", classes="hint")
             yield Static("", id="ship-report")
