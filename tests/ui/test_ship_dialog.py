@@ -1,7 +1,8 @@
 """The Ship dialog writing a GGUF for a Llama student from a GGUF file: the
 tiny random Llama of `support.gguf_helpers`, fused, shipped as F16 from the
 dialog in the background, and the report shows where it wrote and how many
-greedy probes agree with the fused model."""
+greedy probes agree with the fused model. And the Task screen's terms line
+for a teacher the table does not know."""
 
 from __future__ import annotations
 
@@ -45,3 +46,14 @@ async def test_gguf_from_the_dialog_reports_where_and_the_probe_agreement(worksp
         assert out.is_file() and str(out) in text.replace("\n", "")
         assert "greedy probes agree with the fused model 2/2" in text.replace("\n", " ")
         assert f"llama-cli -m {out}" in text.replace("\n", "")
+
+
+def test_task_terms_line_is_empty_for_a_teacher_the_table_does_not_know():
+    """The Task screen's line: nothing at all for a local model the table has
+    no entry for; a known family's terms, as what the user accepted."""
+    from distill_tui.core import config as cfg
+    from distill_tui.ui.screens.task.fields import terms_line
+
+    assert terms_line(cfg.Teacher(provider="mlx", model="models/teacher")).plain == ""
+    line = terms_line(cfg.Teacher(provider="openai", model="gemma-3-27b-it"))
+    assert line.plain.startswith("the terms you accepted say: ") and "Model Derivative" in line.plain
