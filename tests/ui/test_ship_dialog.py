@@ -56,4 +56,5 @@ def test_task_terms_line_is_empty_for_a_teacher_the_table_does_not_know():
 
     assert terms_line(cfg.Teacher(provider="mlx", model="models/teacher")).plain == ""
     line = terms_line(cfg.Teacher(provider="openai", model="gemma-3-27b-it"))
-    assert line.plain.startswith("the terms you accepted say: ") and "Model Derivative" in line.plain
+    assert line.plain.startswith("the terms you accepted say: ")
+    assert "Model Derivative" in line.plain
