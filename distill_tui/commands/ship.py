@@ -52,35 +52,28 @@ def _fused(ws: Workspace, given: Path | None) -> Path:
     return max(found, key=lambda p: p.stat().st_mtime)
 
 
-def _provenance(folder: Path) -> provenance.Provenance | None:
-    try:
-        data = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
-        data["teachers"] = [provenance.TeacherUse(**t) for t in data["teachers"]]
-        return provenance.Provenance(**data)
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-
-
 def run(args: argparse.Namespace) -> int:
     from distill_tui.engine.chat.evaluate import default_probe_inputs
     from distill_tui.engine.ship import targets as ship
 
     ws = Workspace.open(args.dir)
     fused = _fused(ws, args.fused)
-    prov = _provenance(fused)
+    prov = provenance.read_json(fused)
     if prov is not None:
         for t in prov.teachers:
             print(f"distill-tui: teacher {shown(t.teacher)}: {shown(t.terms)}", file=sys.stderr)
     probes = default_probe_inputs(ws, max(1, args.probes))
-    if args.target == "gguf":
-        out = (args.out or fused.with_name(f"{fused.name}-{args.quant}.gguf")).expanduser()
-        report = ship.ship_gguf(ws, fused, out.resolve(), args.quant, probes, prov)
-    elif args.target == "server":
-        report = ship.ship_server(fused, probes, args.check)
-    elif args.target == "lmstudio":
-        report = ship.ship_lmstudio(fused)
-    else:
-        report = ship.ship_ollama(ws, fused, args.name or fused.name.lower())
+    report = ship.ship(
+        ws,
+        fused,
+        args.target,
+        probes,
+        prov,
+        quant=args.quant,
+        out=args.out,
+        name=args.name,
+        check=args.check,
+    )
     if args.json:
         print(json.dumps(vars(report)))
     else:

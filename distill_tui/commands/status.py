@@ -27,13 +27,12 @@ def run(args: argparse.Namespace) -> int:
     counts["cost_usd"] = float(counts["cost_usd"]) + side
     # Answers and requests whose model has no known price: not counted as $0.
     counts["cost_unknown"] = int(counts["cost_unknown"]) + side_costs.unknown_requests(ws.store)
-    licence, licence_source, _, _ = provenance.student_facts(ws.root, ws.settings.student.model)
-    uses = provenance.teacher_uses(ws.store, ws.settings, set())
-    t = ws.settings.teacher
-    current = f"{t.provider}:{t.model}"
-    lines = {u.teacher: u.terms for u in uses}
-    if current not in lines:
-        lines[current] = terms.teacher_terms_line(t.provider, t.model, t.base_url)
+    summary = provenance.terms_summary(ws)
+    licence, licence_source, lines = (
+        summary.student_license,
+        summary.license_source,
+        summary.teachers,
+    )
     if args.json:
         teachers = [{"teacher": k, "terms": v} for k, v in lines.items()]
         print(json.dumps({**counts, "student_license": licence, "teachers": teachers}))

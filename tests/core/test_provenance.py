@@ -4,7 +4,7 @@ on disk means 'unknown', never a guess."""
 
 from __future__ import annotations
 
-from distill_tui.core.ship.provenance import UNKNOWN, student_facts
+from distill_tui.core.ship.provenance import UNKNOWN, student_facts, terms_summary
 from distill_tui.demo import packaged_gguf
 
 
@@ -25,3 +25,23 @@ def test_a_folder_students_card_is_read_and_a_missing_one_is_unknown(tmp_path):
     bare.mkdir()
     licence, source, base, _ = student_facts(tmp_path, str(bare))
     assert (licence, base) == (UNKNOWN, None) and "no model card" in source
+
+
+def test_terms_summary_names_each_teacher_once_and_the_student_licence(workspace):
+    """The lines `status`, the fuse dialog and the Ship dialog share: a
+    teacher that answered rows and the one set now."""
+    workspace.store.add_inputs([("hi", None)])
+    with workspace.store.tx() as c:
+        c.execute(
+            "INSERT INTO generations (row_id, output, teacher, prompt_hash, input_tokens,"
+            " output_tokens, cost_usd, created_at) VALUES"
+            " (1, 'x', 'openai:gemma-3-27b-it', 'h', 1, 1, 0, 0)"
+        )
+        c.execute("UPDATE rows SET status='done', output='x', generation_id=1 WHERE id=1")
+    workspace.settings.teacher.provider = "anthropic"
+    workspace.settings.teacher.model = "claude-sonnet-4-6"
+    summary = terms_summary(workspace)
+    assert summary.student_license == UNKNOWN
+    assert list(summary.teachers) == ["openai:gemma-3-27b-it", "anthropic:claude-sonnet-4-6"]
+    assert "Model Derivative" in summary.teachers["openai:gemma-3-27b-it"]
+    assert "compete with Anthropic" in summary.teachers["anthropic:claude-sonnet-4-6"]

@@ -301,7 +301,38 @@ def gather(ws: Workspace, run_id: str | None = None, checkpoint: str | None = No
     )
 
 
+def read_json(folder: Path) -> Provenance | None:
+    """The provenance.json fuse wrote beside a fused model, or None."""
+    try:
+        data = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+        data["teachers"] = [TeacherUse(**t) for t in data["teachers"]]
+        return Provenance(**data)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
 def write_json(prov: Provenance, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(prov.to_json(), indent=1, ensure_ascii=False) + "\n")
     tmp.replace(path)
+
+
+@dataclass
+class TermsSummary:
+    """What `status`, the fuse dialog and the Ship dialog say before a model
+    leaves: the student's licence and each teacher's terms line."""
+
+    student_license: str
+    license_source: str
+    teachers: dict[str, str]  # "provider:model" -> teacher_terms_line
+
+
+def terms_summary(ws: Workspace) -> TermsSummary:
+    """Every teacher that answered a row, and the one set now."""
+    licence, licence_source, _, _ = student_facts(ws.root, ws.settings.student.model)
+    lines = {u.teacher: u.terms for u in teacher_uses(ws.store, ws.settings, set())}
+    t = ws.settings.teacher
+    current = f"{t.provider}:{t.model}"
+    if current not in lines:
+        lines[current] = terms.teacher_terms_line(t.provider, t.model, t.base_url)
+    return TermsSummary(licence, licence_source, lines)

@@ -224,3 +224,29 @@ def ship_ollama(ws: Workspace, fused: Path, name: str) -> ShipReport:
         raise UserError(f"ollama create failed: {(done.stderr or done.stdout).strip()[-300:]}")
     report.lines.append(f"created; run it with: ollama run {name}")
     return report
+
+
+def ship(
+    ws: Workspace,
+    fused: Path,
+    target: str,
+    probes: list[list[Message]],
+    prov: Provenance | None,
+    *,
+    quant: str = "f16",
+    out: Path | None = None,
+    name: str | None = None,
+    check: bool = False,
+) -> ShipReport:
+    """One target, as `distill-tui ship` and the Chat screen's Ship dialog
+    both ask for it; a GGUF file goes beside the fused folder unless `out`."""
+    if target == "gguf":
+        gguf = (out or fused.with_name(f"{fused.name}-{quant}.gguf")).expanduser()
+        return ship_gguf(ws, fused, gguf.resolve(), quant, probes, prov)
+    if target == "server":
+        return ship_server(fused, probes, check)
+    if target == "lmstudio":
+        return ship_lmstudio(fused)
+    if target == "ollama":
+        return ship_ollama(ws, fused, name or fused.name.lower())
+    raise UserError(f"unknown ship target {target!r} (use {', '.join(TARGETS)})")

@@ -1,4 +1,5 @@
-"""Dialogs of the Chat screen: generation settings and fuse options."""
+"""Dialogs of the Chat screen: generation settings and fuse options, and the
+terms lines the fuse and Ship dialogs show before a model leaves."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Static, TextArea
 
+from distill_tui.core.ship.provenance import TermsSummary
+from distill_tui.core.ship.terms import NOT_ADVICE
 from distill_tui.engine.chat.session import GenSettings
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.dialog import Dialog
@@ -21,6 +24,27 @@ _FORM_CSS = """
 {cls} Horizontal > Label {{ width: 14; padding-top: 1; }}
 {cls} Horizontal > Input {{ width: 1fr; }}
 """
+
+
+class TermsBox(VerticalScroll, can_focus=False):
+    """The student's licence as provenance reads it ("unknown" when nothing on
+    disk says), then each teacher's terms line; quoted, not advice. A few
+    lines high, so the dialog fits 80x24 with many teachers."""
+
+    DEFAULT_CSS = "TermsBox { height: auto; max-height: 7; }"
+
+    def __init__(self, summary: TermsSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        lines = [
+            f"student licence: {s.student_license} ({s.license_source})",
+            f"teachers' terms ({NOT_ADVICE}):",
+        ]
+        lines += [f"teacher {teacher}: {line}" for teacher, line in s.teachers.items()]
+        yield Static(Text("\n".join(lines)), classes="hint")
 
 
 class SettingsDialog(Dialog[GenSettings | None]):
@@ -101,15 +125,24 @@ class FuseDialog(Dialog[tuple[Path, bool] | None]):
     ]
     DEFAULT_CSS = _FORM_CSS.format(cls="FuseDialog")
 
-    def __init__(self, label: str, default_out: Path, note: str = "") -> None:
+    def __init__(
+        self,
+        label: str,
+        default_out: Path,
+        note: str = "",
+        terms: TermsSummary | None = None,
+    ) -> None:
         super().__init__()
         self.label = label
         self.default_out = default_out
         self.note = note  # what is true about GGUF for this student
+        self.terms = terms
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(f"Fuse {self.label} into its base  (ctrl+s fuse, esc cancel)"))
+            if self.terms is not None:
+                yield TermsBox(self.terms)
             with Horizontal():
                 yield Label("output folder")
                 yield Input(str(self.default_out), id="fuse-out")

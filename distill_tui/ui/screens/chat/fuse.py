@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
+from distill_tui.core.ship import provenance
 from distill_tui.core.train import checkpoints
 from distill_tui.engine.chat.evaluate import default_probe_inputs
 from distill_tui.engine.chat.fuse import FuseReport, fuse_run, gguf_note
@@ -65,7 +66,8 @@ class FuseMixin(BaseScreen):
             self._show_status("fusing…")
             self._fuse(target, choice[0], choice[1], stop)
 
-        self.app.push_screen(FuseDialog(cp.label, default, gguf_note(cp.base_model)), start)
+        terms = provenance.terms_summary(ws)
+        self.app.push_screen(FuseDialog(cp.label, default, gguf_note(cp.base_model), terms), start)
 
     @work(thread=True, group="chat-fuse", exclusive=True, exit_on_error=False, name="fuse")
     def _fuse(self, target: Target, out: Path, dequantize: bool, stop: threading.Event) -> None:

@@ -1,7 +1,8 @@
 """The Chat screen (key 5): talk to the student with a run's adapter, side by
 side with the base model or another checkpoint of the same base (ctrl+b, then
 pick it in the "vs" box), save a good exchange as a dataset row, evaluate the
-checkpoint (ctrl+r) and fuse it (ctrl+f). Fused models in the project's
+checkpoint (ctrl+r), fuse it (ctrl+f) and ship the fused model where other
+tools run it (ctrl+n). Fused models in the project's
 fused/ folder are listed as models to chat with.
 
 Replies stream from a thread worker through `ModelHost` on the MLX thread;
@@ -27,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from distill_tui.core.curate import feedback
 from distill_tui.core.errors import UserError
+from distill_tui.core.ship import provenance
 from distill_tui.engine.chat.session import (
     GenSettings,
     ModelHost,
@@ -43,6 +45,7 @@ from distill_tui.ui.screens.chat.dialogs import SettingsDialog
 from distill_tui.ui.screens.chat.eval import EvalScreen
 from distill_tui.ui.screens.chat.fuse import FuseMixin
 from distill_tui.ui.screens.chat.picker import NO_TARGET, NO_TARGET_LABEL, PickerMixin
+from distill_tui.ui.screens.chat.ship import NO_FUSED, ShipDialog, fused_to_ship
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.chat_pane import ChatPane, failure_reason
 
@@ -82,6 +85,7 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
         Binding("ctrl+s", "save_row", "Save row", id="chat-save"),
         Binding("ctrl+r", "evaluate", "Eval", id="chat-eval"),
         Binding("ctrl+f", "fuse", "Fuse", id="chat-fuse"),
+        Binding("ctrl+n", "ship", "Ship", id="chat-ship"),
         Binding("ctrl+l", "clear", "New chat", id="chat-clear", show=False),
         Binding("ctrl+o", "pick", "Pick checkpoint", id="chat-pick", show=False),
     ]
@@ -216,6 +220,8 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
             return (has_adapter and not busy) or None
         if action == "settings":
             return not self.streaming or None
+        if action == "ship":
+            return not busy or None
         return True
 
     # -- chatting ---------------------------------------------------------------------
@@ -350,3 +356,14 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
         if self.host is None:
             self.host = ModelHost(self.distill_app.mlx)
         self.app.push_screen(EvalScreen(ws, self.host, target.checkpoint))
+
+    def action_ship(self) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        chatting = self.target.model if self.target is not None else None
+        fused = fused_to_ship(ws, chatting)
+        if fused is None:
+            say(self, NO_FUSED, severity="warning", timeout=10)
+            return
+        self.app.push_screen(ShipDialog(ws, fused, provenance.terms_summary(ws)))

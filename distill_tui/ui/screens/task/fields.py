@@ -1,7 +1,8 @@
 """The Task screen's fields: what each one saves and how a refusal reads, the
 API key line (whether the teacher needs one, never its value) and the price
 field, where any teacher gets a price of its own (USD per million tokens) and
-a local server is priced at 0 by choice."""
+a local server is priced at 0 by choice; the terms line: what the teacher's
+own terms say about training on its outputs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.text import Text
 from distill_tui.core import config as cfg
 from distill_tui.core import sysinfo
 from distill_tui.core.generate.pricing import price_text
+from distill_tui.core.ship.terms import teacher_terms_line, terms_for
 
 # widget id -> (section, field, parse)
 FIELDS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
@@ -64,6 +66,14 @@ def key_line(teacher: cfg.Teacher) -> Text:
     if present:
         return Text(f"✓ {var} is set in the environment.")
     return Text(f"✗ {var} is not set: export it in the shell that runs distill-tui.")
+
+
+def terms_line(teacher: cfg.Teacher) -> Text:
+    """What the teacher's own terms say about training on its outputs, with
+    the source; empty when the table has no entry for it."""
+    if terms_for(teacher.provider, teacher.model, teacher.base_url) is None:
+        return Text("")
+    return Text(teacher_terms_line(teacher.provider, teacher.model, teacher.base_url))
 
 
 def price_placeholder(teacher: cfg.Teacher) -> str:

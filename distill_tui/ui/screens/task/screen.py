@@ -33,6 +33,7 @@ from distill_tui.ui.screens.task.fields import (
     price_placeholder,
     price_value,
     refusal_reason,
+    terms_line,
 )
 from distill_tui.ui.screens.task.import_dialog import ImportDialog
 from distill_tui.ui.screens.task.student import StudentChoice
@@ -56,6 +57,7 @@ class TaskScreen(BaseScreen):
     TaskScreen .row > Input, TaskScreen .row > Select { width: 1fr; }
     TaskScreen #task-instructions { height: 6; }
     TaskScreen ExampleTable { height: auto; max-height: 8; }
+    TaskScreen #teacher-terms { height: auto; color: $text-muted; }
     TaskScreen #task-error { color: $error; height: auto; display: none; }
     TaskScreen #task-error.shown { display: block; }
     TaskScreen .problem { color: $error; height: auto; margin-left: 18; display: none; }
@@ -131,6 +133,7 @@ class TaskScreen(BaseScreen):
                 "Model", Input(compact=True, value=s.teacher.model, id="teacher-model")
             )
             yield Static(id="api-key")
+            yield Static(id="teacher-terms")
             yield from self._row(
                 "Base URL",
                 Input(
@@ -215,6 +218,7 @@ class TaskScreen(BaseScreen):
         provider and base URL as they are typed."""
         teacher = self.settings.teacher
         self.query_one("#api-key", Static).update(key_line(teacher))
+        self.query_one("#teacher-terms", Static).update(terms_line(teacher))
         self.query_one("#teacher-price", Input).placeholder = price_placeholder(teacher)
 
     # -- saving ----------------------------------------------------------------
@@ -237,7 +241,7 @@ class TaskScreen(BaseScreen):
             return
         self._mark(widget_id, "", None)
         self._save()
-        if widget_id in ("teacher-provider", "teacher-base-url"):
+        if widget_id in ("teacher-provider", "teacher-base-url", "teacher-model"):
             self._refresh_teacher()
         if widget_id == "teacher-model":  # the price field shows this model's own
             self.query_one("#teacher-price", Input).value = price_value(self.settings.teacher)
