@@ -5,7 +5,10 @@ looks, an Ollama Modelfile, and a clear word where GGUF cannot be written."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
+import pytest
 from support.adapter_helpers import make_run, write_split
 
 from distill_tui.cli import main
@@ -57,3 +60,17 @@ def test_gguf_needs_a_gguf_student_and_says_which_route_works(workspace, tiny_mo
 def test_ship_before_any_fuse_says_what_to_do(workspace, capsys):
     assert main(["ship", str(workspace.root), "--target", "server"]) == 2
     assert "fuse a run first" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("ollama") is None, reason="Ollama is not installed here")
+def test_ollama_creates_the_model_where_it_is_installed(workspace, tiny_model, capsys):
+    """Where Ollama is installed, ship runs `ollama create` and the model is
+    listed by Ollama itself; elsewhere this is skipped with the reason."""
+    _fused(workspace, tiny_model, capsys)
+    name = "distill-tui-test-ship"
+    assert main(["ship", str(workspace.root), "--target", "ollama", "--name", name]) == 0
+    try:
+        listed = subprocess.run(["ollama", "list"], capture_output=True, text=True, check=True)
+        assert name in listed.stdout
+    finally:
+        subprocess.run(["ollama", "rm", name], capture_output=True, check=False)
