@@ -14,7 +14,7 @@ from pathlib import Path
 from distill_tui.core import paths
 from distill_tui.core.curate import curation
 from distill_tui.core.curate import query as cq
-from distill_tui.core.curate.checks import run_checks
+from distill_tui.core.curate.checks import invalid_json, recheck_json, run_checks
 from distill_tui.core.curate.editor import edit_externally, strip_added_newline
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
@@ -109,6 +109,9 @@ def _edit(ws: Workspace, row_id: int, output_file: str | None, input_file: str |
         new_input = strip_added_newline(row.input, _read(input_file, "--input-file"))
     changed = curation.edit(ws.store, row_id, output=output, input=new_input)
     print(f"edited row {row_id}" if changed else f"row {row_id} unchanged")
+    problem = recheck_json(ws.store, ws.settings, row_id)
+    if problem is not None:
+        print(f"warning: row {row_id}: {problem} (flagged bad-json)", file=sys.stderr)
     return 0
 
 
@@ -157,6 +160,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"row {', '.join(map(str, not_done))} has no output to review yet")
     if args.accept_all:
         ids = cq.ids(store, cq.Filter(decision="unreviewed"))
+    if args.accept_all or args.accept:
+        bad = invalid_json(store, ws.settings, list(ids))
+        for row_id, problem in list(bad.items())[:5]:
+            print(f"warning: row {row_id}: {problem}; accepted anyway", file=sys.stderr)
+        if len(bad) > 5:
+            print(f"warning: {len(bad) - 5} more rows are not valid JSON", file=sys.stderr)
+    if args.accept_all:
         n = curation.accept(store, ids) if ids else 0
     elif args.accept:
         n = curation.accept(store, ids)

@@ -6,7 +6,7 @@ from support.curate_helpers import add_answered
 
 from distill_tui.core.curate import curation as cur
 from distill_tui.core.curate import query as q
-from distill_tui.core.curate.checks import duplicate_links, run_checks
+from distill_tui.core.curate.checks import duplicate_links, invalid_json, recheck_json, run_checks
 from distill_tui.engine.models.student_tokens import load_token_counter
 
 BASE = "My invoice for March shows a charge I do not recognise, please explain it."
@@ -52,6 +52,28 @@ def test_bad_json_only_when_the_task_says_json(workspace):
     ws.settings.task.output_format = "json"
     run_checks(ws.store, ws.settings)
     assert _flags(ws.store, good) == () and _flags(ws.store, bad) == ("bad-json",)
+
+
+def test_an_edit_on_a_json_task_is_flagged_at_once_and_says_where(workspace):
+    ws = workspace
+    ws.settings.task.output_format = "json"
+    row, other = add_answered(ws.store, [("a", '{"label": "bug"}'), ("b", '{"x": 1}')])
+    run_checks(ws.store, ws.settings)
+    assert _flags(ws.store, row) == ()
+    cur.edit(ws.store, row, output='{"label" "bug"}')
+    problem = recheck_json(ws.store, ws.settings, row)
+    assert problem == "not valid JSON: line 1 column 10: Expecting ':' delimiter"
+    assert _flags(ws.store, row) == ("bad-json",)  # before any full check
+    assert q.ids(ws.store, q.Filter(flag="bad-json")) == [row]
+    assert invalid_json(ws.store, ws.settings, [row, other]) == {row: problem}
+    cur.edit(ws.store, row, output='{"label": "bug"}')
+    assert recheck_json(ws.store, ws.settings, row) is None
+    assert _flags(ws.store, row) == ()
+    # A text task never asks.
+    ws.settings.task.output_format = "text"
+    cur.edit(ws.store, row, output="{")
+    assert recheck_json(ws.store, ws.settings, row) is None
+    assert invalid_json(ws.store, ws.settings, [row]) == {}
 
 
 def test_too_long_uses_the_student_tokenizer_and_rechecks_only_edits(workspace, tiny_model):

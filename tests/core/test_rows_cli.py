@@ -119,6 +119,24 @@ def test_edit_from_a_file_stdin_or_editor_and_undo(workspace, tmp_path, monkeypa
     assert ws.store.conn.execute("SELECT input FROM rows WHERE id = 3").fetchone()[0] == "ticket 2"
 
 
+def test_edits_and_accepts_of_invalid_json_warn_on_a_json_task(workspace, tmp_path, capsys):
+    ws = _ws(workspace, 3)
+    ws.settings.task.output_format = "json"
+    ws.save_settings()
+    d = str(ws.root)
+    new = tmp_path / "out.json"
+    new.write_text('{"label": "bug",}\n')
+    assert main(["curate", d, "--edit", "1", "--output-file", str(new)]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == "edited row 1"
+    assert "row 1: not valid JSON: line 1 column 17" in err and "flagged bad-json" in err
+    flags = ws.store.conn.execute("SELECT flags FROM checks WHERE row_id = 1").fetchone()[0]
+    assert flags == "bad-json"
+    assert main(["curate", d, "--accept", "1"]) == 0
+    assert "row 1: not valid JSON" in capsys.readouterr().err
+    assert ws.store.counts()["accepted"] == 1  # warned, not refused: a script decides
+
+
 def test_init_makes_a_whole_project_from_flags(tmp_path, capsys):
     d = tmp_path / "tickets"
     args = [

@@ -112,12 +112,67 @@ def row_flags(
         tokens = count(messages_for(settings, inp, out, settings.split.format))
         if tokens > settings.train.max_seq_length:
             flags.append("too-long")
-    if settings.task.output_format == "json" and out.strip():
-        try:
-            json.loads(out)
-        except ValueError:
-            flags.append("bad-json")
+    if json_problem(settings, out) is not None:
+        flags.append("bad-json")
     return flags, tokens
+
+
+def json_problem(settings: Project, out: str | None) -> str | None:
+    """On a JSON task, why this output does not parse, in words that say
+    where ("not valid JSON: line 1 column 12: Expecting ','"); None when it
+    parses, is empty (flagged `empty` instead) or the task is not JSON."""
+    if settings.task.output_format != "json" or out is None or not out.strip():
+        return None
+    try:
+        json.loads(out)
+    except json.JSONDecodeError as e:
+        return f"not valid JSON: line {e.lineno} column {e.colno}: {e.msg}"
+    except ValueError as e:  # e.g. a number too long to convert
+        return f"not valid JSON: {e}"
+    return None
+
+
+def invalid_json(store: Store, settings: Project, ids: list[int]) -> dict[int, str]:
+    """The rows among `ids` whose output is not valid JSON on a JSON task,
+    each with what is wrong: asked about before they are accepted."""
+    if settings.task.output_format != "json" or not ids:
+        return {}
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        q = ",".join("?" * len(chunk))
+        for row_id, out in store.conn.execute(
+            f"SELECT id, output FROM rows WHERE id IN ({q})", chunk
+        ):
+            problem = json_problem(settings, out)
+            if problem is not None:
+                found[row_id] = problem
+    return found
+
+
+def recheck_json(store: Store, settings: Project, row_id: int) -> str | None:
+    """Set or clear one row's `bad-json` flag at once (after an edit), without
+    waiting for the next full check; returns what is wrong, or None. The row's
+    other flags stay; its fingerprint is left as it was, so the next full
+    check sees the changed text and checks the row again."""
+    row = store.conn.execute("SELECT output FROM rows WHERE id = ?", (row_id,)).fetchone()
+    if row is None:
+        return None
+    problem = json_problem(settings, row[0])
+    with store.tx() as c:
+        old = c.execute("SELECT flags FROM checks WHERE row_id = ?", (row_id,)).fetchone()
+        flags = [f for f in (old[0].split() if old else []) if f != "bad-json"]
+        if problem is not None:
+            flags.append("bad-json")
+        if old is None:
+            if problem is not None:
+                c.execute(
+                    "INSERT INTO checks (row_id, fingerprint, flags) VALUES (?, '', ?)",
+                    (row_id, " ".join(flags)),
+                )
+        else:
+            c.execute("UPDATE checks SET flags = ? WHERE row_id = ?", (" ".join(flags), row_id))
+    return problem
 
 
 def run_checks(
