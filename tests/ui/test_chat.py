@@ -109,8 +109,10 @@ async def test_fuse_key_adds_the_fused_model_as_a_target(workspace, tiny_model):
         await wait_until(pilot, lambda: type(app.screen).__name__ == "FuseDialog")
         assert "this qwen2 model" in screen_text(app)  # the tiny student is a Qwen2
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: any(k.startswith("fused:") for k in screen.targets), 30)
-        await wait_until(pilot, lambda: not screen.fusing)
+        await wait_until(
+            pilot, lambda: any(k.startswith("fused:") for k in screen.picker.targets), 30
+        )
+        await wait_until(pilot, lambda: not screen.fuser.running)
         assert (workspace.root / "fused" / "run-1-best" / "config.json").is_file()
 
 
@@ -127,9 +129,9 @@ async def test_a_fuse_stopped_by_quitting_keeps_no_half_written_model(workspace,
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: bool(stopped), 30)
         assert stopped[0] == []  # nothing that runs to its end regardless
-        await wait_until(pilot, lambda: not screen.fusing and not app.jobs.running, 30)
+        await wait_until(pilot, lambda: not screen.fuser.running and not app.jobs.running, 30)
         assert not (workspace.root / "fused" / "run-1-best").exists()
-        assert not any(k.startswith("fused:") for k in screen.targets)
+        assert not any(k.startswith("fused:") for k in screen.picker.targets)
 
 
 def test_model_text_is_shown_literally_without_control_characters():
@@ -217,7 +219,7 @@ async def test_fused_models_on_disk_are_listed_at_start(workspace, tiny_model):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_chat(app, pilot)
         key = f"fused:{fused.resolve()}"
-        assert [k for k in screen.targets if k.startswith("fused:")] == [key]
+        assert [k for k in screen.picker.targets if k.startswith("fused:")] == [key]
         screen.query_one("#chat-target").value = key
         await pilot.pause()
         assert screen.check_action("compare", ()) is None  # no adapter to compare

@@ -75,6 +75,63 @@ async def test_edit_in_textarea_shows_diff_and_keeps_original(workspace):
         await wait_until(pilot, lambda: _row(workspace, 1).output == "teacher said this")
 
 
+async def test_an_invalid_json_edit_is_named_in_the_dialog_flagged_and_asked_before_accept(
+    workspace,
+):
+    workspace.settings.task.output_format = "json"
+    add_answered(workspace.store, [("q", '{"label": "bug"}'), ("q2", '{"label": "ok"}')])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
+        app.screen.query_one("#edit-output").text = '{"label": "bug",}'
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "line 1 column 17" in screen_text(app))
+        assert "ctrl+s again saves it anyway" in screen_text(app)
+        assert _row(workspace, 1).output == '{"label": "bug"}'  # not saved yet
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: _row(workspace, 1).output == '{"label": "bug",}')
+        assert _row(workspace, 1).flags == ("bad-json",)  # at once, no `c` pressed
+        await wait_until(pilot, lambda: "flags: bad-json" in screen_text(app))
+        # Accepting it asks first; escape leaves it unreviewed.
+        await pilot.press("a")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        assert "Row 1's output is not valid JSON" in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, CurateScreen))
+        assert _row(workspace, 1).decision is None
+        # Bulk accept names the invalid row and can leave it out.
+        await pilot.press("b")
+        await wait_until(
+            pilot, lambda: "1 row of these is not valid JSON (bad-json)" in screen_text(app)
+        )
+        await pilot.press("j")
+        await wait_until(pilot, lambda: _row(workspace, 2).decision == "accepted")
+        assert _row(workspace, 1).decision is None
+        assert screen.current_id is not None
+        # `a` then `a` on the question accepts it as it is.
+        await pilot.press("home", "a")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: _row(workspace, 1).decision == "accepted")
+
+
+async def test_a_refused_edit_keeps_the_text_in_the_dialog(workspace):
+    add_answered(workspace.store, [("first", "a"), ("second", "b")])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
+        app.screen.query_one("#edit-input").text = "second"
+        app.screen.query_one("#edit-output").text = "my careful answer"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "row 2 already has this input" in screen_text(app))
+        assert type(app.screen).__name__ == "EditDialog"
+        assert app.screen.query_one("#edit-output").text == "my careful answer"
+
+
 async def test_search_filter_view_and_bulk_accept_of_shown_rows(workspace):
     add_answered(
         workspace.store,
@@ -87,7 +144,7 @@ async def test_search_filter_view_and_bulk_accept_of_shown_rows(workspace):
         await wait_until(pilot, lambda: screen.total == 3)
         assert "text~'bug'" in screen_text(app)
         await pilot.press("b")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "BulkDialog")
         await pilot.press("a")
         await wait_until(pilot, lambda: workspace.store.counts()["accepted"] == 3)
         assert {
@@ -114,7 +171,7 @@ async def test_bulk_reject_asks_for_confirmation_and_reason(workspace):
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app)
         await pilot.press("b")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "BulkDialog")
         await pilot.press("escape")  # cancelled: nothing happens
         await wait_until(pilot, lambda: isinstance(app.screen, CurateScreen))
         assert workspace.store.counts()["rejected"] == 0
@@ -165,6 +222,9 @@ async def test_stats_panel_shows_counts_and_guide(workspace):
         text = screen_text(app)
         assert "2 accepted" in text
         assert screen.side == "stats"
+        # Each histogram line keeps its count beside its bar at 80 columns.
+        bars = [line for line in text.splitlines() if "█" in line]
+        assert bars and all(line.rstrip().split()[-1] == "1" for line in bars), bars
 
 
 async def test_regenerate_sends_row_back_to_queue(workspace):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -75,5 +76,11 @@ class BaseScreen(Screen):
         self.set_focus(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.distill_app.report_error(event.worker.error, event.worker.name)
+        report_failed_worker(self, event)
+
+
+def report_failed_worker(node: DOMNode, event: Worker.StateChanged) -> None:
+    """Worker messages do not bubble: a screen or a component that owns
+    workers hands a failed one here, and the app shows it as an error."""
+    if event.state == WorkerState.ERROR and event.worker.error is not None:
+        cast("DistillApp", node.app).report_error(event.worker.error, event.worker.name)

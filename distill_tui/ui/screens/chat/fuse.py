@@ -1,25 +1,34 @@
-"""Fusing from the Chat screen (ctrl+f): the same `engine.fuse.fuse` the
-`fuse` command calls, in a worker, with progress, the probe comparison, and the
-fused model added to the chat picker."""
+"""Fusing from the Chat screen (ctrl+f) as a component that draws nothing: the
+same `engine.chat.fuse.fuse_run` the `fuse` command calls, in its own
+worker, stoppable by quitting. It owns its errors: progress, the result
+and a failure are posted as `FuseProgressed` / `FuseFinished` / `FuseFailed`
+for the screen to show, and the job is reported to the app's job list."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 
+from distill_tui.core.project import Workspace
 from distill_tui.core.ship import provenance
 from distill_tui.core.train import checkpoints
 from distill_tui.engine.chat.evaluate import default_probe_inputs
 from distill_tui.engine.chat.fuse import FuseReport, fuse_run, gguf_note
 from distill_tui.engine.chat.session import Target
-from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.chat.dialogs import FuseDialog
 from distill_tui.ui.text import say
+from distill_tui.ui.widgets.chat_pane import failure_reason
+
+if TYPE_CHECKING:
+    from distill_tui.ui.app import DistillApp
 
 
 @dataclass
@@ -34,46 +43,50 @@ class FuseFinished(Message):
     report: FuseReport
 
 
-class FuseMixin(BaseScreen):
-    """Mixed into ChatScreen, which provides target, targets, fusing,
-    _refresh_targets and _show_status."""
+@dataclass
+class FuseFailed(Message):
+    reason: str
 
-    targets: dict[str, Target]
-    fusing: bool
-    if TYPE_CHECKING:
 
-        @property
-        def target(self) -> Target | None: ...
-        def _refresh_targets(self) -> None: ...
-        def _show_status(self, extra: str = "") -> None: ...
+class Fuser(Widget):
+    """`start(target)` asks where to write (FuseDialog), then fuses."""
 
-    def action_fuse(self) -> None:
-        ws, target = self.workspace, self.target
-        if ws is None or target is None or target.checkpoint is None:
+    DEFAULT_CSS = "Fuser { display: none; }"
+
+    running: reactive[bool] = reactive(False, bindings=True, init=False)
+
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self._ws = ws
+
+    @property
+    def _app(self) -> DistillApp:
+        return cast("DistillApp", self.app)
+
+    def start(self, target: Target) -> None:
+        ws, cp = self._ws, target.checkpoint
+        if cp is None or self.running:
             return
-        cp = target.checkpoint
         default = checkpoints.default_fused_out(ws.root, cp)
 
-        def start(choice: tuple[Path, bool] | None) -> None:
+        def chosen(choice: tuple[Path, bool] | None) -> None:
             if choice is None:
                 return
-            self.fusing = True
-            self.refresh_bindings()
+            self.running = True
             # Stoppable, so quitting or SIGTERM stops it between stages
             # instead of leaving a half-written model.
             stop = threading.Event()
-            self.distill_app.jobs.started("fuse", stop=stop)
-            self._show_status("fusing…")
+            self._app.jobs.started("fuse", stop=stop)
+            self.post_message(FuseProgressed("starting", 0, 0))
             self._fuse(target, choice[0], choice[1], stop)
 
         terms = provenance.terms_summary(ws)
-        self.app.push_screen(FuseDialog(cp.label, default, gguf_note(cp.base_model), terms), start)
+        self.app.push_screen(FuseDialog(cp.label, default, gguf_note(cp.base_model), terms), chosen)
 
     @work(thread=True, group="chat-fuse", exclusive=True, exit_on_error=False, name="fuse")
     def _fuse(self, target: Target, out: Path, dequantize: bool, stop: threading.Event) -> None:
-        ws = self.workspace
-        assert ws is not None and target.checkpoint is not None
-        probes = default_probe_inputs(ws)
+        assert target.checkpoint is not None
+        ws = self._ws
 
         def progress(stage: str, done: int, total: int) -> None:
             self.post_message(FuseProgressed(stage, done, total))
@@ -82,23 +95,28 @@ class FuseMixin(BaseScreen):
             ws,
             target.checkpoint,
             out,
-            probes,
+            default_probe_inputs(ws),
             dequantize=dequantize,
             progress=progress,
-            mlx=self.distill_app.mlx,
+            mlx=self._app.mlx,
             stop=stop,
         )
         self.post_message(FuseFinished(report))
 
-    def on_fuse_progressed(self, event: FuseProgressed) -> None:
-        self._show_status(f"fusing: {event.stage} {event.done}/{event.total}")
-
     def on_fuse_finished(self, event: FuseFinished) -> None:
-        self.fusing = False
+        # Not stopped: it goes on to the screen, which lists the fused model.
+        self.running = False
         report = event.report
-        self.targets[f"fused:{report.out.resolve()}"] = Target(str(report.out.resolve()))
-        self._refresh_targets()
-        self._show_status()
-        self.distill_app.jobs.finished("fuse", report.ok, report.summary())
+        self._app.jobs.finished("fuse", report.ok, report.summary())
         if not report.ok:
             say(self, report.summary(), severity="warning", timeout=15)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        # The real reason (MLX busy training, a broken checkpoint, no space)
+        # where the user is looking.
+        self.running = False
+        reason = failure_reason(event.worker.error)
+        self._app.jobs.finished("fuse", False, f"fuse failed: {reason}")
+        self.post_message(FuseFailed(reason))

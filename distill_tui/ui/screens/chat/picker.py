@@ -1,47 +1,72 @@
-"""The Chat screen's picker (ctrl+o): every run's checkpoints with the run's
-status and best validation loss, and the fused models; the choice is kept in
-the store's meta (per project, not in distill.toml), and a run another screen
-asks for (a `ChatWithRun` message) is picked."""
+"""The Chat screen's pickers as a component: what to chat with (ctrl+o): every
+run's checkpoints with the run's status and best validation loss, the fused
+models and the student alone; the choice is kept in the store's meta (per
+project, not in distill.toml). And what to compare with (the "vs" box)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Select
 
 from distill_tui.core.errors import UserError
+from distill_tui.core.project import Workspace
 from distill_tui.core.train import checkpoints
 from distill_tui.core.train import runs as runs_db
 from distill_tui.core.train.checkpoints import BEST_DIR
 from distill_tui.engine.chat.session import Target, student_model
-from distill_tui.ui.screens.base import BaseScreen, ChatWithRun
 from distill_tui.ui.text import say
 
 NO_TARGET = "__none__"  # the picker's one option while there is nothing to chat with
 NO_TARGET_LABEL = "no runs yet: train on screen 4"
 BASE_TARGET = "__student__"  # the project's student with no adapter: no run needed
 PICKED_KEY = "chat.target"  # the store's meta key for the last model picked
+VS_BASE = "__base__"  # the "vs" choice: the base model without an adapter
 
 
-class PickerMixin(BaseScreen):
-    """Mixed into ChatScreen, which composes the `#chat-target` Select and
-    provides `_refresh_versus`."""
+class TargetPicker(Horizontal):
+    """The Chat screen's two pickers as one component: `#chat-target`, what
+    the left pane talks to, and `#chat-versus`, what the right pane answers
+    with when comparing (the base model, or another checkpoint of the same
+    base). It owns the list of targets and the remembered pick, and posts
+    `Picked` when what the left pane talks to may have changed and
+    `VersusPicked` when the right pane's model has. The screen shows the
+    "vs" box while it compares."""
 
-    targets: dict[str, Target]
-    _run_notes: dict[str, str]
-    if TYPE_CHECKING:
+    DEFAULT_CSS = """
+    TargetPicker { height: 3; }
+    TargetPicker #chat-target { width: 1fr; }
+    TargetPicker #chat-versus { width: 1fr; display: none; }
+    """
 
-        def _refresh_versus(self) -> None: ...
+    @dataclass
+    class Picked(Message):
+        target: Target | None
 
-    @on(ChatWithRun)
-    def _open_asked_run(self, message: ChatWithRun) -> None:
-        """Another screen asked to chat with a run."""
-        message.stop()  # handled here: it must not bubble back to the app
-        run_id = message.run_id
-        self._refresh_targets()  # the run may be newer than this screen's list
+    @dataclass
+    class VersusPicked(Message):
+        pass
+
+    def __init__(self, ws: Workspace, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._ws = ws
+        self.targets: dict[str, Target] = {}
+        self._run_notes: dict[str, str] = {}
+        self._versus_keys: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Select[str]([(Text(NO_TARGET_LABEL), NO_TARGET)], allow_blank=False, id="chat-target")
+        yield Select[str]([(Text("vs base model"), VS_BASE)], allow_blank=False, id="chat-versus")
+
+    def open_run(self, run_id: str) -> None:
+        """Pick a run's best checkpoint, else its latest (asked by another screen)."""
+        self.refresh_targets()  # the run may be newer than this list
         by_name = {
             t.checkpoint.name: key
             for key, t in self.targets.items()
@@ -53,11 +78,14 @@ class PickerMixin(BaseScreen):
         key = by_name.get(BEST_DIR) or by_name.get("latest") or next(iter(by_name.values()))
         self.query_one("#chat-target", Select).value = key
 
+    def add_fused(self, path: Path) -> None:
+        """A model fused this session, wherever it was written."""
+        self.targets[f"fused:{path.resolve()}"] = Target(str(path.resolve()))
+        self.refresh_targets()
+
     # -- targets ------------------------------------------------------------------
-    def _refresh_targets(self) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
+    def refresh_targets(self) -> None:
+        ws = self._ws
         select = self.query_one("#chat-target", Select)
         current = select.value if select.value != NO_TARGET else ws.store.get_meta(PICKED_KEY)
         fused = {k: t for k, t in self.targets.items() if t.checkpoint is None}
@@ -83,8 +111,8 @@ class PickerMixin(BaseScreen):
         select.set_options(options or [(Text(NO_TARGET_LABEL), NO_TARGET)])
         if current in self.targets:
             select.value = current
-        self._refresh_versus()
-        self.refresh_bindings()
+        self.refresh_versus()
+        self.post_message(self.Picked(self.target))
 
     def _label(self, key: str) -> str:
         t = self.targets[key]
@@ -102,19 +130,56 @@ class PickerMixin(BaseScreen):
         value = self.query_one("#chat-target", Select).value
         return self.targets.get(value) if isinstance(value, str) else None
 
-    def _remember_pick(self, event: Select.Changed) -> None:
-        ws = self.workspace
+    @on(Select.Changed, "#chat-target")
+    def _target_changed(self, event: Select.Changed) -> None:
+        event.stop()
         value = event.value
         # set_options passes through the first option on its way back to the
         # one picked: remember only where the picker ends up.
-        if ws is not None and isinstance(value, str) and value in self.targets:
-            if value == event.select.value and ws.store.get_meta(PICKED_KEY) != value:
-                ws.store.set_meta(PICKED_KEY, value)
+        if isinstance(value, str) and value in self.targets and value == event.select.value:
+            if self._ws.store.get_meta(PICKED_KEY) != value:
+                self._ws.store.set_meta(PICKED_KEY, value)
+        self.refresh_versus()
+        self.post_message(self.Picked(self.target))
 
-    def action_pick(self) -> None:
+    def open(self) -> None:
         select = self.query_one("#chat-target", Select)
         select.focus()
         select.action_show_overlay()
+
+    # -- the "vs" side: the base model or another checkpoint of the same base ----------
+    def refresh_versus(self) -> None:
+        t = self.target
+        select = self.query_one("#chat-versus", Select)
+        current = select.value
+        options: list[tuple[Text, str]] = [(Text("vs base model"), VS_BASE)]
+        if t is not None and t.checkpoint is not None:
+            for key, other in self.targets.items():
+                cp = other.checkpoint
+                if cp is not None and other.model == t.model and other != t:
+                    options.append((Text(f"vs {cp.run_id} {cp.name}"), key))
+        keys = [key for _, key in options]
+        if keys != self._versus_keys:  # unchanged options keep the choice and the pane
+            self._versus_keys = keys
+            select.set_options(options)
+            if current in keys:
+                select.value = current
+
+    @property
+    def versus(self) -> Target | None:
+        """What the second pane answers with: one swap of the adapter on the
+        same base model, so the base stays loaded once."""
+        t = self.target
+        if t is None:
+            return None
+        value = self.query_one("#chat-versus", Select).value
+        other = self.targets.get(value) if isinstance(value, str) else None
+        return other if other is not None else t.base()
+
+    @on(Select.Changed, "#chat-versus")
+    def _versus_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.post_message(self.VersusPicked())
 
 
 def _run_note(run: runs_db.Run) -> str:

@@ -23,7 +23,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.widgets import Input, Select, Static
+from textual.reactive import reactive
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from distill_tui.core.curate import feedback
@@ -40,18 +41,17 @@ from distill_tui.engine.chat.session import (
 from distill_tui.engine.chat.session import (
     Message as ChatMessage,
 )
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.ui.screens.base import BaseScreen, ChatWithRun
 from distill_tui.ui.screens.chat.dialogs import SettingsDialog
 from distill_tui.ui.screens.chat.eval import EvalScreen
-from distill_tui.ui.screens.chat.fuse import FuseMixin
-from distill_tui.ui.screens.chat.picker import NO_TARGET, NO_TARGET_LABEL, PickerMixin
+from distill_tui.ui.screens.chat.fuse import FuseFailed, FuseFinished, FuseProgressed, Fuser
+from distill_tui.ui.screens.chat.picker import TargetPicker
 from distill_tui.ui.screens.chat.ship import NO_FUSED, ShipDialog, fused_to_ship
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.chat_pane import ChatPane, failure_reason
 
 STREAM_INTERVAL_S = 0.05  # batch tokens: at most ~20 widget updates a second
 ADAPTER_PANE, BASE_PANE = "chat-pane-a", "chat-pane-b"
-VS_BASE = "__base__"  # the "vs" choice: the base model without an adapter
 
 
 @dataclass
@@ -74,7 +74,7 @@ class RepliesEnded(Message):
     warning: str | None
 
 
-class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
+class ChatScreen(BaseScreen):
     MODE = "chat"
     BINDINGS = [
         Binding("escape", "stop", "Stop reply", id="chat-stop"),
@@ -90,9 +90,6 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
         Binding("ctrl+o", "pick", "Pick checkpoint", id="chat-pick", show=False),
     ]
     DEFAULT_CSS = """
-    ChatScreen #chat-top { height: 3; }
-    ChatScreen #chat-target { width: 1fr; }
-    ChatScreen #chat-versus { width: 1fr; display: none; }
     ChatScreen.compare #chat-versus { display: block; }
     ChatScreen #chat-status { height: 1; color: $text-muted; padding: 0 1; }
     ChatScreen #chat-panes { height: 1fr; }
@@ -102,90 +99,75 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
     ChatScreen #chat-warning.shown { display: block; }
     """
 
+    # A reply streams: most keys wait for it (escape stops it).
+    streaming: reactive[bool] = reactive(False, bindings=True, init=False)
+    # What the left pane talks to, as the keys see it: a run's adapter or not.
+    has_adapter: reactive[bool] = reactive(False, bindings=True, init=False)
+
     def __init__(self) -> None:
         super().__init__()
         self.host: ModelHost | None = None
-        self.targets: dict[str, Target] = {}
         self.settings = GenSettings()
-        self.streaming = False
-        self.fusing = False
-        self._versus_keys: list[str] = []
-        self._run_notes: dict[str, str] = {}
         self._stop = threading.Event()
 
     def compose_body(self) -> ComposeResult:
+        ws = self.ws
         with Vertical(classes="body"):
-            with Horizontal(id="chat-top"):
-                yield Select[str](
-                    [(Text(NO_TARGET_LABEL), NO_TARGET)], allow_blank=False, id="chat-target"
-                )
-                yield Select[str](
-                    [(Text("vs base model"), VS_BASE)], allow_blank=False, id="chat-versus"
-                )
+            yield TargetPicker(ws, id="chat-top")
             yield Static("", id="chat-status")
             with Horizontal(id="chat-panes"):
                 yield ChatPane("adapter", ADAPTER_PANE)
                 yield ChatPane("base", BASE_PANE)
             yield Static("", id="chat-warning")
             yield Input(placeholder="message the student (enter sends)", id="chat-input")
+        yield Fuser(ws)
+
+    @property
+    def picker(self) -> TargetPicker:
+        return self.query_one(TargetPicker)
+
+    @property
+    def fuser(self) -> Fuser:
+        return self.query_one(Fuser)
+
+    @property
+    def target(self) -> Target | None:
+        return self.picker.target
+
+    @property
+    def versus(self) -> Target | None:
+        return self.picker.versus
 
     def on_mount(self) -> None:
-        ws = self.workspace
-        if ws is not None:
-            self.settings.system_prompt = training_system_prompt(ws)
-        self._refresh_targets()
+        self.settings.system_prompt = training_system_prompt(self.ws)
+        self.picker.refresh_targets()
         self._show_status()
         self.query_one("#chat-input", Input).focus()
 
     def on_screen_resume(self) -> None:
-        self._refresh_targets()
+        self.picker.refresh_targets()
 
-    @on(Select.Changed, "#chat-target")
-    def _target_changed(self, event: Select.Changed) -> None:
-        t = self.target
-        self._remember_pick(event)
+    @on(ChatWithRun)
+    def _open_asked_run(self, message: ChatWithRun) -> None:
+        """Another screen asked to chat with a run."""
+        message.stop()  # handled here: it must not bubble back to the app
+        self.picker.open_run(message.run_id)
+
+    @on(TargetPicker.Picked)
+    def _target_changed(self, event: TargetPicker.Picked) -> None:
+        t = event.target
         self.query_one(f"#{ADAPTER_PANE}", ChatPane).set_title(t.label if t else "adapter")
-        if t is None or t.checkpoint is None:
+        self.has_adapter = t is not None and t.checkpoint is not None
+        if not self.has_adapter:
             self.remove_class("compare")
-        self._refresh_versus()
-        self._show_status()
-        self.refresh_bindings()
-
-    # -- the "vs" side: the base model or another checkpoint of the same base ----------
-    def _refresh_versus(self) -> None:
-        t = self.target
-        select = self.query_one("#chat-versus", Select)
-        current = select.value
-        options: list[tuple[Text, str]] = [(Text("vs base model"), VS_BASE)]
-        if t is not None and t.checkpoint is not None:
-            for key, other in self.targets.items():
-                cp = other.checkpoint
-                if cp is not None and other.model == t.model and other != t:
-                    options.append((Text(f"vs {cp.run_id} {cp.name}"), key))
-        keys = [key for _, key in options]
-        if keys != self._versus_keys:  # unchanged options keep the choice and the pane
-            self._versus_keys = keys
-            select.set_options(options)
-            if current in keys:
-                select.value = current
         self._title_versus()
-
-    @property
-    def versus(self) -> Target | None:
-        """What the second pane answers with: one swap of the adapter on the
-        same base model, so the base stays loaded once."""
-        t = self.target
-        if t is None:
-            return None
-        value = self.query_one("#chat-versus", Select).value
-        other = self.targets.get(value) if isinstance(value, str) else None
-        return other if other is not None else t.base()
+        self._show_status()
 
     def _title_versus(self) -> None:
         v = self.versus
         self.query_one(f"#{BASE_PANE}", ChatPane).set_title(v.label if v else "base")
 
-    @on(Select.Changed, "#chat-versus")
+    @on(TargetPicker.VersusPicked)
     def _versus_changed(self) -> None:
         # A different model on that side starts a new conversation there.
         self.query_one(f"#{BASE_PANE}", ChatPane).clear()
@@ -207,8 +189,8 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
             return None
 
     def _available(self, action: str) -> bool | None:
-        busy = self.streaming or self.fusing
-        has_adapter = self.target is not None and self.target.checkpoint is not None
+        busy = self.streaming or self.fuser.running
+        has_adapter = self.has_adapter
         if action == "stop":
             return self.streaming  # hidden when nothing streams
         if action == "compare":
@@ -247,7 +229,6 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
             jobs.append((pane_id, t, messages))
         self.streaming = True
         self._stop.clear()
-        self.refresh_bindings()
         if self.host is None:
             self.host = ModelHost(self.distill_app.mlx)
         self._reply(jobs, self.settings, self._stop)
@@ -289,11 +270,9 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
         warning = self.query_one("#chat-warning", Static)
         warning.update(Text(f"warning: {event.warning}" if event.warning else ""))
         warning.set_class(bool(event.warning), "shown")
-        self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        group = event.worker.group
-        if group not in ("chat-reply", "chat-fuse"):
+        if event.worker.group != "chat-reply":
             super().on_worker_state_changed(event)
             return
         if event.state != WorkerState.ERROR:
@@ -301,16 +280,10 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
         # The real reason (no such model, MLX busy training, a broken
         # checkpoint) where the user is looking, and once in a toast.
         reason = failure_reason(event.worker.error)
-        if group == "chat-reply":
-            self.streaming = False
-            for pane in self.query(ChatPane):
-                pane.fail(f"failed: {reason}")
-            say(self, reason, title="reply failed", severity="error", timeout=10)
-        else:
-            self.fusing = False
-            self.distill_app.jobs.finished("fuse", False, f"fuse failed: {reason}")
-            self._show_status(f"fuse failed: {reason}")
-        self.refresh_bindings()
+        self.streaming = False
+        for pane in self.query(ChatPane):
+            pane.fail(f"failed: {reason}")
+        say(self, reason, title="reply failed", severity="error", timeout=10)
 
     def action_stop(self) -> None:
         self._stop.set()
@@ -318,7 +291,11 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
     def action_compare(self) -> None:
         self.toggle_class("compare")
         self.query_one(f"#{BASE_PANE}", ChatPane).clear()
-        self._refresh_versus()
+        self.picker.refresh_versus()
+        self._title_versus()
+
+    def action_pick(self) -> None:
+        self.picker.open()
 
     def action_clear(self) -> None:
         if self.streaming:
@@ -348,7 +325,25 @@ class ChatScreen(FuseMixin, PickerMixin, BaseScreen):
             return
         say(self, f"Saved as row {row_id} for review in the curator (3)")
 
-    # -- evaluation and fuse ---------------------------------------------------------------
+    # -- evaluation, fuse, ship -----------------------------------------------------------
+    def action_fuse(self) -> None:
+        target = self.target
+        if target is not None:
+            self.fuser.start(target)
+
+    def on_fuse_progressed(self, event: FuseProgressed) -> None:
+        if event.total:
+            self._show_status(f"fusing: {event.stage} {event.done}/{event.total}")
+        else:
+            self._show_status("fusing…")
+
+    def on_fuse_finished(self, event: FuseFinished) -> None:
+        self.picker.add_fused(event.report.out)
+        self._show_status()
+
+    def on_fuse_failed(self, event: FuseFailed) -> None:
+        self._show_status(f"fuse failed: {event.reason}")
+
     def action_evaluate(self) -> None:
         ws, target = self.workspace, self.target
         if ws is None or target is None or target.checkpoint is None:

@@ -1,26 +1,23 @@
-"""The Curate screen's actions on many rows at once: accept or reject the rows
-shown (after a confirmation that says exactly which), and run the checks that
-flag rows. Both run in workers over the same core functions the `curate`
-command calls. A bulk decision changes only unreviewed rows unless the view
-shows decided rows on purpose (`v`), as `curation_query.bulk_scope` says."""
+"""The Curate screen's decision on many rows at once: accept or reject the
+rows shown, after a confirmation that says exactly which, in a dialog that
+runs the same core functions the `curate` command calls in its own worker.
+A bulk decision changes only unreviewed rows unless the view shows decided
+rows on purpose (`v`), as `core.curate.query.bulk_scope` says."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from rich.text import Text
+from textual import events, work
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
-from textual import work
-from textual.screen import ModalScreen
-
-from distill_tui.core import paths
 from distill_tui.core.curate import curation as cur
 from distill_tui.core.curate import query as cq
-from distill_tui.core.curate.checks import run_checks
-from distill_tui.core.errors import UserError
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.core.curate.checks import invalid_json
+from distill_tui.core.project import Workspace
+from distill_tui.ui.screens.base import report_failed_worker
 from distill_tui.ui.screens.curate.dialogs import ReasonPicker
-from distill_tui.ui.screens.curate.view import ChecksFinished
-from distill_tui.ui.text import say
 from distill_tui.ui.widgets.confirm import ConfirmDialog
 
 
@@ -55,78 +52,91 @@ def bulk_choices(flt: cq.Filter, split: dict[str, int]) -> tuple[str, dict[str, 
     return question, choices
 
 
-class BulkChecksMixin(BaseScreen):
-    """Mixed into CurateScreen, which provides flt, total, reload, current_id
-    and _push."""
+class BulkDialog(ConfirmDialog):
+    """A decision on every row shown, as a dialog that owns its work. It asks
+    (naming the rows each choice changes and those it leaves alone), on a
+    JSON task counts the outputs that do not parse and offers to accept only
+    the others, asks why before a reject, then applies the decision in its
+    worker and closes with what it did (None when cancelled)."""
 
-    flt: cq.Filter
-    total: int
-    if TYPE_CHECKING:
+    def __init__(self, ws: Workspace, flt: cq.Filter, split: dict[str, int]) -> None:
+        question, choices = bulk_choices(flt, split)
+        super().__init__(question, choices)
+        self._ws, self._flt = ws, flt
+        self._n = split.get(cq.bulk_scope(flt), 0)
+        self._invalid: set[int] = set()
+        self._busy = False
 
-        @property
-        def current_id(self) -> int | None: ...
-        def reload(
-            self, select_id: int | None = None, offset: int | None = None, cursor: int = 0
-        ) -> None: ...
-        def _push(self, dialog: ModalScreen[Any], callback: Callable[[Any], None]) -> None: ...
+    def on_mount(self) -> None:
+        if self._ws.settings.task.output_format == "json" and "a" in self.choices:
+            self._count_invalid()
 
-    def action_bulk(self) -> None:
-        flt = self.flt
-        split = cq.split(self.ws.store, flt)
-        n = split.get(cq.bulk_scope(flt), 0)
-        if not n:
-            say(
-                self,
-                "No unreviewed rows here. Decided rows keep their decision: to change"
-                " them in bulk, show them first (v: accepted or rejected).",
-                severity="warning",
+    @work(thread=True, group="bulk-json", exit_on_error=False, name="JSON check")
+    def _count_invalid(self) -> None:
+        ids = cq.bulk_ids(self._ws.store, self._flt)
+        bad = invalid_json(self._ws.store, self._ws.settings, ids)
+        if bad:
+            self.app.call_from_thread(self._offer_valid_only, set(bad))
+
+    def _offer_valid_only(self, bad: set[int]) -> None:
+        if self._busy:
+            return
+        self._invalid = bad
+        n = len(bad)
+        self.choices["j"] = ("accept-valid", f"accept only the {_rows(self._n - n)} that parse")
+        line = Static(
+            Text(
+                f"  {_rows(n)} of these {'is' if n == 1 else 'are'} not valid JSON (flag: bad-json)"
+            ),
+            classes="error",
+        )
+        box = self.query_one(Vertical)
+        box.mount(line, before=box.children[1])
+        box.mount(Static(Text(f"  j  {self.choices['j'][1]}")), before=box.children[-1])
+
+    def on_key(self, event: events.Key) -> None:
+        event.prevent_default()  # ConfirmDialog's own on_key would dismiss at once
+        if event.character not in self.choices:
+            return
+        event.stop()
+        if self._busy:
+            return
+        choice = self.choices[event.character][0]
+        if choice == "reject":
+            self.app.push_screen(
+                ReasonPicker(cur.reasons(self._ws.store), f"Reject {_rows(self._n)}: why?"),
+                lambda reason: None if reason is None else self._start("reject", reason),
             )
             return
-        question, choices = bulk_choices(flt, split)
+        self._start(choice, None)
 
-        def apply(choice: str | None, reason: str | None = None) -> None:
-            if choice is None:
-                return
-            if choice == "reject" and reason is None:
-                self._push(
-                    ReasonPicker(cur.reasons(self.ws.store), f"Reject {_rows(n)}: why?"),
-                    lambda r: None if r is None else apply("reject", r),
-                )
-                return
-            self._bulk(flt, choice, reason or None)
+    def _start(self, choice: str, reason: str | None) -> None:
+        self._busy = True
+        verb = "Rejecting" if choice == "reject" else "Accepting"
+        self.query_one(".title", Static).update(Text(f"{verb} {_rows(self._n)}…"))
+        self._apply(choice, reason or None)
 
-        self._push(ConfirmDialog(question, choices), apply)
+    @work(thread=True, group="curate-bulk", exclusive=True, exit_on_error=False, name="Bulk")
+    def _apply(self, choice: str, reason: str | None) -> None:
+        store = self._ws.store
+        ids = cq.bulk_ids(store, self._flt)
+        if choice == "accept-valid":
+            ids = [i for i in ids if i not in self._invalid]
+        if reason and reason not in cur.reasons(store):
+            cur.add_reason(store, reason)
+        decision = "rejected" if choice == "reject" else "accepted"
+        n = cur.decide(store, ids, decision, reason)
+        skipped = (
+            f"; {_rows(len(self._invalid))} not valid JSON left unreviewed"
+            if (choice == "accept-valid")
+            else ""
+        )
+        self.app.call_from_thread(self._done, f"{decision.capitalize()} {_rows(n)}{skipped}")
 
-    @work(thread=True, group="curate-bulk", exclusive=True, exit_on_error=False)
-    def _bulk(self, flt: cq.Filter, choice: str, reason: str | None) -> None:
-        store = self.ws.store
-        ids = cq.bulk_ids(store, flt)
-        n = cur.decide(store, ids, "accepted" if choice == "accept" else "rejected", reason)
-        self.app.call_from_thread(self._bulk_done, choice, n)
+    def _done(self, summary: str) -> None:
+        self.dismiss(f"{summary} (u undoes)")
 
-    def _bulk_done(self, choice: str, n: int) -> None:
-        say(self, f"{choice.capitalize()}ed {_rows(n)} (u undoes)")
-        self.reload(select_id=self.current_id)
-
-    def action_run_checks(self) -> None:
-        say(self, "Checking rows (duplicates, empty, truncated, length, JSON)…")
-        self._checks()
-
-    @work(thread=True, group="curate-checks", exclusive=True, exit_on_error=False)
-    def _checks(self) -> None:
-        from distill_tui.engine.models.student_tokens import load_token_counter
-
-        ws = self.ws
-        model = paths.resolve_model(ws.root, ws.settings.student.model)
-        note = ""
-        try:
-            count = load_token_counter(model, self.distill_app.mlx)
-        except UserError as e:
-            count, note = None, f" (no length check: {e})"
-        s = run_checks(ws.store, ws.settings, count, model if count else "")
-        flagged = ", ".join(f"{k} {v:,}" for k, v in s.counts.items() if v) or "nothing flagged"
-        self.post_message(ChecksFinished(f"Checks done: {flagged}{note}"))
-
-    def on_checks_finished(self, msg: ChecksFinished) -> None:
-        say(self, msg.summary, timeout=8)
-        self.reload(select_id=self.current_id)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_failed_worker(self, event)
+        if event.state == WorkerState.ERROR and event.worker.group == "curate-bulk":
+            self.dismiss(None)  # said as an error; nothing was half-applied (one transaction)

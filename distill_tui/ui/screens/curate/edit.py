@@ -10,24 +10,26 @@ it as it is (nothing is ever cut on save)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
 
 from distill_tui.core.curate import curation as cur
 from distill_tui.core.curate import query as cq
+from distill_tui.core.curate.checks import json_problem, recheck_json
 from distill_tui.core.curate.editor import edit_texts
 from distill_tui.core.errors import UserError
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.core.project import Workspace
 from distill_tui.ui.text import append_clipped, clip
 from distill_tui.ui.widgets.dialog import Dialog
+
+if TYPE_CHECKING:
+    from distill_tui.ui.app import DistillApp
 
 # Characters a TextArea opens in well under a second on a slow machine; a
 # 2 MB text takes it many seconds.
@@ -36,15 +38,20 @@ _FIELDS = ("input", "output")
 
 
 @dataclass(frozen=True)
-class Edited:
-    """What the dialog saves: None for a field left as it was."""
+class Saved:
+    """What the dialog did: whether the row changed, and on a JSON task what
+    is wrong with the saved output (None when it parses)."""
 
-    input: str | None
-    output: str | None
+    changed: bool
+    problem: str | None = None
 
 
-class EditDialog(Dialog[Edited | None]):
-    """Edit a row's output (and input) in TextAreas; ctrl+s saves."""
+class EditDialog(Dialog[Saved | None]):
+    """Edit a row's output (and input) in TextAreas; ctrl+s saves through
+    `core.curation.edit` here, so a refused edit (an empty input, an input
+    another row has) is said in the dialog with the text still in it. On a
+    JSON task an output that does not parse is named with where it fails, and
+    saved only on a second ctrl+s, flagged `bad-json` at once."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="edit-save"),
@@ -56,11 +63,13 @@ class EditDialog(Dialog[Edited | None]):
     EditDialog > Vertical { height: 90%; }
     """
 
-    def __init__(self, row_id: int, input: str, output: str) -> None:
+    def __init__(self, ws: Workspace, row: cq.RowView) -> None:
         super().__init__()
-        self.row_id = row_id
-        self.texts = {"input": input, "output": output}
+        self._ws = ws
+        self.row_id = row.id
+        self.texts = {"input": row.input, "output": row.output or ""}
         self._loaded: dict[str, str] = {}  # each TextArea's text as it opened
+        self._warned: str | None = None  # the output last warned about
 
     def editable(self, field: str) -> bool:
         return len(self.texts[field]) <= EDIT_LIMIT
@@ -88,6 +97,7 @@ class EditDialog(Dialog[Edited | None]):
                 Text("output (the teacher's original stays in the history)"), classes="hint"
             )
             yield from self._field("output")
+            yield Static("", id="edit-error", classes="error")
             yield Static(Text("ctrl+s save · esc cancel · tab switches field"), classes="hint")
 
     def on_mount(self) -> None:
@@ -105,60 +115,55 @@ class EditDialog(Dialog[Edited | None]):
         text = self.query_one(f"#edit-{field}", TextArea).text
         return None if text == self._loaded[field] else text
 
+    def _error(self, text: str) -> None:
+        self.query_one("#edit-error", Static).update(Text(text))
+
     def action_save(self) -> None:
-        self.dismiss(Edited(self._changed("input"), self._changed("output")))
+        new_input, output = self._changed("input"), self._changed("output")
+        problem = json_problem(self._ws.settings, output)
+        if problem is not None and output != self._warned:
+            self._warned = output
+            self._error(f"✗ {problem}. ctrl+s again saves it anyway, flagged bad-json.")
+            return
+        try:
+            changed = cur.edit(self._ws.store, self.row_id, output, new_input)
+        except UserError as e:
+            self._error(f"✗ {e}")
+            return
+        if changed:
+            problem = recheck_json(self._ws.store, self._ws.settings, self.row_id)
+        self.dismiss(Saved(changed, problem))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class EditMixin(BaseScreen):
-    """Mixed into CurateScreen, which provides current, _guard, _after_change and _push."""
+def edit_in_editor(app: App[object], ws: Workspace, row: cq.RowView) -> Saved | None:
+    """The output in $EDITOR, and the input too when the detail pane shows
+    only its start (its note says `E` opens it all); None when it failed,
+    which is reported. A file left as it was is a field not touched (an
+    empty output stays none)."""
+    from textual.app import SuspendNotSupported
 
-    if TYPE_CHECKING:
-
-        @property
-        def current(self) -> cq.RowView | None: ...
-        def _guard(self, fn: Callable[..., Any], *args: Any) -> bool: ...
-        def _after_change(self, advance: bool) -> None: ...
-        def _push(self, dialog: ModalScreen[Any], callback: Callable[[Any], None]) -> None: ...
-
-    def action_edit(self) -> None:
-        row = self.current
-        if row is None:
-            return
-
-        def done(result: Edited | None) -> None:
-            if result is None or (result.input is None and result.output is None):
-                return
-            if self._guard(cur.edit, self.ws.store, row.id, result.output, result.input):
-                self._after_change(advance=False)
-
-        self._push(EditDialog(row.id, row.input, row.output or ""), done)
-
-    def action_edit_external(self) -> None:
-        """The output in $EDITOR, and the input too when the detail pane shows
-        only its start (its note says `E` opens it all)."""
-        row = self.current
-        if row is None:
-            return
-        from textual.app import SuspendNotSupported
-
-        texts = {"output": row.output or ""}
-        if clip(row.input)[1]:
-            texts["input"] = row.input
-        try:
-            with self.app.suspend():
-                edited = edit_texts(texts)
-        except SuspendNotSupported:
-            self.distill_app.report_error(UserError("this terminal cannot hand over to $EDITOR"))
-            return
-        except (OSError, Exception) as e:  # noqa: BLE001 - editor missing or failed
-            self.distill_app.report_error(UserError(f"$EDITOR failed: {e}"))
-            return
-        # A file left as it was is a field not touched (an empty output stays none).
-        changed = {k: v for k, v in edited.items() if v != texts[k]}
-        if changed and self._guard(
-            cur.edit, self.ws.store, row.id, changed.get("output"), changed.get("input")
-        ):
-            self._after_change(advance=False)
+    texts = {"output": row.output or ""}
+    if clip(row.input)[1]:
+        texts["input"] = row.input
+    report = cast("DistillApp", app).report_error
+    try:
+        with app.suspend():
+            edited = edit_texts(texts)
+    except SuspendNotSupported:
+        report(UserError("this terminal cannot hand over to $EDITOR"))
+        return None
+    except Exception as e:  # noqa: BLE001 - editor missing or failed
+        report(UserError(f"$EDITOR failed: {e}"))
+        return None
+    changed = {k: v for k, v in edited.items() if v != texts[k]}
+    if not changed:
+        return Saved(False)
+    try:
+        cur.edit(ws.store, row.id, changed.get("output"), changed.get("input"))
+    except UserError as e:
+        report(e, "curate")
+        return None
+    return Saved(True, recheck_json(ws.store, ws.settings, row.id))

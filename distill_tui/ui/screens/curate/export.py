@@ -1,5 +1,6 @@
-"""Export from the Curate screen: the same `export_dataset` the `export`
-command calls, in a worker, with the result in words."""
+"""Export from the Curate screen as a component that draws nothing: the same
+`export_dataset` the `export` command calls, in its own worker, with the
+result (or what stopped it) said in words."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from dataclasses import dataclass
 
 from textual import work
 from textual.message import Message
+from textual.widget import Widget
+from textual.worker import Worker
 
 from distill_tui.core import paths
 from distill_tui.core.dataset.export import export_dataset
 from distill_tui.core.errors import UserError
-from distill_tui.ui.screens.base import BaseScreen
+from distill_tui.core.project import Workspace
+from distill_tui.ui.screens.base import report_failed_worker
 from distill_tui.ui.text import say
 
 
@@ -25,22 +29,24 @@ class ExportFailed(Message):
     error: str
 
 
-class ExportMixin(BaseScreen):
-    """For the Curate screen: `action_export` writes data/{train,valid,test}.jsonl;
-    `action_export_preferences` also the preference pairs and KTO rows in
-    data/pref/ (`export --preferences`)."""
+class Exporter(Widget):
+    """`start()` writes data/{train,valid,test}.jsonl; `start(preferences=True)`
+    also the preference pairs and KTO rows in data/pref/ (`export --preferences`)."""
 
-    def action_export(self) -> None:
-        self._export()
+    DEFAULT_CSS = "Exporter { display: none; }"
 
-    def action_export_preferences(self) -> None:
-        self._export(preferences=True)
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self._ws = ws
 
-    @work(thread=True, group="curate-export", exclusive=True, exit_on_error=False)
-    def _export(self, preferences: bool = False) -> None:
+    def start(self, preferences: bool = False) -> None:
+        self._export(preferences)
+
+    @work(thread=True, group="curate-export", exclusive=True, exit_on_error=False, name="Export")
+    def _export(self, preferences: bool) -> None:
         from distill_tui.core.curate.preferences import export_preferences
 
-        ws = self.ws
+        ws = self._ws
         try:
             res = export_dataset(ws.root, ws.store, ws.settings)
             pref = export_preferences(ws.root, ws.store, ws.settings) if preferences else None
@@ -67,3 +73,6 @@ class ExportMixin(BaseScreen):
 
     def on_export_failed(self, msg: ExportFailed) -> None:
         say(self, msg.error, title="Export failed", severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_failed_worker(self, event)
