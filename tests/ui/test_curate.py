@@ -117,6 +117,15 @@ async def test_an_invalid_json_edit_is_named_in_the_dialog_flagged_and_asked_bef
         await wait_until(pilot, lambda: _row(workspace, 1).decision == "accepted")
 
 
+async def test_input_and_output_columns_are_readable_at_80_columns(workspace):
+    add_answered(workspace.store, [("I was charged twice this month", "billing, refund asked")])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        await wait_until(pilot, lambda: "I was charged…" in screen_text(app))
+        assert "billing, refu…" in screen_text(app)
+
+
 async def test_a_refused_edit_keeps_the_text_in_the_dialog(workspace):
     add_answered(workspace.store, [("first", "a"), ("second", "b")])
     app = DistillApp(root=workspace.root, workspace=workspace)

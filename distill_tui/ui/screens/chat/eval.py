@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
@@ -93,6 +94,10 @@ class EvalScreen(ModalScreen[None]):
     EvalScreen #eval-progress { height: auto; max-height: 3; color: $text-muted; }
     """
 
+    # The evaluation runs; the teacher is writing inputs or judging.
+    running: reactive[bool] = reactive(False, bindings=True, init=False)
+    asking: reactive[bool] = reactive(False, bindings=True, init=False)
+
     def __init__(self, ws: Workspace, host: ModelHost, checkpoint: Checkpoint | None) -> None:
         super().__init__()
         self.ws = ws
@@ -100,8 +105,6 @@ class EvalScreen(ModalScreen[None]):
         self.checkpoint = checkpoint
         self.result: evals.EvalResult | None = None
         self._stop = threading.Event()
-        self.running = False
-        self.asking = False  # the teacher is writing inputs or judging
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -211,7 +214,6 @@ class EvalScreen(ModalScreen[None]):
             return
         self.running = True
         self._stop.clear()
-        self.refresh_bindings()
         self.query_one("#eval-progress", Static).update(Text("evaluating…"))
         self.app.jobs.started(JOB, stop=self._stop)  # type: ignore[attr-defined]
         self._evaluate(self.checkpoint, allow_overlap)
@@ -273,7 +275,6 @@ class EvalScreen(ModalScreen[None]):
         self.running = False
         self.query_one("#eval-progress", Static).update(Text(message))
         self.app.jobs.finished(JOB, ok, message)  # type: ignore[attr-defined]
-        self.refresh_bindings()
 
     def action_to_curator(self) -> None:
         if self.result is None:
@@ -330,12 +331,10 @@ class EvalScreen(ModalScreen[None]):
         self.asking = True
         self._stop.clear()
         self.query_one("#eval-progress", Static).update(Text(message))
-        self.refresh_bindings()
 
     def _asked(self, message: str) -> None:
         self.asking = False
         self.query_one("#eval-progress", Static).update(Text(message))
-        self.refresh_bindings()
 
     def action_close(self) -> None:
         if self.running or self.asking:

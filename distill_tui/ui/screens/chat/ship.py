@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Checkbox, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
@@ -79,12 +80,13 @@ class ShipDialog(Dialog[None]):
     ShipDialog #ship-report { height: auto; }
     """
 
+    shipping: reactive[bool] = reactive(False, bindings=True, init=False)
+
     def __init__(self, ws: Workspace, fused: Path, terms: provenance.TermsSummary) -> None:
         super().__init__()
         self.ws = ws
         self.fused = fused
         self.terms = terms
-        self.shipping = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -129,7 +131,6 @@ class ShipDialog(Dialog[None]):
         for selector in ("#ship-report", "#ship-error"):
             self.query_one(selector, Static).update("")
         self.shipping = True
-        self.refresh_bindings()
         # Read here, on the UI thread that owns the project's store.
         probes = default_probe_inputs(self.ws, 8)
         prov = provenance.read_json(self.fused)
@@ -170,4 +171,3 @@ class ShipDialog(Dialog[None]):
 
     def _done(self) -> None:
         self.shipping = False
-        self.refresh_bindings()

@@ -83,12 +83,12 @@ class BulkDialog(ConfirmDialog):
             return
         self._invalid = bad
         n = len(bad)
-        self.choices["j"] = ("accept-valid", f"accept only the {_rows(self._n - n)} that parse")
+        valid = self._n - n
+        parse = "parses" if valid == 1 else "parse"
+        self.choices["j"] = ("accept-valid", f"accept only the {_rows(valid)} that {parse}")
+        verb = "is" if n == 1 else "are"
         line = Static(
-            Text(
-                f"  {_rows(n)} of these {'is' if n == 1 else 'are'} not valid JSON (flag: bad-json)"
-            ),
-            classes="error",
+            Text(f"  {_rows(n)} of these {verb} not valid JSON (bad-json)"), classes="error"
         )
         box = self.query_one(Vertical)
         box.mount(line, before=box.children[1])

@@ -30,7 +30,7 @@ _HIST_TEXT = 15 + 2
 
 class RowPanel(VerticalScroll):
     DEFAULT_CSS = """
-    RowPanel { width: 40%; min-width: 32; border-left: solid $primary; padding: 0 1; }
+    RowPanel { width: 36%; min-width: 28; border-left: solid $primary; padding: 0 1; }
     """
 
     def __init__(self, ws: Workspace, *, id: str | None = None) -> None:  # noqa: A002

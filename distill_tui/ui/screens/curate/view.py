@@ -169,8 +169,8 @@ _COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("row", "  id", None),  # state icon and id
     ("input", "input", None),
     ("output", "output", None),
-    ("tok", "tok", 5),
-    ("flags", "flags", 8),
+    ("tok", "tok", 4),
+    ("flags", "flags", 5),  # one short flag; the detail pane names them all
 )
 _SCROLLBAR = 1  # CurateTable's vertical scrollbar (its CSS)
 
@@ -183,7 +183,7 @@ def column_widths(table_width: int, id_width: int) -> list[int]:
     fixed = row + sum(w for _, _, w in _COLUMNS if w)
     free = max(table_width - _SCROLLBAR - 2 * len(_COLUMNS) - fixed, 12)
     output = free // 2
-    return [row, free - output, output, 5, 8]
+    return [row, free - output, output, 4, 5]
 
 
 class CurateTable(PagedTable):

@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import DataTable, ProgressBar, Static
 
 from distill_tui.core.errors import UserError
@@ -93,9 +94,11 @@ class QueueScreen(BaseScreen):
     QueueScreen #queue-table { height: 1fr; }
     """
 
+    # A generation job runs: start is greyed out, pause/stop shown.
+    running: reactive[bool] = reactive(False, bindings=True, init=False)
+
     def __init__(self) -> None:
         super().__init__()
-        self.running = False
         self.progress: Progress | None = None
         self.stop_event = threading.Event()
         self.pause_event = threading.Event()
@@ -291,7 +294,6 @@ class QueueScreen(BaseScreen):
         self.running = True
         self.progress = None
         self.distill_app.jobs.started(JOB, stop=self.stop_event)
-        self.refresh_bindings()
         self._generate()
 
     @work(thread=True, group="queue", exit_on_error=False)
@@ -360,7 +362,6 @@ class QueueScreen(BaseScreen):
     def _ended(self, message: str) -> None:
         self.running = False
         self.last_run = message
-        self.refresh_bindings()
         self._flush_rows()
         self._refresh_idle()
 

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -78,11 +79,13 @@ class SynthDialog(ModalScreen[None]):
     SynthDialog #synth-status { height: auto; max-height: 4; color: $text-muted; }
     """
 
+    # The teacher is writing topics or inputs.
+    busy: reactive[bool] = reactive(False, bindings=True, init=False)
+
     def __init__(self, ws: Workspace) -> None:
         super().__init__()
         self.ws = ws
         self.per_leaf = PER_LEAF
-        self.busy = False
         self._stop = threading.Event()
         self._editing: tuple[str, int | None] | None = None  # ("add"|"rename", topic id)
         self._ids: list[int] = []
@@ -235,7 +238,6 @@ class SynthDialog(ModalScreen[None]):
         self.busy = True
         self._stop.clear()
         self._status(message)
-        self.refresh_bindings()
 
     def _finish(self, message: str) -> None:
         self.busy = False

@@ -25,6 +25,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
@@ -85,14 +86,16 @@ class TrainScreen(BaseScreen):
     TrainScreen #train-command { color: $text-muted; }
     """
 
+    # A run of this screen is training; `_starting`: between ctrl+r and its first event.
+    _training: reactive[bool] = reactive(False, bindings=True, init=False)
+    _starting: reactive[bool] = reactive(False, bindings=True, init=False)
+
     def __init__(self) -> None:
         super().__init__()
-        self._training = False
         self._shown_run: str | None = None
         self._tr_seen: tuple[object, ...] = ()
         self._refusal: str | None = None  # why the last ctrl+r did not start
         self._opened: str | None = None  # a run the user opened from the list
-        self._starting = False  # between ctrl+r and the run's first event
         self._last_field: Widget | None = None
         self._back_from_runs = SETUP
         self._preflight_timer: Timer | None = None
@@ -278,7 +281,6 @@ class TrainScreen(BaseScreen):
         self.monitor.head(
             "checking the settings and data..." if train else "starting: loading the student..."
         )
-        self.refresh_bindings()
         self.runner.start(train, resume, export_first)
 
     def action_stop(self) -> None:
@@ -373,7 +375,6 @@ class TrainScreen(BaseScreen):
 
     def on_training_finished(self, m: TrainingFinished) -> None:
         self._training = self._starting = False
-        self.refresh_bindings()
         self._tr_seen = ()
         self._poll()
         self.distill_app.jobs.finished(
@@ -382,7 +383,6 @@ class TrainScreen(BaseScreen):
 
     def on_training_failed(self, m: TrainingFailed) -> None:
         self._training = self._starting = False
-        self.refresh_bindings()
         self._tr_seen = ()
         if m.run_id is not None:
             self._opened = m.run_id
