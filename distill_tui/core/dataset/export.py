@@ -293,3 +293,14 @@ def verify_split(data_dir: Path) -> None:
                 f"{shown(p)}: {state} ({MANIFEST}); an export was interrupted or the file"
                 f" was changed, so rows could be on both sides of the split; {again}"
             )
+
+
+def split_rows(root: Path, split: str = "train") -> int:
+    """How many rows the exported `split` holds (0 when it is not exported or
+    cannot be read): what the Train form's hints and epochs are measured on."""
+    path = paths.data_dir(root) / f"{split}.jsonl"
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            return sum(1 for line in f if line.strip())
+    except OSError:
+        return 0

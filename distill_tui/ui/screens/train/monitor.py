@@ -1,7 +1,9 @@
-"""The Train screen's monitor: one run's train and validation loss chart,
-speed and memory, ETA, the guide's warning signs in words, and why the run
-failed (or why it never started) in the error colour. Drawn from the store,
-so a run started headless in another terminal shows the same way."""
+"""The Train screen's monitor as a component: one run's train and validation
+loss chart, speed and memory, ETA, the guide's warning signs in words, and
+why the run failed (or why it never started) in the error colour. It owns
+which run it shows (opened, training here, else the newest) and reads it
+from the store when polled, so a run started headless in another terminal
+shows the same way."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from distill_tui.core.project import Workspace
 from distill_tui.core.train import losscurve
 from distill_tui.core.train import runs as runs_db
 from distill_tui.ui.text import data_text
@@ -36,6 +39,18 @@ class TrainMonitor(Vertical):
     TrainMonitor > #train-pref-chart.-pref, TrainMonitor > #train-pref.-pref { display: block; }
     """
 
+    def __init__(self, ws: Workspace, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._ws = ws
+        self.shown_run: str | None = None  # the run drawn now
+        self.opened: str | None = None  # a run the user opened from the list
+        self.training: str | None = None  # the run training in this screen
+        # Why the last ctrl+r did not start; or None. While set, or while a
+        # run is starting, the monitor says that instead of drawing a run.
+        self.refusal: str | None = None
+        self.starting = False
+        self._seen: tuple[object, ...] = ()
+
     def compose(self) -> ComposeResult:
         yield Static("", id="train-head")
         yield Static("", id="train-error")
@@ -46,6 +61,50 @@ class TrainMonitor(Vertical):
         yield Static("", id="train-metrics")
         yield Static("", id="train-signs")
 
+    # -- which run, read from the store ------------------------------------------------
+    def open(self, run_id: str | None) -> None:
+        """Draw this run from now on (opened from the list, or one that failed)."""
+        self.refusal, self.opened = None, run_id
+        self.redraw()
+
+    def forget(self, run_id: str) -> None:
+        """A run was deleted: stop drawing it."""
+        if run_id in (self.shown_run, self.opened):
+            self.shown_run = self.opened = None
+            self._seen = ()
+
+    def redraw(self) -> None:
+        self._seen = ()
+        self.poll()
+
+    def poll(self) -> None:
+        """Draw the current run if the store holds anything new about it."""
+        if self.refusal is not None or self.starting:
+            return  # the head says why ctrl+r did not start, or that it is starting
+        store = self._ws.store
+        run = self._current_run()
+        if run is None:
+            self.clear("No runs yet: ctrl+r trains")
+            return
+        train = runs_db.metrics(store, run.id, "train")
+        val = runs_db.history(store, run.id, "val")
+        prefs = runs_db.pref_metrics(store, run.id)
+        key = (run.id, run.status, len(train), len(val), len(prefs), run.error)
+        if key == self._seen:
+            return
+        self.shown_run, self._seen = run.id, key
+        self.show(run, train, val, prefs)
+
+    def _current_run(self) -> runs_db.Run | None:
+        """The run the user opened, else the one training here, else the newest."""
+        store = self._ws.store
+        for run_id in (self.opened, self.training):
+            run = runs_db.get_run(store, run_id) if run_id else None
+            if run is not None:
+                return run
+        return runs_db.latest_run(store)
+
+    # -- drawing -------------------------------------------------------------------------
     def head(self, text: str) -> None:
         self.query_one("#train-head", Static).update(Text(text))
 
