@@ -5,6 +5,7 @@ wires the five screens; the screens hold no business logic."""
 from __future__ import annotations
 
 import importlib
+import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -61,6 +62,10 @@ def _screen_when_opened(module: str, name: str) -> Callable[[], Screen]:
         return screen_class()  # type: ignore[no-any-return]
 
     return make
+
+
+# The store's meta key for the screen last shown: the project reopens there.
+LAST_SCREEN_KEY = "ui.screen"
 
 
 class DistillApp(App[int]):
@@ -138,7 +143,7 @@ class DistillApp(App[int]):
         _, problems = themes.load_themes()
         for p in problems:
             say(self, p, severity="warning")
-        self.switch_mode("task")
+        self.switch_mode(self._last_mode())
         self.set_interval(1.0, self.check_settings_file)
         self.apply_keys()
 
@@ -184,11 +189,26 @@ class DistillApp(App[int]):
         await super().on_event(event)
 
     # -- navigation ----------------------------------------------------------
+    def _last_mode(self) -> str:
+        """The screen the project was on when it was last open (Task at first)."""
+        ws = self.workspace
+        mode = ws.store.get_meta(LAST_SCREEN_KEY) if ws is not None else None
+        return mode if mode in self.MODES else "task"
+
     def action_goto(self, mode: str, from_escape: bool = False) -> None:
         if from_escape:
             self.screen.set_focus(None)  # what the escape would have done
         if self.current_mode != mode:
             self.switch_mode(mode)
+            self._remember_mode(mode)
+
+    def _remember_mode(self, mode: str) -> None:
+        ws = self.workspace
+        try:
+            if ws is not None and ws.store.get_meta(LAST_SCREEN_KEY) != mode:
+                ws.store.set_meta(LAST_SCREEN_KEY, mode)
+        except (sqlite3.Error, UserError):
+            pass  # a read-only or busy store: reopening on Task is no loss
 
     def on_chat_with_run(self, message: ChatWithRun) -> None:
         """Another screen asked to chat with a run: open Chat and hand it on."""

@@ -120,6 +120,42 @@ def test_picker_settings_and_every_chat_key(terminal, demo_project):
     assert t.quit() == 0
 
 
+def test_the_project_reopens_on_chat_with_its_conversation_and_settings(terminal, demo_project):
+    _project(demo_project)
+    t = terminal(str(demo_project))
+    _open_chat(t)
+    t.wait_for("run-1 best")
+    t.press("ctrl+g")
+    t.wait_for("Generation settings")
+    t.press("tab", "tab", *["backspace"] * 6)
+    t.type("12")  # max tokens
+    t.press("ctrl+s")
+    t.wait_for("max 12")
+    t.press("ctrl+b")
+    t.wait_for("vs base model")
+    t.type("where is my refund")
+    t.press("enter")
+    t.wait_for("> where is my refund")
+    t.wait_until(lambda: t.text().count("tok ·") == 2, "both replies", timeout=60)
+    assert t.quit() == 0
+
+    # Reopened: on Chat, compare on, the settings and both sides' exchange kept.
+    t = terminal(str(demo_project))
+    t.wait_for("message the student", timeout=60)
+    t.wait_for("(from an earlier session)")
+    assert t.text().count("> where is my refund") == 2
+    assert "max 12" in t.text() and "vs base model" in t.text()
+    # The next message goes on from the kept conversation; ctrl+l forgets it.
+    t.press("ctrl+l")
+    t.wait_gone("(from an earlier session)")
+    assert t.quit() == 0
+    t = terminal(str(demo_project))
+    t.wait_for("message the student", timeout=60)
+    t.wait_for("max 12")
+    assert "where is my refund" not in t.text()
+    assert t.quit() == 0
+
+
 def test_evaluation_view_and_fuse_keys(terminal, demo_project):
     _project(demo_project, export=True)
     s = Store(demo_project / "distill.db")

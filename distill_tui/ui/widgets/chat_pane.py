@@ -74,6 +74,20 @@ class ChatPane(VerticalScroll):
         self.reply_text = ""
         self.remove_children()
 
+    def restore(self, history: list[tuple[str, str]]) -> None:
+        """Show a conversation kept from an earlier session; the next message
+        goes on from it."""
+        self.clear()
+        for user, reply in history:
+            self.mount(
+                Static(bounded_text("> " + user, "the model was sent all of it"), classes="user")
+            )
+            self.mount(Static(bounded_text(reply, "ctrl+l starts a new chat"), classes="model"))
+        if history:
+            self.mount(Static(Text("(from an earlier session)"), classes="stats"))
+        self.history = list(history)
+        self.scroll_end(animate=False)
+
     def start(self, user: str) -> None:
         self._pending_user = user
         self.reply_text = ""

@@ -126,9 +126,27 @@ class TargetPicker(Horizontal):
         return f"{cp.run_id} {cp.name:<8} {note}  base {Path(t.model).name}"
 
     @property
-    def target(self) -> Target | None:
+    def key(self) -> str | None:
+        """The picked model's key (what the store remembers), if any."""
         value = self.query_one("#chat-target", Select).value
-        return self.targets.get(value) if isinstance(value, str) else None
+        return value if isinstance(value, str) and value in self.targets else None
+
+    @property
+    def target(self) -> Target | None:
+        key = self.key
+        return self.targets[key] if key is not None else None
+
+    def select_versus(self, key: str) -> bool:
+        """Put the "vs" box on `key` if it is offered; False when it is not."""
+        if key not in self._versus_keys:
+            return False
+        self.query_one("#chat-versus", Select).value = key
+        return True
+
+    @property
+    def versus_key(self) -> str:
+        value = self.query_one("#chat-versus", Select).value
+        return value if isinstance(value, str) else VS_BASE
 
     @on(Select.Changed, "#chat-target")
     def _target_changed(self, event: Select.Changed) -> None:

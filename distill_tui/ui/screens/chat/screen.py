@@ -45,7 +45,8 @@ from distill_tui.ui.screens.base import BaseScreen, ChatWithRun
 from distill_tui.ui.screens.chat.dialogs import SettingsDialog
 from distill_tui.ui.screens.chat.eval import EvalScreen
 from distill_tui.ui.screens.chat.fuse import FuseFailed, FuseFinished, FuseProgressed, Fuser
-from distill_tui.ui.screens.chat.picker import TargetPicker
+from distill_tui.ui.screens.chat.memory import ChatMemory
+from distill_tui.ui.screens.chat.picker import VS_BASE, TargetPicker
 from distill_tui.ui.screens.chat.ship import NO_FUSED, ShipDialog, fused_to_ship
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.chat_pane import ChatPane, failure_reason
@@ -109,6 +110,10 @@ class ChatScreen(BaseScreen):
         self.host: ModelHost | None = None
         self.settings = GenSettings()
         self._stop = threading.Event()
+        self._training_prompt = ""
+        self._compare_when_able = False  # compare was on when the project was last open
+        self._memory: ChatMemory | None = None
+        self._b_versus = VS_BASE  # the model the compare pane's conversation is with
 
     def compose_body(self) -> ComposeResult:
         ws = self.ws
@@ -138,8 +143,15 @@ class ChatScreen(BaseScreen):
     def versus(self) -> Target | None:
         return self.picker.versus
 
+    @property
+    def memory(self) -> ChatMemory:
+        if self._memory is None:
+            self._memory = ChatMemory(self, self.ws.root)
+        return self._memory
+
     def on_mount(self) -> None:
-        self.settings.system_prompt = training_system_prompt(self.ws)
+        self._training_prompt = training_system_prompt(self.ws)
+        self._compare_when_able = self.memory.restore_state(self.settings, self._training_prompt)
         self.picker.refresh_targets()
         self._show_status()
         self.query_one("#chat-input", Input).focus()
@@ -160,8 +172,33 @@ class ChatScreen(BaseScreen):
         self.has_adapter = t is not None and t.checkpoint is not None
         if not self.has_adapter:
             self.remove_class("compare")
+        elif self._compare_when_able:
+            self.add_class("compare")
+        if t is not None:  # the picker's first, empty state is not the pick
+            self._compare_when_able = False
         self._title_versus()
         self._show_status()
+        conversation = self.memory.switched(self.picker.key)
+        if conversation is not None:  # another model: its own conversation
+            self._pane(ADAPTER_PANE).restore(conversation.panes.get("a", []))
+            versus = conversation.versus or VS_BASE
+            kept = self.picker.select_versus(versus)  # the same model on that side
+            self._b_versus = versus if kept else self.picker.versus_key
+            self._pane(BASE_PANE).restore(conversation.panes.get("b", []) if kept else [])
+
+    def _pane(self, pane_id: str) -> ChatPane:
+        return self.query_one(f"#{pane_id}", ChatPane)
+
+    def _keep_conversation(self) -> None:
+        compare = self.has_class("compare")
+        panes = {"a": self._pane(ADAPTER_PANE).history}
+        if compare:
+            panes["b"] = self._pane(BASE_PANE).history
+        self.memory.keep(panes, self.picker.versus_key if compare else None)
+
+    def _keep_settings(self) -> None:
+        compare = self.has_class("compare")
+        self.memory.keep_state(self.settings, self._training_prompt, compare)
 
     def _title_versus(self) -> None:
         v = self.versus
@@ -170,7 +207,9 @@ class ChatScreen(BaseScreen):
     @on(TargetPicker.VersusPicked)
     def _versus_changed(self) -> None:
         # A different model on that side starts a new conversation there.
-        self.query_one(f"#{BASE_PANE}", ChatPane).clear()
+        if self.picker.versus_key != self._b_versus:
+            self._b_versus = self.picker.versus_key
+            self.query_one(f"#{BASE_PANE}", ChatPane).clear()
         self._title_versus()
 
     def _show_status(self, extra: str = "") -> None:
@@ -270,6 +309,7 @@ class ChatScreen(BaseScreen):
         warning = self.query_one("#chat-warning", Static)
         warning.update(Text(f"warning: {event.warning}" if event.warning else ""))
         warning.set_class(bool(event.warning), "shown")
+        self._keep_conversation()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "chat-reply":
@@ -293,6 +333,7 @@ class ChatScreen(BaseScreen):
         self.query_one(f"#{BASE_PANE}", ChatPane).clear()
         self.picker.refresh_versus()
         self._title_versus()
+        self._keep_settings()
 
     def action_pick(self) -> None:
         self.picker.open()
@@ -302,12 +343,14 @@ class ChatScreen(BaseScreen):
             return
         for pane in self.query(ChatPane):
             pane.clear()
+        self._keep_conversation()
 
     def action_settings(self) -> None:
         def apply(settings: GenSettings | None) -> None:
             if settings is not None:
                 self.settings = settings
                 self._show_status()
+                self._keep_settings()
             # The next thing typed is the next message, whichever field had focus.
             self.query_one("#chat-input", Input).focus()
 

@@ -38,6 +38,7 @@ class RowList(Vertical):
     RowList #curate-bar { height: 1; color: $text-muted; padding: 0 1; }
     RowList #curate-search { display: none; }
     RowList #curate-search.shown { display: block; }
+    RowList #curate-empty { height: auto; padding: 1 1; color: $warning; display: none; }
     RowList CurateTable { height: 1fr; }
     """
 
@@ -60,6 +61,7 @@ class RowList(Vertical):
         yield Input(
             placeholder="search input and output; enter applies", id="curate-search", compact=True
         )
+        yield Static(id="curate-empty")
         yield CurateTable(id="curate-table", cursor_type="row", zebra_stripes=True)
 
     @property
@@ -82,7 +84,11 @@ class RowList(Vertical):
                 offset = pos - pos % PAGE
         offset = max(0, min(offset, max(0, total - 1) - (max(0, total - 1) % PAGE)))
         rows = cq.page(store, flt, offset, PAGE)
-        self.post_message(PageLoaded(rows, offset, total, select_id, cursor))
+        empty = ""
+        if not rows:
+            everything = cq.count(store, cq.Filter()) if flt.narrows() else 0
+            empty = cq.empty_message(flt, everything)
+        self.post_message(PageLoaded(rows, offset, total, select_id, cursor, empty))
 
     def on_page_loaded(self, msg: PageLoaded) -> None:
         msg.stop()
@@ -97,6 +103,9 @@ class RowList(Vertical):
             index = msg.cursor if msg.cursor >= 0 else len(msg.rows) + msg.cursor
         table.move_cursor(row=max(0, min(index, len(msg.rows) - 1)), animate=False)
         self._update_bar()
+        note = self.query_one("#curate-empty", Static)
+        note.update(Text(msg.empty))
+        note.display = bool(msg.empty)
         self.post_message(self.Moved(reloaded=True))
 
     def _update_bar(self) -> None:

@@ -145,11 +145,8 @@ class CurateScreen(BaseScreen):
         self.keys_state = ((row.status, row.edited) if row else None, bool(self.total))
 
     def _show_side(self) -> None:
-        empty = ""
-        if self.current is None:
-            everything = cq.count(self.ws.store, cq.Filter()) if self.flt.narrows() else 0
-            empty = cq.empty_message(self.flt, everything)
-        self.panel.show(self.current, empty)
+        # An empty view says why under the status line, where the rows would be.
+        self.panel.show(self.current, "" if self.current else "No row selected.")
 
     def _after_change(self, advance: bool) -> None:
         self.can_undo = True

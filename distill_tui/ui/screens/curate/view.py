@@ -152,6 +152,7 @@ class PageLoaded(Message):
     total: int
     select_id: int | None
     cursor: int
+    empty: str = ""  # what an empty page says (why, and how to clear the filter)
 
 
 @dataclass
