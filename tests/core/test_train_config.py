@@ -110,3 +110,16 @@ def test_model_layers_reads_config_json(tmp_path):
     assert model_layers(str(tmp_path)) == 2
     assert model_layers(str(tmp_path / "missing")) is None
     assert layers_error(8, 2) and layers_error(2, 2) is None and layers_error(-1, 2) is None
+
+
+def test_iterations_far_beyond_the_data_are_a_warning_with_a_suggestion():
+    kw = dict(max_seq_length=256, trainable_params=1_000_000, grad_checkpoint=False, machine_gb=64)
+    pf = run_preflight([50] * 25, SHAPE_1B, batch_size=4, iters=3000, **kw)
+    assert pf.errors == []  # said, not refused
+    assert (
+        "iters 3000 is 480 epochs of 25 train rows at batch size 4; usual is 1-10"
+        in (pf.problems[0])
+    )
+    assert "set iterations to 19 (3 epochs), or accept and export more rows" in pf.suggestions
+    usual = run_preflight([50] * 25, SHAPE_1B, batch_size=4, iters=60, **kw)
+    assert usual.problems == []

@@ -38,15 +38,35 @@ async def test_tab_visits_only_visible_fields_and_ctrl_w_returns_to_the_last(wor
         assert seen[-2] == "train-command-box"
         assert all(i.startswith("tf-") for i in seen[:-2])
         assert len(set(seen)) == 18
-        # The preference fields come last (issue 21), after the SFT ones.
-        assert seen[-5:-2] == ["tf-objective", "tf-beta", "tf-sft_weight"]
-        await pilot.press("shift+tab", "shift+tab")  # SFT term
-        await pilot.press("shift+tab", "shift+tab", "shift+tab")  # Grad checkpoint
+        # Down the left column, then down the right one, as the form reads at
+        # 80x24 (not row by row across both: tab from Preset reaches Iterations).
+        assert seen[:8] == [
+            "tf-iters",
+            "tf-batch_size",
+            "tf-learning_rate",
+            "tf-max_seq_length",
+            "tf-steps_per_save",
+            "tf-mask_prompt",
+            "tf-objective",
+            "tf-sft_weight",
+        ]
+        assert seen[8] == "tf-fine_tune_type" and seen[-4:-2] == ["tf-grad_checkpoint", "tf-beta"]
+        await pilot.press("shift+tab", "shift+tab", "shift+tab")  # box, Beta, Grad checkpoint
         await pilot.press("ctrl+w")
         await wait_until(pilot, lambda: app.focused is None)  # the monitor: digits work
         await pilot.press("ctrl+w")
         await wait_until(pilot, lambda: app.focused is not None)
         assert app.focused.id == "tf-grad_checkpoint"
+
+
+async def test_typing_into_a_number_replaces_it(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        await pilot.press("tab", *"30")  # Preset -> Iterations, which held 600
+        await wait_until(pilot, lambda: _on_disk(workspace).iters == 30)
+        assert app.focused is not None and app.focused.id == "tf-iters"
+        assert app.focused.value == "30"
 
 
 async def test_a_wrong_value_is_marked_on_its_field_and_not_written(workspace):

@@ -134,6 +134,11 @@ def nothing_to_train(max_seq_length: int, shortest_prompt: int) -> str:
     )
 
 
+# More passes over the training rows than this is a typo or a mistake (600
+# iterations over 12 rows): said before a run, not refused.
+MANY_EPOCHS = 50
+
+
 def run_preflight(
     lengths: Sequence[int],
     shape: ModelShape,
@@ -146,6 +151,7 @@ def run_preflight(
     num_layers: int = -1,
     valid_rows: int = 0,
     offsets: Sequence[int] | None = None,
+    iters: int | None = None,
 ) -> Preflight:
     """`lengths` are the templated token counts of the training rows;
     `offsets` where each row's completion starts (the masked prompt's length,
@@ -193,6 +199,14 @@ def run_preflight(
             f"raise max_seq_length to {longest} if memory allows, or shorten or "
             "reject those rows in Curate"
         )
+    epochs = iters * batch_size / len(lengths) if iters and lengths else 0.0
+    if epochs > MANY_EPOCHS:
+        problems.append(
+            f"iters {iters} is {epochs:,.0f} epochs of {len(lengths)} train rows at batch size"
+            f" {batch_size}; usual is 1-10, and this many passes learn the rows by heart"
+        )
+        three = max(1, round(3 * len(lengths) / batch_size))
+        suggestions.append(f"set iterations to {three} (3 epochs), or accept and export more rows")
     for split, n in (("training", len(lengths)), ("validation", valid_rows)):
         if n < batch_size and (split == "training" or n):
             errors.append(

@@ -102,6 +102,7 @@ def preflight(
         num_layers=train.num_layers,
         valid_rows=m.valid_rows,
         offsets=m.offsets,
+        iters=train.iters,
     )
     stale = export_stale.compare(ws.root, ws.store)
     if stale is None:

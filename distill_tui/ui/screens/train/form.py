@@ -160,11 +160,23 @@ class TrainForm(Grid):
                 value,
                 id=f"tf-{name}",
                 placeholder="-" if name == "epochs" else "",
-                select_on_focus=False,
+                # Typing into a field replaces its number ("30", not "60030").
+                select_on_focus=True,
             )
 
     def on_mount(self) -> None:
         self.set_model_layers(self.model_layers)
+
+    def reading_order(self) -> list[Widget]:
+        """The fields a tab visits, as a reader sees them: down the left
+        column, then down the right one (not row by row across both)."""
+        fields = [
+            w
+            for w in self.query("Input, Select, Checkbox")
+            if w.focusable and w.display and w.region.width
+        ]
+        middle = self.region.x + self.region.width // 2
+        return sorted(fields, key=lambda w: (w.region.x >= middle, w.region.y))
 
     def set_model_layers(self, layers: int | None) -> None:
         """The student's layer count (it may change on the Task screen); a

@@ -45,7 +45,6 @@ from distill_tui.ui.screens.train.monitor import TrainMonitor
 from distill_tui.ui.screens.train.runs import RunAction, RunDeleted, RunsPanel, RunsTable
 from distill_tui.ui.screens.train.setup import TrainSetup
 from distill_tui.ui.text import say
-from distill_tui.ui.typeahead import field_keys
 
 __all__ = ["TrainScreen", "TrainingFinished", "TrainingReported"]
 
@@ -64,7 +63,17 @@ class TrainScreen(BaseScreen):
         Binding("ctrl+w", "toggle_view", "View", id="train-view", priority=True),
         Binding("ctrl+l", "runs", "Runs", id="train-runs", priority=True),
         Binding("ctrl+s", "save", "Save settings", id="train-save", show=False, priority=True),
-        *field_keys("train"),
+        # Priority, resolved as read, so keys typed after tab land in the next
+        # field (ui/typeahead.py); the order follows the form's columns.
+        Binding("tab", "step_field(1)", "Next field", show=False, priority=True, id="train-tab"),
+        Binding(
+            "shift+tab",
+            "step_field(-1)",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="train-backtab",
+        ),
     ]
     # A run of this screen is training (or starting): ctrl+r, ctrl+o, ctrl+e wait.
     _training: reactive[bool] = reactive(False, bindings=True, init=False)
@@ -127,6 +136,14 @@ class TrainScreen(BaseScreen):
             self.call_after_refresh(self.query_one(RunsTable).focus)
         else:
             self.set_focus(None)
+
+    def action_step_field(self, step: int) -> None:
+        if self.view == SETUP and self.setup.step_focus(step):
+            return
+        if step > 0:
+            self.app.action_focus_next()
+        else:
+            self.app.action_focus_previous()
 
     def action_toggle_view(self) -> None:
         self._switch(MONITOR if self.view == SETUP else SETUP)

@@ -99,6 +99,18 @@ class TrainSetup(Vertical):
             target = self.query_one("#tf-preset")
         self.call_after_refresh(target.focus)
 
+    def step_focus(self, step: int) -> bool:
+        """Move the focus to the next (+1) or previous (-1) field in reading
+        order, the command box last; False when the focus is not here. The
+        screen's focus is set at once, so keys typed after tab land in the
+        new field."""
+        chain: list[Widget] = [*self.form.reading_order(), self.query_one("#train-command-box")]
+        focused = self.screen.focused
+        if focused not in chain:
+            return False
+        self.screen.set_focus(chain[(chain.index(focused) + step) % len(chain)])
+        return True
+
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if self.form in event.widget.ancestors:
             self._last_field = event.widget
