@@ -49,6 +49,22 @@ async def test_task_form_saves_to_disk_at_once(workspace):
         assert on_disk().teacher.max_tokens == 1024
 
 
+async def test_a_refused_value_at_the_bottom_of_the_form_shows_its_reason(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.screen.query_one("#teacher-concurrency")
+        field.focus()
+        form = app.screen.query_one("#task-form")
+        await pilot.pause()
+        # The field on the last line of the form: the line under it is below the fold.
+        bottom = field.virtual_region.y - form.scrollable_content_region.height + 1
+        form.scroll_to(y=bottom, animate=False)
+        await pilot.pause()
+        field.value = "0"
+        await wait_until(pilot, lambda: field.has_class("refused"))
+        await wait_until(pilot, lambda: "distill.toml keeps 8" in screen_text(app))
+
+
 async def test_examples_add_edit_delete_reorder(workspace):
     app = DistillApp(root=workspace.root, workspace=workspace)
     async with app.run_test(size=SIZE) as pilot:

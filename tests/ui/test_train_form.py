@@ -5,7 +5,7 @@ iterations."""
 
 from __future__ import annotations
 
-from support.ui_helpers import wait_until
+from support.ui_helpers import screen_text, wait_until
 
 from distill_tui.core import config as cfg
 from distill_tui.demo.tiny_task import write_split
@@ -104,3 +104,23 @@ async def test_presets_fit_the_students_layers_and_epochs_set_iterations(workspa
         await pilot.press("2")
         expected = -(-2 * rows // 4)
         await wait_until(pilot, lambda: _on_disk(workspace).iters == expected)
+
+
+async def test_checkboxes_read_without_colour_and_presets_one_per_line(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, app)
+        text = screen_text(app)
+        assert "▐X▌ Mask prompt" in text and "▐ ▌ Save memory" in text  # on / off
+        box = app.screen.query_one("#tf-grad_checkpoint")
+        box.focus()
+        await pilot.press("space")
+        await wait_until(pilot, lambda: "▐X▌ Save memory" in screen_text(app))
+        assert _on_disk(workspace).grad_checkpoint is True
+        # The presets' list: each description whole on its own line at 80 columns.
+        app.screen.query_one("#tf-preset").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "low-memory:" in screen_text(app))
+        lines = screen_text(app).splitlines()
+        assert any("low-memory: batch 1, 8 layers, gradient checkpointing" in li for li in lines)
+        assert any("simple: classification, extraction: rank 8, lr 1e-4" in li for li in lines)

@@ -16,6 +16,7 @@ from distill_tui.core.ship.provenance import TermsSummary
 from distill_tui.core.ship.terms import NOT_ADVICE
 from distill_tui.engine.chat.session import GenSettings
 from distill_tui.ui.typeahead import field_keys
+from distill_tui.ui.widgets.checkbox import Tick
 from distill_tui.ui.widgets.dialog import Dialog
 
 # The form rows both dialogs share; the box itself is the one Dialog look.
@@ -146,7 +147,7 @@ class FuseDialog(Dialog[tuple[Path, bool] | None]):
             with Horizontal():
                 yield Label("output folder")
                 yield Input(str(self.default_out), id="fuse-out")
-            yield Checkbox("de-quantize (bigger; keeps the adapter exact)", id="fuse-dequantize")
+            yield Tick("de-quantize (bigger; keeps the adapter exact)", id="fuse-dequantize")
             yield Static(Text(self.note), classes="hint")
             yield Static("", id="fuse-error", classes="error")
 

@@ -28,6 +28,7 @@ from distill_tui.engine.ship.gguf_writer import QUANTS
 from distill_tui.engine.ship.targets import TARGETS, ShipReport, ship
 from distill_tui.ui.screens.chat.dialogs import TermsBox
 from distill_tui.ui.widgets.chat_pane import failure_reason
+from distill_tui.ui.widgets.checkbox import Tick
 from distill_tui.ui.widgets.dialog import Dialog
 
 NO_FUSED = "No fused model yet: press ctrl+f to fuse a checkpoint first, then ctrl+n ships it"
@@ -99,7 +100,7 @@ class ShipDialog(Dialog[None]):
             with Horizontal(id="ship-quant-row"):
                 yield Label("quant")
                 yield _choice(QUANTS, "f16", "ship-quant")
-            yield Checkbox("start it and ask the probes", compact=True, id="ship-check")
+            yield Tick("start it and ask the probes", compact=True, id="ship-check")
             yield Static("", id="ship-status", classes="hint")
             yield Static("", id="ship-report")
             yield Static("", id="ship-error", classes="error")

@@ -18,6 +18,7 @@ from distill_tui.core.curate import query as cq
 from distill_tui.core.curate.checks import FLAGS
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
+from distill_tui.ui.widgets.checkbox import Tick
 from distill_tui.ui.widgets.confirm import ConfirmDialog
 from distill_tui.ui.widgets.dialog import Dialog
 
@@ -182,7 +183,7 @@ class FilterDialog(Dialog[cq.Filter | None]):
                     yield widget
             with Horizontal():
                 yield Label(Text(""))
-                yield Checkbox("descending", f.descending, id="f-desc", compact=True)
+                yield Tick("descending", f.descending, id="f-desc", compact=True)
 
     def _value(self, wid: str) -> str | None:
         v = self.query_one(f"#{wid}", Select).value

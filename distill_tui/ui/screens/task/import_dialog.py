@@ -19,6 +19,7 @@ from distill_tui.core.generate.importer import (
 from distill_tui.core.store import Store
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
+from distill_tui.ui.widgets.checkbox import Tick
 
 
 class ImportDialog(ModalScreen[ImportReport | None]):
@@ -57,7 +58,7 @@ class ImportDialog(ModalScreen[ImportReport | None]):
                 with Vertical(classes="field"):
                     yield Label("JSONL field", classes="hint")
                     yield Input(placeholder="prompt or input", id="import-field")
-            yield Checkbox("one input per line", id="import-lines")
+            yield Tick("one input per line", id="import-lines")
             with VerticalScroll(id="import-report"):
                 yield Static(
                     Text("Folders are read recursively; .jsonl uses a prompt/input field."),

@@ -282,6 +282,8 @@ class TaskScreen(BaseScreen):
         for problem in self.query(f"#{widget_id}-problem").results(Static):
             problem.update(Text(reason))
             problem.set_class(bool(reason), "shown")
+            if reason:  # the line under the field may be below the fold
+                self.call_after_refresh(problem.scroll_visible, animate=False)
 
     def _show_error(self, message: str) -> None:
         error = self.query_one("#task-error", Static)

@@ -19,6 +19,7 @@ from textual.widgets import Checkbox, Input, Label, Select
 from distill_tui.core import config as cfg
 from distill_tui.core.train import loraconfig
 from distill_tui.core.train.preflight import layers_error
+from distill_tui.ui.widgets.checkbox import Tick
 
 # (field, label, kind) in the order they show; kind "int" / "float" / "epochs".
 FIELDS: list[tuple[str, str, str]] = [
@@ -90,6 +91,8 @@ class TrainForm(Grid):
         height: 1; border: none; padding: 0; border-left: blank; border-right: blank;
     }
     TrainForm Select { height: 1; }
+    /* The presets' descriptions are long: their list spans the form, one line each. */
+    TrainForm #tf-preset > SelectOverlay { width: 62; max-height: 8; }
     TrainForm Input:focus, TrainForm Select:focus > SelectCurrent {
         border: none; border-left: outer $accent; border-right: outer $accent;
         background-tint: $foreground 12%;
@@ -99,7 +102,7 @@ class TrainForm(Grid):
         background-tint: $error 25%;
     }
     TrainForm Checkbox { height: 1; border: none; padding: 0; }
-    TrainForm Checkbox:focus { background-tint: $foreground 12%; }
+    TrainForm Checkbox:focus { border: none; background-tint: $foreground 12%; }
     TrainForm Label { height: 1; color: $text-muted; }
     TrainForm Label.-invalid { color: $error; text-style: bold; }
     """
@@ -139,10 +142,10 @@ class TrainForm(Grid):
             id="tf-fine_tune_type",
         )
         yield from self._inputs(FIELDS)
-        yield Checkbox("Mask prompt", t.mask_prompt, id="tf-mask_prompt")
-        yield Label("(loss on completions only)")
-        yield Checkbox("Grad checkpoint", t.grad_checkpoint, id="tf-grad_checkpoint")
-        yield Label("(less memory, slower)")
+        yield Tick("Mask prompt", t.mask_prompt, id="tf-mask_prompt")
+        yield Label("(loss on answers)")
+        yield Tick("Save memory", t.grad_checkpoint, id="tf-grad_checkpoint")
+        yield Label("(slower steps)")
         yield Label("Objective", id="tfl-objective")
         yield Select(
             [(k, k) for k in OBJECTIVES],
