@@ -19,17 +19,15 @@ def test_a_burst_of_keys_on_the_train_form_fills_each_field(terminal, demo_proje
     t.wait_for("support-tickets", timeout=60)
     t.press("4")
     t.wait_for("Preset")
-    t.press("tab", binding="train-tab")  # Preset -> Fine-tune type
-    t.press("tab")  # -> Iterations
-    # Iterations 30 -> 305, tab, (epochs), tab, batch size 8 -> 82: all in one write.
-    keys = ("5", "tab", "tab", "2")
+    t.press("tab", binding="train-tab")  # Preset -> Iterations, down the left column
+    # Iterations 30 replaced by 50, tab, batch size 8 replaced by 2: all in one write.
+    keys = ("5", "0", "tab", "2")
     burst = b"".join(key_bytes(k) for k in keys)
     os.write(t.fd, burst)
-    t.wait_until(lambda: _train(demo_project)["batch_size"] == 82, "batch size 82 saved", 30)
-    assert _train(demo_project)["iters"] == 305
-    t.press("shift+tab", binding="train-backtab")
-    t.press("shift+tab")
-    t.press("0")
-    t.wait_until(lambda: _train(demo_project)["iters"] == 3050, "iterations 3050 saved", 30)
-    assert _train(demo_project)["batch_size"] == 82
+    t.wait_until(lambda: _train(demo_project)["batch_size"] == 2, "batch size 2 saved", 30)
+    assert _train(demo_project)["iters"] == 50
+    t.press("shift+tab", binding="train-backtab")  # Iterations again, its 50 selected
+    t.press("7", "0")
+    t.wait_until(lambda: _train(demo_project)["iters"] == 70, "iterations 70 saved", 30)
+    assert _train(demo_project)["batch_size"] == 2
     assert t.quit() == 0

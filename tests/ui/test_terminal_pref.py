@@ -55,8 +55,8 @@ def test_export_preferences_pick_dpo_and_watch_the_pairs(terminal, reviewed):
     t.press("4", binding="goto-train")
     t.wait_for("Preset")
     t.wait_for("Objective")
-    # Tab to the objective (after the SFT fields): its hint says what it trains on.
-    for _ in range(14):
+    # Tab down the left column to the objective: its hint says what it trains on.
+    for _ in range(7):
         t.press("tab")
     t.wait_for("sft: learn the accepted rows")
     t.press("enter")
@@ -64,7 +64,7 @@ def test_export_preferences_pick_dpo_and_watch_the_pairs(terminal, reviewed):
     t.press("enter")
     t.wait_for("curation holds 14 pairs (8 from edits, 6 from regenerations)")
     t.wait_for("training pairs")
-    t.press("tab")  # Beta: its hint
+    t.press(*["tab"] * 9)  # SFT term, then down the right column to Beta: its hint
     t.wait_for("0.1 as TRL and mlx-lm-lora")
     t.press("ctrl+r", binding="train-start")
     t.wait_for("pair acc", timeout=120)

@@ -23,7 +23,7 @@ def test_read_only_then_deleted_distill_toml(terminal, demo_project):
     t.wait_for("support-tickets", timeout=60)
     t.press("4")
     t.wait_for("Preset")
-    t.press("tab", "tab")  # Preset -> Fine-tune type -> Iterations (30)
+    t.press("tab")  # Preset -> Iterations (30, selected: typing replaces it)
     path.chmod(0o440)
     before = path.read_text()
     t.press("5")
@@ -34,8 +34,8 @@ def test_read_only_then_deleted_distill_toml(terminal, demo_project):
     assert t.flat().count("is read-only") == 2
     assert path.read_text() == before and _mode(path) == 0o440
     path.chmod(0o640)
-    t.press("backspace")  # 3055 -> 305, saved now, the mode kept
-    t.wait_until(lambda: _iters(path) == 305, "iterations 305 saved")
+    t.press("backspace")  # 55 -> 5, saved now, the mode kept
+    t.wait_until(lambda: _iters(path) == 5, "iterations 5 saved")
     assert _mode(path) == 0o640
     # Deleted: said, and asked before it is written again.
     path.unlink()
@@ -44,13 +44,13 @@ def test_read_only_then_deleted_distill_toml(terminal, demo_project):
     t.wait_for("write distill.toml again")
     t.press("escape", binding="confirm-cancel")
     t.wait_gone("write distill.toml again")
-    t.press("0")  # 30550; declined: not asked again at every key, not written
+    t.press("0")  # 550; declined: not asked again at every key, not written
     t.wait_for("ctrl+s on the Train screen asks")
     assert not path.exists()
     t.press("ctrl+s", binding="train-save")
     t.wait_for("write distill.toml again")
     t.press("w")
     t.wait_until(path.exists, "distill.toml written again")
-    assert _iters(path) == 30550
+    assert _iters(path) == 550
     t.assert_no_traceback()
     assert t.quit() == 0

@@ -62,7 +62,8 @@ def test_bad_value_is_marked_refused_and_edits_survive_a_restart(terminal, expor
     # The mark and the message under the form are gone (the toast may linger).
     t.wait_until(lambda: not re.search(r"\(not saved\)|will not start", t.text()), "cleared")
     # A value that is not a number: marked, said, not written.
-    t.press("shift+tab", "shift+tab", "shift+tab")  # Learning rate, LoRA rank, Batch size
+    # Up the right column from Layers, then up the left one to Batch size.
+    t.press(*["shift+tab"] * 10)
     t.press("backspace")
     t.type("x")
     t.wait_for("Batch size: not a number: 'x' (not saved)")
@@ -128,6 +129,8 @@ def test_a_failed_run_shows_its_reason_and_the_runs_list_keys(terminal, exported
     t.wait_for("Runs · enter monitor")
     t.press("c", binding="runs-chat", settle=False)  # the toast lasts a few seconds
     t.wait_for("checkpoint to chat with yet")  # the toast wraps over the input box
+    t.wait_for("message the student")
+    t.settle()  # the Chat screen has put the focus in its message box
     t.press("escape")
     t.press("4")
     t.wait_for("Runs · enter monitor")  # the view (and its focus) as left

@@ -137,6 +137,7 @@ class TrainSetup(Vertical):
             say(self, f"{e} ({refused})", title="Train settings", severity="error")
             field = self.form.first_invalid()
             if field is not None:
+                self._last_field = field  # where focus_field puts the cursor too
                 self.call_after_refresh(field.focus)
             return None
 
