@@ -144,6 +144,9 @@ def run(args: argparse.Namespace) -> int:
         return _check(ws, args.no_tokens)
     if args.undo:
         res = curation.undo(store)
+        if res is not None and res.kind == "edit":  # the text is back: so is its JSON flag
+            for row_id in res.row_ids:
+                recheck_json(store, ws.settings, row_id)
         if res is None:
             print("nothing to undo")
         else:

@@ -94,6 +94,14 @@ async def test_an_invalid_json_edit_is_named_in_the_dialog_flagged_and_asked_bef
         await wait_until(pilot, lambda: _row(workspace, 1).output == '{"label": "bug",}')
         assert _row(workspace, 1).flags == ("bad-json",)  # at once, no `c` pressed
         await wait_until(pilot, lambda: "flags: bad-json" in screen_text(app))
+        # Undone, the output parses again and the flag goes with it; redone by hand.
+        await pilot.press("u")
+        await wait_until(pilot, lambda: _row(workspace, 1).flags == ())
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
+        app.screen.query_one("#edit-output").text = '{"label": "bug",}'
+        await pilot.press("ctrl+s", "ctrl+s")
+        await wait_until(pilot, lambda: _row(workspace, 1).flags == ("bad-json",))
         # Accepting it asks first; escape leaves it unreviewed.
         await pilot.press("a")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")

@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 
 from distill_tui.core.curate import curation as cur
 from distill_tui.core.curate import query as cq
-from distill_tui.core.curate.checks import invalid_json
+from distill_tui.core.curate.checks import invalid_json, recheck_json
 from distill_tui.core.errors import UserError
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.curate.bulk import BulkDialog
@@ -250,6 +250,9 @@ class CurateScreen(BaseScreen):
             return
         skipped = f"; {res.skipped} changed since and left alone" if res.skipped else ""
         say(self, f"Undid {res.kind} on {len(res.row_ids)} row(s){skipped}")
+        if res.kind == "edit":  # the text is back: so is its JSON flag
+            for row_id in res.row_ids:
+                recheck_json(self.ws.store, self.ws.settings, row_id)
         self.reload(select_id=res.row_ids[0] if res.row_ids else self.current_id)
 
     def action_next_unreviewed(self) -> None:
