@@ -154,3 +154,13 @@ async def test_status_bar_counts_all_teacher_spend(workspace):
     app = DistillApp(root=workspace.root, workspace=workspace)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "$0.25" in screen_text(app))
+
+
+async def test_a_dropdown_opened_over_the_form_has_a_border(workspace):
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.query_one("#task-output-format").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "JSON" in screen_text(app))
+        # Its options sit inside a frame, apart from the text they cover.
+        assert "▊free text" in screen_text(app) and "▊JSON" in screen_text(app)

@@ -303,6 +303,7 @@ class ChatScreen(BaseScreen):
 
     def on_reply_finished(self, event: ReplyFinished) -> None:
         self.query_one(f"#{event.pane}", ChatPane).finish(event.reply)
+        self._keep_conversation()  # each finished reply, so quitting mid-way keeps it
 
     def on_replies_ended(self, event: RepliesEnded) -> None:
         self.streaming = False
