@@ -78,6 +78,7 @@ def main() -> int:
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--repeat", type=int, default=3, help="alternate runs of each tool")
     a = ap.parse_args()
+    started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="bench-train-mlxlm-"))
     env = cli_env(tmp)
     root = exported_demo(tmp, a.iters, env)
@@ -117,12 +118,10 @@ def main() -> int:
     print(
         "all runs (wall s, s/step):",
         {k: [(round(w, 1), round(s, 2)) for w, s in v] for k, v in results.items()},
+        f"({time.perf_counter() - started:.0f} s in all)",
     )
     return 0
 
 
 if __name__ == "__main__":
-    t0 = time.time()
-    rc = main()
-    print(f"({time.time() - t0:.0f} s)")
-    raise SystemExit(rc)
+    raise SystemExit(main())
