@@ -91,6 +91,15 @@ def test_the_first_screen_loads_only_what_it_draws(tmp_path):
     others = {f"distill_tui.ui.screens.{s}" for s in ("queue", "curate", "train", "chat")}
     assert not loaded & others, sorted(loaded & others)
     assert "distill_tui.ui.screens.task.screen" in loaded
+    # Loaded when their key is pressed, not to draw the form.
+    later = {
+        "distill_tui.ui.screens.task.import_dialog",
+        "distill_tui.ui.screens.task.synth_dialog",
+        "distill_tui.core.synth.candidates",
+        "distill_tui.core.dataset.dedup",
+        "distill_tui.core.evaluate.metrics",
+    }
+    assert not loaded & later, sorted(loaded & later)
 
 
 def _imports_of(path: Path, module: str, known: set[str]) -> set[str]:

@@ -30,10 +30,15 @@ API_KEY_VARS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
 @lru_cache(maxsize=1)  # physical memory does not change while we run
 def total_memory_bytes() -> int | None:
-    """Physical memory (psutil: the same figure on macOS and Linux)."""
-    import psutil
+    """Physical memory: pages times page size, the figure psutil reports on
+    macOS and Linux, without importing psutil before the Task screen's first
+    paint (psutil where sysconf does not know)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        import psutil
 
-    return int(psutil.virtual_memory().total)
+        return int(psutil.virtual_memory().total)
 
 
 def available_memory_bytes() -> int | None:

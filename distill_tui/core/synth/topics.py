@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from distill_tui.core.config import Project
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store, sha
-from distill_tui.core.synth.candidates import REASONS
 
 MAX_NAME = 80
 SEP = " / "
@@ -133,6 +132,10 @@ def leaves(store: Store) -> list[Topic]:
 
 
 def _counts(raw: str) -> dict[str, int]:
+    # Here, not at the top: the Task screen reads `readiness` before its first
+    # paint, and candidates brings the dedup and metrics modules with it.
+    from distill_tui.core.synth.candidates import REASONS
+
     try:
         data = json.loads(raw)
     except json.JSONDecodeError:

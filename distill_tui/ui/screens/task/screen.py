@@ -35,7 +35,6 @@ from distill_tui.ui.screens.task.fields import (
     refusal_reason,
     terms_line,
 )
-from distill_tui.ui.screens.task.import_dialog import ImportDialog
 from distill_tui.ui.screens.task.student import StudentChoice
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
@@ -372,4 +371,6 @@ class TaskScreen(BaseScreen):
         ws = self.workspace
         if ws is None:
             return
+        from distill_tui.ui.screens.task.import_dialog import ImportDialog
+
         self.app.push_screen(ImportDialog(ws.store), lambda _report: self._refresh_info())
