@@ -52,6 +52,9 @@ def test_bad_value_is_marked_refused_and_edits_survive_a_restart(terminal, expor
     t.press("4", binding="goto-train")
     # The saved default does not fit the 2-layer student: said on arrival.
     t.wait_for("16 is more than the student's 2 layers")
+    # At 80x24 a checkbox's state reads without colour: X on, blank off.
+    t.wait_until(lambda: re.search(r"▐X▌ Mask prompt", t.text()), "prompt masking drawn on")
+    assert re.search(r"▐ ▌ Save memory", t.text())
     t.press("ctrl+r", binding="train-start")
     t.wait_for("(not started)")
     assert _runs(exported) == []
