@@ -16,10 +16,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from distill_tui.commands import stopping
-from distill_tui.core import disk
-from distill_tui.core.display import shown
-from distill_tui.core.errors import UserError
+# pydantic scans every installed package for plugins when the first model is
+# built (about 90 ms before the first screen); distill-tui uses none. A value
+# the user set wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from distill_tui.commands import stopping  # noqa: E402
+from distill_tui.core import disk  # noqa: E402
+from distill_tui.core.display import shown  # noqa: E402
+from distill_tui.core.errors import UserError  # noqa: E402
 
 # name -> module under distill_tui.commands
 COMMANDS: dict[str, str] = {

@@ -133,7 +133,8 @@ class TrainScreen(BaseScreen):
             self.setup.focus_field()
         elif view == RUNS:
             self.query_one(RunsPanel).refresh_runs(force=True)
-            self.call_after_refresh(self.query_one(RunsTable).focus)
+            # At once, not after a refresh: a key typed right after ctrl+l is for the list.
+            self.set_focus(self.query_one(RunsTable))
         else:
             self.set_focus(None)
 

@@ -97,7 +97,7 @@ class TrainSetup(Vertical):
         target = self._last_field
         if target is None or not target.is_attached:
             target = self.query_one("#tf-preset")
-        self.call_after_refresh(target.focus)
+        self.screen.set_focus(target)  # at once: the next key typed is for this field
 
     def step_focus(self, step: int) -> bool:
         """Move the focus to the next (+1) or previous (-1) field in reading
@@ -138,7 +138,7 @@ class TrainSetup(Vertical):
             field = self.form.first_invalid()
             if field is not None:
                 self._last_field = field  # where focus_field puts the cursor too
-                self.call_after_refresh(field.focus)
+                self.screen.set_focus(field)
             return None
 
     def save(self, train: cfg.Train, ask: bool = False) -> bool:
