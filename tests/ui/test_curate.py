@@ -23,6 +23,15 @@ async def _open(pilot, app):
     return app.screen
 
 
+async def _edit(pilot, app, output: str, input: str | None = None) -> None:
+    """`e` on the current row, then the dialog's fields filled (not saved yet)."""
+    await pilot.press("e")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
+    if input is not None:
+        app.screen.query_one("#edit-input").text = input
+    app.screen.query_one("#edit-output").text = output
+
+
 async def test_accept_reject_with_reason_advance_and_undo(workspace):
     add_answered(workspace.store, [(f"question {i}", f"answer {i}") for i in range(5)])
     app = DistillApp(root=workspace.root, workspace=workspace)
@@ -61,9 +70,7 @@ async def test_edit_in_textarea_shows_diff_and_keeps_original(workspace):
     app = DistillApp(root=workspace.root, workspace=workspace)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
-        await pilot.press("e")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
-        app.screen.query_one("#edit-output").text = "I fixed this"
+        await _edit(pilot, app, "I fixed this")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: _row(workspace, 1).output == "I fixed this")
         await wait_until(pilot, lambda: "I fixed this" in screen_text(app))
@@ -83,9 +90,7 @@ async def test_an_invalid_json_edit_is_named_in_the_dialog_flagged_and_asked_bef
     app = DistillApp(root=workspace.root, workspace=workspace)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
-        await pilot.press("e")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
-        app.screen.query_one("#edit-output").text = '{"label": "bug",}'
+        await _edit(pilot, app, '{"label": "bug",}')
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "line 1 column 17" in screen_text(app))
         assert "ctrl+s again saves it anyway" in screen_text(app)
@@ -97,9 +102,7 @@ async def test_an_invalid_json_edit_is_named_in_the_dialog_flagged_and_asked_bef
         # Undone, the output parses again and the flag goes with it; redone by hand.
         await pilot.press("u")
         await wait_until(pilot, lambda: _row(workspace, 1).flags == ())
-        await pilot.press("e")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
-        app.screen.query_one("#edit-output").text = '{"label": "bug",}'
+        await _edit(pilot, app, '{"label": "bug",}')
         await pilot.press("ctrl+s", "ctrl+s")
         await wait_until(pilot, lambda: _row(workspace, 1).flags == ("bad-json",))
         # Accepting it asks first; escape leaves it unreviewed.
@@ -139,10 +142,7 @@ async def test_a_refused_edit_keeps_the_text_in_the_dialog(workspace):
     app = DistillApp(root=workspace.root, workspace=workspace)
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app)
-        await pilot.press("e")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditDialog")
-        app.screen.query_one("#edit-input").text = "second"
-        app.screen.query_one("#edit-output").text = "my careful answer"
+        await _edit(pilot, app, "my careful answer", input="second")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "row 2 already has this input" in screen_text(app))
         assert type(app.screen).__name__ == "EditDialog"
