@@ -19,6 +19,7 @@ from distill_tui.core.curate.checks import FLAGS
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.checkbox import Tick
+from distill_tui.ui.widgets.compat import NO_SELECTION
 from distill_tui.ui.widgets.confirm import ConfirmDialog
 from distill_tui.ui.widgets.dialog import Dialog
 
@@ -143,7 +144,7 @@ class FilterDialog(Dialog[cq.Filter | None]):
     ) -> Select:
         return Select(
             [((labels or {}).get(v, v), v) for v in values],
-            value=value if value in values else Select.NULL,
+            value=value if value in values else NO_SELECTION,
             prompt="any",
             id=wid,
             compact=True,
@@ -187,7 +188,7 @@ class FilterDialog(Dialog[cq.Filter | None]):
 
     def _value(self, wid: str) -> str | None:
         v = self.query_one(f"#{wid}", Select).value
-        return None if v is Select.NULL else str(v)
+        return None if v is NO_SELECTION else str(v)
 
     def action_apply(self) -> None:
         self.dismiss(

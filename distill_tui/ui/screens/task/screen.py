@@ -38,6 +38,7 @@ from distill_tui.ui.screens.task.fields import (
 from distill_tui.ui.screens.task.student import StudentChoice
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
+from distill_tui.ui.widgets.compat import NO_SELECTION
 from distill_tui.ui.widgets.examples import ExampleTable
 
 
@@ -299,7 +300,7 @@ class TaskScreen(BaseScreen):
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
-        if event.value is not Select.BLANK:
+        if event.value is not NO_SELECTION:
             self._apply(event.select.id, event.value)
 
     @on(ExampleTable.Changed)
