@@ -14,7 +14,7 @@ from pathlib import Path
 from distill_tui.core import paths
 from distill_tui.core.curate import curation
 from distill_tui.core.curate import query as cq
-from distill_tui.core.curate.checks import invalid_json, recheck_json, run_checks
+from distill_tui.core.curate.checks import edit_checked, invalid_json, run_checks, undo_checked
 from distill_tui.core.curate.editor import edit_externally, strip_added_newline
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
@@ -107,9 +107,8 @@ def _edit(ws: Workspace, row_id: int, output_file: str | None, input_file: str |
         output = strip_added_newline(row.output or "", _read(output_file, "--output-file"))
     if input_file is not None:
         new_input = strip_added_newline(row.input, _read(input_file, "--input-file"))
-    changed = curation.edit(ws.store, row_id, output=output, input=new_input)
+    changed, problem = edit_checked(ws.store, ws.settings, row_id, output, new_input)
     print(f"edited row {row_id}" if changed else f"row {row_id} unchanged")
-    problem = recheck_json(ws.store, ws.settings, row_id)
     if problem is not None:
         print(f"warning: row {row_id}: {problem} (flagged bad-json)", file=sys.stderr)
     return 0
@@ -143,10 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         return _check(ws, args.no_tokens)
     if args.undo:
-        res = curation.undo(store)
-        if res is not None and res.kind == "edit":  # the text is back: so is its JSON flag
-            for row_id in res.row_ids:
-                recheck_json(store, ws.settings, row_id)
+        res = undo_checked(store, ws.settings)
         if res is None:
             print("nothing to undo")
         else:

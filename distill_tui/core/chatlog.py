@@ -106,14 +106,15 @@ def load_conversation(root: Path, target: str) -> tuple[Conversation, str]:
     if data is None:
         return empty, notice
     try:
-        assert isinstance(data, dict) and data.get("target") == target
+        if not isinstance(data, dict) or data.get("target") != target:
+            raise ValueError("not this model's conversation")
         panes = {
             str(name): [(str(u), str(r)) for u, r in exchanges]
             for name, exchanges in data["panes"].items()
         }
         versus = data.get("versus")
         return Conversation(panes, versus if isinstance(versus, str) else None), ""
-    except (AssertionError, KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         path = conversation_path(root, target)
         return empty, f"{shown(path)}: not a conversation this version wrote; starting empty"
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from distill_tui.core.config import Project
+from distill_tui.core.curate import curation
 from distill_tui.core.dataset import dedup
 from distill_tui.core.dataset.export import messages_for, normalize
 from distill_tui.core.store import Store
@@ -173,6 +174,31 @@ def recheck_json(store: Store, settings: Project, row_id: int) -> str | None:
         else:
             c.execute("UPDATE checks SET flags = ? WHERE row_id = ?", (" ".join(flags), row_id))
     return problem
+
+
+def edit_checked(
+    store: Store,
+    settings: Project,
+    row_id: int,
+    output: str | None = None,
+    input: str | None = None,
+) -> tuple[bool, str | None]:
+    """`curation.edit`, then the row's `bad-json` flag put in step at once:
+    whether anything changed, and what is wrong with the new output (None
+    when it parses, or nothing changed). The Curate screen and `curate --edit`
+    both edit through here."""
+    changed = curation.edit(store, row_id, output, input)
+    return changed, recheck_json(store, settings, row_id) if changed else None
+
+
+def undo_checked(store: Store, settings: Project) -> curation.UndoResult | None:
+    """`curation.undo`, then the `bad-json` flags of the rows whose edit it
+    undid, so a flag never outlives the text it was about."""
+    res = curation.undo(store)
+    if res is not None and res.kind == "edit":
+        for row_id in res.row_ids:
+            recheck_json(store, settings, row_id)
+    return res
 
 
 def run_checks(

@@ -19,9 +19,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static, TextArea
 
-from distill_tui.core.curate import curation as cur
 from distill_tui.core.curate import query as cq
-from distill_tui.core.curate.checks import json_problem, recheck_json
+from distill_tui.core.curate.checks import edit_checked, json_problem
 from distill_tui.core.curate.editor import edit_texts
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
@@ -126,12 +125,12 @@ class EditDialog(Dialog[Saved | None]):
             self._error(f"✗ {problem}. ctrl+s again saves it anyway, flagged bad-json.")
             return
         try:
-            changed = cur.edit(self._ws.store, self.row_id, output, new_input)
+            changed, problem = edit_checked(
+                self._ws.store, self._ws.settings, self.row_id, output, new_input
+            )
         except UserError as e:
             self._error(f"✗ {e}")
             return
-        if changed:
-            problem = recheck_json(self._ws.store, self._ws.settings, self.row_id)
         self.dismiss(Saved(changed, problem))
 
     def action_cancel(self) -> None:
@@ -162,8 +161,11 @@ def edit_in_editor(app: App[object], ws: Workspace, row: cq.RowView) -> Saved | 
     if not changed:
         return Saved(False)
     try:
-        cur.edit(ws.store, row.id, changed.get("output"), changed.get("input"))
+        return Saved(
+            *edit_checked(
+                ws.store, ws.settings, row.id, changed.get("output"), changed.get("input")
+            )
+        )
     except UserError as e:
         report(e, "curate")
         return None
-    return Saved(True, recheck_json(ws.store, ws.settings, row.id))

@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 
 from distill_tui.core.curate import curation as cur
 from distill_tui.core.curate import query as cq
-from distill_tui.core.curate.checks import invalid_json, recheck_json
+from distill_tui.core.curate.checks import invalid_json, undo_checked
 from distill_tui.core.errors import UserError
 from distill_tui.ui.screens.base import BaseScreen
 from distill_tui.ui.screens.curate.bulk import BulkDialog
@@ -243,16 +243,13 @@ class CurateScreen(BaseScreen):
             say(self, f"Saved, flagged bad-json: {saved.problem}", severity="warning")
 
     def action_undo(self) -> None:
-        res = cur.undo(self.ws.store)
+        res = undo_checked(self.ws.store, self.ws.settings)
         if res is None:
             say(self, "Nothing to undo")
             self.can_undo = False
             return
         skipped = f"; {res.skipped} changed since and left alone" if res.skipped else ""
         say(self, f"Undid {res.kind} on {len(res.row_ids)} row(s){skipped}")
-        if res.kind == "edit":  # the text is back: so is its JSON flag
-            for row_id in res.row_ids:
-                recheck_json(self.ws.store, self.ws.settings, row_id)
         self.reload(select_id=res.row_ids[0] if res.row_ids else self.current_id)
 
     def action_next_unreviewed(self) -> None:
