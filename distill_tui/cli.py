@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-# pydantic scans every installed package for plugins when the first model is
-# built (about 90 ms before the first screen); distill-tui uses none. A value
-# the user set wins.
+# pydantic (the API clients' models; distill.toml no longer uses it) scans
+# every installed package for plugins when its first model is built, about
+# 90 ms; distill-tui uses none. A value the user set wins.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from distill_tui.commands import stopping  # noqa: E402

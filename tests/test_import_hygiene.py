@@ -49,8 +49,9 @@ def test_the_app_opens_without_importing_mlx_or_the_api_clients():
 
 def test_the_first_screen_loads_only_what_it_draws(tmp_path):
     """In a fresh interpreter, the app drawn on a project's first screen (Task)
-    has imported none of mlx, mlx-lm, the hub client, the price table or the
-    API clients, and none of the other four screens: they load when opened.
+    has imported none of mlx, mlx-lm, the hub client, the price table, the
+    API clients or pydantic (distill.toml is read without it), and none of the
+    other four screens: they load when opened.
     The hub cache listing (huggingface_hub) runs after the first paint, in a
     thread: the modules are read as it starts."""
     from distill_tui.core.project import Workspace
@@ -86,7 +87,10 @@ def test_the_first_screen_loads_only_what_it_draws(tmp_path):
     assert seen["main"] is False  # listed in a thread, not before the screen is drawn
     loaded = set(seen["modules"])
     tops = {m.split(".")[0] for m in loaded}
-    heavy = {"mlx", "mlx_lm", "huggingface_hub", "genai_prices", "anthropic", "openai"}
+    heavy = {
+        *("mlx", "mlx_lm", "huggingface_hub", "genai_prices", "anthropic", "openai"),
+        "pydantic",
+    }
     assert not tops & heavy, sorted(tops & heavy)
     others = {f"distill_tui.ui.screens.{s}" for s in ("queue", "curate", "train", "chat")}
     assert not loaded & others, sorted(loaded & others)

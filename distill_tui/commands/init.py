@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import argparse
 
-from pydantic import ValidationError
-
 from distill_tui.core import config as cfg
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
@@ -71,9 +69,9 @@ def _settings(args: argparse.Namespace) -> cfg.Project:
             continue
         try:
             setattr(getattr(project, section), field, value)
-        except ValidationError as e:
+        except cfg.Invalid as e:
             flag = "--" + dest.replace("_", "-")
-            raise UserError(f"{flag}: {e.errors()[0]['msg']}") from None
+            raise UserError(f"{flag}: {e.first.msg}") from None
     if args.example:
         project.task.examples = [cfg.Example(input=i, output=o) for i, o in args.example]
     if args.price is not None:

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from distill_tui.commands.stopping import stoppable
+from distill_tui.core import config as cfg
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
@@ -85,8 +86,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
-    from pydantic import ValidationError
-
     from distill_tui.core import paths
     from distill_tui.core.dataset import jsonl
 
@@ -104,10 +103,9 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
         bs = update.get("batch_size", train.batch_size)
         update["iters"] = loraconfig.iters_for_epochs(args.epochs, rows, bs)
     try:
-        return type(train).model_validate({**train.model_dump(), **update})
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise UserError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
+        return train.replace(**update)
+    except cfg.Invalid as e:
+        raise UserError(f"--{str(e.first.loc[0]).replace('_', '-')}: {e.first.msg}") from None
 
 
 def _clock(s: float | None) -> str:

@@ -7,100 +7,98 @@ import os
 import re
 import stat
 import tomllib
+from dataclasses import field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from distill_tui.core.errors import UserError
+from distill_tui.core.schema import Invalid, Problem, Range, Section
+
+__all__ = ["ConfigError", "Invalid", "Problem", "Project", "load", "parse", "save"]
 
 # Large enough for any real run, small enough that no arithmetic overflows.
 _MANY = 10**9
 
 
-class _Section(BaseModel):
-    # Unknown keys are typos more often than not: say so instead of ignoring them.
-    # Strict: TOML has real types, so `true` is not 1, `"yes"` is not a bool and
-    # 1e23 is not an integer; nan and inf are refused (nan would switch a budget
-    # cap off, inf ends training in an OverflowError).
-    model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False
-    )
-
-
-class Example(_Section):
+# Every section (core/schema.py) refuses unknown keys, which are typos more
+# often than not, and is strict: TOML has real types, so `true` is not 1,
+# `"yes"` is not a bool and 1e23 is not an integer; nan and inf are refused (nan
+# would switch a budget cap off, inf ends training in an OverflowError).
+class Example(Section):
     input: str
     output: str
 
 
-class Task(_Section):
+class Task(Section):
     name: str = "my-task"
     instructions: str = ""
     input_description: str = ""
     output_description: str = ""
     output_format: Literal["text", "json"] = "text"
-    examples: list[Example] = Field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
 
 
-class Price(_Section):
+class Price(Section):
     """USD per million tokens."""
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cache_read: float | None = Field(default=None, ge=0)
-    cache_write: float | None = Field(default=None, ge=0)
+    input: Annotated[float, Range(ge=0)]
+    output: Annotated[float, Range(ge=0)]
+    cache_read: Annotated[float | None, Range(ge=0)] = None
+    cache_write: Annotated[float | None, Range(ge=0)] = None
 
 
-class Teacher(_Section):
+class Teacher(Section):
     provider: Literal["anthropic", "openai", "mlx"] = "anthropic"
     # claude-sonnet-4-5 retires on 30 Nov 2026 (the SDK warns); 4-6 is its successor.
     model: str = "claude-sonnet-4-6"
-    max_tokens: int = Field(default=1024, ge=1)
-    temperature: float = Field(default=0.0, ge=0, le=2)
-    concurrency: int = Field(default=8, ge=1, le=256)
-    requests_per_minute: int = Field(default=50, ge=0)
+    max_tokens: Annotated[int, Range(ge=1, le=1_000_000)] = 1024
+    temperature: Annotated[float, Range(ge=0, le=2)] = 0.0
+    concurrency: Annotated[int, Range(ge=1, le=256)] = 8
+    # 0 = no limit; the largest API tiers allow a few thousand a minute.
+    requests_per_minute: Annotated[int, Range(ge=0, le=1_000_000)] = 50
     base_url: str | None = None
-    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_cost_usd: Annotated[float | None, Range(ge=0)] = None
     use_batches: bool = False
-    prices: dict[str, Price] = Field(default_factory=dict)
+    prices: dict[str, Price] = field(default_factory=dict)
     # Generation queue: attempts per row (transient errors) before the row is
     # marked failed, and the timeout of one request in seconds.
-    max_attempts: int = Field(default=6, ge=1, le=50)
-    request_timeout_s: float = Field(default=120.0, gt=0, le=86_400)
+    max_attempts: Annotated[int, Range(ge=1, le=50)] = 6
+    request_timeout_s: Annotated[float, Range(gt=0, le=86_400)] = 120.0
     # Local MLX teacher: how many inputs one batch_generate call decodes together.
-    local_batch_size: int = Field(default=8, ge=1, le=256)
+    local_batch_size: Annotated[int, Range(ge=1, le=256)] = 8
     # Message Batches: seconds between polls of a submitted batch.
-    batch_poll_s: float = Field(default=30.0, gt=0, le=86_400)
+    batch_poll_s: Annotated[float, Range(gt=0, le=86_400)] = 30.0
 
 
-class Student(_Section):
+class Student(Section):
     model: str = "mlx-community/Qwen2.5-1.5B-Instruct-4bit"
 
 
-class Split(_Section):
-    valid_fraction: float = Field(default=0.1, ge=0, lt=1)
-    test_fraction: float = Field(default=0.0, ge=0, lt=1)
+class Split(Section):
+    valid_fraction: Annotated[float, Range(ge=0, lt=1)] = 0.1
+    test_fraction: Annotated[float, Range(ge=0, lt=1)] = 0.0
     seed: int = 0
     format: Literal["chat", "completions"] = "chat"
 
 
-class Train(_Section):
-    iters: int = Field(default=600, ge=1, le=_MANY)
-    batch_size: int = Field(default=4, ge=1)
-    lora_rank: int = Field(default=16, ge=1)
-    lora_scale: float = Field(default=20.0, gt=0)
-    lora_dropout: float = Field(default=0.0, ge=0, lt=1)
-    learning_rate: float = Field(default=1e-5, gt=0)
-    num_layers: int = Field(default=16, ge=-1)
-    max_seq_length: int = Field(default=2048, ge=16, le=_MANY)
+class Train(Section):
+    iters: Annotated[int, Range(ge=1, le=_MANY)] = 600
+    batch_size: Annotated[int, Range(ge=1, le=_MANY)] = 4
+    lora_rank: Annotated[int, Range(ge=1, le=_MANY)] = 16
+    lora_scale: Annotated[float, Range(gt=0)] = 20.0
+    lora_dropout: Annotated[float, Range(ge=0, lt=1)] = 0.0
+    learning_rate: Annotated[float, Range(gt=0)] = 1e-5
+    num_layers: Annotated[int, Range(ge=-1, le=_MANY)] = 16
+    max_seq_length: Annotated[int, Range(ge=16, le=_MANY)] = 2048
     mask_prompt: bool = True
     grad_checkpoint: bool = False
-    steps_per_report: int = Field(default=10, ge=1, le=_MANY)
-    steps_per_eval: int = Field(default=100, ge=1, le=_MANY)
-    steps_per_save: int = Field(default=100, ge=1, le=_MANY)
-    val_batches: int = Field(default=25, ge=-1, le=_MANY)
-    early_stopping_patience: int = Field(default=0, ge=0, le=_MANY)
+    steps_per_report: Annotated[int, Range(ge=1, le=_MANY)] = 10
+    steps_per_eval: Annotated[int, Range(ge=1, le=_MANY)] = 100
+    steps_per_save: Annotated[int, Range(ge=1, le=_MANY)] = 100
+    val_batches: Annotated[int, Range(ge=-1, le=_MANY)] = 25
+    early_stopping_patience: Annotated[int, Range(ge=0, le=_MANY)] = 0
     fine_tune_type: Literal["lora", "dora", "full"] = "lora"
     seed: int = 0
     # Preference training (issue 21) from an SFT run's adapter: "dpo" on the
@@ -108,8 +106,8 @@ class Train(_Section):
     # mlx-lm-lora; sft_weight adds the chosen answer's NLL (keeps the chosen
     # log-probability from collapsing).
     objective: Literal["sft", "dpo", "kto"] = "sft"
-    beta: float = Field(default=0.1, gt=0, le=10)
-    sft_weight: float = Field(default=0.0, ge=0, le=10)
+    beta: Annotated[float, Range(gt=0, le=10)] = 0.1
+    sft_weight: Annotated[float, Range(ge=0, le=10)] = 0.0
 
 
 # A key as Textual names it ("f4", "ctrl+t", "?"), or several separated by commas.
@@ -126,20 +124,15 @@ def _check_keys(keys: dict[str, str]) -> dict[str, str]:
     return keys
 
 
-class Project(_Section):
-    task: Task = Field(default_factory=Task)
-    teacher: Teacher = Field(default_factory=Teacher)
-    student: Student = Field(default_factory=Student)
-    split: Split = Field(default_factory=Split)
-    train: Train = Field(default_factory=Train)
+class Project(Section):
+    task: Task = field(default_factory=Task)
+    teacher: Teacher = field(default_factory=Teacher)
+    student: Student = field(default_factory=Student)
+    split: Split = field(default_factory=Split)
+    train: Train = field(default_factory=Train)
     # Binding id -> key(s), replacing the app's own key for that action (the ids
     # are the ones the `?` overlay's keys belong to; README "Keys").
-    keys: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("keys")
-    @classmethod
-    def _valid_keys(cls, keys: dict[str, str]) -> dict[str, str]:
-        return _check_keys(keys)
+    keys: Annotated[dict[str, str], _check_keys] = field(default_factory=dict)
 
 
 class ConfigError(UserError):
@@ -151,7 +144,7 @@ _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
-    """Best-effort line of the last key in `loc` (TOML errors from pydantic carry none)."""
+    """Best-effort line of the last key in `loc` (a problem names keys, not lines)."""
     keys = [k for k in loc if isinstance(k, str)]
     if not keys:
         return None
@@ -176,15 +169,14 @@ def parse(text: str, source: str = "distill.toml") -> Project:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
     try:
-        return Project.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        loc = tuple(err["loc"])
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(text, loc)
+        return Project.parse(data)
+    except Invalid as e:
+        first = e.first
+        line = _line_of(text, first.loc)
         where = f"{source}:{line}" if line else source
-        more = f" (and {len(e.errors()) - 1} more problem(s))" if len(e.errors()) > 1 else ""
-        raise ConfigError(f"{where}: {key}: {err['msg']}{more}") from None
+        n = len(e.problems)
+        more = f" (and {n - 1} more problem(s))" if n > 1 else ""
+        raise ConfigError(f"{where}: {first.where}: {first.msg}{more}") from None
 
 
 def load(path: Path) -> Project:
@@ -198,7 +190,7 @@ def load(path: Path) -> Project:
 
 
 def dumps(project: Project) -> str:
-    data = project.model_dump(mode="json", exclude_none=True)
+    data = project.to_dict(exclude_none=True)
     if not data.get("keys"):
         data.pop("keys", None)  # no empty [keys] table in every project file
     return tomli_w.dumps(data, multiline_strings=True)

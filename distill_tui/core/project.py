@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
@@ -113,11 +111,11 @@ class Workspace:
         return text, settings
 
     def _flat_settings(self) -> Flat:
-        return _flat(self.settings.model_dump(mode="json"))
+        return _flat(self.settings.to_dict())
 
     def _remember(self, text: str, settings: cfg.Project) -> None:
         self._disk_digest = _digest(text)
-        self._disk_settings = _flat(settings.model_dump(mode="json"))  # a copy, not a view
+        self._disk_settings = _flat(settings.to_dict())  # a copy, not a view
 
     def _write(self) -> None:
         cfg.save(self.settings, self.settings_path)
@@ -148,7 +146,7 @@ class Workspace:
         return sorted(".".join(p) for p in {**before, **after} if before.get(p) != after.get(p))
 
     def _adopt(self, new: cfg.Project) -> None:
-        for name in type(self.settings).model_fields:
+        for name in self.settings.field_names():
             setattr(self.settings, name, getattr(new, name))
 
     def save_settings(self, *, recreate: bool = False) -> None:
@@ -184,9 +182,7 @@ class Workspace:
                     f"{e}. {path.name} was edited outside the app and has this error now;"
                     " it was not overwritten: fix it there"
                 ) from None
-            merged, conflicts = _merge(
-                self._disk_settings, ours, _flat(theirs.model_dump(mode="json"))
-            )
+            merged, conflicts = _merge(self._disk_settings, ours, _flat(theirs.to_dict()))
             if conflicts:
                 # Nothing is taken in here: `reload_settings` (the app calls it
                 # when it sees the file changed) loads the file's values and
@@ -196,11 +192,11 @@ class Workspace:
                     " your change here was not saved; the file's values are loaded"
                 )
             try:
-                self._adopt(cfg.Project.model_validate(_unflat(merged)))
-            except ValidationError as e:
+                self._adopt(cfg.Project.parse(_unflat(merged)))
+            except cfg.Invalid as e:
                 raise SettingsConflict(
                     f"{path.name} was changed outside the app and your change here does not"
-                    f" fit with it ({e.errors()[0]['msg']}): not saved"
+                    f" fit with it ({e.first.where}: {e.first.msg}): not saved"
                 ) from None
             self._remember(text, theirs)  # the base is now the file as it was read
             ours = merged

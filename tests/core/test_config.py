@@ -65,3 +65,44 @@ def test_non_finite_numbers_and_loose_types_are_refused(text, expected):
 
 def test_an_integer_is_still_a_float():
     assert cfg.parse("[train]\nlearning_rate = 1\n").train.learning_rate == 1.0
+
+
+def test_assignments_and_copies_are_checked_like_the_file():
+    t = cfg.Teacher()
+    with pytest.raises(cfg.Invalid) as e:
+        t.max_tokens = 0
+    assert e.value.first.msg == "Input should be greater than or equal to 1"
+    assert e.value.first.bound == ("ge", 1)
+    assert t.max_tokens == 1024  # the refused value is not kept
+    with pytest.raises(cfg.Invalid, match="Input should be 'anthropic', 'openai' or 'mlx'"):
+        t.provider = "gpt"
+    with pytest.raises(AttributeError, match="no setting 'max_token'"):
+        t.max_token = 5  # type: ignore[attr-defined]
+    with pytest.raises(cfg.Invalid, match="train.iters|iters: Input should be a valid integer"):
+        cfg.Train().replace(iters="600")
+    assert cfg.Train().replace(iters=30).iters == 30
+    assert cfg.Train().replace(learning_rate=1).learning_rate == 1.0  # an int is a float
+
+
+def test_every_problem_is_counted_and_nested_keys_are_named():
+    text = (
+        "[teacher]\nmodel = 'm'\n[teacher.prices.m]\ninput = -1\noutput = 1\n[train]\niters = 0\n"
+    )
+    with pytest.raises(cfg.ConfigError) as e:
+        cfg.parse(text)
+    msg = str(e.value)
+    assert msg.startswith("distill.toml:4: teacher.prices.m.input: Input should be greater")
+    assert msg.endswith("(and 1 more problem(s))")  # iters 0
+    with pytest.raises(cfg.ConfigError, match=r"task.examples.0.output: Field required"):
+        cfg.parse("[[task.examples]]\ninput = 'x'\n")
+
+
+def test_a_dump_is_plain_toml_values_and_leaves_out_blanks():
+    p = cfg.Project()
+    p.teacher.prices = {"m": cfg.Price(input=1, output=2)}
+    data = p.to_dict(exclude_none=True)
+    assert data["teacher"]["prices"] == {"m": {"input": 1.0, "output": 2.0}}
+    assert "base_url" not in data["teacher"]
+    data["train"]["iters"] = 1  # a copy, not a view
+    assert p.train.iters == 600
+    assert cfg.Project.parse(p.to_dict()) == p

@@ -164,3 +164,20 @@ async def test_a_dropdown_opened_over_the_form_has_a_border(workspace):
         await wait_until(pilot, lambda: "JSON" in screen_text(app))
         # Its options sit inside a frame, apart from the text they cover.
         assert "▊free text" in screen_text(app) and "▊JSON" in screen_text(app)
+
+
+async def test_a_whole_number_field_takes_digits_only_and_a_sane_size(workspace):
+    """Python's int() reads "1_000"; a path typed into the wrong field once
+    saved 3,112,213,541 requests a minute."""
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.screen.query_one("#teacher-rpm")
+        field.focus()
+        field.value = "1_000"
+        await wait_until(pilot, lambda: "'1_000' is not a number" in screen_text(app))
+        field.value = "3112213541"
+        await wait_until(pilot, lambda: "must be at most 1000000:" in screen_text(app))
+        field.value = "600"
+        await wait_until(pilot, lambda: not field.has_class("refused"))
+        on_disk = lambda: cfg.load(workspace.root / "distill.toml")  # noqa: E731
+        await wait_until(pilot, lambda: on_disk().teacher.requests_per_minute == 600)

@@ -43,7 +43,7 @@ RERUN_DIR = "rerun"
 
 
 def apply_preset(train: cfg.Train, name: str) -> cfg.Train:
-    return train.model_copy(update=PRESETS[name])
+    return train.replace(**PRESETS[name])
 
 
 def iters_for_epochs(epochs: float, rows: int, batch_size: int) -> int:

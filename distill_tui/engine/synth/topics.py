@@ -58,7 +58,7 @@ def synth_teacher(ws: Workspace) -> Teacher:
     caller closes it (`aclose`)."""
     s = ws.settings.teacher
     temp = max(s.temperature, SYNTH_TEMPERATURE)
-    return make_teacher(s.model_copy(update={"temperature": temp}))
+    return make_teacher(s.replace(temperature=temp))
 
 
 @asynccontextmanager

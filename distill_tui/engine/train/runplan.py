@@ -158,7 +158,7 @@ def _from_sft(ws: Workspace, train: cfg.Train, from_run: str | None) -> tuple[Pa
     if sft.get("objective", "sft") != "sft":
         raise UserError(f"--from {from_run}: a {sft['objective']} run, not an SFT run")
     shape = {k: sft[k] for k in _ADAPTER_SHAPE if k in sft}
-    return folder, str(run.config.get("model", resolve_model(ws))), train.model_copy(update=shape)
+    return folder, str(run.config.get("model", resolve_model(ws))), train.replace(**shape)
 
 
 def _config(plan: RunPlan) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def _config(plan: RunPlan) -> dict[str, Any]:
         "data": str(plan.data_dir),
         "dataset_hash": plan.dataset_hash,
         "world_size": plan.world_size,
-        "train": plan.train.model_dump(mode="json"),
+        "train": plan.train.to_dict(),
     }
 
 
@@ -219,10 +219,10 @@ def _plan_resume(
             f"the exported split changed since run {resume} started; resuming would "
             "train on different data (start a new run instead)"
         )
-    settings = cfg.Train.model_validate(saved["train"])
+    settings = cfg.Train.parse(saved["train"])
     if train is not None and train.iters != settings.iters:
         # Only the length may change: anything else would not be the same run.
-        settings = settings.model_copy(update={"iters": train.iters})
+        settings = settings.replace(iters=train.iters)
     found = ckpt.latest_checkpoint(run_dir)
     start = int(found.name) if found else 0
     if start >= settings.iters:

@@ -9,13 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
 from rich.text import Text
 
 from distill_tui.core import config as cfg
 from distill_tui.core import sysinfo
 from distill_tui.core.generate.pricing import price_text
 from distill_tui.core.ship.terms import teacher_terms_line, terms_for
+
+
+def whole_number(raw: str) -> int:
+    """Digits only: Python's int() also takes "1_000", which a typo (or a
+    path typed into the wrong field) should not become."""
+    text = raw.strip()
+    if not text.isascii() or not text.lstrip("+-").isdigit():
+        raise ValueError(raw)
+    return int(text)
+
 
 # widget id -> (section, field, parse)
 FIELDS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
@@ -27,21 +36,21 @@ FIELDS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "teacher-provider": ("teacher", "provider", str),
     "teacher-model": ("teacher", "model", str),
     "teacher-base-url": ("teacher", "base_url", lambda v: v or None),
-    "teacher-max-tokens": ("teacher", "max_tokens", int),
-    "teacher-concurrency": ("teacher", "concurrency", int),
-    "teacher-rpm": ("teacher", "requests_per_minute", int),
+    "teacher-max-tokens": ("teacher", "max_tokens", whole_number),
+    "teacher-concurrency": ("teacher", "concurrency", whole_number),
+    "teacher-rpm": ("teacher", "requests_per_minute", whole_number),
     "student-model": ("student", "model", str),
 }
 
 
-def refusal_reason(error: ValidationError) -> str:
+def refusal_reason(error: cfg.Invalid) -> str:
     """The config model's complaint in a few words ('must be at least 1')."""
-    first = error.errors()[0]
-    ctx = first.get("ctx") or {}
-    for kind, words in (("ge", "at least"), ("gt", "more than"), ("le", "at most")):
-        if kind in ctx:
-            return f"must be {words} {ctx[kind]}"
-    return str(first["msg"])
+    first = error.first
+    words = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+    if first.bound is not None:
+        kind, bound = first.bound
+        return f"must be {words[kind]} {bound}"
+    return first.msg
 
 
 def examples_title(n: int) -> str:

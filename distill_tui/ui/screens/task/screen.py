@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -232,7 +231,7 @@ class TaskScreen(BaseScreen):
         try:
             value = parse(raw)
             setattr(model, field, value)
-        except ValidationError as e:
+        except cfg.Invalid as e:
             self._mark(widget_id, refusal_reason(e), getattr(model, field))
             return
         except ValueError:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid
@@ -218,9 +217,9 @@ class TrainForm(Grid):
         else:
             value = raw
         try:
-            cfg.Train.model_validate({**(base or self.train).model_dump(), name: value})
-        except ValidationError as e:
-            raise FormError(name, e.errors()[0]["msg"]) from None
+            (base or self.train).replace(**{name: value})
+        except cfg.Invalid as e:
+            raise FormError(name, e.first.msg) from None
         if name == "num_layers":
             self._check_layers(value)
         return value
@@ -243,7 +242,7 @@ class TrainForm(Grid):
         iters = self.epochs_iters(update["batch_size"])
         if iters is not None:
             update["iters"] = iters
-        return cfg.Train.model_validate({**self.train.model_dump(), **update})
+        return self.train.replace(**update)
 
     # -- marking -----------------------------------------------------------------
     def mark(self, error: FormError | None, field: str | None = None) -> None:
@@ -285,7 +284,7 @@ class TrainForm(Grid):
             return
         self.mark(None, name)
         if getattr(self.train, name) != value:
-            self.train = self.train.model_copy(update={name: value})
+            self.train = self.train.replace(**{name: value})
             self.post_message(self.Edited(self.train, name))
             if name == "batch_size":
                 self._edited("epochs")  # the same epochs are fewer iterations now
@@ -314,5 +313,5 @@ class TrainForm(Grid):
             layers = self.model_layers
             if layers is not None and preset.num_layers > layers:
                 # Presets are written for real students; fit them to this one.
-                preset = preset.model_copy(update={"num_layers": layers})
+                preset = preset.replace(num_layers=layers)
             self.load(preset)
