@@ -16,6 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from distill_tui.core import config as cfg
@@ -68,6 +69,7 @@ class TaskScreen(BaseScreen):
         super().__init__()
         ws = self.distill_app.workspace if self.is_attached else None  # set in on_mount too
         self.draft = ws.settings if ws else cfg.Project()
+        self._refused: set[str] = set()  # ids of the fields marked with a refusal
 
     @property
     def settings(self) -> cfg.Project:
@@ -110,7 +112,6 @@ class TaskScreen(BaseScreen):
             )
             yield Label("Instructions (the teacher's task prompt)")
             yield TextArea(s.task.instructions, id="task-instructions")
-            yield Static(Text(""), id="task-instructions-problem", classes="problem")
             yield Label(
                 Text(examples_title(len(s.task.examples))),
                 id="examples-title",
@@ -187,10 +188,6 @@ class TaskScreen(BaseScreen):
         with Horizontal(classes="row"):
             yield Label(label)
             yield widget
-        if (
-            widget.id in FIELDS or widget.id == "teacher-price"
-        ):  # where a refused value says why, under its field
-            yield Static(Text(""), id=f"{widget.id}-problem", classes="problem")
 
     def on_mount(self) -> None:
         ws = self.workspace
@@ -230,6 +227,8 @@ class TaskScreen(BaseScreen):
         model = getattr(self.settings, section)
         try:
             value = parse(raw)
+            if value == getattr(model, field) and widget_id not in self._refused:
+                return  # no change: the value each field is filled with posts one too
             setattr(model, field, value)
         except cfg.Invalid as e:
             self._mark(widget_id, refusal_reason(e), getattr(model, field))
@@ -277,12 +276,27 @@ class TaskScreen(BaseScreen):
         if reason:
             where = "distill.toml keeps" if self.workspace is not None else "the project gets"
             reason = f"✗ {reason}: not saved; {where} {kept}"
-        self.query_one(f"#{widget_id}").set_class(bool(reason), "refused")
-        for problem in self.query(f"#{widget_id}-problem").results(Static):
+        field = self.query_one(f"#{widget_id}")
+        field.set_class(bool(reason), "refused")
+        if reason:
+            self._refused.add(widget_id)
+        else:
+            self._refused.discard(widget_id)
+        problem = next(iter(self.query(f"#{widget_id}-problem").results(Static)), None)
+        if problem is None:
+            if not reason:
+                return
+            # The line under the field is made the first time it is needed:
+            # a dozen hidden lines would slow the form's first paint.
+            problem = Static(Text(reason), id=f"{widget_id}-problem", classes="problem shown")
+            row = field.parent if isinstance(field.parent, Horizontal) else field
+            if isinstance(row.parent, Widget):
+                row.parent.mount(problem, after=row)
+        else:
             problem.update(Text(reason))
             problem.set_class(bool(reason), "shown")
-            if reason:  # the line under the field may be below the fold
-                self.call_after_refresh(problem.scroll_visible, animate=False)
+        if reason:  # the line under the field may be below the fold
+            self.call_after_refresh(problem.scroll_visible, animate=False)
 
     def _show_error(self, message: str) -> None:
         error = self.query_one("#task-error", Static)

@@ -50,7 +50,6 @@ class StudentChoice(Vertical):
         with Horizontal(classes="row"):
             yield Label("Model")
             yield Input(compact=True, value=self._model, id="student-model")
-        yield Static(Text(""), id="student-model-problem", classes="problem")
         yield Static(id="recommendation", classes="hint")
         yield Label("Models here: Hugging Face cache, GGUF files (enter to use)", classes="hint")
         yield OptionList(Option(Text("(looking…)"), disabled=True), id="hf-cache")
