@@ -1,11 +1,13 @@
 """Start-up time: from the command to the first screen drawn, against a bare
-Textual app that draws a screen of text, in one run, as a ratio.
+Textual app that draws a screen of text, in one run, as a ratio; and against
+a bare Textual app that draws the Task screen's widgets (bare_task_form.py),
+Textual's own floor for that form.
 
 Each launch runs in an 80x24 pseudo-terminal read through the `pyte` terminal
 emulator, and is timed until the screen holds its text (for the app: the Task
 screen's fields, its footer and the status line; for the bare app: its text
-and footer), then quit with ctrl+q. The two alternate, after one warm-up
-launch each, so load on a shared machine falls on both alike.
+and footer), then quit with ctrl+q. The three alternate, after one warm-up
+launch each, so load on a shared machine falls on all alike.
 
     uv run python bench/bench_startup.py [--runs 7]
 """
@@ -90,6 +92,24 @@ def time_to_screen(
     return elapsed
 
 
+def curating(tmp: Path, py: str) -> Path:
+    """A project of 1,000 answered rows, last left on the Curate screen: where
+    a returning user's start-up ends."""
+    from bench_curate import fill
+
+    from distill_tui.core.project import Workspace
+
+    root = tmp / "curating"
+    subprocess.run(
+        [py, "-m", "distill_tui.cli", "init", str(root)], check=True, capture_output=True
+    )
+    ws = Workspace.open(root)
+    fill(ws, 1000)
+    ws.store.set_meta("ui.screen", "curate")
+    ws.store.close()
+    return root
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
@@ -107,14 +127,23 @@ def main() -> None:
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         bare_py = Path(tmp) / "bare.py"
         bare_py.write_text(BARE_APP)
+        form_py = Path(__file__).resolve().parent / "bare_task_form.py"
         cases = {
             "bare Textual app (a screen of text)": (
                 [py, str(bare_py)],
                 ["bare app ready", "line 0", "Quit"],
             ),
+            "bare Textual app (the Task form's widgets)": (
+                [py, str(form_py)],
+                ["bare form ready", "Instructions", "Quit"],
+            ),
             "distill-tui DIR (the Task screen)": (
                 [py, "-m", "distill_tui.cli", str(proj)],
                 ["Instructions", "Quit", "proj"],
+            ),
+            "distill-tui DIR (reopened on Curate, 1,000 rows)": (
+                [py, "-m", "distill_tui.cli", str(curating(Path(tmp), py))],
+                ["Support ticket 1:", "Quit", "curating"],
             ),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
@@ -123,12 +152,15 @@ def main() -> None:
         for _ in range(args.runs):
             for name, (cmd, markers) in cases.items():
                 times[name].append(time_to_screen(cmd, markers, env))
-    bare, app = (statistics.median(t) for t in times.values())
+    bare, form, app, curate = (statistics.median(t) for t in times.values())
     print(f"start-up to the first screen drawn, median of {args.runs} (80x24 pty)")
     for name, t in times.items():
         spread = f"{min(t) * 1000:.0f}-{max(t) * 1000:.0f}"
-        print(f"  {name:<40} {statistics.median(t) * 1000:6.0f} ms  (runs {spread} ms)")
+        print(f"  {name:<50} {statistics.median(t) * 1000:6.0f} ms  (runs {spread} ms)")
     print(f"  ratio app / bare Textual app: {app / bare:.2f}x  (load {os.getloadavg()[0]:.1f})")
+    print(f"  ratio app / the same form in bare Textual: {app / form:.2f}x")
+    print(f"  ratio app reopened on Curate / bare Textual app: {curate / bare:.2f}x")
+    print(f"  ratio the same form in bare Textual / bare Textual app: {form / bare:.2f}x")
 
 
 if __name__ == "__main__":
