@@ -54,7 +54,7 @@ def main() -> int:
     shutil.copy(cp.config_path, adapter / "adapter_config.json")
 
     messages = build_messages("", [], PROMPT)
-    session.end_token_ids = lambda _tokenizer: set()  # 128 tokens, not a label (see above)
+    session.end_token_ids = lambda tokenizer: set()  # 128 tokens, not a label (see above)
     host = ModelHost()
     target = Target.of(cp)
     host.select(target)

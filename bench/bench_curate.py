@@ -71,6 +71,8 @@ async def _until(cond, timeout: float = 30.0) -> None:  # noqa: ANN001
 
 
 async def measure(ws: Workspace, presses: int) -> dict[str, list[float]]:
+    from textual.widgets import DataTable
+
     from distill_tui.ui.app import DistillApp
     from distill_tui.ui.screens.curate.screen import PAGE, CurateScreen
 
@@ -83,16 +85,17 @@ async def measure(ws: Workspace, presses: int) -> dict[str, list[float]]:
         await _until(lambda: isinstance(app.screen, CurateScreen) and len(app.screen.rows) == PAGE)
         out["open cold"].append(time.perf_counter() - t)
         screen = app.screen
+        assert isinstance(screen, CurateScreen)
         for _ in range(5):
             await pilot.press("1")
             await _until(lambda: not isinstance(app.screen, CurateScreen))
-            screen.rows = []
+            screen.row_list.rows = []
             t = time.perf_counter()
             await pilot.press("3")
             await _until(lambda: app.screen is screen and len(screen.rows) == PAGE)
             out["open warm"].append(time.perf_counter() - t)
 
-        table = screen.query_one("#curate-table")
+        table = screen.query_one("#curate-table", DataTable)
 
         async def timed(name: str, key: str, cond_after) -> None:  # noqa: ANN001
             before = cond_after()

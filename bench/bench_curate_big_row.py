@@ -48,7 +48,7 @@ async def _until(cond, timeout: float = 600.0) -> None:  # noqa: ANN001
 
 async def measure(ws: Workspace, presses: int) -> dict[str, list[float]]:
     from rich.text import Text
-    from textual.widgets import Static
+    from textual.widgets import DataTable, Static
 
     from distill_tui.ui.app import DistillApp
     from distill_tui.ui.screens.curate.screen import CurateScreen
@@ -60,7 +60,8 @@ async def measure(ws: Workspace, presses: int) -> dict[str, list[float]]:
         await pilot.press("3")
         await _until(lambda: isinstance(app.screen, CurateScreen) and len(app.screen.rows) == 3)
         screen = app.screen
-        table = screen.query_one("#curate-table")
+        assert isinstance(screen, CurateScreen)
+        table = screen.query_one("#curate-table", DataTable)
         pane = screen.query_one("#curate-detail", Static)
 
         async def timed(name: str, key: str, cond) -> None:  # noqa: ANN001

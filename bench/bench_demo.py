@@ -65,7 +65,7 @@ def loop(student: str, tmp: Path) -> dict[str, object]:
     out["chat --base"], said = cli("chat", str(root), "--base", "--prompt", QUESTION, env=env)
     out["base says"] = said.strip().splitlines()[0][:30] if said.strip() else ""
     out["demo to eval"] = sum(
-        float(v)  # type: ignore[arg-type]
+        float(v)  # type: ignore[arg-type,misc]
         for k, v in out.items()
         if k in ("demo (create, convert)", "curate + export", "train", "eval")
     )

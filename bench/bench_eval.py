@@ -50,9 +50,11 @@ def main() -> None:
         t_one = time.perf_counter() - t0
         got: dict[int, str] = {}
         t0 = time.perf_counter()
-        host.answer_all(
-            target, prompts, budgets, lambda i, text, _, got=got: got.__setitem__(i, text)
-        )
+
+        def keep(i: int, text: str, _stop: str, got: dict[int, str] = got) -> None:
+            got[i] = text
+
+        host.answer_all(target, prompts, budgets, keep)
         t_batch = time.perf_counter() - t0
         same = sum(got.get(i) == a for i, a in enumerate(one))
         totals[0] += t_one

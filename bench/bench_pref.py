@@ -61,8 +61,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-pref-"))
     ws = create_demo(tmp / "demo", student=None)
     ws.settings.student.model = str(packaged_gguf())
-    ws.settings.train = ws.settings.train.model_copy(
-        update=dict(
+    ws.settings.train = ws.settings.train.replace(
+        **dict(
             iters=a.iters, batch_size=a.batch_size, lora_rank=8, num_layers=4,
             learning_rate=1e-4, max_seq_length=128, steps_per_report=4,
             steps_per_eval=10**6, steps_per_save=10**6, val_batches=1,

@@ -103,9 +103,9 @@ def main() -> None:
     sets = [dedup.shingles(t) for t in stored]
     t5 = time.perf_counter()
     pair_caught = 0
-    for c in copies:
-        s = dedup.shingles(c)
-        pair_caught += any(dedup.similar_enough(s, o) for o in sets)
+    for copy in copies:
+        one = dedup.shingles(copy)
+        pair_caught += any(dedup.similar_enough(one, o) for o in sets)
     t6 = time.perf_counter()
     pair_per = (t6 - t5) / len(copies) * n  # per the whole candidate batch
 

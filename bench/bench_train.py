@@ -43,8 +43,8 @@ def main() -> int:
     )  # fmt: skip
     ws = Workspace.create(tmp / "proj")
     ws.settings.student.model = str(model)
-    ws.settings.train = ws.settings.train.model_copy(
-        update=dict(
+    ws.settings.train = ws.settings.train.replace(
+        **dict(
             iters=a.iters, batch_size=a.batch_size, learning_rate=1e-4, num_layers=-1,
             steps_per_report=10, steps_per_eval=a.iters, steps_per_save=a.iters,
             val_batches=2, lora_rank=16, mask_prompt=False,
@@ -74,6 +74,7 @@ def main() -> int:
             capture_output=True, text=True, check=True, env=_env(),
         )  # fmt: skip
         run = runs_db.latest_run(ws.store)
+        assert run is not None
         ms = runs_db.metrics(ws.store, run.id, "train")
         results["distill-tui"].append(
             (_mean([m.tokens_per_sec or 0 for m in ms[1:]]), max(m.peak_memory_gb or 0 for m in ms))

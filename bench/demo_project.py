@@ -37,8 +37,8 @@ def exported_demo(tmp: Path, iters: int, env: dict[str, str]) -> Path:
     cli("curate", str(root), "--accept-all", env=env)
     cli("export", str(root), env=env)
     ws = Workspace.open(root)
-    ws.settings.train = ws.settings.train.model_copy(
-        update=dict(iters=iters, steps_per_eval=iters, steps_per_save=iters)
+    ws.settings.train = ws.settings.train.replace(
+        **dict(iters=iters, steps_per_eval=iters, steps_per_save=iters)
     )
     ws.save_settings()
     ws.store.close()
