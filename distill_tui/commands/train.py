@@ -60,6 +60,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mask-prompt", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--grad-checkpoint", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument(
+        "--group-by-length",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="batches of rows of similar length: less padding (off by default)",
+    )
+    p.add_argument(
         "--objective",
         choices=["sft", "dpo", "kto"],
         help="sft on data/ (default), or dpo / kto on data/pref/ from an SFT run's adapter",
@@ -93,7 +99,7 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
     if args.preset:
         train = loraconfig.apply_preset(train, args.preset)
     update = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
-    for k in ("fine_tune_type", "mask_prompt", "grad_checkpoint", "objective"):
+    for k in ("fine_tune_type", "mask_prompt", "grad_checkpoint", "group_by_length", "objective"):
         if getattr(args, k) is not None:
             update[k] = getattr(args, k)
     if args.epochs is not None:

@@ -94,6 +94,9 @@ class Train(Section):
     max_seq_length: Annotated[int, Range(ge=16, le=_MANY)] = 2048
     mask_prompt: bool = True
     grad_checkpoint: bool = False
+    # Batches of rows of similar length (engine/train/batches.py), off as in
+    # Hugging Face's trainer: less padding, less mixed batches.
+    group_by_length: bool = False
     steps_per_report: Annotated[int, Range(ge=1, le=_MANY)] = 10
     steps_per_eval: Annotated[int, Range(ge=1, le=_MANY)] = 100
     steps_per_save: Annotated[int, Range(ge=1, le=_MANY)] = 100

@@ -158,3 +158,11 @@ def test_a_max_seq_length_that_leaves_nothing_to_train_is_refused(ws, capsys, pr
     assert "Traceback" not in err
     # Nothing was trained: no run reported a (NaN) loss.
     assert all(runs_db.metrics(ws.store, r.id, "train") == [] for r in runs_db.list_runs(ws.store))
+
+
+def test_group_by_length_trains_and_is_kept_with_the_run(ws):
+    """The option reaches the trainer and a resume (the run's saved settings)."""
+    done = tr.train_run(ws, fast(6).replace(group_by_length=True))
+    assert done.status == "finished" and done.iter == 6
+    run = runs_db.get_run(ws.store, done.run_id)
+    assert run is not None and run.config["train"]["group_by_length"] is True

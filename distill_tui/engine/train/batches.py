@@ -8,6 +8,15 @@ padding, fixed groups of `batch_size`, each distributed rank taking every
 `size`-th row of a group, padding to a multiple of 32 plus one) with a
 private generator: the order is a pure function of (seed, position), which a
 checkpoint records so a resumed run sees exactly the batches it would have.
+
+With `by_length` (`[train] group_by_length`), a training epoch groups rows of
+similar length in tokens, so little compute goes on padding: as Hugging
+Face's `LengthGroupedSampler` (its `group_by_length`, also off by default),
+each epoch shuffles the rows, sorts them by length within chunks of
+MEGABATCH batches and shuffles the batches, so the same rows are not together
+every epoch. mlx-lm's own sort cannot do this for chat rows: it measures
+`CacheDataset.itemlen`, the raw row, a dict of one key, so every chat row is
+1 long and its groups keep the file's order (as ours do without the option).
 Call on the MLX thread.
 """
 
@@ -53,6 +62,39 @@ def batch_groups(
     ]
 
 
+MEGABATCH = 50  # batches per length-sorted chunk (Hugging Face's default)
+
+
+def tokens(dataset: Any, i: int) -> int:
+    """Row `i`'s length in tokens: from the processed row for mlx-lm's
+    CacheDataset (it keeps it, so training does not tokenize it again), not
+    its `itemlen` (see above)."""
+    from mlx_lm.tuner.datasets import CacheDataset
+
+    if isinstance(dataset, CacheDataset):
+        item = dataset[i]
+        return len(item[0] if isinstance(item, tuple) else item)
+    return _length(dataset, i)
+
+
+def epoch_groups(
+    lengths: Sequence[int], batch_size: int, seed: int, epoch: int, rank: int = 0, size: int = 1
+) -> list[list[int]]:
+    """One training epoch's batches by length, in order: rows shuffled,
+    sorted by length within chunks of MEGABATCH batches, grouped, and the
+    groups shuffled. A pure function of (seed, epoch): a resume sees the same."""
+    rng = np.random.default_rng([seed, epoch])
+    rows = rng.permutation(len(lengths)).tolist()
+    chunk = batch_size * MEGABATCH
+    order = [
+        r
+        for i in range(0, len(rows), chunk)
+        for r in sorted(rows[i : i + chunk], key=lengths.__getitem__)
+    ]
+    groups = batch_groups(order, batch_size, rank, size)
+    return [groups[k] for k in rng.permutation(len(groups))]
+
+
 def epoch_order(seed: int, epoch: int, n_groups: int) -> np.ndarray:
     """The permutation of batch groups in one epoch; independent per epoch so
     a resume can jump straight to any position."""
@@ -90,17 +132,27 @@ def iterate(
     size: int = 1,
     on_rows: Callable[[int, list[int]], None] | None = None,
     make: Callable[[list[int]], Any] | None = None,
+    by_length: bool = False,
 ) -> Iterator[Any]:
     """Yield batches from position `start` (batches already consumed);
     `on_rows(position, rows)` sees the rows of every batch before it is made;
-    `make(rows)` makes one instead of `make_batch` (preference batches)."""
+    `make(rows)` makes one instead of `make_batch` (preference batches);
+    `by_length` groups a training epoch's rows by length (see above)."""
     groups = batch_groups(length_order(dataset), batch_size, rank, size)
-    pos = start
+    grouped = by_length and loop
+    lengths = [tokens(dataset, i) for i in range(len(dataset))] if grouped else []
+    pos, epoch_made, this_epoch = start, -1, groups
     while True:
         epoch, k = divmod(pos, len(groups))
         if not loop and epoch > 0:
             return
-        rows = groups[int(epoch_order(seed, epoch, len(groups))[k])]
+        if grouped:
+            if epoch != epoch_made:
+                this_epoch = epoch_groups(lengths, batch_size, seed, epoch, rank, size)
+                epoch_made = epoch
+            rows = this_epoch[k]
+        else:
+            rows = groups[int(epoch_order(seed, epoch, len(groups))[k])]
         if on_rows is not None:
             on_rows(pos, rows)
         yield make_batch(dataset, rows, max_seq_length) if make is None else make(rows)

@@ -213,6 +213,7 @@ class _Session:
             loop=True,
             start=self.consumed,
             on_rows=lambda _pos, rows: self.rows.update(rows),
+            by_length=self.plan.train.group_by_length,
             **common,
         ):
             if self.consumed > self.start and self.consumed % every == 0:
