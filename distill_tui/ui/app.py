@@ -23,7 +23,7 @@ from textual.widgets import Input, TextArea
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
-from distill_tui.ui import safety, themes
+from distill_tui.ui import keys_in_order, safety, themes
 from distill_tui.ui.jobs import Jobs
 from distill_tui.ui.screens.base import ChatWithRun, SettingsReloaded
 from distill_tui.ui.screens.keys_help import KeysHelp, key_sections
@@ -107,6 +107,7 @@ class DistillApp(App[int]):
         mlx: MLXThread | None = None,
     ) -> None:
         safety.install()
+        keys_in_order.install()
         super().__init__()
         self.root = root
         self.workspace = workspace

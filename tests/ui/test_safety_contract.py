@@ -17,3 +17,9 @@ def test_install_replaces_the_dispatch_and_keeps_the_original_callable():
     safety.install()
     assert MessagePump._dispatch_message is safety._safe_dispatch
     assert safety._original_dispatch is not safety._safe_dispatch
+
+
+def test_textual_still_has_the_key_handling_keys_in_order_replaces():
+    from distill_tui.ui import keys_in_order
+
+    assert keys_in_order.check_contract() == []

@@ -31,3 +31,23 @@ def test_a_burst_of_keys_on_the_train_form_fills_each_field(terminal, demo_proje
     t.wait_until(lambda: _train(demo_project)["iters"] == 70, "iterations 70 saved", 30)
     assert _train(demo_project)["batch_size"] == 2
     assert t.quit() == 0
+
+
+def test_editing_keys_in_a_burst_act_in_the_order_typed(terminal, tmp_path):
+    """Textual resolves a field's own keys (backspace, ctrl+k) after the key
+    bubbled up to the app, while a character is typed at once: in one burst
+    the correction hit the wrong character (ui/keys_in_order.py)."""
+    t = terminal(str(tmp_path / "new"))
+    t.wait_for("Instructions")
+    t.press("tab", binding="task-tab")  # Name, its text selected
+    os.write(t.fd, b"".join(key_bytes(k) for k in ("a", "b", "backspace", "c")))
+    t.wait_for("Name              ac")
+    for _ in range(12):  # down to Requests/minute
+        t.press("tab", binding="task-tab")
+    t.wait_for("Requests/minute")
+    os.write(t.fd, b"".join(key_bytes(k) for k in ("ctrl+a", "ctrl+k", "7", "7")))
+    t.wait_for("Requests/minute   77")
+    t.settle()
+    assert "Requests/minute   77" in t.text()
+    assert "a number is needed" not in t.text()
+    assert t.quit() == 0
