@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 import tomli_w
 
 from distill_tui.core.errors import UserError
-from distill_tui.core.schema import Invalid, Problem, Range, Section
+from distill_tui.core.schema import Invalid, Range, Section
 
-__all__ = ["ConfigError", "Invalid", "Problem", "Project", "load", "parse", "save"]
+__all__ = ["ConfigError", "Invalid", "Project", "load", "parse", "save"]
 
 # Large enough for any real run, small enough that no arithmetic overflows.
 _MANY = 10**9

@@ -122,12 +122,11 @@ def check(tp: Any, value: Any, loc: Loc) -> Any:
         if not isinstance(value, dict):
             raise _fail(loc, "Input should be a valid dictionary")
         key_tp, item = typing.get_args(tp)
-        out = _each(
+        return _each(
             list(value.items()),
             lambda k, v: (check(key_tp, k, (*loc, k)), check(item, v, (*loc, k))),
-            list,
+            dict,
         )
-        return dict(out)
     if isinstance(tp, type) and issubclass(tp, Section):
         if isinstance(value, tp):
             return value

@@ -160,9 +160,23 @@ def test_a_max_seq_length_that_leaves_nothing_to_train_is_refused(ws, capsys, pr
     assert all(runs_db.metrics(ws.store, r.id, "train") == [] for r in runs_db.list_runs(ws.store))
 
 
-def test_group_by_length_trains_and_is_kept_with_the_run(ws):
-    """The option reaches the trainer and a resume (the run's saved settings)."""
+def test_group_by_length_trains_and_is_kept_with_the_run(ws, monkeypatch):
+    """The option reaches the batches (epochs grouped by length) and the run's
+    saved settings, which a resume reads; without it no epoch is grouped."""
+    from distill_tui.engine.train import batches
+
+    grouped: list[int] = []
+    real = batches.epoch_groups
+
+    def spy(lengths, batch_size, seed, epoch, rank=0, size=1):  # noqa: ANN001, ANN202
+        grouped.append(epoch)
+        return real(lengths, batch_size, seed, epoch, rank, size)
+
+    monkeypatch.setattr(batches, "epoch_groups", spy)
+    plain = tr.train_run(ws, fast(6))
+    assert plain.status == "finished" and grouped == []
     done = tr.train_run(ws, fast(6).replace(group_by_length=True))
     assert done.status == "finished" and done.iter == 6
+    assert grouped and grouped[0] == 0
     run = runs_db.get_run(ws.store, done.run_id)
     assert run is not None and run.config["train"]["group_by_length"] is True

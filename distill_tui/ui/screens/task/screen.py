@@ -69,7 +69,6 @@ class TaskScreen(BaseScreen):
         super().__init__()
         ws = self.distill_app.workspace if self.is_attached else None  # set in on_mount too
         self.draft = ws.settings if ws else cfg.Project()
-        self._refused: set[str] = set()  # ids of the fields marked with a refusal
 
     @property
     def settings(self) -> cfg.Project:
@@ -218,7 +217,8 @@ class TaskScreen(BaseScreen):
         self.query_one("#teacher-price", Input).placeholder = price_placeholder(teacher)
 
     # -- saving ----------------------------------------------------------------
-    def _apply(self, widget_id: str | None, raw: Any) -> None:
+    def _apply(self, widget: Widget, raw: Any) -> None:
+        widget_id = widget.id
         if widget_id == "teacher-price":
             self._apply_price(str(raw))
         if widget_id not in FIELDS:
@@ -227,7 +227,7 @@ class TaskScreen(BaseScreen):
         model = getattr(self.settings, section)
         try:
             value = parse(raw)
-            if value == getattr(model, field) and widget_id not in self._refused:
+            if value == getattr(model, field) and not widget.has_class("refused"):
                 return  # no change: the value each field is filled with posts one too
             setattr(model, field, value)
         except cfg.Invalid as e:
@@ -278,10 +278,6 @@ class TaskScreen(BaseScreen):
             reason = f"✗ {reason}: not saved; {where} {kept}"
         field = self.query_one(f"#{widget_id}")
         field.set_class(bool(reason), "refused")
-        if reason:
-            self._refused.add(widget_id)
-        else:
-            self._refused.discard(widget_id)
         problem = next(iter(self.query(f"#{widget_id}-problem").results(Static)), None)
         if problem is None:
             if not reason:
@@ -305,16 +301,16 @@ class TaskScreen(BaseScreen):
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
-        self._apply(event.input.id, event.value)
+        self._apply(event.input, event.value)
 
     @on(TextArea.Changed)
     def _textarea_changed(self, event: TextArea.Changed) -> None:
-        self._apply(event.text_area.id, event.text_area.text)
+        self._apply(event.text_area, event.text_area.text)
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         if event.value is not NO_SELECTION:
-            self._apply(event.select.id, event.value)
+            self._apply(event.select, event.value)
 
     @on(ExampleTable.Changed)
     def _examples_changed(self, event: ExampleTable.Changed) -> None:
