@@ -108,9 +108,14 @@ class DistillApp(App[int]):
     ) -> None:
         safety.install()
         keys_in_order.install()
+        self.workspace = workspace
+        # Open straight on the screen the project was last on, as Textual's first
+        # mode (it reads DEFAULT_MODE once, here): the screen is composed and
+        # styled once. Switching to it on mount styled it twice more, and made
+        # a blank screen first, before the first frame.
+        self.DEFAULT_MODE = self._last_mode()  # type: ignore[misc]
         super().__init__()
         self.root = root
-        self.workspace = workspace
         self._mlx = mlx
         self.jobs = Jobs(self)
         self._settings_problem = ""  # the last distill.toml error shown, said once
@@ -144,7 +149,6 @@ class DistillApp(App[int]):
         _, problems = themes.load_themes()
         for p in problems:
             say(self, p, severity="warning")
-        self.switch_mode(self._last_mode())
         self.set_interval(1.0, self.check_settings_file)
         self.apply_keys()
 

@@ -3,13 +3,17 @@ and the footer of keys."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
+from textual import events
 from textual.css.query import NoMatches
 from textual.reactive import reactive
-from textual.widgets import Footer, Static
-from textual.widgets._footer import FooterKey
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Static
 
 from distill_tui.core import money, sysinfo
 from distill_tui.core.generate import side_costs
@@ -114,66 +118,153 @@ class StatusBar(Static):
 PINNED = ("help", "leave_field", "quit")
 
 
-class KeyFooter(Footer):
-    """Textual's footer, except that it never cuts a key off mid-label: the
-    screen's keys are shown in the order the screen declares them (most used
-    first) for as long as they fit, then `? Keys` (in a text field, `esc Leave
-    field`) and `^q Quit`; every key,
-    shown or not, is listed by `?`. Unavailable keys (check_action None) are
-    drawn dimmed, as Textual does."""
+class FooterItem(NamedTuple):
+    key: str  # what pressing it sends
+    display: str  # how the key is written, `^q`
+    description: str
+    action: str
+    enabled: bool
+
+    @property
+    def width(self) -> int:
+        """Cells it takes: `key description` and a space after."""
+        described = 1 + cell_len(self.description) if self.description else 0
+        return cell_len(self.display) + described + 1
+
+
+class KeyFooter(Widget, can_focus=False):
+    """The keys of the screen, on one line at the bottom: the screen's keys in
+    the order it declares them (most used first) for as long as they fit, whole
+    (never cut off mid-label), then `? Keys` (in a text field, `esc Leave
+    field`) and `^q Quit`; every key, shown or not, is listed by `?`.
+    Unavailable keys (check_action None) are dimmed; a click on a key presses it.
+
+    One widget drawing one line of text, where Textual's Footer mounts a widget
+    per key: the keys are there in the screen's first frame (Textual's appear a
+    frame later), and a focus change that leaves the same keys on show redraws
+    nothing. It looks like Textual's compact footer, in the theme's footer
+    colours."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"footer-key--key", "footer-key--description", "footer-key--hover"}
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        text-wrap: nowrap;
+        color: $footer-foreground;
+        background: $footer-background;
+        .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .footer-key--hover {
+            background: $block-hover-background;
+        }
+    }
+    """
 
     def __init__(self) -> None:
-        # No `^p palette` here: at 80 columns the screen's own keys matter more,
-        # and `?` lists ctrl+p with every other key.
-        super().__init__(compact=True, show_command_palette=False)
+        super().__init__()
+        self._items: tuple[FooterItem, ...] = ()
+        self._hover: int | None = None
 
-    _composed_width = 0
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen) -> None:
+        if screen is self.screen and self._keys() != self._items:
+            self.refresh()
 
     def on_resize(self) -> None:
-        # A narrower (or wider) terminal fits fewer (or more) keys.
-        if self.app.size.width != self._composed_width and self._bindings_ready:
-            self.call_after_refresh(self.recompose)
+        self.refresh()  # a narrower (or wider) terminal fits fewer (or more) keys
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+    def _keys(self) -> tuple[FooterItem, ...]:
+        """The keys that fit, in the order they are drawn."""
         try:
             active = self.screen.active_bindings
         except NoMatches:
             # A screen's check_action asked for a widget not mounted yet (the
-            # footer can compose before the rest of a new screen): try again.
-            self.set_timer(0.1, self.recompose)
-            return
-        self._composed_width = self.app.size.width
-        keys: dict[str, FooterKey] = {}  # one per action, first key wins
-        pinned: dict[str, FooterKey] = {}
-        for _node, binding, enabled, tooltip in active.values():
+            # footer can draw before the rest of a new screen): try again.
+            self.set_timer(0.1, self.refresh)
+            return ()
+        keys: dict[str, FooterItem] = {}  # one per action, first key wins
+        pinned: dict[str, FooterItem] = {}
+        for _node, binding, enabled, _tooltip in active.values():
             if binding.action in keys or binding.action in pinned:
                 continue
             if not binding.show and binding.action != "leave_field":
                 continue
-            item = FooterKey(
+            item = FooterItem(
                 binding.key,
                 self.app.get_key_display(binding),
                 binding.description,
                 binding.action,
-                disabled=not enabled,
-                tooltip=tooltip,
+                enabled,
             )
             (pinned if binding.action in PINNED else keys)[binding.action] = item
         if "help" in pinned:
             pinned.pop("leave_field", None)  # not in a text field: escape is no news
         right = sorted(pinned.values(), key=lambda k: PINNED.index(k.action))
-        room = self.app.size.width - sum(_width(k) for k in right)
+        room = (self.size.width or self.app.size.width) - sum(k.width for k in right)
+        fit: list[FooterItem] = []
         for item in keys.values():
-            room -= _width(item)
+            room -= item.width
             if room < 0:
                 break
-            yield item.data_bind(compact=Footer.compact)
-        for item in right:
-            yield item.data_bind(compact=Footer.compact)
+            fit.append(item)
+        return (*fit, *right)
 
+    def render(self) -> Text:
+        self._items = self._keys()
+        key_style = self.get_component_rich_style("footer-key--key", partial=True)
+        text_style = self.get_component_rich_style("footer-key--description", partial=True)
+        hover = self.get_component_rich_style("footer-key--hover", partial=True)
+        line = Text(no_wrap=True, overflow="crop")
+        for i, item in enumerate(self._items):
+            label = Text.assemble((item.display, key_style))
+            if item.description:
+                label.append(" " + item.description, style=text_style)
+            if not item.enabled:
+                label.stylize(Style(dim=True))
+            if i == self._hover:
+                label.stylize_before(hover)
+            line.append_text(label)
+            line.append(" ")
+        return line
 
-def _width(key: FooterKey) -> int:
-    """Cells a compact footer key takes: `key description` and a space after."""
-    return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0) + 1
+    def _item_at(self, x: int) -> FooterItem | None:
+        for item in self._items:
+            if x < item.width:
+                return item
+            x -= item.width
+        return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        item = self._item_at(event.x)
+        hover = None if item is None else self._items.index(item)
+        if hover != self._hover:
+            self._hover = hover
+            self.refresh()
+
+    def on_leave(self) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        item = self._item_at(event.x)
+        if item is None:
+            return
+        if item.enabled:
+            self.app.simulate_key(item.key)
+        else:
+            self.app.bell()

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
@@ -40,6 +40,77 @@ from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.compat import NO_SELECTION
 from distill_tui.ui.widgets.examples import ExampleTable
+
+
+def row(label: str, widget: Any) -> ComposeResult:
+    with Horizontal(classes="row"):
+        yield Label(label)
+        yield widget
+
+
+class FormRest(Vertical):
+    """The part of the Task form below the first screen at 80x24: how the
+    teacher is called (base URL, price, limits), the student, the inputs.
+    The screen mounts it after its first frame is drawn, so the form appears
+    sooner; it is made from the settings as they are then."""
+
+    DEFAULT_CSS = "FormRest { height: auto; }"
+
+    def __init__(self, settings: cfg.Project) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        yield Static(id="teacher-terms")
+        yield from row(
+            "Base URL",
+            Input(
+                compact=True,
+                value=s.teacher.base_url or "",
+                id="teacher-base-url",
+                placeholder="optional",
+            ),
+        )
+        yield from row(
+            "Price $/M tokens",
+            Input(
+                compact=True,
+                value=price_value(s.teacher),
+                id="teacher-price",
+                placeholder=price_placeholder(s.teacher),
+            ),
+        )
+        yield from row(
+            "Max tokens",
+            Input(
+                compact=True,
+                value=str(s.teacher.max_tokens),
+                type="integer",
+                id="teacher-max-tokens",
+            ),
+        )
+        yield from row(
+            "Concurrency",
+            Input(
+                compact=True,
+                value=str(s.teacher.concurrency),
+                type="integer",
+                id="teacher-concurrency",
+            ),
+        )
+        yield from row(
+            "Requests/minute",
+            Input(
+                compact=True,
+                value=str(s.teacher.requests_per_minute),
+                type="integer",
+                id="teacher-rpm",
+            ),
+        )
+        yield StudentChoice(s.student.model)
+        yield Label("Inputs", classes="section-title")
+        yield Static(id="inputs-summary")
 
 
 class TaskScreen(BaseScreen):
@@ -67,6 +138,7 @@ class TaskScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._rest_ready = False  # FormRest, below the fold, is mounted
         ws = self.distill_app.workspace if self.is_attached else None  # set in on_mount too
         self.draft = ws.settings if ws else cfg.Project()
 
@@ -80,8 +152,8 @@ class TaskScreen(BaseScreen):
         with VerticalScroll(classes="body", id="task-form"):
             yield Static(Text(""), id="task-error")
             yield Label("Task", classes="section-title")
-            yield from self._row("Name", Input(s.task.name, compact=True, id="task-name"))
-            yield from self._row(
+            yield from row("Name", Input(s.task.name, compact=True, id="task-name"))
+            yield from row(
                 "Input looks like",
                 Input(
                     compact=True,
@@ -90,7 +162,7 @@ class TaskScreen(BaseScreen):
                     placeholder="e.g. a support ticket",
                 ),
             )
-            yield from self._row(
+            yield from row(
                 "Output looks like",
                 Input(
                     compact=True,
@@ -99,7 +171,7 @@ class TaskScreen(BaseScreen):
                     placeholder="e.g. one label",
                 ),
             )
-            yield from self._row(
+            yield from row(
                 "Output format",
                 Select(
                     [("free text", "text"), ("JSON", "json")],
@@ -118,7 +190,7 @@ class TaskScreen(BaseScreen):
             )
             yield ExampleTable(s.task.examples, id="examples")
             yield Label("Teacher", classes="section-title")
-            yield from self._row(
+            yield from row(
                 "Provider",
                 Select(
                     PROVIDERS,
@@ -128,70 +200,20 @@ class TaskScreen(BaseScreen):
                     id="teacher-provider",
                 ),
             )
-            yield from self._row(
-                "Model", Input(compact=True, value=s.teacher.model, id="teacher-model")
-            )
+            yield from row("Model", Input(compact=True, value=s.teacher.model, id="teacher-model"))
             yield Static(id="api-key")
-            yield Static(id="teacher-terms")
-            yield from self._row(
-                "Base URL",
-                Input(
-                    compact=True,
-                    value=s.teacher.base_url or "",
-                    id="teacher-base-url",
-                    placeholder="optional",
-                ),
-            )
-            yield from self._row(
-                "Price $/M tokens",
-                Input(
-                    compact=True,
-                    value=price_value(s.teacher),
-                    id="teacher-price",
-                    placeholder=price_placeholder(s.teacher),
-                ),
-            )
-            yield from self._row(
-                "Max tokens",
-                Input(
-                    compact=True,
-                    value=str(s.teacher.max_tokens),
-                    type="integer",
-                    id="teacher-max-tokens",
-                ),
-            )
-            yield from self._row(
-                "Concurrency",
-                Input(
-                    compact=True,
-                    value=str(s.teacher.concurrency),
-                    type="integer",
-                    id="teacher-concurrency",
-                ),
-            )
-            yield from self._row(
-                "Requests/minute",
-                Input(
-                    compact=True,
-                    value=str(s.teacher.requests_per_minute),
-                    type="integer",
-                    id="teacher-rpm",
-                ),
-            )
-            yield StudentChoice(s.student.model)
-            yield Label("Inputs", classes="section-title")
-            yield Static(id="inputs-summary")
-
-    @staticmethod
-    def _row(label: str, widget: Any) -> ComposeResult:
-        with Horizontal(classes="row"):
-            yield Label(label)
-            yield widget
 
     def on_mount(self) -> None:
         ws = self.workspace
         if ws is not None:
             self.draft = ws.settings
+        self._refresh_info()
+        self.call_after_refresh(self._mount_rest)
+
+    async def _mount_rest(self) -> None:
+        """The rest of the form, below the fold, once the first frame is out."""
+        await self.query_one("#task-form", VerticalScroll).mount(FormRest(self.settings))
+        self._rest_ready = True
         self._refresh_info()
 
     def on_screen_resume(self) -> None:
@@ -199,6 +221,8 @@ class TaskScreen(BaseScreen):
 
     def _refresh_info(self) -> None:
         self._refresh_teacher()
+        if not self._rest_ready:
+            return  # the rest of the form is made from the settings as they are then
         self.query_one(StudentChoice).refresh_info()
         ws = self.workspace
         if ws is None:
@@ -213,6 +237,8 @@ class TaskScreen(BaseScreen):
         provider and base URL as they are typed."""
         teacher = self.settings.teacher
         self.query_one("#api-key", Static).update(key_line(teacher))
+        if not self._rest_ready:
+            return
         self.query_one("#teacher-terms", Static).update(terms_line(teacher))
         self.query_one("#teacher-price", Input).placeholder = price_placeholder(teacher)
 
@@ -241,7 +267,7 @@ class TaskScreen(BaseScreen):
         self._save()
         if widget_id in ("teacher-provider", "teacher-base-url", "teacher-model"):
             self._refresh_teacher()
-        if widget_id == "teacher-model":  # the price field shows this model's own
+        if widget_id == "teacher-model" and self._rest_ready:  # the price is this model's own
             self.query_one("#teacher-price", Input).value = price_value(self.settings.teacher)
         if widget_id == "task-name":
             self.query_one("NavBar").refresh()
@@ -326,14 +352,14 @@ class TaskScreen(BaseScreen):
             if f"{section}.{field}" not in event.changed:
                 continue
             value = getattr(getattr(s, section), field)
-            widget = self.query_one(f"#{widget_id}")
+            widget = next(iter(self.query(f"#{widget_id}")), None)  # None: not made yet
             if isinstance(widget, Input):
                 widget.value = "" if value is None else str(value)
             elif isinstance(widget, TextArea):
                 widget.load_text(value)
             elif isinstance(widget, Select):
                 widget.value = value
-        if any(k.startswith("teacher.") for k in event.changed):
+        if any(k.startswith("teacher.") for k in event.changed) and self._rest_ready:
             self.query_one("#teacher-price", Input).value = price_value(s.teacher)
         if "task.examples" in event.changed:
             table = self.query_one(ExampleTable)
@@ -343,6 +369,9 @@ class TaskScreen(BaseScreen):
 
     # -- actions ---------------------------------------------------------------
     def action_use_recommended(self) -> None:
+        if not self._rest_ready:  # pressed before the first frame was out
+            self.call_after_refresh(self.action_use_recommended)
+            return
         self.query_one(StudentChoice).use_recommended()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
