@@ -21,7 +21,6 @@ from textual.widgets.option_list import Option
 
 from distill_tui.core import paths, sysinfo
 from distill_tui.core.project import Workspace
-from distill_tui.core.train import runs as runs_db
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.confirm import ConfirmDialog
 
@@ -112,6 +111,8 @@ class StudentChoice(Vertical):
         ws = self._ws
         if ws is None:
             return 0
+        from distill_tui.core.train import runs as runs_db  # asked only on a change
+
         model = ws.settings.student.model
         names = {model, paths.resolve_model(ws.root, model)}
         return sum(1 for r in runs_db.list_runs(ws.store) if r.config.get("model") in names)
