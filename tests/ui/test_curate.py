@@ -277,3 +277,20 @@ async def test_columns_keep_tok_and_flags_and_grow_with_the_terminal(workspace):
             table = screen.query_one("#curate-table")
             widths = [c.width for c in table.columns.values()]
             assert widths[1] >= least and widths[2] >= least  # input and output
+
+
+async def test_an_answer_with_no_token_count_shows_none_not_zero(workspace):
+    """Recorded answers (the demo's, imported ones) carry no token count: the
+    store keeps 0, which the tok column must not show as "0 tokens"."""
+    counted, recorded = add_answered(
+        workspace.store, [("Charged twice", "billing billing billing"), ("App crashes", "bug")]
+    )
+    workspace.store.conn.execute(
+        "UPDATE generations SET output_tokens = 0 WHERE row_id = ?", (recorded,)
+    )
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        table = screen.row_list.table
+        tok = {screen.rows[i].id: str(table.get_row_at(i)[3]) for i in range(len(screen.rows))}
+        assert tok == {counted: "5", recorded: ""}

@@ -60,7 +60,9 @@ def state_icon(row: cq.RowView, theme: Theme) -> Text:
 
 def row_cells(row: cq.RowView, theme: Theme) -> list[Text]:
     flags = ",".join(SHORT_FLAGS.get(f, f) for f in row.flags)
-    tokens = row.tokens if row.tokens is not None else row.output_tokens
+    # The student's count once checked (c), else the teacher's; an imported
+    # answer has no count (the store keeps 0), which is not "0 tokens".
+    tokens = row.tokens if row.tokens is not None else (row.output_tokens or None)
     out = preview(row.output)
     if row.edited:
         out = Text.assemble(("✎", theme.warning or ""), out, no_wrap=True, overflow="ellipsis")
