@@ -70,12 +70,27 @@ class RowList(Vertical):
 
     # -- loading ------------------------------------------------------------------------
     def reload(
-        self, select_id: int | None = None, offset: int | None = None, cursor: int = 0
+        self,
+        select_id: int | None = None,
+        offset: int | None = None,
+        cursor: int = 0,
+        now: bool = False,
     ) -> None:
-        self._load(self.flt, select_id, self.page_start if offset is None else offset, cursor)
+        """Read the page again: in a thread, so typing a search stays smooth on a
+        big store; or `now`, on the UI thread (the screen's first page, drawn with
+        its first frame: the page takes a millisecond to read, where a thread
+        waits for the busy UI thread for tens of them)."""
+        where = (self.flt, select_id, self.page_start if offset is None else offset, cursor)
+        if now:
+            self.on_page_loaded(self._read(*where))
+        else:
+            self._load(*where)
 
     @work(thread=True, group="curate-page", exclusive=True, exit_on_error=False)
     def _load(self, flt: cq.Filter, select_id: int | None, offset: int, cursor: int) -> None:
+        self.post_message(self._read(flt, select_id, offset, cursor))
+
+    def _read(self, flt: cq.Filter, select_id: int | None, offset: int, cursor: int) -> PageLoaded:
         store = self._ws.store
         total = cq.count(store, flt)
         if select_id is not None:
@@ -88,7 +103,7 @@ class RowList(Vertical):
         if not rows:
             everything = cq.count(store, cq.Filter()) if flt.narrows() else 0
             empty = cq.empty_message(flt, everything)
-        self.post_message(PageLoaded(rows, offset, total, select_id, cursor, empty))
+        return PageLoaded(rows, offset, total, select_id, cursor, empty)
 
     def on_page_loaded(self, msg: PageLoaded) -> None:
         msg.stop()

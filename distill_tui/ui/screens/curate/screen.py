@@ -74,6 +74,7 @@ class CurateScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self._from_dialog = False
+        self._shown = False  # the first page is read
 
     def compose_body(self) -> ComposeResult:
         ws = self.ws
@@ -130,12 +131,15 @@ class CurateScreen(BaseScreen):
             self._from_dialog = False
             return
         if self.workspace is not None:
-            self.reload(select_id=self.current_id)
+            # The first page comes with the screen's first frame; later ones
+            # (back from another screen) are read in a thread.
+            self.reload(select_id=self.current_id, now=not self._shown)
+            self._shown = True
             self.row_list.table.focus()
 
-    def reload(self, select_id: int | None = None) -> None:
+    def reload(self, select_id: int | None = None, now: bool = False) -> None:
         self.can_undo = self.workspace is not None and cur.last_action(self.ws.store) is not None
-        self.row_list.reload(select_id=select_id)
+        self.row_list.reload(select_id=select_id, now=now)
 
     @on(RowList.Moved)
     def _moved(self, msg: RowList.Moved) -> None:
