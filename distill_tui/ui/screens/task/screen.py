@@ -81,33 +81,12 @@ class FormRest(Vertical):
                 placeholder=price_placeholder(s.teacher),
             ),
         )
-        yield from row(
-            "Max tokens",
-            Input(
-                compact=True,
-                value=str(s.teacher.max_tokens),
-                type="integer",
-                id="teacher-max-tokens",
-            ),
-        )
-        yield from row(
-            "Concurrency",
-            Input(
-                compact=True,
-                value=str(s.teacher.concurrency),
-                type="integer",
-                id="teacher-concurrency",
-            ),
-        )
-        yield from row(
-            "Requests/minute",
-            Input(
-                compact=True,
-                value=str(s.teacher.requests_per_minute),
-                type="integer",
-                id="teacher-rpm",
-            ),
-        )
+        for label, widget_id, number in (
+            ("Max tokens", "teacher-max-tokens", s.teacher.max_tokens),
+            ("Concurrency", "teacher-concurrency", s.teacher.concurrency),
+            ("Requests/minute", "teacher-rpm", s.teacher.requests_per_minute),
+        ):
+            yield from row(label, Input(str(number), compact=True, type="integer", id=widget_id))
         yield StudentChoice(s.student.model)
         yield Label("Inputs", classes="section-title")
         yield Static(id="inputs-summary")
