@@ -34,11 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     act.add_argument(
         "--accept-all", action="store_true", help="accept every generated, unreviewed row"
     )
-    act.add_argument("--accept", nargs="+", type=int, metavar="ID", help="accept these rows")
-    act.add_argument("--reject", nargs="+", type=int, metavar="ID", help="reject these rows")
+    act.add_argument("--accept", nargs="+", type=_row_id, metavar="ID", help="accept these rows")
+    act.add_argument("--reject", nargs="+", type=_row_id, metavar="ID", help="reject these rows")
     act.add_argument(
         "--edit",
-        type=int,
+        type=_row_id,
         metavar="ID",
         help="edit a row: its output from --output-file, its input from --input-file, "
         "or its output in $EDITOR",
@@ -62,6 +62,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --check: skip loading the student's tokenizer (no too-long check)",
     )
+
+
+def _row_id(text: str) -> int:
+    """A row id, as `distill-tui rows` lists them; `--accept all` says which
+    flag does that."""
+    try:
+        return int(text)
+    except ValueError:
+        if text.strip().lower() == "all":
+            hint = "--accept-all accepts every generated, unreviewed row"
+        else:
+            hint = "`distill-tui rows DIR` lists the ids"
+        raise argparse.ArgumentTypeError(f"{text!r} is not a row id ({hint})") from None
 
 
 def _check(ws: Workspace, no_tokens: bool) -> int:

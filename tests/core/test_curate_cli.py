@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from support.curate_helpers import add_answered
 
 from distill_tui.cli import main
@@ -67,3 +68,16 @@ def test_check_without_tokenizer(workspace, capsys):
     add_answered(ws.store, [("IN 0 ", "dup")])
     assert main(["curate", str(ws.root), "--check", "--no-tokens"]) == 0
     assert "duplicate 1" in capsys.readouterr().out
+
+
+def test_accept_all_as_an_id_names_the_flag_that_does_it(workspace, capsys):
+    ws = _ws(workspace)
+    with pytest.raises(SystemExit) as exit_:
+        main(["curate", str(ws.root), "--accept", "all"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --accept: 'all' is not a row id (--accept-all accepts every" in err
+    with pytest.raises(SystemExit):
+        main(["curate", str(ws.root), "--reject", "3x", "--no-reason"])
+    assert "'3x' is not a row id (`distill-tui rows DIR` lists the ids)" in capsys.readouterr().err
+    assert ws.store.counts()["accepted"] == 0
