@@ -143,8 +143,13 @@ def test_the_project_reopens_on_chat_with_its_conversation_and_settings(terminal
     t = terminal(str(demo_project))
     t.wait_for("message the student", timeout=60)
     t.wait_for("(from an earlier session)")
-    # Each side is restored as its model is picked: the compared side a draw later.
-    t.wait_until(lambda: t.text().count("> where is my refund") == 2, "both sides restored", 30)
+    # Each side is restored as its model is picked: the compared side a draw
+    # later, scrolled to its end (the base model's reply of newlines can push
+    # the prompt out of sight), where each side says where its exchange came from.
+    t.wait_until(
+        lambda: t.text().count("(from an earlier session)") == 2, "both sides restored", 30
+    )
+    assert "> where is my refund" in t.text()
     assert "max 12" in t.text() and "vs base model" in t.text()
     # The next message goes on from the kept conversation; ctrl+l forgets it.
     t.press("ctrl+l")
