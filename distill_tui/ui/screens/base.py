@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -62,6 +63,18 @@ class BaseScreen(Screen):
         if ws is None:
             raise UserError("no project is open yet: create one on the Task screen (1)")
         return ws
+
+    _resumed = False
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.ScreenResume) and not self._resumed:
+            # The first resume comes right after the widgets were mounted and
+            # styled: Textual would style the whole screen again before its
+            # first frame (a screen coming back does need it: the theme may
+            # have changed meanwhile).
+            self._resumed = True
+            event.refresh_styles = False
+        await super().on_event(event)
 
     def compose(self) -> ComposeResult:
         yield NavBar(self.MODE)
