@@ -181,3 +181,38 @@ async def test_a_whole_number_field_takes_digits_only_and_a_sane_size(workspace)
         await wait_until(pilot, lambda: not field.has_class("refused"))
         on_disk = lambda: cfg.load(workspace.root / "distill.toml")  # noqa: E731
         await wait_until(pilot, lambda: on_disk().teacher.requests_per_minute == 600)
+
+
+async def test_keys_and_file_edits_before_the_form_below_the_fold_is_made(workspace, monkeypatch):
+    """The Task form's part below the fold is made after the first frame. A
+    ctrl+r pressed, or a distill.toml edited, before it exists is neither an
+    error nor lost: ctrl+r waits for it, and it is made from the file as
+    reloaded."""
+    from distill_tui.core import sysinfo
+    from distill_tui.ui.screens.task.screen import TaskScreen
+
+    held: list[TaskScreen] = []
+    make_rest = TaskScreen._mount_rest
+    monkeypatch.setattr(TaskScreen, "_mount_rest", lambda self: held.append(self))
+    failures: list[str] = []
+    monkeypatch.setattr(DistillApp, "report_error", lambda s, e, where="": failures.append(str(e)))
+    monkeypatch.setattr(
+        DistillApp, "report_unexpected", lambda s, e, where: failures.append(repr(e))
+    )
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(held))
+        assert not app.screen.query("#teacher-max-tokens")  # not made yet
+        await pilot.press("ctrl+r")
+        toml = workspace.root / "distill.toml"
+        toml.write_text(toml.read_text().replace("max_tokens = 1024", "max_tokens = 2048"))
+        app.check_settings_file()
+        await wait_until(pilot, lambda: workspace.settings.teacher.max_tokens == 2048)
+        await pilot.pause()
+        await make_rest(held[0])
+        recommended = sysinfo.recommend_student(sysinfo.total_memory_bytes())
+        field = app.screen.query_one("#student-model")
+        await wait_until(pilot, lambda: field.value == recommended)
+        assert app.screen.query_one("#teacher-max-tokens").value == "2048"
+        await wait_until(pilot, lambda: cfg.load(toml).student.model == recommended)
+    assert failures == []

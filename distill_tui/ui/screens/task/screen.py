@@ -118,6 +118,7 @@ class TaskScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self._rest_ready = False  # FormRest, below the fold, is mounted
+        self._recommend_when_ready = False  # ctrl+r pressed before it was
         ws = self.distill_app.workspace if self.is_attached else None  # set in on_mount too
         self.draft = ws.settings if ws else cfg.Project()
 
@@ -194,6 +195,8 @@ class TaskScreen(BaseScreen):
         await self.query_one("#task-form", VerticalScroll).mount(FormRest(self.settings))
         self._rest_ready = True
         self._refresh_info()
+        if self._recommend_when_ready:
+            self.action_use_recommended()
 
     def on_screen_resume(self) -> None:
         self._refresh_info()
@@ -348,8 +351,8 @@ class TaskScreen(BaseScreen):
 
     # -- actions ---------------------------------------------------------------
     def action_use_recommended(self) -> None:
-        if not self._rest_ready:  # pressed before the first frame was out
-            self.call_after_refresh(self.action_use_recommended)
+        if not self._rest_ready:  # pressed before the student's field was made
+            self._recommend_when_ready = True
             return
         self.query_one(StudentChoice).use_recommended()
 
