@@ -66,3 +66,15 @@ def test_names_with_escape_sequences_are_shown_escaped(tmp_path, capsys, command
     out, err = capsys.readouterr()
     assert "\x1b" not in out + err and "\x07" not in out + err
     assert "p\\x1b]0;pwned\\x07\\x1b[31m" in out + err
+
+
+def test_the_app_refused_for_want_of_a_terminal_leaves_the_collector_on(tmp_path, capsys):
+    """The app pauses Python's cycle collector while it starts: a start that
+    fails (here, stdin is not a terminal under pytest) must turn it back on,
+    or a script calling main() would run on without it."""
+    import gc
+
+    assert gc.isenabled()
+    assert main([str(tmp_path)]) == 2
+    assert "the app needs a terminal" in capsys.readouterr().err
+    assert gc.isenabled()

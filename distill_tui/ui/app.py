@@ -105,6 +105,7 @@ class DistillApp(App[int]):
         root: Path,
         workspace: Workspace | None,
         mlx: MLXThread | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         safety.install()
         keys_in_order.install()
@@ -117,6 +118,7 @@ class DistillApp(App[int]):
         super().__init__()
         self.root = root
         self._mlx = mlx
+        self._after_first_frame = after_first_frame
         self.jobs = Jobs(self)
         self._settings_problem = ""  # the last distill.toml error shown, said once
         self.settings_file = SettingsFile(self)  # saves from the screens, said once
@@ -144,6 +146,8 @@ class DistillApp(App[int]):
         return self.workspace.settings.task.name if self.workspace else "(no project)"
 
     def on_mount(self) -> None:
+        if self._after_first_frame is not None:
+            self.call_after_refresh(self._after_first_frame)
         self.jobs.install_hangup_handler()
         self.jobs.install_terminate_handler()
         _, problems = themes.load_themes()

@@ -28,6 +28,36 @@ async def test_keys_1_to_5_reach_each_screen(workspace):
             assert "1 Task" in screen_text(app)  # the tab bar is on every screen
 
 
+async def test_the_form_takes_the_focus_and_a_tab_at_once_reaches_the_name(workspace):
+    """Focus comes a frame after the first one (it restyles the whole form); a
+    tab pressed before it still starts from the form, as it always has."""
+    for press_at_once in (True, False):
+        app = DistillApp(root=workspace.root, workspace=workspace)
+        async with app.run_test(size=SIZE) as pilot:
+            if not press_at_once:
+                await wait_until(pilot, lambda a=app: a.screen.focused is not None)
+                assert app.screen.focused.id == "task-form"
+            await pilot.press("tab")
+            await wait_until(pilot, lambda a=app: a.screen.focused is not None)
+            assert app.screen.focused.id == "task-name"
+
+
+async def test_the_hook_after_the_first_frame_runs_once_with_the_screen_drawn(workspace):
+    """`distill-tui DIR` turns Python's cycle collector back on in this hook."""
+    seen: list[str] = []
+    app = DistillApp(
+        root=workspace.root,
+        workspace=workspace,
+        after_first_frame=lambda: seen.append(screen_text(app)),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(seen))
+        await pilot.press("2", "1")
+        await pilot.pause()
+        assert len(seen) == 1
+        assert "Instructions" in seen[0] and "Quit" in seen[0]
+
+
 async def test_task_form_saves_to_disk_at_once(workspace):
     app = DistillApp(root=workspace.root, workspace=workspace)
     async with app.run_test(size=SIZE) as pilot:
