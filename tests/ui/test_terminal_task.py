@@ -174,3 +174,23 @@ def test_ctrl_n_creates_the_project_and_says_so(terminal, tmp_path):
     t.press("escape")
     t.wait_gone("ctrl+s import, esc close")
     assert t.quit() == 0
+
+
+def test_the_provider_dropdown_opens_closes_and_picks_with_keys(terminal, demo_project):
+    t = _open(terminal, demo_project)
+    assert _settings(demo_project).teacher.provider == "anthropic"
+    # name, input, output, format, instructions, examples, provider
+    t.press(*["tab"] * 7, binding="task-tab")
+    t.press("enter", binding="dropdown-open")
+    t.wait_for("▊Local MLX")
+    t.wait_for("esc Close list")
+    t.press("escape", binding="dropdown-close")
+    t.wait_gone("▊Local MLX")
+    assert _settings(demo_project).teacher.provider == "anthropic"
+    t.press("down", binding="dropdown-open")  # opens on the current choice
+    t.wait_for("▊Local MLX")
+    t.press("down", "down", "enter")
+    t.wait_until(lambda: _settings(demo_project).teacher.provider == "mlx", "provider saved")
+    t.wait_for("no API key needed")
+    t.wait_gone("▊Local MLX")
+    assert t.quit() == 0

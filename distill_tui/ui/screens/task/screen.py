@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from distill_tui.core import config as cfg
 from distill_tui.core.errors import UserError
@@ -38,7 +38,7 @@ from distill_tui.ui.screens.task.fields import (
 from distill_tui.ui.screens.task.student import StudentChoice
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
-from distill_tui.ui.widgets.compat import NO_SELECTION
+from distill_tui.ui.widgets.dropdown import Dropdown
 from distill_tui.ui.widgets.examples import ExampleTable
 
 
@@ -104,7 +104,7 @@ class TaskScreen(BaseScreen):
     DEFAULT_CSS = """
     TaskScreen .row { height: auto; }
     TaskScreen .row > Label { width: 18; }
-    TaskScreen .row > Input, TaskScreen .row > Select { width: 1fr; }
+    TaskScreen .row > Input, TaskScreen .row > Dropdown { width: 1fr; }
     TaskScreen #task-instructions { height: 6; }
     TaskScreen ExampleTable { height: auto; max-height: 8; }
     TaskScreen #teacher-terms { height: auto; color: $text-muted; }
@@ -153,11 +153,9 @@ class TaskScreen(BaseScreen):
             )
             yield from row(
                 "Output format",
-                Select(
+                Dropdown(
                     [("free text", "text"), ("JSON", "json")],
-                    value=s.task.output_format,
-                    allow_blank=False,
-                    compact=True,
+                    s.task.output_format,
                     id="task-output-format",
                 ),
             )
@@ -172,13 +170,7 @@ class TaskScreen(BaseScreen):
             yield Label("Teacher", classes="section-title")
             yield from row(
                 "Provider",
-                Select(
-                    PROVIDERS,
-                    value=s.teacher.provider,
-                    allow_blank=False,
-                    compact=True,
-                    id="teacher-provider",
-                ),
+                Dropdown(PROVIDERS, s.teacher.provider, id="teacher-provider"),
             )
             yield from row("Model", Input(compact=True, value=s.teacher.model, id="teacher-model"))
             yield Static(id="api-key")
@@ -315,10 +307,9 @@ class TaskScreen(BaseScreen):
     def _textarea_changed(self, event: TextArea.Changed) -> None:
         self._apply(event.text_area, event.text_area.text)
 
-    @on(Select.Changed)
-    def _select_changed(self, event: Select.Changed) -> None:
-        if event.value is not NO_SELECTION:
-            self._apply(event.select, event.value)
+    @on(Dropdown.Changed)
+    def _dropdown_changed(self, event: Dropdown.Changed) -> None:
+        self._apply(event.dropdown, event.value)
 
     @on(ExampleTable.Changed)
     def _examples_changed(self, event: ExampleTable.Changed) -> None:
@@ -339,7 +330,7 @@ class TaskScreen(BaseScreen):
                 widget.value = "" if value is None else str(value)
             elif isinstance(widget, TextArea):
                 widget.load_text(value)
-            elif isinstance(widget, Select):
+            elif isinstance(widget, Dropdown):
                 widget.value = value
         if any(k.startswith("teacher.") for k in event.changed) and self._rest_ready:
             self.query_one("#teacher-price", Input).value = price_value(s.teacher)
