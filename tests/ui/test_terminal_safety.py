@@ -127,7 +127,7 @@ def test_a_bug_while_a_screen_is_built_gives_the_terminal_back(terminal, workspa
     root = _project(workspace, 2)
     t = terminal(str(root), script=_launcher(tmp_path, BROKEN_MOUNT))
     t.wait_for("Task", timeout=60)
-    t.press("4")
+    t.press("4", exits=True)  # the planted bug ends the app
     assert t.wait_exit(timeout=60) == 1
     t.assert_no_traceback()
     assert "unexpected error (RuntimeError: planted bug in mounting)" in t.output()
