@@ -25,7 +25,7 @@ from distill_tui.core.project import Workspace
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.ui import keys_in_order, safety, themes
 from distill_tui.ui.jobs import Jobs
-from distill_tui.ui.screens.base import ChatWithRun, SettingsReloaded
+from distill_tui.ui.screens.base import BaseScreen, ChatWithRun, SettingsReloaded
 from distill_tui.ui.screens.keys_help import KeysHelp, key_sections
 from distill_tui.ui.screens.quit_dialog import QuitDialog
 from distill_tui.ui.settings_file import SettingsFile
@@ -147,7 +147,11 @@ class DistillApp(App[int]):
 
     def on_mount(self) -> None:
         if self._after_first_frame is not None:
-            self.call_after_refresh(self._after_first_frame)
+            screen = self.screen
+            if isinstance(screen, BaseScreen):
+                screen.after_first_frame(self._after_first_frame)
+            else:
+                self.call_after_refresh(self._after_first_frame)
         self.jobs.install_hangup_handler()
         self.jobs.install_terminate_handler()
         _, problems = themes.load_themes()

@@ -246,3 +246,33 @@ async def test_keys_and_file_edits_before_the_form_below_the_fold_is_made(worksp
         assert app.screen.query_one("#teacher-max-tokens").value == "2048"
         await wait_until(pilot, lambda: cfg.load(toml).student.model == recommended)
     assert failures == []
+
+
+async def test_a_tab_before_the_part_below_the_fold_is_laid_out_goes_to_name(
+    workspace, monkeypatch
+):
+    """Textual orders tab stops by their place on screen; the part below the
+    fold, mounted but not yet laid out, sits at the top left. A tab pressed in
+    that moment (a fast typist, right after the app opens) once jumped from the
+    form to the Base URL field."""
+    from distill_tui.ui.screens.task.screen import TaskScreen
+
+    reached: list[str | None] = []
+    make_rest = TaskScreen._mount_rest
+
+    async def mount_then_tab(self: TaskScreen) -> None:
+        await make_rest(self)  # mounted, not laid out yet
+        self.set_focus(self.query_one("#task-form"))
+        self.focus_next()
+        reached.append(self.focused.id if self.focused else None)
+
+    monkeypatch.setattr(TaskScreen, "_mount_rest", mount_then_tab)
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(reached))
+        assert reached == ["task-name"]
+        await pilot.press("tab", "tab")  # once laid out, its fields are tab stops again
+        await wait_until(pilot, lambda: app.screen.focused.id == "task-output-desc")
+        app.screen.set_focus(app.screen.query_one("#teacher-model"))
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: app.screen.focused.id == "teacher-base-url")

@@ -3,6 +3,7 @@ one place where a failed worker becomes a visible error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -67,12 +68,13 @@ class BaseScreen(Screen):
             raise UserError("no project is open yet: create one on the Task screen (1)")
         return ws
 
-    # Focus comes a frame after the screen is first drawn (see on_screen_resume).
+    # Focus comes once the screen is first drawn (see on_screen_resume).
     AUTO_FOCUS = ""
 
     _resumed = False
     _laid_out = False
     _size_to_lay_out: Size | None = None
+    _first_frame_callbacks: list[Callable[[], object]] | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.ScreenResume) and not self._resumed:
@@ -92,7 +94,8 @@ class BaseScreen(Screen):
         there, throw that frame away, and lay it out again once the batch
         ends, as widgets have changed meanwhile. The screen is marked to be
         laid out instead, which Textual does when the batch ends (20-30 ms
-        sooner to the first frame of the Task screen here).
+        sooner to the first frame of the Task screen here). That first layout
+        draws the first frame; `after_first_frame` callbacks run after it.
         """
         if not self._laid_out and self.app._batch_count:
             self._size_to_lay_out = size or self._size_to_lay_out
@@ -100,16 +103,30 @@ class BaseScreen(Screen):
             return
         if size is None and not self.outer_size:  # the layout that waited
             size = self._size_to_lay_out
+        first = not self._laid_out
         self._laid_out = True
         super()._refresh_layout(size, scroll)
+        if first:
+            for callback in self._first_frame_callbacks or ():
+                self.call_later(callback)
+            self._first_frame_callbacks = None
+
+    def after_first_frame(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once this screen's first frame is drawn (now, if it
+        was). Textual's `call_after_refresh` does not wait for it: while the
+        app holds its updates at start-up, it runs as soon as the screen is idle."""
+        if self._laid_out:
+            self.call_later(callback)
+        else:
+            self._first_frame_callbacks = [*(self._first_frame_callbacks or ()), callback]
 
     def on_screen_resume(self) -> None:
         """Focus the first widget that takes it, as Textual's AUTO_FOCUS does,
-        but after the frame: focusing a container styles it and everything in
-        it again (the Task form: 37 widgets, about 9 ms before the first frame)."""
+        but after the first frame: focusing a container styles it and
+        everything in it again (the Task form: 37 widgets, about 9 ms)."""
         if self.focused is None:
             self._focus_pending = True
-            self.call_after_refresh(self._focus_first)
+            self.after_first_frame(self._focus_first)
 
     _focus_pending = False
 

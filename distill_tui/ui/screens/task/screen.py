@@ -60,6 +60,12 @@ class FormRest(Vertical):
         super().__init__()
         self.settings = settings
 
+    def allow_focus_children(self) -> bool:
+        # Textual orders tab stops by their place on the screen: until this
+        # part is laid out its fields sit at the top left and a tab pressed
+        # at once would jump from the form to them, past Name and the rest.
+        return self.size.height > 0 and super().allow_focus_children()
+
     def compose(self) -> ComposeResult:
         s = self.settings
         yield Static(id="teacher-terms")
@@ -180,7 +186,7 @@ class TaskScreen(BaseScreen):
         if ws is not None:
             self.draft = ws.settings
         self._refresh_info()
-        self.call_after_refresh(self._mount_rest)
+        self.after_first_frame(self._mount_rest)
 
     async def _mount_rest(self) -> None:
         """The rest of the form, below the fold, once the first frame is out."""
