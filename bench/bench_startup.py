@@ -3,11 +3,16 @@ Textual app that draws a screen of text, in one run, as a ratio; and against
 a bare Textual app that draws the Task screen's widgets (bare_task_form.py),
 Textual's own floor for that form.
 
+The app is launched on a new project (the Task screen) and on projects of
+1,000 answered rows last left on the Curate and on the Queue screen (a
+returning user's first screen).
+
 Each launch runs in an 80x24 pseudo-terminal read through the `pyte` terminal
-emulator, and is timed until the screen holds its text (for the app: the Task
-screen's fields, its footer and the status line; for the bare app: its text
-and footer), then quit with ctrl+q. The three alternate, after one warm-up
-launch each, so load on a shared machine falls on all alike.
+emulator, and is timed until the screen holds its text (for the app: the
+screen's fields or rows, its footer and the tab bar or status line; for the
+bare app: its text and footer), then quit with ctrl+q. The launches
+alternate, after one warm-up launch each, so load on a shared machine falls
+on all alike.
 
     uv run python bench/bench_startup.py [--runs 7]
 """
@@ -92,20 +97,20 @@ def time_to_screen(
     return elapsed
 
 
-def curating(tmp: Path, py: str) -> Path:
-    """A project of 1,000 answered rows, last left on the Curate screen: where
-    a returning user's start-up ends."""
+def curating(tmp: Path, py: str, screen: str = "curate") -> Path:
+    """A project of 1,000 answered rows, last left on the Curate (or another)
+    screen: where a returning user's start-up ends."""
     from bench_curate import fill
 
     from distill_tui.core.project import Workspace
 
-    root = tmp / "curating"
+    root = tmp / f"left-on-{screen}"
     subprocess.run(
         [py, "-m", "distill_tui.cli", "init", str(root)], check=True, capture_output=True
     )
     ws = Workspace.open(root)
     fill(ws, 1000)
-    ws.store.set_meta("ui.screen", "curate")
+    ws.store.set_meta("ui.screen", screen)
     ws.store.close()
     return root
 
@@ -143,7 +148,11 @@ def main() -> None:
             ),
             "distill-tui DIR (reopened on Curate, 1,000 rows)": (
                 [py, "-m", "distill_tui.cli", str(curating(Path(tmp), py))],
-                ["Support ticket 1:", "Quit", "curating"],
+                ["Support ticket 1:", "Quit", "left-on-curate"],
+            ),
+            "distill-tui DIR (reopened on Queue, 1,000 rows)": (
+                [py, "-m", "distill_tui.cli", str(curating(Path(tmp), py, "queue"))],
+                ["Support ticket 1:", "Quit", "done 1000"],
             ),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
@@ -152,7 +161,7 @@ def main() -> None:
         for _ in range(args.runs):
             for name, (cmd, markers) in cases.items():
                 times[name].append(time_to_screen(cmd, markers, env))
-    bare, form, app, curate = (statistics.median(t) for t in times.values())
+    bare, form, app, curate, queue = (statistics.median(t) for t in times.values())
     print(f"start-up to the first screen drawn, median of {args.runs} (80x24 pty)")
     for name, t in times.items():
         spread = f"{min(t) * 1000:.0f}-{max(t) * 1000:.0f}"
@@ -160,6 +169,7 @@ def main() -> None:
     print(f"  ratio app / bare Textual app: {app / bare:.2f}x  (load {os.getloadavg()[0]:.1f})")
     print(f"  ratio app / the same form in bare Textual: {app / form:.2f}x")
     print(f"  ratio app reopened on Curate / bare Textual app: {curate / bare:.2f}x")
+    print(f"  ratio app reopened on Queue / bare Textual app: {queue / bare:.2f}x")
     print(f"  ratio the same form in bare Textual / bare Textual app: {form / bare:.2f}x")
 
 
