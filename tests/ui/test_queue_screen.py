@@ -85,3 +85,23 @@ async def test_an_auth_error_is_shown_and_the_run_ends(workspace, fake):
         await wait_until(pilot, lambda: "authentication" in screen_text(app))
         assert workspace.store.counts()["pending"] == 5
         assert screen.check_action("start", ()) is True
+
+
+async def test_reopened_on_queue_the_first_rows_come_first_and_the_whole_page_after(workspace):
+    """The app opens on the Queue screen a project was left on with the rows a
+    screen can show, and the rest of the 200-row page a frame later: the page
+    is whole, in order, and `]` pages on from its end."""
+    _project(workspace, 450)
+    workspace.store.set_meta("ui.screen", "queue")
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen))
+        table = app.screen.query_one("#queue-table")
+        await wait_until(pilot, lambda: table.row_count == 200)
+        keys = [row.key.value for row in table.ordered_rows]
+        assert keys == [str(i) for i in range(1, 201)]
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: table.row_count == 200 and app.screen.page_start == 200)
+        assert table.ordered_rows[0].key.value == "201"
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: table.row_count == 50)

@@ -68,6 +68,18 @@ class BaseScreen(Screen):
             raise UserError("no project is open yet: create one on the Task screen (1)")
         return ws
 
+    def __init__(self) -> None:
+        super().__init__()
+        try:
+            app = self.app
+        except Exception:  # made outside a running app (a test)
+            return
+        # Made now, the screen is styled from the app's stylesheet as it is
+        # now (a change of theme still to come restyles it as usual): Textual
+        # would otherwise read every CSS source of the app again, from
+        # scratch, before the screen's first frame (4 ms).
+        self._css_update_count = app._css_update_count
+
     # Focus comes once the screen is first drawn (see on_screen_resume).
     AUTO_FOCUS = ""
 
@@ -110,6 +122,11 @@ class BaseScreen(Screen):
             for callback in self._first_frame_callbacks or ():
                 self.call_later(callback)
             self._first_frame_callbacks = None
+
+    @property
+    def drawn(self) -> bool:
+        """The screen's first frame has been drawn."""
+        return self._laid_out
 
     def after_first_frame(self, callback: Callable[[], object]) -> None:
         """Run `callback` once this screen's first frame is drawn (now, if it

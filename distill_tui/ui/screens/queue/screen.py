@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -109,6 +110,7 @@ class QueueScreen(BaseScreen):
         self.last_run = ""  # how the last run on this screen ended
         self._data_version: int | None = None
         self._queue_shape: tuple[tuple[str, int], ...] | None = None
+        self._page_loads = 0  # a deferred part of a page belongs to this load
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="queue-estimate")
@@ -188,10 +190,24 @@ class QueueScreen(BaseScreen):
         table = self.query_one(QueueTable)
         cursor = table.cursor_row
         table.clear()
+        self._page_loads += 1
+        # Before the screen's first frame, the rows a screen can show come
+        # first and the rest of the page after it: the table measures every
+        # cell it is given (200 rows: about 15 ms of the first frame).
+        now = rows if self.drawn else rows[: self.app.size.height]
+        for r in now:
+            table.add_row(*row_cells(r), key=str(r["id"]))
+        if len(now) < len(rows):
+            self.after_first_frame(partial(self._add_rows, rows[len(now) :], self._page_loads))
+        if rows:
+            table.move_cursor(row=min(max(cursor, 0), len(now) - 1))
+
+    def _add_rows(self, rows: list[dict], page_load: int) -> None:
+        if page_load != self._page_loads:
+            return  # another page was loaded meanwhile
+        table = self.query_one(QueueTable)
         for r in rows:
             table.add_row(*row_cells(r), key=str(r["id"]))
-        if rows:
-            table.move_cursor(row=min(max(cursor, 0), len(rows) - 1))
 
     def action_page(self, step: int) -> None:
         self.load_page(self.page_start + step * PAGE)
