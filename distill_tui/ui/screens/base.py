@@ -70,6 +70,7 @@ class BaseScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._first_frame_callbacks: list[Callable[[], object]] = []
         try:
             app = self.app
         except Exception:  # made outside a running app (a test)
@@ -86,7 +87,6 @@ class BaseScreen(Screen):
     _resumed = False
     _laid_out = False
     _size_to_lay_out: Size | None = None
-    _first_frame_callbacks: list[Callable[[], object]] | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.ScreenResume) and not self._resumed:
@@ -119,9 +119,9 @@ class BaseScreen(Screen):
         self._laid_out = True
         super()._refresh_layout(size, scroll)
         if first:
-            for callback in self._first_frame_callbacks or ():
+            callbacks, self._first_frame_callbacks = self._first_frame_callbacks, []
+            for callback in callbacks:
                 self.call_later(callback)
-            self._first_frame_callbacks = None
 
     @property
     def drawn(self) -> bool:
@@ -135,7 +135,7 @@ class BaseScreen(Screen):
         if self._laid_out:
             self.call_later(callback)
         else:
-            self._first_frame_callbacks = [*(self._first_frame_callbacks or ()), callback]
+            self._first_frame_callbacks.append(callback)
 
     def on_screen_resume(self) -> None:
         """Focus the first widget that takes it, as Textual's AUTO_FOCUS does,
