@@ -6,7 +6,8 @@ styled with the form: two of them cost the Task screen about 21 ms of its
 first frame. A `Dropdown` draws the current choice and its arrow itself, and
 makes its list the first time it is opened. Keys and looks follow Textual's
 compact `Select`: enter, space, up or down open the list; enter or a click
-picks; escape, or focus leaving the list, closes it and keeps the value.
+picks; escape, or focus leaving the list, closes it and keeps the value. Keys
+typed in one burst (down, down, enter) act in order while the list opens.
 """
 
 from __future__ import annotations
@@ -79,8 +80,12 @@ class Dropdown(Widget, can_focus=True):
     Dropdown > .dropdown--arrow { color: $foreground 50%; }
     """
     COMPONENT_CLASSES = {"dropdown--arrow"}
+    # Keys typed in one burst reach the dropdown before its list has the
+    # focus: once the list is open, they move in it and pick, as the list would.
     BINDINGS = [
-        Binding("enter,down,space,up", "open", "Show the choices", show=False, id="dropdown-open")
+        Binding("enter,space", "open", "Show the choices", show=False, id="dropdown-open"),
+        Binding("down", "move(1)", "Show the choices", show=False, id="dropdown-down"),
+        Binding("up", "move(-1)", "Show the choices", show=False, id="dropdown-up"),
     ]
 
     value: var[str] = var("", init=False)
@@ -128,22 +133,35 @@ class Dropdown(Widget, can_focus=True):
         self.refresh()
         self.post_message(self.Changed(self, value))
 
+    def _menu(self) -> DropdownList | None:
+        lists = self.query_children(DropdownList)
+        return lists.first() if lists else None
+
     @property
     def is_open(self) -> bool:
-        lists = self.query_children(DropdownList)
-        return bool(lists) and lists.first().has_class("-open")
+        menu = self._menu()
+        return menu is not None and menu.has_class("-open")
 
     async def action_open(self) -> None:
-        lists = self.query_children(DropdownList)
-        if lists:
-            menu = lists.first()
-        else:
+        menu = self._menu()
+        if menu is not None and menu.has_class("-open"):
+            self.pick(menu.highlighted or 0)  # enter typed while the list opened
+            return
+        if menu is None:
             menu = DropdownList(*(Text(label) for label, _value in self.options))
             await self.mount(menu)
         menu.add_class("-open")
         self.refresh()
         menu.highlighted = self._index(self.value) or 0
         menu.focus(scroll_visible=False)
+
+    async def action_move(self, step: int) -> None:
+        menu = self._menu()
+        if menu is None or not menu.has_class("-open"):
+            await self.action_open()
+            return
+        last = len(self.options) - 1
+        menu.highlighted = max(0, min(last, (menu.highlighted or 0) + step))
 
     def close(self, refocus: bool = True) -> None:
         for menu in self.query_children(DropdownList):
