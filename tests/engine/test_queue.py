@@ -229,3 +229,18 @@ def test_openai_compatible_teacher(workspace, fake, monkeypatch):
     fake.always = "401"
     workspace.store.add_inputs([("one more", None)])
     assert run_queue(workspace, retry=FAST).reason == "error"
+
+
+def test_in_flight_counts_the_rows_running_while_their_request_waits(workspace, fake):
+    """Issue 35 item 3: "in flight 0" while two rows were running."""
+    _setup(workspace, 2, concurrency=2, request_timeout_s=10)
+    fake.latency_s = 1.5
+    seen: list = []
+    t = threading.Thread(target=lambda: run_queue(workspace, on_progress=seen.append))
+    t.start()
+    try:
+        _wait_until(lambda: workspace.store.counts()["running"] == 2)
+        time.sleep(0.3)
+        assert seen[-1].state == "running" and seen[-1].in_flight == 2
+    finally:
+        t.join(20)

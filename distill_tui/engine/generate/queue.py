@@ -304,7 +304,9 @@ class _Run:
         attempts = {r.id: r.attempts for r in rows}
         for r in rows:
             self.row(RowEvent(r.id, "running", attempts[r.id]))
-        self.emit()
+        # Forced: a throttled emit here is dropped when the request starts
+        # right after the last one, and "in flight" would read 0 until it ends.
+        self.emit(force=True)
         tries = 1
         while True:
             t0 = time.monotonic()
