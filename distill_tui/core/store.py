@@ -180,6 +180,26 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, iter)
     );
     """,
+    # safe preference training (issue 30): what a preference run's evaluation
+    # measures besides the pairs (the task score on held-out rows, the share of
+    # answers that no longer end, the chosen answers' drift per token from the
+    # SFT start, how many pairs), and the student's own wrong answers kept as
+    # the rejected side of a pair (core/curate/preferences.py, source
+    # "student"), one per row and answer.
+    """
+    ALTER TABLE pref_metrics ADD COLUMN pairs INTEGER;
+    ALTER TABLE pref_metrics ADD COLUMN task_score REAL;
+    ALTER TABLE pref_metrics ADD COLUMN run_on REAL;
+    ALTER TABLE pref_metrics ADD COLUMN chosen_drift REAL;
+    CREATE TABLE student_answers (
+        id INTEGER PRIMARY KEY,
+        row_id INTEGER NOT NULL REFERENCES rows (id) ON DELETE CASCADE,
+        run_id TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (row_id, answer)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

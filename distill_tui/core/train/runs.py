@@ -21,7 +21,16 @@ from distill_tui.core.process import pid_alive
 from distill_tui.core.store import Store
 
 # Final states; "running" is the only live one.
-STATUSES = ("running", "finished", "stopped", "early_stopped", "failed", "interrupted")
+# "collapsed": a preference run its guard stopped (core/train/collapse.py).
+STATUSES = (
+    "running",
+    "finished",
+    "stopped",
+    "early_stopped",
+    "collapsed",
+    "failed",
+    "interrupted",
+)
 
 
 @dataclass(frozen=True)
@@ -119,31 +128,36 @@ def record_metric(store: Store, run_id: str, m: Metric) -> None:
 
 @dataclass(frozen=True)
 class PrefMetric:
-    """A preference run's measures on its validation pairs at one evaluation:
-    the share of pairs whose chosen reward beats the rejected one (counted per
-    pair), the mean reward margin, and the mean log-probabilities."""
+    """A preference run's measures at one evaluation: on its validation pairs
+    the share whose chosen reward beats the rejected one (counted per pair),
+    the mean reward margin and the mean log-probabilities; on the held-out
+    rows the task score and the share of answers that did not end; and the
+    chosen answers' mean log-probability per token against the SFT start."""
 
     iter: int
     pair_accuracy: float | None
     reward_margin: float | None
     chosen_logp: float | None
     rejected_logp: float | None
+    pairs: int | None = None
+    task_score: float | None = None
+    run_on: float | None = None
+    chosen_drift: float | None = None
+
+
+_PREF_COLUMNS = (
+    "iter, pair_accuracy, reward_margin, chosen_logp, rejected_logp, pairs, task_score,"
+    " run_on, chosen_drift"
+)
 
 
 def record_pref_metric(store: Store, run_id: str, m: PrefMetric) -> None:
+    values = [getattr(m, k.strip()) for k in _PREF_COLUMNS.split(",")]
     with store.tx() as c:
         c.execute(
-            "INSERT OR REPLACE INTO pref_metrics (run_id, iter, pair_accuracy, reward_margin,"
-            " chosen_logp, rejected_logp, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                m.iter,
-                m.pair_accuracy,
-                m.reward_margin,
-                m.chosen_logp,
-                m.rejected_logp,
-                time.time(),
-            ),
+            f"INSERT OR REPLACE INTO pref_metrics (run_id, {_PREF_COLUMNS}, at)"
+            f" VALUES ({', '.join('?' * (len(values) + 2))})",
+            (run_id, *values, time.time()),
         )
 
 
@@ -151,8 +165,7 @@ def pref_metrics(store: Store, run_id: str) -> list[PrefMetric]:
     return [
         PrefMetric(*r)
         for r in store.conn.execute(
-            "SELECT iter, pair_accuracy, reward_margin, chosen_logp, rejected_logp"
-            " FROM pref_metrics WHERE run_id = ? ORDER BY iter",
+            f"SELECT {_PREF_COLUMNS} FROM pref_metrics WHERE run_id = ? ORDER BY iter",
             (run_id,),
         )
     ]
