@@ -80,6 +80,17 @@ def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def app_parser() -> argparse.ArgumentParser:
+    """`distill-tui [DIR]`: open the app."""
+    parser = argparse.ArgumentParser(
+        prog="distill-tui",
+        description="Open the distill-tui app on a project folder, or run a COMMAND.",
+        epilog="commands: " + ", ".join(COMMANDS) + " (distill-tui COMMAND -h for help)",
+    )
+    parser.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in COMMANDS:
@@ -88,14 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mod = importlib.import_module(f"distill_tui.commands.{COMMANDS[args.command]}")
         runner = mod.run
     else:
-        # `distill-tui [DIR] [--theme NAME]`: open the app.
-        parser = argparse.ArgumentParser(
-            prog="distill-tui",
-            description="Open the distill-tui app on a project folder, or run a COMMAND.",
-            epilog="commands: " + ", ".join(COMMANDS) + " (distill-tui COMMAND -h for help)",
-        )
-        parser.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
-        args = parser.parse_args(args_list)
+        args = app_parser().parse_args(args_list)
         runner = app_run
     try:
         if runner is app_run:

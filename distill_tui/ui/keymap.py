@@ -11,11 +11,23 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.binding import Binding
 
 
 def declared_bindings() -> dict[str, str]:
     """binding id -> the class that declares it, for every class in
     distill_tui.ui (imports every screen: call it off the first paint)."""
+    return {
+        b.id or f"<no id: {cls.__name__} {b.key}>": cls.__name__ for cls, b in binding_classes()
+    }
+
+
+def binding_classes() -> list[tuple[type, Binding]]:
+    """(declaring class, binding) for every `Binding` in distill_tui.ui, in
+    the order the classes declare them (the generated docs/keys.md lists these)."""
     from textual.binding import Binding
     from textual.dom import DOMNode
 
@@ -23,16 +35,14 @@ def declared_bindings() -> dict[str, str]:
 
     for mod in pkgutil.walk_packages(distill_tui.ui.__path__, "distill_tui.ui."):
         importlib.import_module(mod.name)
-    found: dict[str, str] = {}
+    found: list[tuple[type, Binding]] = []
     todo: list[type] = [DOMNode]
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
         if not cls.__module__.startswith("distill_tui."):
             continue
-        for b in cls.__dict__.get("BINDINGS", []):
-            if isinstance(b, Binding):
-                found[b.id or f"<no id: {cls.__name__} {b.key}>"] = cls.__name__
+        found += [(cls, b) for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
     return found
 
 
