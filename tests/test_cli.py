@@ -94,9 +94,13 @@ def test_status_cost_includes_teacher_requests_that_answer_no_row(tmp_path):
     cli("init", proj)
     ws = Workspace.open(proj)
     side_costs.record(ws.store, side_costs.JUDGE, Usage(input_tokens=100, output_tokens=5), 0.25)
+    side_costs.record(ws.store, side_costs.SYNTH, Usage(input_tokens=900, output_tokens=50), 0.5)
     data = json.loads(cli("status", proj, "--json").stdout)
-    assert data["cost_usd"] == 0.25 and data["side_cost_usd"] == 0.25
-    assert "for similar inputs and judging" in cli("status", proj).stdout
+    assert data["cost_usd"] == 0.75 and data["side_cost_usd"] == 0.75
+    assert data["side_costs_usd"] == {"judge": 0.25, "synth": 0.5}
+    # Each purpose under its own name: synthesis is not "similar inputs and judging".
+    out = cli("status", proj).stdout
+    assert "(of it $0.5000 for synthesis, $0.2500 for judging)" in out
 
 
 def test_the_app_without_a_terminal_says_so_and_exits(tmp_path):

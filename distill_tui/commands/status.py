@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from distill_tui.core.display import shown
+from distill_tui.core.evaluate import lineage
 from distill_tui.core.generate import side_costs
 from distill_tui.core.generate.pricing import fmt_spend
 from distill_tui.core.project import Workspace
@@ -20,10 +22,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
-    counts = ws.store.counts()
-    # Requests that answer no row (similar inputs, judging) are paid for too.
+    counts: dict[str, Any] = dict(ws.store.counts())
+    # Requests that answer no row (synthesis, similar inputs, judging) are paid for too.
     side = side_costs.total_usd(ws.store)
     counts["side_cost_usd"] = side
+    by_purpose = {k: float(v.get("usd", 0.0)) for k, v in side_costs.totals(ws.store).items()}
     counts["cost_usd"] = float(counts["cost_usd"]) + side
     # Answers and requests whose model has no known price: not counted as $0.
     counts["cost_unknown"] = int(counts["cost_unknown"]) + side_costs.unknown_requests(ws.store)
@@ -34,8 +37,10 @@ def run(args: argparse.Namespace) -> int:
         summary.teachers,
     )
     if args.json:
+        counts["runs"] = lineage.runs_json(ws.store)  # objective, parent, last verdict
         teachers = [{"teacher": k, "terms": v} for k, v in lines.items()]
-        print(json.dumps({**counts, "student_license": licence, "teachers": teachers}))
+        out = {**counts, "side_costs_usd": by_purpose}
+        print(json.dumps({**out, "student_license": licence, "teachers": teachers}))
         return 0
     print(f"{shown(ws.settings.task.name)}  ({shown(ws.root)})")
     print(
@@ -51,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         f" ({counts['cache_read_tokens']:,} from cache),"
         f" {counts['output_tokens']:,} output tokens,"
         f" {fmt_spend(float(counts['cost_usd']), int(counts['cost_unknown']))}"
-        + (f" (${side:.4f} of it for similar inputs and judging)" if side else "")
+        + (f" (of it {side_costs.describe(ws.store)})" if side else "")
     )
     print(f"student: {shown(ws.settings.student.model)}, licence {licence} ({licence_source})")
     for teacher, line in lines.items():

@@ -3,7 +3,9 @@ inputs without a corpus, headless. With an empty topic tree the teacher's
 `--topics` root topics are taken as they come (and `--subtopics` under each);
 then every leaf is filled to `--per-topic` inputs through the same engine as
 the Task screen's synthesis dialog. Prints the estimate first, one coverage
-line per leaf and a summary; `--dry-run` stops after the estimate.
+line per leaf and a summary; `--dry-run` stops after the estimate. A run
+holds the project's runner lock from its first look at the tree to its last
+request, so a second `synth` (or `generate`) at once is refused, not paid twice.
 `--magpie N` samples N inputs Magpie-style from the local MLX teacher's chat
 template instead of the tree (engine/synth/magpie.py), refused in one line
 for any other teacher.
@@ -64,23 +66,26 @@ def run(args: argparse.Namespace) -> int:
 async def _run(ws: Workspace, args: argparse.Namespace) -> int:
     if args.dry_run:
         return await _steps(ws, args, None)
-    # One teacher, in one event loop, for the whole command: a local model is
-    # loaded once, and an API client stays on the loop it was made on.
-    teacher = synth.synth_teacher(ws)
-    try:
-        return await _steps(ws, args, teacher)
-    finally:
-        await teacher.aclose()
+    with synth.session_lock(ws):
+        # One teacher, in one event loop, for the whole command: a local model is
+        # loaded once, and an API client stays on the loop it was made on.
+        teacher = synth.synth_teacher(ws, args.per_topic)
+        try:
+            return await _steps(ws, args, teacher)
+        finally:
+            await teacher.aclose()
 
 
 async def _steps(ws: Workspace, args: argparse.Namespace, teacher: Teacher | None) -> int:
     say = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr))
     if not topics.tree(ws.store) and teacher is not None:
-        roots = await synth.propose_topics_async(ws, args.topics, teacher=teacher)
+        roots = await synth.propose_topics_async(ws, args.topics, teacher=teacher, held=True)
         say(f"topics: {', '.join(shown(n) for n in roots.names)}")
         if args.subtopics:
             for rid in roots.ids:
-                await synth.propose_topics_async(ws, args.subtopics, rid, teacher=teacher)
+                await synth.propose_topics_async(
+                    ws, args.subtopics, rid, teacher=teacher, held=True
+                )
     est = synth.estimate(ws, args.per_topic)
     say(f"estimate: {est.describe()}")
     if args.dry_run:
@@ -92,7 +97,12 @@ async def _steps(ws: Workspace, args: argparse.Namespace, teacher: Teacher | Non
         say(shown(leaf.line()))
 
     res = await synth.fill_async(
-        ws, args.per_topic, max_cost_usd=args.max_cost, progress=progress, teacher=teacher
+        ws,
+        args.per_topic,
+        max_cost_usd=args.max_cost,
+        progress=progress,
+        teacher=teacher,
+        held=True,
     )
     tree = topics.tree(ws.store)
     if args.json:
@@ -102,6 +112,8 @@ async def _steps(ws: Workspace, args: argparse.Namespace, teacher: Teacher | Non
             "requests": res.requests,
             "cost_usd": res.cost_usd,
             "capped": res.capped,
+            "cut": res.cut,
+            "max_tokens": res.max_tokens,
             "leaves": [
                 {
                     "path": t.path,

@@ -74,3 +74,27 @@ def test_ollama_creates_the_model_where_it_is_installed(workspace, tiny_model, c
         assert name in listed.stdout
     finally:
         subprocess.run(["ollama", "rm", name], capture_output=True, check=False)
+
+
+def test_the_server_report_prints_the_request_with_the_training_system_prompt(
+    workspace, tmp_path
+):
+    """Issue 35 item 14: the student learned with the system prompt; the
+    report gives the exact request that sends it, as a curl line."""
+    import shlex
+
+    from distill_tui.engine.ship.targets import ship
+
+    workspace.settings.task.instructions = "Label the ticket: it's billing, bug or account."
+    fused = tmp_path / "fused" / "run-1-best"
+    report = ship(workspace, fused, "server", [], None)
+    curl = next(line for line in report.lines if line.startswith("curl "))
+    words = shlex.split(curl)
+    assert words[1] == "http://127.0.0.1:8080/v1/chat/completions"
+    body = json.loads(words[words.index("-d") + 1])
+    assert body["model"] == str(fused)
+    assert body["messages"][0] == {
+        "role": "system",
+        "content": "Label the ticket: it's billing, bug or account.",
+    }
+    assert "system prompt the student was trained with" in " ".join(report.lines)

@@ -14,6 +14,9 @@ without answering), "400", "401", "404", "404-mlx" (a 404 whose body is
 and "badjson" (a 200 whose body is not JSON), "empty" (a 200 with an empty
 answer). `always` makes every request fail with one. `refuse_max_tokens`
 makes chat completions refuse `max_tokens` as OpenAI's reasoning models do.
+`cut_at_max_tokens` cuts a Messages answer longer than the request's
+`max_tokens` (four characters a token) and says stop_reason "max_tokens", as
+the API does.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class FakeLLM:
     batch_ready_after: int = 1  # polls before a batch ends
     reply: Callable[[str], str] | None = None  # last user text -> answer text
     refuse_max_tokens: bool = False
+    cut_at_max_tokens: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -246,6 +250,10 @@ class FakeLLM:
     def _message(self, body: dict[str, Any], empty: bool = False) -> dict[str, Any]:
         last = _text_of(body["messages"][-1]["content"])
         out = "" if empty else self._answer(last)
+        stop = "end_turn"
+        limit = body.get("max_tokens")
+        if self.cut_at_max_tokens and isinstance(limit, int) and _tokens(out) > limit:
+            out, stop = out[: 4 * limit], "max_tokens"
         usage = self._usage(body)
         usage["output_tokens"] = _tokens(out)
         return {
@@ -254,7 +262,7 @@ class FakeLLM:
             "role": "assistant",
             "model": body.get("model", "fake"),
             "content": [{"type": "text", "text": out}],
-            "stop_reason": "end_turn",
+            "stop_reason": stop,
             "stop_sequence": None,
             "usage": usage,
         }

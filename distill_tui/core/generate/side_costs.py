@@ -1,5 +1,6 @@
 """What the teacher cost outside the generation queue: writing inputs like
-the failing ones ("similar") and judging evaluation answers ("judge").
+the failing ones ("similar"), writing inputs for the topic tree or Magpie
+("synth") and judging evaluation answers ("judge").
 
 The `generations` table holds one teacher answer per dataset row, and these
 requests answer no row, so a record there would show up in the curator as a
@@ -19,6 +20,9 @@ from distill_tui.core.store import Store
 META_KEY = "teacher_costs"
 SIMILAR = "similar"
 JUDGE = "judge"
+SYNTH = "synth"
+# What each purpose is called where a total is broken down (`status`).
+LABELS = {SYNTH: "synthesis", SIMILAR: "similar inputs", JUDGE: "judging"}
 _FIELDS = ("requests", "input_tokens", "output_tokens", "usd")
 
 
@@ -65,3 +69,14 @@ def total_usd(store: Store, purpose: str | None = None) -> float:
     data = totals(store)
     keys = [purpose] if purpose else list(data)
     return float(sum(data.get(k, {}).get("usd", 0.0) for k in keys))
+
+
+def describe(store: Store) -> str:
+    """Where the money outside the queue went, largest first:
+    "$0.0120 for synthesis, $0.0010 for judging"; "" when nothing was."""
+    data = totals(store)
+    parts = sorted(
+        ((float(v.get("usd", 0.0)), LABELS.get(k, k)) for k, v in data.items()),
+        reverse=True,
+    )
+    return ", ".join(f"${usd:.4f} for {label}" for usd, label in parts if usd > 0)

@@ -23,6 +23,8 @@ from distill_tui.core.store import Store
 REASONS = ("duplicate", "near-duplicate", "too-long", "fragment")
 MAX_ITEMS = 200
 SAMPLE = 2000  # texts the filter learns common shingles from
+MAX_DEPTH = 32  # nesting of a reply's JSON: a list of inputs needs 3 at most
+MAX_RESCANS = 8  # fresh starts after a quote that never closed
 
 # "1. x", "1) x", "- x", "* x", "• x": the markers that make a line a list item.
 _MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
@@ -39,27 +41,57 @@ def _unquote(item: str) -> str:
 
 
 def _json_items(body: str) -> list[object] | None:
-    """The first JSON array in `body` (or an object's only list value)."""
-    start = body.find("[")
-    while start != -1:
-        end = body.rfind("]")
-        while end > start:
-            try:
-                items = json.loads(body[start : end + 1])
-            except json.JSONDecodeError:
-                end = body.rfind("]", start, end)
-                continue
-            return items if isinstance(items, list) else None
-        start = body.find("[", start + 1)
-    try:
-        obj = json.loads(body)
-    except json.JSONDecodeError:
-        return None
-    if isinstance(obj, dict):
-        lists = [v for v in obj.values() if isinstance(v, list)]
-        if len(lists) == 1:
-            return lists[0]
+    """The first JSON array in `body` that parses, found in one pass: each
+    bracketed span at the top level (brackets inside JSON strings do not
+    count) is parsed once, so a reply full of brackets costs linear time, and
+    a span nested deeper than MAX_DEPTH is skipped rather than handed to the
+    recursive JSON parser. A quote that never closes (prose in brackets)
+    swallows the rest of the reply: the scan then starts again after that
+    span's bracket, at most MAX_RESCANS times."""
+    pos = 0
+    for _ in range(MAX_RESCANS + 1):
+        found, unclosed = _scan(body, pos)
+        if found is not None or unclosed is None:
+            return found
+        pos = unclosed + 1
     return None
+
+
+def _scan(body: str, pos: int) -> tuple[list[object] | None, int | None]:
+    """(the first array from `pos` that parses, None) or, when the text ended
+    inside a span, (None, where that span began)."""
+    depth = start = 0
+    in_str = too_deep = False
+    i = body.find("[", pos)
+    while i != -1 and i < len(body):
+        ch = body[i]
+        if in_str:
+            if ch == "\\":
+                i += 1  # the escaped character is not a quote
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            if depth == 0:
+                start, too_deep = i, False
+            depth += 1
+            too_deep = too_deep or depth > MAX_DEPTH
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                items = None if too_deep else _loads(body[start : i + 1])
+                if isinstance(items, list):
+                    return items, None
+        i = body.find("[", i + 1) if depth == 0 else i + 1
+    return None, (start if depth > 0 else None)
+
+
+def _loads(text: str) -> object:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def is_fragment(item: str) -> bool:
@@ -69,9 +101,7 @@ def is_fragment(item: str) -> bool:
         return True
     unbalanced = s.count("{") != s.count("}") or s.count("[") != s.count("]")
     if unbalanced and (s[0] in "{[" or s.rstrip(",")[-1] in "}]"):
-        try:
-            json.loads(s)
-        except json.JSONDecodeError:
+        if _loads(s) is None:
             return True  # one line of a multi-line JSON value: `{"a": [`, `]},`
     return False
 
@@ -113,6 +143,11 @@ class Dropped:
 class FilterReport:
     kept: list[str] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
+    unexamined: int = 0  # texts left once `limit` were kept
+
+    @property
+    def examined(self) -> int:
+        return len(self.kept) + len(self.dropped)
 
     def counts(self) -> dict[str, int]:
         c = Counter(d.reason for d in self.dropped)
@@ -183,11 +218,15 @@ class CandidateFilter:
         self._exact[key] = text
         self._near.add(key, text, sig=sig)
 
-    def filter(self, texts: Iterable[str]) -> FilterReport:
+    def filter(self, texts: Iterable[str], limit: int | None = None) -> FilterReport:
         """Split `texts` into kept and dropped; kept ones join what later
-        candidates are compared with."""
+        candidates are compared with. With `limit`, the texts after the
+        `limit`-th kept one are counted in `unexamined`, not looked at."""
         report = FilterReport()
         for text in texts:
+            if limit is not None and len(report.kept) >= limit:
+                report.unexamined += 1
+                continue
             key = normalize(text)
             if is_fragment(text):
                 report.dropped.append(Dropped(text, "fragment"))

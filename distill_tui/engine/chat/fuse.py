@@ -104,9 +104,11 @@ class FuseReport:
     def ok(self) -> bool:
         return self.agreeing == len(self.probes)
 
+    def agreement(self) -> str:
+        return f"probes agree {self.agreeing}/{len(self.probes)}"
+
     def summary(self) -> str:
-        n = len(self.probes)
-        line = f"fused {self.checkpoint} into {self.out}; probes agree {self.agreeing}/{n}"
+        line = f"fused {self.checkpoint} into {self.out}; {self.agreement()}"
         if self.ok:
             return line
         if self.quantized and not self.dequantized:

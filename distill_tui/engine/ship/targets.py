@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -132,10 +133,30 @@ def server_command(fused: Path, port: int = 8080) -> list[str]:
     return [sys.executable, "-m", "mlx_lm.server", "--model", str(fused), "--port", str(port)]
 
 
-def ship_server(fused: Path, probes: list[list[Message]], check: bool) -> ShipReport:
+def curl_line(fused: Path, system: str, port: int = 8080) -> str:
+    """The exact request to ask the served model, as a `curl` line: the
+    training system prompt first, since the student learned with it."""
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": "YOUR INPUT"})
+    body = {"model": str(fused), "messages": messages, "temperature": 0}
+    return (
+        f"curl http://127.0.0.1:{port}/v1/chat/completions"
+        " -H 'Content-Type: application/json' -d " + shlex.quote(json.dumps(body))
+    )
+
+
+def ship_server(
+    fused: Path, probes: list[list[Message]], check: bool, system: str = ""
+) -> ShipReport:
     shown = " ".join(["mlx_lm.server", *server_command(fused)[3:]])
     report = ShipReport(
-        "server", shown, ["then point an OpenAI client at http://127.0.0.1:8080/v1"]
+        "server",
+        shown,
+        [
+            "then point an OpenAI client at http://127.0.0.1:8080/v1"
+            + (", sending the system prompt the student was trained with:" if system else ":"),
+            curl_line(fused, system),
+        ],
     )
     if not check:
         return report
@@ -244,7 +265,7 @@ def ship(
         gguf = (out or fused.with_name(f"{fused.name}-{quant}.gguf")).expanduser()
         return ship_gguf(ws, fused, gguf.resolve(), quant, probes, prov)
     if target == "server":
-        return ship_server(fused, probes, check)
+        return ship_server(fused, probes, check, training_system_prompt(ws))
     if target == "lmstudio":
         return ship_lmstudio(fused)
     if target == "ollama":

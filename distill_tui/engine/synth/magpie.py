@@ -39,6 +39,7 @@ from distill_tui.engine.synth.topics import (
     SYNTH_TEMPERATURE,
     LeafResult,
     check_ready,
+    session_lock,
 )
 
 MAGPIE_TEMPERATURE = SYNTH_TEMPERATURE
@@ -202,11 +203,25 @@ async def magpie_async(
 ) -> MagpieResult:
     """Sample `n` user turns from the local teacher's template, in batches of
     `local_batch_size`; queue those the filter keeps. Stops early, as a leaf
-    does, when more than half of a batch were duplicates."""
+    does, when more than half of a batch were duplicates. Holds the runner
+    lock, as the topic tree's synthesis does."""
     check_local(ws)
     check_ready(ws)
     if not 1 <= n <= MAX_N:
         raise UserError(f"ask for 1 to {MAX_N} Magpie inputs, not {n}")
+    with session_lock(ws):
+        return await _magpie(ws, n, teacher, max_tokens, seed, progress, stop)
+
+
+async def _magpie(
+    ws: Workspace,
+    n: int,
+    teacher: MLXTeacher | None,
+    max_tokens: int | None,
+    seed: int | None,
+    progress: ProgressFn | None,
+    stop: threading.Event | None,
+) -> MagpieResult:
     s = ws.settings
     limit = max_tokens or default_max_tokens(s.task)
     temp = max(s.teacher.temperature, MAGPIE_TEMPERATURE)

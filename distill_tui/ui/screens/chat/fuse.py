@@ -31,6 +31,18 @@ if TYPE_CHECKING:
     from distill_tui.ui.app import DistillApp
 
 
+FUSE_RUNNING = "A fuse is running: ctrl+n ships the fused model once it has finished"
+
+
+def fuse_note(report: FuseReport, root: Path) -> str:
+    """The fuse's result in one status line: what, where, how well it agrees."""
+    try:
+        out = str(report.out.resolve().relative_to(root.resolve()))
+    except ValueError:
+        out = str(report.out)
+    return f"last fuse: {report.checkpoint} -> {out}, {report.agreement()}; ctrl+n ships it"
+
+
 @dataclass
 class FuseProgressed(Message):
     stage: str

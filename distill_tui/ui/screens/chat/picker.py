@@ -43,6 +43,11 @@ class TargetPicker(Horizontal):
     TargetPicker { height: 3; }
     TargetPicker #chat-target { width: 1fr; }
     TargetPicker #chat-versus { width: 1fr; display: none; }
+    /* One line an entry, cut with an ellipsis: wrapped, half a screen wide
+       (compare mode) each entry took four lines. */
+    TargetPicker SelectOverlay, TargetPicker SelectCurrent {
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     @dataclass
@@ -58,6 +63,7 @@ class TargetPicker(Horizontal):
         self._ws = ws
         self.targets: dict[str, Target] = {}
         self._run_notes: dict[str, str] = {}
+        self._fused_notes: dict[str, str] = {}  # key -> this session's fuse result
         self._versus_keys: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -78,9 +84,12 @@ class TargetPicker(Horizontal):
         key = by_name.get(BEST_DIR) or by_name.get("latest") or next(iter(by_name.values()))
         self.query_one("#chat-target", Select).value = key
 
-    def add_fused(self, path: Path) -> None:
-        """A model fused this session, wherever it was written."""
-        self.targets[f"fused:{path.resolve()}"] = Target(str(path.resolve()))
+    def add_fused(self, path: Path, note: str = "") -> None:
+        """A model fused this session, wherever it was written, with its
+        result (`note`) beside it in the list."""
+        key = f"fused:{path.resolve()}"
+        self.targets[key] = Target(str(path.resolve()))
+        self._fused_notes[key] = note
         self.refresh_targets()
 
     # -- targets ------------------------------------------------------------------
@@ -119,11 +128,19 @@ class TargetPicker(Horizontal):
         if key == BASE_TARGET:
             return f"base model  {Path(t.model).name} (no adapter)"
         if t.checkpoint is None:
-            return f"fused model  {t.model}"
+            note = self._fused_notes.get(key)
+            return f"fused model  {note + '  ' if note else ''}{self._shown(t.model)}"
         cp = t.checkpoint
         note = self._run_notes.get(cp.run_id, "")
         # The base's folder or hub name: a full path would push the rest out.
         return f"{cp.run_id} {cp.name:<8} {note}  base {Path(t.model).name}"
+
+    def _shown(self, model: str) -> str:
+        """A folder inside the project as a path from its root: shorter."""
+        try:
+            return str(Path(model).relative_to(self._ws.root.resolve()))
+        except ValueError:
+            return model
 
     @property
     def key(self) -> str | None:

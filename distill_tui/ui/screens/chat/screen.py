@@ -44,7 +44,14 @@ from distill_tui.engine.chat.session import (
 from distill_tui.ui.screens.base import BaseScreen, ChatWithRun
 from distill_tui.ui.screens.chat.dialogs import SettingsDialog
 from distill_tui.ui.screens.chat.eval import EvalScreen
-from distill_tui.ui.screens.chat.fuse import FuseFailed, FuseFinished, FuseProgressed, Fuser
+from distill_tui.ui.screens.chat.fuse import (
+    FUSE_RUNNING,
+    FuseFailed,
+    FuseFinished,
+    FuseProgressed,
+    Fuser,
+    fuse_note,
+)
 from distill_tui.ui.screens.chat.memory import ChatMemory
 from distill_tui.ui.screens.chat.picker import VS_BASE, TargetPicker
 from distill_tui.ui.screens.chat.ship import NO_FUSED, ShipDialog, fused_to_ship
@@ -114,6 +121,8 @@ class ChatScreen(BaseScreen):
         self._compare_when_able = False  # compare was on when the project was last open
         self._memory: ChatMemory | None = None
         self._b_versus = VS_BASE  # the model the compare pane's conversation is with
+        # The last fuse's result, on the status line until the next action.
+        self._fuse_note = ""
 
     def compose_body(self) -> ComposeResult:
         ws = self.ws
@@ -213,6 +222,7 @@ class ChatScreen(BaseScreen):
         self._title_versus()
 
     def _show_status(self, extra: str = "") -> None:
+        extra = extra or self._fuse_note
         s = self.settings
         text = (
             f"temp {s.temperature:g} · top-p {s.top_p:g} · max {s.max_tokens} · seed {s.seed}"
@@ -242,7 +252,8 @@ class ChatScreen(BaseScreen):
         if action == "settings":
             return not self.streaming or None
         if action == "ship":
-            return not busy or None
+            # During a fuse it stays pressable, to say why it cannot ship yet.
+            return not self.streaming or None
         return True
 
     # -- chatting ---------------------------------------------------------------------
@@ -256,6 +267,7 @@ class ChatScreen(BaseScreen):
             say(self, "No checkpoint to chat with yet: train one on screen 4", severity="warning")
             return
         event.input.value = ""
+        self._clear_fuse_note()
         panes = [(ADAPTER_PANE, target)]
         versus = self.versus
         if self.has_class("compare") and target.checkpoint is not None and versus is not None:
@@ -350,7 +362,7 @@ class ChatScreen(BaseScreen):
         def apply(settings: GenSettings | None) -> None:
             if settings is not None:
                 self.settings = settings
-                self._show_status()
+                self._clear_fuse_note()
                 self._keep_settings()
             # The next thing typed is the next message, whichever field had focus.
             self.query_one("#chat-input", Input).focus()
@@ -370,9 +382,14 @@ class ChatScreen(BaseScreen):
         say(self, f"Saved as row {row_id} for review in the curator (3)")
 
     # -- evaluation, fuse, ship -----------------------------------------------------------
+    def _clear_fuse_note(self) -> None:
+        self._fuse_note = ""
+        self._show_status()
+
     def action_fuse(self) -> None:
         target = self.target
         if target is not None:
+            self._clear_fuse_note()
             self.fuser.start(target)
 
     def on_fuse_progressed(self, event: FuseProgressed) -> None:
@@ -382,11 +399,14 @@ class ChatScreen(BaseScreen):
             self._show_status("fusing…")
 
     def on_fuse_finished(self, event: FuseFinished) -> None:
-        self.picker.add_fused(event.report.out)
+        report = event.report
+        self._fuse_note = fuse_note(report, self.ws.root)
+        self.picker.add_fused(report.out, report.agreement())
         self._show_status()
 
     def on_fuse_failed(self, event: FuseFailed) -> None:
-        self._show_status(f"fuse failed: {event.reason}")
+        self._fuse_note = f"fuse failed: {event.reason}"
+        self._show_status()
 
     def action_evaluate(self) -> None:
         ws, target = self.workspace, self.target
@@ -399,6 +419,9 @@ class ChatScreen(BaseScreen):
     def action_ship(self) -> None:
         ws = self.workspace
         if ws is None:
+            return
+        if self.fuser.running:
+            say(self, FUSE_RUNNING, severity="warning")
             return
         chatting = self.target.model if self.target is not None else None
         fused = fused_to_ship(ws, chatting)

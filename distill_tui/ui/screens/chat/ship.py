@@ -79,6 +79,9 @@ class ShipDialog(Dialog[None]):
     ShipDialog Horizontal > Select { width: 16; }
     ShipDialog Horizontal > Static { width: 1fr; padding-left: 1; }
     ShipDialog #ship-report { height: auto; }
+    /* A report or a refusal: the terms (read before shipping) give it room,
+       so it is read whole at 80x24. */
+    ShipDialog.answered TermsBox { max-height: 3; }
     """
 
     shipping: reactive[bool] = reactive(False, bindings=True, init=False)
@@ -107,6 +110,16 @@ class ShipDialog(Dialog[None]):
 
     def on_mount(self) -> None:
         self._show_fields()
+        for selector in ("#ship-status", "#ship-report", "#ship-error"):
+            self._put(selector, "")
+
+    def _put(self, selector: str, text: str) -> None:
+        """An empty line takes no room: the dialog is short at 80x24."""
+        widget = self.query_one(selector, Static)
+        widget.update(Text(text))
+        widget.display = bool(text)
+        answered = any(self.query_one(s, Static).display for s in ("#ship-report", "#ship-error"))
+        self.set_class(answered, "answered")
 
     @on(Select.Changed, "#ship-target")
     def _show_fields(self) -> None:
@@ -130,7 +143,7 @@ class ShipDialog(Dialog[None]):
         quant = str(self.query_one("#ship-quant", Select).value)
         check = self.query_one("#ship-check", Checkbox).value
         for selector in ("#ship-report", "#ship-error"):
-            self.query_one(selector, Static).update("")
+            self._put(selector, "")
         self.shipping = True
         # Read here, on the UI thread that owns the project's store.
         probes = default_probe_inputs(self.ws, 8)
@@ -153,22 +166,22 @@ class ShipDialog(Dialog[None]):
         self.post_message(ShipFinished(report))
 
     def on_ship_started(self, event: ShipStarted) -> None:
-        self.query_one("#ship-status", Static).update(Text(event.stage))
+        self._put("#ship-status", event.stage)
 
     def on_ship_finished(self, event: ShipFinished) -> None:
         self._done()
         report = event.report
-        self.query_one("#ship-status", Static).update(Text("shipped"))
+        self._put("#ship-status", "shipped")
         lines = [report.summary(), *(f"  {line}" for line in report.lines)]
-        self.query_one("#ship-report", Static).update(Text("\n".join(lines)))
+        self._put("#ship-report", "\n".join(lines))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "chat-ship" or event.state != WorkerState.ERROR:
             return
         self._done()
-        self.query_one("#ship-status", Static).update("")
+        self._put("#ship-status", "")
         reason = failure_reason(event.worker.error)
-        self.query_one("#ship-error", Static).update(Text(f"not shipped: {reason}"))
+        self._put("#ship-error", f"not shipped: {reason}")
 
     def _done(self) -> None:
         self.shipping = False
