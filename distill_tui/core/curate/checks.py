@@ -15,6 +15,7 @@ depend on other rows, are recomputed every run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -30,6 +31,7 @@ from distill_tui.core.store import Store
 FLAGS = ("duplicate", "near-duplicate", "empty", "truncated", "too-long", "bad-json")
 TRUNCATED_STOPS = ("max_tokens", "length")
 NEAR_DUP_THRESHOLD = dedup.THRESHOLD
+KEEP_CHARS = 4000  # texts up to this long keep their shingle set while links are found
 
 # Takes the messages the student is trained on and returns their token count
 # once templated; built from the student's tokenizer by the engine.
@@ -56,11 +58,25 @@ def duplicate_links(inputs: list[tuple[int, str]]) -> tuple[dict[int, int], dict
             first[key] = row_id
             unique.append((row_id, text))
 
-    sets: dict[int, set[int]] = {}
+    # Shingle sets cover the whole text; a long one is made again when it is
+    # compared (the few heads of a bucket stay in a small cache) rather than
+    # kept for every row: a store of long documents would not fit in memory.
+    texts = dict(unique)
+    short: dict[int, set[int]] = {}
+
+    @functools.lru_cache(maxsize=256)
+    def long_set(row_id: int) -> set[int]:
+        return dedup.shingles(texts[row_id])
+
+    def set_of(row_id: int) -> set[int]:
+        got = short.get(row_id)
+        return long_set(row_id) if got is None else got
+
     buckets: dict[tuple, list[int]] = {}
     for row_id, text in unique:
         s = dedup.shingles(text)
-        sets[row_id] = s
+        if len(text) <= KEEP_CHARS:
+            short[row_id] = s
         for band in dedup.band_keys(s):
             buckets.setdefault(band, []).append(row_id)
     near: dict[int, int] = {}
@@ -73,7 +89,7 @@ def duplicate_links(inputs: list[tuple[int, str]]) -> tuple[dict[int, int], dict
             if row_id in near:
                 continue
             for other in members[: min(i, dedup.HEADS)]:
-                if dedup.similar_enough(sets[row_id], sets[other]):
+                if dedup.similar_enough(set_of(row_id), set_of(other)):
                     near[row_id] = near.get(other, other)
                     break
     return exact, near

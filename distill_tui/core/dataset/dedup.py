@@ -4,8 +4,11 @@
 
 Two texts are near-duplicates when the Jaccard similarity of their character
 5-gram sets (after `normalize`: case and spacing ignored) is at least 0.8.
-Candidates are found with MinHash buckets (8 bands of 2 of 16 minima) and
-confirmed with the exact Jaccard, so a reported pair is always >= 0.8.
+The sets cover the whole text: cut at 2,000 characters, 60 contracts that
+shared a 2,100-character preamble (true Jaccard 0.36) were all "near-
+duplicates". Candidates are found with MinHash buckets (8 bands of 2 of 16
+minima) and confirmed with the exact Jaccard of the whole texts, so a
+reported pair is always >= 0.8.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from distill_tui.core.dataset.export import normalize
 
 THRESHOLD = 0.8
 SHINGLE = 5
-MAX_CHARS = 2000  # enough text to judge similarity; bounds the cost per row
+_CHUNK = 1 << 15  # shingles hashed at once: bounds the memory of a long text's signature
 # Each of the 16 minima is taken under its own multiply-shift hash
 # ((a * x + b) mod 2**64) >> 32, a strongly universal family on 32-bit keys
 # (Dietzfelbinger). Until now the minima were taken of `h ^ salt`, whose order
@@ -49,7 +52,7 @@ def shingles(text: str) -> set[int]:
     """The text's character 5-grams as 32-bit CRCs: the same numbers in every
     process, so the filter drops the same candidates on every run (Python's
     `hash` of a str is salted per process)."""
-    t = normalize(text)[:MAX_CHARS]
+    t = normalize(text)
     if len(t) <= SHINGLE:
         return {crc32(t.encode())}
     return {crc32(t[i : i + SHINGLE].encode()) for i in range(len(t) - SHINGLE + 1)}
@@ -61,8 +64,13 @@ def signature(s: set[int]) -> tuple[int, ...]:
 
     a, b = _coefficients()
     x = np.fromiter(s, dtype=np.uint64, count=len(s))
-    h = (x[None, :] * a + b) >> np.uint64(32)  # uint64 arithmetic wraps: mod 2**64
-    return tuple(h.min(axis=1).tolist())
+    mins = None
+    for i in range(0, len(x), _CHUNK):
+        h = (x[None, i : i + _CHUNK] * a + b) >> np.uint64(32)  # uint64 wraps: mod 2**64
+        part = h.min(axis=1)
+        mins = part if mins is None else np.minimum(mins, part)
+    assert mins is not None  # a shingle set is never empty
+    return tuple(mins.tolist())
 
 
 @cache
@@ -81,6 +89,9 @@ def band_keys(s: set[int] | tuple[int, ...]) -> list[tuple[int, ...]]:
 
 
 def similar_enough(a: set[int], b: set[int], threshold: float = THRESHOLD) -> bool:
+    """Exact Jaccard >= threshold (sizes far apart rule it out unseen)."""
+    if min(len(a), len(b)) < threshold * max(len(a), len(b)):
+        return False
     return len(a & b) >= threshold * len(a | b)
 
 

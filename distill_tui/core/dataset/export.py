@@ -154,8 +154,16 @@ def split_samples(
     for k in it:
         out["train"].extend(groups[k])
     if len(out["train"]) < batch_size:
+        # Say what joined the groups: near-duplicates are not identical.
+        near = len(set(_group_keys(samples, {}).values())) - len(groups)
+        what = (
+            f"identical and near-duplicate inputs ({near} group(s) joined at"
+            " character 5-gram similarity >= 0.8 by the last checks)"
+            if near
+            else "identical inputs"
+        )
         raise UserError(
-            f"too few distinct inputs to export: after keeping identical inputs on one"
+            f"too few distinct inputs to export: after keeping {what} on one"
             f" side, train has {len(out['train'])} rows and batch_size is {batch_size}"
         )
     return out
