@@ -23,6 +23,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 from distill_tui.core.synth import topics
+from distill_tui.engine.generate.teacher_ask import NOTICES
 from distill_tui.engine.generate.teachers.base import Teacher
 from distill_tui.engine.synth import magpie as mp
 from distill_tui.engine.synth import topics as synth
@@ -60,7 +61,13 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.topics <= synth.MAX_TOPICS or not 0 <= args.subtopics <= synth.MAX_TOPICS:
         raise UserError(f"--topics must be 1 to {synth.MAX_TOPICS}, --subtopics 0 to it")
     ws = Workspace.open(args.dir)
-    return asyncio.run(_run(ws, args))
+    # What each request waits for, and each retry, on stderr.
+    say = None if args.json else (lambda m: print(shown(m), file=sys.stderr, flush=True))
+    token = NOTICES.set(say)
+    try:
+        return asyncio.run(_run(ws, args))
+    finally:
+        NOTICES.reset(token)
 
 
 async def _run(ws: Workspace, args: argparse.Namespace) -> int:

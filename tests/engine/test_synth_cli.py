@@ -41,3 +41,21 @@ def test_synth_refuses_bad_counts_and_bad_replies_in_one_line(workspace, fake, c
     err = capsys.readouterr().err
     assert "held no JSON array or list of topics" in err and "Traceback" not in err
     assert workspace.store.counts()["inputs"] == 0
+
+
+def test_synth_says_what_it_waits_for_each_retry_and_each_leaf(workspace, fake, capsys):
+    """Issue 35 item 1: minutes of silence while the teacher proposed topics."""
+    ready(workspace)
+    workspace.settings.teacher.max_attempts = 3
+    workspace.save_settings()
+    fake.reply = Rewording()
+    fake.faults.append("500")  # the topics request fails once, then answers
+    root = str(workspace.root)
+    assert main(["synth", root, "--topics", "2", "--per-topic", "2"]) == 0
+    err = capsys.readouterr().err
+    t = workspace.settings.teacher
+    assert f"waiting for {t.model}: 2 topic name(s) (up to {t.request_timeout_s:g} s a try)" in err
+    assert "try 2 of 3 in " in err
+    assert err.index("waiting for") < err.index("try 2 of 3") < err.index("topics: ")
+    assert "2 input(s) for 'area 1-0' (leaf 1 of 2)" in err
+    assert "2 input(s) for 'area 1-1' (leaf 2 of 2)" in err

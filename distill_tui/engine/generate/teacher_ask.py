@@ -9,8 +9,9 @@ unchanged; every paid request is recorded with `core.side_costs`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from distill_tui.core.config import Price
@@ -21,6 +22,17 @@ from distill_tui.core.project import Workspace
 from distill_tui.engine.generate.queue import RetryPolicy
 from distill_tui.engine.generate.teachers import make_teacher
 from distill_tui.engine.generate.teachers.base import Completion, Prompt, Teacher, TransientError
+
+# Where a request says what it waits for and each retry: a headless command
+# sets it (and prints them); unset, requests are silent. A context variable,
+# so every caller of `ask` reports without a callback threaded through.
+NOTICES: ContextVar[Callable[[str], None] | None] = ContextVar("teacher_notices", default=None)
+
+
+def notice(text: str) -> None:
+    say = NOTICES.get()
+    if say is not None:
+        say(text)
 
 
 @dataclass
@@ -33,10 +45,14 @@ class Asker:
     retry: RetryPolicy
     purpose: str
 
-    async def ask(self, prompt: Prompt) -> tuple[Completion, float | None]:
+    async def ask(self, prompt: Prompt, what: str = "") -> tuple[Completion, float | None]:
         """One answer and its cost (None: no known price), retrying transient
-        errors; a permanent error (bad key, unknown model) raises at once."""
+        errors; a permanent error (bad key, unknown model) raises at once.
+        `what` names the request in the notices (`NOTICES`)."""
         tries = 1
+        if what:
+            timeout = self.ws.settings.teacher.request_timeout_s
+            notice(f"waiting for {self.teacher.model}: {what} (up to {timeout:g} s a try)")
         while True:
             try:
                 comp = await self.teacher.complete(prompt)
@@ -44,7 +60,11 @@ class Asker:
             except TransientError as e:
                 if tries >= self.retry.max_attempts:
                     raise UserError(f"teacher: gave up after {tries} attempts: {e}") from None
-                await asyncio.sleep(self.retry.delay(tries, e.retry_after))
+                delay = self.retry.delay(tries, e.retry_after)
+                notice(
+                    f"teacher: {e}; try {tries + 1} of {self.retry.max_attempts} in {delay:.0f} s"
+                )
+                await asyncio.sleep(delay)
                 tries += 1
         usd = cost(comp.usage, self.price)
         side_costs.record(self.ws.store, self.purpose, comp.usage, usd)

@@ -168,8 +168,9 @@ async def _propose(
         raise UserError(f"no topic {parent_id}")
     siblings = [t.name for t in tree if t.parent_id == parent_id]
     prompt = topics_prompt(ws.settings.task, n, parent.path if parent else None, siblings)
+    under = f" under {parent.path!r}" if parent else ""
     async with _asking(ws, teacher, retry) as a:
-        comp, usd = await a.ask(prompt)
+        comp, usd = await a.ask(prompt, what=f"{n} topic name(s){under}")
     truncated = _cut(comp.stop_reason)
     known = {s.casefold() for s in siblings}
     names: list[str] = []
@@ -379,8 +380,9 @@ async def _fill(
                 f'enforced: add [teacher.prices."{a.teacher.model}"] to distill.toml'
             )
         active = [t for t, _ in todo]
-        for _round in range(MAX_ROUNDS):
-            for t in list(active):
+        for rnd in range(MAX_ROUNDS):
+            this_round = list(active)
+            for i, t in enumerate(this_round, 1):
                 if stop is not None and stop.is_set():
                     result.stopped = True
                     return result
@@ -391,7 +393,11 @@ async def _fill(
                 leaf = state[t.id]
                 n = need[t.id]
                 have = topics.leaf_inputs(ws.store, t.id)
-                comp, usd = await a.ask(inputs_prompt(ws.settings.task, t.path, n, have))
+                where = f"leaf {i} of {len(this_round)}" + (f", round {rnd + 1}" if rnd else "")
+                comp, usd = await a.ask(
+                    inputs_prompt(ws.settings.task, t.path, n, have),
+                    what=f"{n} input(s) for {t.path!r} ({where})",
+                )
                 result.requests += 1
                 if usd is None:
                     result.cost_unknown += 1
