@@ -116,6 +116,11 @@ def _edit(ws: Workspace, row_id: int, output_file: str | None, input_file: str |
             output = edit_externally(row.output or "")
         except (OSError, subprocess.CalledProcessError) as e:
             raise UserError(f"$EDITOR failed: {e}") from None
+        if not output.strip():
+            raise UserError(
+                f"row {row_id} unchanged: the editor left the output empty, and an empty"
+                " output is refused (reject the row instead)"
+            )
     if output_file is not None:
         output = strip_added_newline(row.output or "", _read(output_file, "--output-file"))
     if input_file is not None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
 from support.curate_helpers import add_answered
 
 from distill_tui.cli import main
 from distill_tui.core import config as cfg
 from distill_tui.core.curate import curation
+from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 
 
@@ -169,3 +171,29 @@ def test_init_makes_a_whole_project_from_flags(tmp_path, capsys):
         capsys.readouterr().err.strip().startswith("distill-tui: --price: 'cheap' is not a price")
     )
     assert not bad.exists()
+
+
+def test_an_editor_that_empties_the_file_is_refused_like_an_empty_input(
+    workspace, tmp_path, monkeypatch, capsys
+):
+    """`EDITOR="truncate -s0" curate --edit 5` made row 5 accepted with the
+    answer "", exported for training and as a DPO "chosen"."""
+    ws = _ws(workspace, 5)
+    d = str(ws.root)
+    assert main(["curate", d, "--accept", "5"]) == 0
+    monkeypatch.setenv("VISUAL", "truncate -s0")
+    capsys.readouterr()
+    assert main(["curate", d, "--edit", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "row 5 unchanged: the editor left the output empty" in err and "Traceback" not in err
+    row = ws.store.conn.execute("SELECT output, edited, decision FROM rows WHERE id = 5").fetchone()
+    assert tuple(row) == ("label 4", 0, "accepted")
+    # The same from a file of blanks, and through the one edit function the
+    # Curate screen's dialog and $EDITOR key use.
+    blank = tmp_path / "blank.txt"
+    blank.write_text(" \n\n")
+    assert main(["curate", d, "--edit", "5", "--output-file", str(blank)]) == 2
+    assert "the output cannot be empty" in capsys.readouterr().err
+    with pytest.raises(UserError, match="the output cannot be empty"):
+        curation.edit(ws.store, 5, output="")
+    assert ws.store.conn.execute("SELECT output FROM rows WHERE id = 5").fetchone()[0] == "label 4"

@@ -144,6 +144,10 @@ def edit(store: Store, row_id: int, output: str | None = None, input: str | None
             changed["output"] = output
         if not changed:
             return False
+        # An empty answer would be accepted, exported and trained on (and be
+        # a DPO "chosen"): refused as an empty input is.
+        if "output" in changed and not changed["output"].strip():
+            raise UserError("the output cannot be empty")
         if "input" in changed:
             if not changed["input"].strip():
                 raise UserError("the input cannot be empty")
