@@ -103,7 +103,9 @@ class Train(Section):
     val_batches: Annotated[int, Range(ge=-1, le=_MANY)] = 25
     early_stopping_patience: Annotated[int, Range(ge=0, le=_MANY)] = 0
     fine_tune_type: Literal["lora", "dora", "full"] = "lora"
-    seed: int = 0
+    # mlx.random.seed takes no negative number (-1 died in a TypeError after
+    # the run was recorded); 2**32 - 1 leaves room for the per-step offsets.
+    seed: Annotated[int, Range(ge=0, le=2**32 - 1)] = 0
     # Preference training (issue 21) from an SFT run's adapter: "dpo" on the
     # exported pairs, "kto" on the labelled rows. beta 0.1 as TRL and
     # mlx-lm-lora; sft_weight adds the chosen answer's NLL (keeps the chosen
