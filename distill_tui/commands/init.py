@@ -10,6 +10,7 @@ from distill_tui.core import config as cfg
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.generate.pricing import parse_price
+from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 
 # flag dest -> (section, field)
@@ -22,6 +23,13 @@ _FLAGS: dict[str, tuple[str, str]] = {
     "provider": ("teacher", "provider"),
     "teacher_model": ("teacher", "model"),
     "base_url": ("teacher", "base_url"),
+    "max_tokens": ("teacher", "max_tokens"),
+    "temperature": ("teacher", "temperature"),
+    "concurrency": ("teacher", "concurrency"),
+    "requests_per_minute": ("teacher", "requests_per_minute"),
+    "max_cost": ("teacher", "max_cost_usd"),
+    "max_attempts": ("teacher", "max_attempts"),
+    "request_timeout": ("teacher", "request_timeout_s"),
     "student": ("student", "model"),
 }
 
@@ -55,6 +63,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--price",
         metavar="IN[/OUT]",
         help="the teacher's price in USD per million tokens (0 for a free local server)",
+    )
+    # The Task form's teacher limits, checked by the config model's ranges.
+    teacher.add_argument(
+        "--max-tokens", type=int, metavar="N", help="an answer's token limit (default 1024)"
+    )
+    teacher.add_argument(
+        "--temperature", type=finite_float, metavar="T", help="sampling temperature (default 0)"
+    )
+    teacher.add_argument(
+        "--concurrency", type=int, metavar="N", help="requests at once (default 8)"
+    )
+    teacher.add_argument(
+        "--requests-per-minute",
+        type=int,
+        metavar="N",
+        help="request rate cap, 0 for none (default 50)",
+    )
+    teacher.add_argument(
+        "--max-cost", type=finite_float, metavar="USD", help="the project's budget cap"
+    )
+    teacher.add_argument(
+        "--max-attempts", type=int, metavar="N", help="tries per request (default 6)"
+    )
+    teacher.add_argument(
+        "--request-timeout",
+        type=finite_float,
+        metavar="S",
+        help="seconds one request may take (default 120)",
     )
     p.add_argument_group("student").add_argument(
         "--student", metavar="MODEL", help="Hugging Face id, model folder or .gguf file"

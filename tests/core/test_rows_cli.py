@@ -197,3 +197,27 @@ def test_an_editor_that_empties_the_file_is_refused_like_an_empty_input(
     with pytest.raises(UserError, match="the output cannot be empty"):
         curation.edit(ws.store, 5, output="")
     assert ws.store.conn.execute("SELECT output FROM rows WHERE id = 5").fetchone()[0] == "label 4"
+
+
+def test_init_sets_the_teacher_limits_of_the_task_form(tmp_path, capsys):
+    """Issue 35 item 15: `init --max-tokens N --concurrency N --requests-per-minute N`."""
+    d = tmp_path / "limits"
+    args = [
+        "init", str(d), "--max-tokens", "256", "--concurrency", "2",
+        "--requests-per-minute", "0", "--max-cost", "1.5", "--temperature", "0.3",
+        "--max-attempts", "3", "--request-timeout", "600",
+    ]  # fmt: skip
+    assert main(args) == 0
+    t = cfg.load(d / "distill.toml").teacher
+    assert (t.max_tokens, t.concurrency, t.requests_per_minute) == (256, 2, 0)
+    assert (t.max_cost_usd, t.temperature, t.max_attempts, t.request_timeout_s) == (
+        1.5,
+        0.3,
+        3,
+        600.0,
+    )
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    assert main(["init", str(bad), "--concurrency", "0"]) == 2
+    assert capsys.readouterr().err.strip().startswith("distill-tui: --concurrency: ")
+    assert not bad.exists()
