@@ -20,6 +20,9 @@ from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 
+# The reason tag of an answer `--regenerate` rejects when none is given.
+REGEN_REASON = "regenerated"
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -43,13 +46,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="edit a row: its output from --output-file, its input from --input-file, "
         "or its output in $EDITOR",
     )
+    act.add_argument(
+        "--regenerate",
+        nargs="+",
+        type=_row_id,
+        metavar="ID",
+        help="queue these rows for `generate` again; the answer they hold is rejected "
+        f"(--reason, default {REGEN_REASON!r}), so it becomes the rejected side of a pair",
+    )
     act.add_argument("--undo", action="store_true", help="undo the last curation action")
     act.add_argument(
         "--check",
         action="store_true",
         help="flag duplicates, empty/truncated/too-long outputs and bad JSON",
     )
-    p.add_argument("--reason", metavar="TAG", help="reason tag for --reject")
+    p.add_argument("--reason", metavar="TAG", help="reason tag for --reject or --regenerate")
     p.add_argument(
         "--no-reason",
         action="store_true",
@@ -132,6 +143,29 @@ def _edit(ws: Workspace, row_id: int, output_file: str | None, input_file: str |
     return 0
 
 
+def _regenerate(ws: Workspace, ids: list[int], reason: str | None) -> int:
+    """The Curate screen's `x` then `g`: the answer a row holds is rejected
+    (unless it already is), then the row goes back to the queue; once a new
+    answer is accepted, the rejected one is the other side of a "regen" pair."""
+    store = ws.store
+    missing = curation.missing_ids(store, ids)
+    if missing:
+        raise UserError(f"no row with id {', '.join(map(str, missing))}")
+    rows = [r for r in (cq.get(store, i) for i in ids) if r is not None]
+    waiting = [r.id for r in rows if r.status not in ("done", "failed")]
+    if waiting:
+        raise UserError(f"row {', '.join(map(str, waiting))} is already waiting for an answer")
+    answered = [r.id for r in rows if r.status == "done" and r.decision != "rejected"]
+    if answered:
+        reason = reason or REGEN_REASON
+        curation.add_reason(store, reason)
+        curation.reject(store, answered, reason)
+    n = curation.regenerate(store, ids)
+    kept = f"; {len(answered)} answer(s) rejected ({reason}), kept for pairs" if answered else ""
+    print(f"queued {n} row(s) again{kept}; `distill-tui generate {shown(ws.root)}` answers them")
+    return 0
+
+
 def _reason(ws: Workspace, args: argparse.Namespace) -> str | None:
     """The Curate screen's rule: a rejection says why, or says on purpose
     that it has no reason."""
@@ -150,6 +184,10 @@ def _reason(ws: Workspace, args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     store = ws.store
+    if args.regenerate:
+        if args.no_reason:
+            raise UserError("--no-reason goes with --reject")
+        return _regenerate(ws, args.regenerate, (args.reason or "").strip() or None)
     if (args.reason or args.no_reason) and not args.reject:
         raise UserError("--reason and --no-reason go with --reject")
     if (args.output_file or args.input_file) and args.edit is None:

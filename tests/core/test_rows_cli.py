@@ -221,3 +221,32 @@ def test_init_sets_the_teacher_limits_of_the_task_form(tmp_path, capsys):
     assert main(["init", str(bad), "--concurrency", "0"]) == 2
     assert capsys.readouterr().err.strip().startswith("distill-tui: --concurrency: ")
     assert not bad.exists()
+
+
+def test_regenerate_queues_the_row_and_keeps_the_old_answer_as_the_rejected_side(workspace, capsys):
+    """Issue 35 item 15: `curate --regenerate ID`, so headless curation makes
+    `regen` pairs as the screen's x then g does."""
+    from distill_tui.core.curate import preferences
+    from distill_tui.core.generate import queue
+    from distill_tui.core.generate.pricing import Usage
+
+    ws = _ws(workspace, 3)
+    d = str(ws.root)
+    assert main(["curate", d, "--regenerate", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "queued 1 row(s) again; 1 answer(s) rejected (regenerated)" in out
+    assert ws.store.conn.execute("SELECT status FROM rows WHERE id = 2").fetchone()[0] == "pending"
+    assert main(["curate", d, "--regenerate", "2"]) == 2  # already waiting: said, not doubled
+    assert "already waiting for an answer" in capsys.readouterr().err
+    # What `generate` does with it: a new answer, accepted.
+    ws.store.conn.execute("UPDATE rows SET status = 'running' WHERE id = 2")
+    record = queue.GenerationRecord("label 1, better", "t", "p", Usage(1, 1), 0.0, 0.1, "end_turn")
+    queue.complete(ws.store, 2, record)
+    assert main(["curate", d, "--accept", "2"]) == 0
+    (pair,) = preferences.pairs(ws.store)
+    assert (pair.row_id, pair.chosen, pair.rejected, pair.source) == (
+        2,
+        "label 1, better",
+        "label 1",
+        "regen",
+    )
