@@ -10,7 +10,7 @@ from pathlib import Path
 
 from distill_tui.core import paths
 from distill_tui.core.dataset.export import FORMATS, export_dataset
-from distill_tui.core.dataset.export_rows import export_rows
+from distill_tui.core.dataset.export_rows import export_rows, salvage_line
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
@@ -45,17 +45,18 @@ def run(args: argparse.Namespace) -> int:
         ws = Workspace.open(args.dir, allow_damaged=True)
         protected = (paths.config_path(ws.root),)
         lost: list[int] = []
+        missing: list[int] = []
         n = export_rows(
-            ws.store, Path(args.rows), overwrite=args.force, protected=protected, lost=lost
+            ws.store,
+            Path(args.rows),
+            overwrite=args.force,
+            protected=protected,
+            lost=lost,
+            missing=missing,
         )
         print(f"wrote {n} rows to {shown(args.rows)}")
         if ws.store.damaged:
-            ids = ", ".join(map(str, lost[:10])) + ("..." if len(lost) > 10 else "")
-            print(
-                f"distill-tui: the store is damaged; {len(lost)} row(s) could not be read"
-                + (f" (ids {ids})" if lost else ""),
-                file=sys.stderr,
-            )
+            print(f"distill-tui: {salvage_line(lost, missing)}", file=sys.stderr)
             return 1
         return 0
     ws = Workspace.open(args.dir)

@@ -3,6 +3,7 @@ written into; every command says so in one line (issue 12, items 7 and 13)."""
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 
@@ -105,8 +106,60 @@ def test_export_rows_salvages_what_a_damaged_store_still_holds(damaged, tmp_path
     out, err = capsys.readouterr()
     saved = int(out.split()[1])
     assert 1000 < saved < 2000  # most rows, not the ones on the damaged pages
-    assert "row(s) could not be read" in err
+    assert "row id(s) not saved" in err
     new = tmp_path / "new"
     assert main(["init", str(new)]) == 0
     assert main(["import-rows", str(new), str(rows)]) == 0
     assert Workspace.open(new).store.counts()["inputs"] == saved
+
+
+def _varint(data, at: int) -> tuple[int, int]:
+    value = 0
+    for n in range(9):
+        b = data[at + n]
+        value = (value << 7) | (b & 0x7F)
+        if b < 0x80:
+            return value, at + n + 1
+    raise AssertionError("varint too long")
+
+
+def _hide_rows(db, ids: range) -> list[int]:
+    """Give the cells of rows `ids` other keys in their b-tree leaf: the file
+    fails the integrity check ("out of order") and SQLite no longer finds
+    those rows, without any error, as a damaged page did in issue 34 (2).
+    Returns the ids hidden: those of `ids` on the page holding the first."""
+    data = bytearray(db.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    page = data.index(f"input {ids[0]:04d} ".encode()) // page_size
+    header = page * page_size + (100 if page == 0 else 0)
+    assert data[header] == 0x0D  # a table leaf page
+    hidden = []
+    for k in range(int.from_bytes(data[header + 3 : header + 5], "big")):
+        ptr = header + 8 + 2 * k
+        cell = page * page_size + int.from_bytes(data[ptr : ptr + 2], "big")
+        _, at = _varint(data, cell)
+        rowid, end = _varint(data, at)
+        if rowid in ids:
+            assert end - at == 2  # same length: 128..16383
+            key = rowid + 8000
+            data[at : at + 2] = bytes([0x80 | (key >> 7), key & 0x7F])
+            hidden.append(rowid)
+    db.write_bytes(bytes(data))
+    return sorted(hidden)
+
+
+def test_salvage_names_and_counts_the_rows_sqlite_cannot_find(tmp_path, capsys):
+    ws = Workspace.create(tmp_path / "proj")
+    ws.store.add_inputs([(f"input {i:04d} " + "y" * 300, None) for i in range(1, 321)])
+    ws.store.close()
+    hidden = _hide_rows(ws.root / "distill.db", range(196, 201))
+    rows = tmp_path / "rows.jsonl"
+    assert main(["export", str(ws.root), "--rows", str(rows)]) == 1
+    out, err = capsys.readouterr()
+    saved = [json.loads(line)["id"] for line in rows.read_text().splitlines()]
+    assert hidden and sorted(set(range(1, 321)) - set(saved)) == hidden
+    assert int(out.split()[1]) == len(saved) == 320 - len(hidden)
+    n, ids = len(hidden), f"{hidden[0]}-{hidden[-1]}"
+    assert f"{n} row id(s) not saved" in err, err
+    assert f"{n} SQLite could not find (ids {ids})" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

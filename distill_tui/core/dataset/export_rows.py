@@ -94,15 +94,30 @@ def _record(r: Any, mine: list[Any], events: list[Any]) -> dict[str, Any]:
     }
 
 
-def _salvaged(store: Store, lost: list[int]) -> Iterator[dict[str, Any]]:
+def _top_id(store: Store) -> int:
+    """The highest row id anything in the store names: a damaged page may
+    hold the last rows themselves, while their history still names them."""
+    top = 0
+    for table, col in (("rows", "id"), ("generations", "row_id"), ("events", "row_id")):
+        try:
+            found = store.conn.execute(f"SELECT MAX({col}) FROM {table}").fetchone()[0]
+        except sqlite3.DatabaseError:
+            continue
+        top = max(top, int(found or 0))
+    return top
+
+
+def _salvaged(store: Store, lost: list[int], missing: list[int]) -> Iterator[dict[str, Any]]:
     """Rows of a damaged store one by one: a row (or its history) on an
-    unreadable page is skipped and its id added to `lost`; the rest is saved."""
+    unreadable page is skipped and its id added to `lost`; an id up to the
+    highest one that SQLite cannot find at all (a damaged page can hide rows
+    without an error) is added to `missing`; the rest is saved."""
     c = store.conn
-    top = int(c.execute("SELECT MAX(id) FROM rows").fetchone()[0] or 0)
-    for row_id in range(1, top + 1):
+    for row_id in range(1, _top_id(store) + 1):
         try:
             r = c.execute(f"SELECT {_ROW_SELECT} FROM rows WHERE id = ?", (row_id,)).fetchone()
             if r is None:
+                missing.append(row_id)
                 continue
             mine = c.execute(
                 f"SELECT id, {', '.join(_GEN_FIELDS)} FROM generations WHERE row_id = ?"
@@ -126,11 +141,15 @@ def export_rows(
     overwrite: bool = False,
     protected: tuple[Path, ...] = (),
     lost: list[int] | None = None,
+    missing: list[int] | None = None,
 ) -> int:
     """Write all rows to `path`; returns how many.
 
     From a damaged store (opened with `allow_damaged`) rows are read one by
-    one and those that cannot be read are left out, their ids added to `lost`.
+    one and those that cannot be read are left out, their ids added to `lost`;
+    ids below the highest that are not found are added to `missing` (rows on
+    a damaged page SQLite skips, or inputs deleted before any answer: the
+    store cannot tell which).
 
     The file is written under a temporary name beside it and renamed into
     place when complete, so a failure leaves neither half a file nor a stray
@@ -153,7 +172,13 @@ def export_rows(
     n = 0
     try:
         with open(fd, "w", encoding="utf-8") as f:
-            rows = _salvaged(store, lost if lost is not None else []) if store.damaged else None
+            rows = (
+                _salvaged(
+                    store, lost if lost is not None else [], missing if missing is not None else []
+                )
+                if store.damaged
+                else None
+            )
             for row in rows or _rows(store):
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
@@ -260,3 +285,28 @@ def _insert(store: Store, records: list[dict[str, Any]]) -> ImportResult:
             )
             added += 1
     return ImportResult(added, skipped)
+
+
+def id_ranges(ids: list[int]) -> str:
+    """`[3, 196, 197, 198, 199, 200]` as `3, 196-200`: every id named, briefly."""
+    parts: list[str] = []
+    for i in sorted(set(ids)):
+        if parts and (last := parts[-1].rpartition("-")[2]) and int(last) == i - 1:
+            first = parts[-1].partition("-")[0]
+            parts[-1] = f"{first}-{i}"
+        else:
+            parts.append(str(i))
+    return ", ".join(parts)
+
+
+def salvage_line(lost: list[int], missing: list[int]) -> str:
+    """What a salvage from a damaged store left out, every id named."""
+    line = f"the store is damaged; {len(lost) + len(missing)} row id(s) not saved"
+    if lost:
+        line += f"; {len(lost)} could not be read (ids {id_ranges(lost)})"
+    if missing:
+        line += (
+            f"; {len(missing)} SQLite could not find (ids {id_ranges(missing)}): rows on a"
+            " damaged page, or inputs deleted before any answer"
+        )
+    return line
