@@ -18,7 +18,7 @@ import sys
 
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
-from distill_tui.core.evaluate import evals, split_overlap
+from distill_tui.core.evaluate import confusion, evals, split_overlap
 from distill_tui.core.evaluate.evals import EvalResult
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
@@ -77,7 +77,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def format_table(result: EvalResult) -> list[str]:
     headers, rows = evals.comparison(result)
-    widths = [14, *(max(8, len(h) + 1) for h in headers[1:])]
+    widths = [
+        14,
+        *(max(8, len(h) + 1, *(len(r[n]) + 1 for r in rows)) for n, h in enumerate(headers) if n),
+    ]
 
     def line(cells: list[str]) -> str:
         return "".join(
@@ -86,11 +89,32 @@ def format_table(result: EvalResult) -> list[str]:
         )
 
     lines = [line(headers), *map(line, rows)]
+    lines.append(f"95% CI: {evals.CI_METHOD.removeprefix('95%: ')}")
     if result.pairs:
         lines.append(
             f"pair acc: of {result.pair_rows} held-out preference pairs, the share whose"
             " chosen answer the model finds likelier than the rejected one"
         )
+    return lines
+
+
+def verdict_lines(result: EvalResult) -> list[str]:
+    """The verdict against the parent, the flips, and the confusion matrix of
+    a label task, as `eval` prints them after the table."""
+    v, f = result.verdict(), result.flips()
+    if v is None or f is None:
+        lines = ["verdict: none (the run's parent did not answer: run without --no-base)"]
+    else:
+        lines = [
+            f"verdict: {v.line()}",
+            f"flips vs {f.vs}: fixed {f.fixed}, regressed {f.regressed}, kept {f.kept},"
+            f" still wrong {f.still_wrong}",
+        ]
+    matrix = result.confusion()
+    if matrix is not None:
+        lines += ["", "confusion (the adapter's answers):", *confusion.render(matrix)]
+    for name, m in result.field_confusions().items():
+        lines += ["", f"confusion of field {name!r}:", *confusion.render(m)]
     return lines
 
 
@@ -183,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
         print(shown(line))
     if result.judge is not None:
         print(f"judge: {result.judge.note()}")
+    for line in verdict_lines(result):
+        print(shown(line))
     if args.add_similar:
         print(similar.summary() if similar else "no failing rows: no similar inputs asked for")
     return 0

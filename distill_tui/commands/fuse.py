@@ -14,6 +14,7 @@ from pathlib import Path
 from distill_tui.commands.stopping import stoppable
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import verdict
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship import provenance
 from distill_tui.core.train import checkpoints
@@ -41,6 +42,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--probes", type=int, default=4, metavar="N", help="probe prompts (default 4)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="fuse even when the run's last evaluation is worse than its parent",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
 
     ws = Workspace.open(args.dir)
     cp = checkpoints.resolve(ws, args.run, args.checkpoint)
+    # The run's last verdict against its parent; a worse run is refused unless --force.
+    gate = verdict.gate(ws.store, cp.run_id, cp.name)
+    print(f"distill-tui: {shown(gate.line())}", file=sys.stderr)
+    gate.check("fuse", args.force)
     out = (args.out or checkpoints.default_fused_out(ws.root, cp)).expanduser().resolve()
     check_out(out)
     print(f"distill-tui: {shown(gguf_note(cp.base_model))}", file=sys.stderr)

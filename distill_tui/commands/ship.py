@@ -11,6 +11,7 @@ from pathlib import Path
 
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import verdict
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship import provenance
 from distill_tui.core.train import checkpoints
@@ -38,6 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--check", action="store_true", help="server: start it and probe it")
     p.add_argument("--probes", type=int, default=8, metavar="N", help="probe prompts (default 8)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="ship even when the run's last evaluation is worse than its parent",
+    )
 
 
 def _fused(ws: Workspace, given: Path | None) -> Path:
@@ -59,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.dir)
     fused = _fused(ws, args.fused)
     prov = provenance.read_json(fused)
+    # The run's last verdict against its parent; a worse run is refused unless --force.
+    gate = verdict.gate(ws.store, prov.run_id if prov else None, prov.checkpoint if prov else None)
+    print(f"distill-tui: {shown(gate.line())}", file=sys.stderr)
+    gate.check("ship", args.force)
     if prov is not None:
         for t in prov.teachers:
             print(f"distill-tui: teacher {shown(t.teacher)}: {shown(t.terms)}", file=sys.stderr)

@@ -9,6 +9,7 @@ CONFIG_NAME = "distill.toml"
 STORE_NAME = "distill.db"
 DATA_DIR = "data"
 RUNS_DIR = "runs"
+MODELS_DIR = "models"  # where a project keeps its own model files (the demo's student)
 
 
 def config_path(project: Path) -> Path:
@@ -30,6 +31,10 @@ def pref_dir(project: Path) -> Path:
 
 def runs_dir(project: Path) -> Path:
     return project / RUNS_DIR
+
+
+def models_dir(project: Path) -> Path:
+    return project / MODELS_DIR
 
 
 def run_dir(project: Path, run_id: str) -> Path:

@@ -143,7 +143,7 @@ class LocalModel:
     size_bytes: int
 
 
-MODELS_DIR = "models"  # where a project keeps its own model files (the demo's student)
+MODELS_DIR = paths.MODELS_DIR
 
 
 def gguf_models(project: Path | None, cache: Path | None = None) -> list[LocalModel]:

@@ -5,6 +5,7 @@ licence, and the teachers' exported rows add up to the exported split."""
 from __future__ import annotations
 
 import json
+import shutil
 
 from huggingface_hub import ModelCard
 from support.adapter_helpers import make_run
@@ -29,8 +30,8 @@ def _answered(ws, teacher: str, inputs: list[str]) -> list[int]:
 
 def test_fused_folder_has_a_model_card_and_provenance(workspace, tiny_model, tmp_path, capsys):
     ws = workspace
-    student = tmp_path / "student"
-    student.mkdir()
+    # The card is read from the model the run trained on (issue 34, item 3).
+    student = shutil.copytree(tiny_model, tmp_path / "student")
     (student / "README.md").write_text(
         "---\nlicense: apache-2.0\nbase_model: HuggingFaceTB/SmolLM2-135M-Instruct\n---\n"
     )
@@ -44,7 +45,7 @@ def test_fused_folder_has_a_model_card_and_provenance(workspace, tiny_model, tmp
     curation.decide(ws.store, local[3:], "rejected", "wrong label")
     curation.edit(ws.store, claude[0], output="billing")
     exported = export_dataset(ws.root, ws.store, ws.settings)
-    make_run(ws, tiny_model)
+    make_run(ws, student)
 
     out = ws.root / "fused-out"
     assert main(["fuse", str(ws.root), "--run", "run-1", "--out", str(out), "--json"]) == 0
@@ -65,17 +66,24 @@ def test_fused_folder_has_a_model_card_and_provenance(workspace, tiny_model, tmp
     assert by_teacher["anthropic:claude-haiku-4-5"]["rows"] == 6
     assert by_teacher["openai:llama3.3:70b"]["rows"] == 4
     assert sum(t["exported"] for t in prov["teachers"]) == sum(exported.counts.values()) == 9
-    assert prov["curation"] == {"accepted": 9, "edited": 1, "rejected": 1, "synthesized": 0}
+    assert prov["curation"] == {
+        "accepted": 9,
+        "edited": 1,
+        "rejected": 1,
+        "synthesized": 0,
+        "rejections": 1,
+        "regenerations": 0,
+        "reject_regenerate_accept": 0,
+    }
 
 
 def test_an_apache_student_with_a_claude_teacher_keeps_its_licence(workspace, tiny_model, tmp_path):
     ws = workspace
-    student = tmp_path / "student"
-    student.mkdir()
+    student = shutil.copytree(tiny_model, tmp_path / "student")
     (student / "README.md").write_text("---\nlicense: apache-2.0\n---\n")
     ws.settings.student.model = str(student)
     ws.save_settings()
-    make_run(ws, tiny_model)
+    make_run(ws, student)
     out = ws.root / "fused-out"
     assert main(["fuse", str(ws.root), "--run", "run-1", "--out", str(out), "--json"]) == 0
     card = ModelCard.load(out / "README.md")

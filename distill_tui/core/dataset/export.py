@@ -26,6 +26,7 @@ from typing import Any
 
 from distill_tui.core import paths
 from distill_tui.core.config import Project
+from distill_tui.core.dataset import dataset_hash
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store
@@ -240,7 +241,6 @@ def export_dataset(
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{shown(out_dir)}: is a file, not a folder; move it away and export again")
     files: dict[Path, bytes] = {}
-    digest = hashlib.sha256()
     for name in SPLITS:
         if not split[name] and name != "train":
             continue
@@ -249,14 +249,15 @@ def export_dataset(
             for s in split[name]
         ]
         data = "".join(lines).encode("utf-8")
-        digest.update(name.encode() + b"\0" + data)
         files[out_dir / f"{name}.jsonl"] = data
+    # The definition a run records and the model card names (not the test split).
+    digest = dataset_hash.of_bytes({p.name: data for p, data in files.items()})
     row_ids = {k: [s.row_id for s in v] for k, v in split.items()}
     counts = {k: len(v) for k, v in split.items()}
     manifest = {
         "format": fmt,
         "seed": seed,
-        "dataset_hash": digest.hexdigest(),
+        "dataset_hash": digest,
         "counts": counts,
         "files": {p.name: hashlib.sha256(data).hexdigest() for p, data in files.items()},
         "row_ids": row_ids,
@@ -265,7 +266,7 @@ def export_dataset(
     ordered = {out_dir / MANIFEST: (json.dumps(manifest, indent=1) + "\n").encode(), **files}
     remove = [out_dir / f"{k}.jsonl" for k in SPLITS if not split[k] and k != "train"]
     write(ordered, remove)
-    return ExportResult(counts, sorted(ordered), digest.hexdigest(), fmt, row_ids)
+    return ExportResult(counts, sorted(ordered), digest, fmt, row_ids)
 
 
 def verify_split(data_dir: Path) -> None:

@@ -9,7 +9,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from distill_tui.core.evaluate import metrics
+from distill_tui.core.evaluate import compare, metrics, stats
+from distill_tui.core.evaluate import confusion as conf
 from distill_tui.core.generate.pricing import fmt_usd
 from distill_tui.core.store import Store
 
@@ -17,6 +18,10 @@ BASE = "base"
 ADAPTER = "adapter"
 SFT = "sft"  # a preference run's starting point: the SFT run's adapter
 JUDGE = "judge"  # metric: 1.0 when the teacher judged the adapter's answer a pass
+CI_METHOD = (
+    "95%: exact binomial (Clopper-Pearson) for 0/1 metrics, bootstrap over rows"
+    f" ({stats.BOOTSTRAP_SAMPLES} resamples, seed {stats.BOOTSTRAP_SEED}) for the others"
+)
 
 
 @dataclass
@@ -92,6 +97,83 @@ class EvalResult:
     def failures(self) -> list[EvalItem]:
         return [i for i in self.items if i.adapter_failed]
 
+    @property
+    def parent(self) -> str | None:
+        """What the run is judged against: its SFT start for a preference run
+        (when it answered), else the base model; None when neither did."""
+        answered = {who for i in self.items for who in i.scores}
+        if ADAPTER not in answered:
+            return None
+        return next((w for w in (SFT, BASE) if w in answered), None)
+
+    def _paired(self, vs: str) -> list[EvalItem]:
+        return [i for i in self.items if ADAPTER in i.scores and vs in i.scores]
+
+    def flips(self) -> compare.Flips | None:
+        vs = self.parent
+        if vs is None:
+            return None
+        rows = self._paired(vs)
+        return compare.flips(
+            [not metrics.is_failure(i.scores[ADAPTER]) for i in rows],
+            [not metrics.is_failure(i.scores[vs]) for i in rows],
+            vs,
+        )
+
+    def flipped(self, kind: str) -> list[EvalItem]:
+        """The rows of one kind of flip against the parent: "fixed" or "regressed"."""
+        vs = self.parent
+        if vs is None:
+            return []
+        out = []
+        for i in self._paired(vs):
+            run_ok = not metrics.is_failure(i.scores[ADAPTER])
+            parent_ok = not metrics.is_failure(i.scores[vs])
+            if (kind == "fixed" and run_ok and not parent_ok) or (
+                kind == "regressed" and parent_ok and not run_ok
+            ):
+                out.append(i)
+        return out
+
+    def verdict(self) -> compare.Verdict | None:
+        vs = self.parent
+        if vs is None:
+            return None
+        rows = self._paired(vs)
+        if not rows:
+            return None
+        return compare.verdict(
+            [i.scores[ADAPTER].get(metrics.EXACT, 0.0) for i in rows],
+            [i.scores[vs].get(metrics.EXACT, 0.0) for i in rows],
+            vs,
+        )
+
+    def intervals(self) -> dict[str, dict[str, tuple[float, float]]]:
+        """95% interval of every metric of every model: exact binomial for 0/1
+        scores (exact match, JSON valid, the judge), a seeded bootstrap over
+        rows for the others."""
+        out: dict[str, dict[str, tuple[float, float]]] = {}
+        for who in self.compared:
+            per: dict[str, list[float]] = {}
+            for i in self.items:
+                for name, value in i.scores.get(who, {}).items():
+                    per.setdefault(name, []).append(value)
+            if per:
+                out[who] = {name: stats.interval(values) for name, values in per.items()}
+        return out
+
+    def confusion(self) -> conf.Confusion | None:
+        rows = [i for i in self.items if ADAPTER in i.answers]
+        return conf.confusion([i.reference for i in rows], [i.answers[ADAPTER] for i in rows])
+
+    def field_confusions(self) -> dict[str, conf.Confusion]:
+        if self.output_format != "json":
+            return {}
+        rows = [i for i in self.items if ADAPTER in i.answers]
+        return conf.field_confusions(
+            [i.reference for i in rows], [i.answers[ADAPTER] for i in rows]
+        )
+
     def to_json(self, items: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "rows": self.rows,
@@ -105,6 +187,20 @@ class EvalResult:
             "failures": len(self.failures()),
             "stopped": self.stopped,
         }
+        out["ci"] = {
+            who: {name: [lo, hi] for name, (lo, hi) in per.items()}
+            for who, per in self.intervals().items()
+        }
+        out["ci_method"] = CI_METHOD
+        flips, verdict = self.flips(), self.verdict()
+        out["flips"] = flips.to_json() if flips else None
+        out["verdict"] = verdict.verdict if verdict else None
+        out["paired"] = verdict.to_json() if verdict else None
+        matrix = self.confusion()
+        if matrix is not None:
+            out["confusion"] = matrix.to_json()
+        if fields := self.field_confusions():
+            out["confusion_fields"] = {k: v.to_json() for k, v in fields.items()}
         if self.judge is not None:
             out[JUDGE] = asdict(self.judge) | {"note": self.judge.note()}
         if self.pairs:
@@ -135,17 +231,19 @@ class EvalResult:
         )
 
 
-def comparison(result: EvalResult) -> tuple[list[str], list[list[str]]]:
+def comparison(result: EvalResult, intervals: bool = True) -> tuple[list[str], list[list[str]]]:
     """The metrics table the Chat screen and `eval` print: one column per model
     that answered (base, sft for a preference run, adapter), the adapter's
     change against the base and, where there is one, against its SFT start;
-    a last row with the held-out pair accuracy when preference pairs exist."""
+    under each metric its 95% interval per model; a last row with the
+    held-out pair accuracy when preference pairs exist."""
     who = result.compared
     sums = {w: result.summary(w) for w in who}
     against = [w for w in (BASE, SFT) if w in who]
     headers = ["metric", *who, *("change" if w == BASE else "vs sft" for w in against)]
     names = list(sums.get(ADAPTER, {}))
     values = {w: dict(sums[w]) for w in who}
+    ci = result.intervals() if intervals else {}
     if result.pairs:
         names.append("pair acc")
         for w in who:
@@ -160,6 +258,12 @@ def comparison(result: EvalResult) -> tuple[list[str], list[list[str]]]:
             b = values[w].get(name)
             row.append(f"{a - b:+.3f}" if a is not None and b is not None else "")
         rows.append(row)
+        if any(name in ci.get(w, {}) for w in who):
+            row = ["  95% CI"]
+            for w in who:
+                lo_hi = ci.get(w, {}).get(name)
+                row.append(f"{lo_hi[0]:.2f}-{lo_hi[1]:.2f}" if lo_hi else "")
+            rows.append(row + [""] * len(against))
     return headers, rows
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from distill_tui.core.evaluate.compare import PARENT_NAMES, WORSE
 from distill_tui.core.ship.provenance import UNKNOWN, Provenance
 from distill_tui.core.ship.terms import NOT_ADVICE
 
@@ -36,6 +37,53 @@ def _table(rows: list[list[str]]) -> list[str]:
         "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in r) + " |" for r in body
     ]
     return out
+
+
+_SHOWN = {"base": "base", "sft": "SFT start", "adapter": "distilled"}
+
+
+def _evaluation(ev: dict[str, Any] | None) -> list[str]:
+    """Every model compared (base, the SFT start of a preference run, this
+    one) with 95% intervals, the verdict against the parent, the flips, and
+    in words when this model is worse than where it started."""
+    if not ev:
+        return ["Not evaluated before fusing."]
+    models = [w for w in _SHOWN if ev.get(w)]
+    ci = ev.get("ci") or {}
+    lines = [f"On {ev['rows']} held-out rows of the {ev['split']} split ({ev['checkpoint']}):", ""]
+
+    def cell(who: str, metric: str) -> str:
+        value = ev[who].get(metric)
+        if value is None:
+            return "-"
+        lo_hi = ci.get(who, {}).get(metric)
+        return f"{value:.3f} ({lo_hi[0]:.2f}-{lo_hi[1]:.2f})" if lo_hi else f"{value:.3f}"
+
+    names = list(dict.fromkeys(m for w in models for m in ev[w]))
+    lines += _table(
+        [["metric", *(_SHOWN[w] for w in models)]]
+        + [[m, *(cell(w, m) for w in models)] for m in names]
+    )
+    if ci:
+        lines += ["", f"In brackets: the {ev.get('ci_method', '95% interval')}."]
+    paired, flips = ev.get("paired"), ev.get("flips")
+    if paired and flips:
+        lines += ["", f"**Verdict: {paired['line']}.**", ""]
+        lines.append(
+            f"Rows against {PARENT_NAMES.get(flips['vs'], flips['vs'])}: fixed {flips['fixed']},"
+            f" regressed {flips['regressed']}, kept {flips['kept']},"
+            f" still wrong {flips['still_wrong']}."
+        )
+        if paired["verdict"] == WORSE:
+            lines += [
+                "",
+                f"**This model is worse than {PARENT_NAMES.get(flips['vs'], flips['vs'])}**:"
+                " it answers fewer held-out rows right than the model it was trained from,"
+                " by more than the noise of this many rows.",
+            ]
+    else:
+        lines += ["", "No verdict: the model it was trained from was not evaluated beside it."]
+    return lines
 
 
 def render(prov: Provenance, name: str) -> str:
@@ -94,22 +142,5 @@ def render(prov: Provenance, name: str) -> str:
     ]
     lines += [f"- {k}: {v}" for k, v in prov.training.items()] or ["- not recorded"]
     lines += ["", "## Evaluation", ""]
-    ev = prov.evaluation
-    if ev:
-        lines.append(f"On {ev['rows']} held-out rows of the {ev['split']} split:")
-        lines.append("")
-        names = sorted(set(ev.get("base", {})) | set(ev.get("adapter", {})))
-        lines += _table(
-            [["metric", "base", "distilled"]]
-            + [
-                [
-                    m,
-                    f"{ev.get('base', {}).get(m, float('nan')):.3f}",
-                    f"{ev.get('adapter', {}).get(m, float('nan')):.3f}",
-                ]
-                for m in names
-            ]
-        )
-    else:
-        lines.append("Not evaluated before fusing.")
+    lines += _evaluation(prov.evaluation)
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 from distill_tui.core import gguf_header, paths
 from distill_tui.core.config import Project
-from distill_tui.core.evaluate import evals
+from distill_tui.core.evaluate import evals, lineage
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship import terms
 from distill_tui.core.store import Store
@@ -238,6 +238,13 @@ def _current_dataset_hash(root: Path) -> str:
     return h.hexdigest()
 
 
+def _run_config(ws: Workspace, run_id: str) -> dict[str, Any]:
+    from distill_tui.core.train import runs as runs_db
+
+    run = runs_db.get_run(ws.store, run_id)
+    return run.config if run is not None else {}
+
+
 def gather(ws: Workspace, run_id: str | None = None, checkpoint: str | None = None) -> Provenance:
     """The facts for a run's checkpoint (or for the project, without one)."""
     s = ws.settings
@@ -247,6 +254,10 @@ def gather(ws: Workspace, run_id: str | None = None, checkpoint: str | None = No
     split = {k: len(v) for k, v in (row_ids or {}).items() if v}
     run_hash = _run_dataset_hash(ws.root, run_id) if run_id else None
     split_is_runs = run_hash is None or run_hash == _current_dataset_hash(ws.root)
+    if run_id and not split_is_runs:
+        # A preference run hashed data/pref/, not data/.
+        lin = lineage.of_config(_run_config(ws, run_id))
+        split_is_runs = run_hash == lineage.current_data_hash(ws.root, lin.objective)
     licence, licence_source, base, base_source = student_facts(ws.root, s.student.model)
     teachers = teacher_uses(ws.store, s, exported)
     passes = [
@@ -277,6 +288,10 @@ def gather(ws: Workspace, run_id: str | None = None, checkpoint: str | None = No
                 if k in train
             }
             training |= {"iterations_done": run.iter, "best_val_loss": run.best_val_loss}
+            lin = lineage.of_config(run.config)
+            training |= {"objective": lin.objective, "parent_run": lin.parent or "base model"}
+            if lin.preference:
+                training |= {"beta": lin.beta, "sft_weight": lin.sft_weight}
         result = evals.latest(ws.store, run_id, checkpoint)
         if result is not None:
             evaluation = result.to_json(items=False)

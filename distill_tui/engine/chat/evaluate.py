@@ -108,7 +108,9 @@ def evaluate(
     items = [evals.EvalItem(i, ids.get(r.input), r.input, r.reference) for i, r in enumerate(rows)]
     adapter = Target.of(checkpoint)
     passes = [(evals.ADAPTER, adapter)]
-    sft = sft_start(ws, checkpoint) if include_base else None
+    # Without the base (`--no-base`), a preference run still meets its SFT
+    # parent: the column its verdict and flips are judged against.
+    sft = sft_start(ws, checkpoint)
     if sft is not None:
         passes.append((evals.SFT, Target.of(sft)))
     if include_base:
@@ -135,7 +137,7 @@ def evaluate(
             if not finished:
                 stopped = True  # rows cut off mid-answer would score as wrong
                 break
-        if not stopped and include_base:
+        if not stopped:
             pair_acc, pair_rows = _rank_pairs(ws, host, passes, progress, stop)
     if stopped:
         # Compare like with like: keep only rows every model answered.

@@ -83,6 +83,7 @@ def convert(source: Path, *, dense: bool | None = None, cache: Path | None = Non
     out = root / f"{digest[:24]}-{'dense' if dense else 'quantized'}-v{CONVERTER_VERSION}"
     staging.clean_stale(root)  # conversions killed mid-write: up to a dense model each
     if (out / "config.json").is_file():
+        _remember_path(out, source)
         return out
     header = checked_header(source)
     need = space_needed(header, dense)
@@ -303,13 +304,32 @@ def _convert(source: Path, out: Path, dense: bool, digest: str) -> None:
         out / "source.json",
         {
             "gguf": source.name,
+            # Where it was converted from: the card and `ship --target gguf`
+            # find the file (and its tokenizer metadata) through the folder.
+            "path": str(source.resolve()),
+            "size": source.stat().st_size,
             "sha256": digest,
             "name": meta.get("general.name"),
             "license": meta.get("general.license"),
+            "organization": meta.get("general.organization"),
             "dense": dense,
             "converter_version": CONVERTER_VERSION,
         },
     )
+
+
+def _remember_path(out: Path, source: Path) -> None:
+    """Folders converted before `source.json` kept the file's path learn it
+    when the file is loaded again; a read-only cache is left as it is."""
+    info_path = out / "source.json"
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        if not isinstance(info, dict) or info.get("path"):
+            return
+        info |= {"path": str(source.resolve()), "size": source.stat().st_size}
+        _write_json(info_path, info)
+    except (OSError, ValueError):
+        return
 
 
 def _finish(weights: dict[str, Any], dense: bool) -> int | None:

@@ -113,6 +113,30 @@ def write_gguf(
 
     weights, _ = _dense_weights(fused)
     tmp = out.with_name(out.name + ".partial")
+    try:
+        _write(gguf, np, reader, weights, config, fused, tmp, out, quant, prov)
+        tmp.replace(out)
+    except OSError as e:
+        raise UserError(f"{out}: cannot write the GGUF file ({e.strerror or e})") from None
+    finally:
+        # Whatever stopped it (a full disk, `out` a folder, Ctrl-C): no 270 MB
+        # half-file stays behind.
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _write(
+    gguf: Any,
+    np: Any,
+    reader: Any,
+    weights: dict[str, Any],
+    config: dict[str, Any],
+    fused: Path,
+    tmp: Path,
+    out: Path,
+    quant: str,
+    prov: Provenance | None,
+) -> None:
     writer = gguf.GGUFWriter(str(tmp), "llama")
     for key, field in reader.fields.items():
         if key.startswith(("llama.", "tokenizer.")):
@@ -153,9 +177,5 @@ def write_gguf(
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
+    finally:
         writer.close()
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"{out}: cannot write the GGUF file ({e.strerror or e})") from None
-    tmp.replace(out)
-    return out

@@ -1,6 +1,8 @@
 """The Train screen's runs list: every run with its status, iterations, best
-validation loss, failure reason and start time, newest first; the full reason
-of the highlighted run shows below the table. Keys post `RunAction` for the
+validation loss, objective, parent (the start time of the SFT run a DPO/KTO
+run started from; "base" for an SFT run), failure reason and start time,
+newest first; the highlighted run's lineage, last verdict and full reason
+show below the table. Keys post `RunAction` for the
 screen to carry out (open in the monitor, chat with it, delete it)."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from distill_tui.core.evaluate import lineage
 from distill_tui.core.train import runs as runs_db
 from distill_tui.ui.text import data_text
 
@@ -70,19 +73,33 @@ class RunsView(Vertical):
         yield Static("", id="runs-detail")
 
     def on_mount(self) -> None:
-        self.query_one(RunsTable).add_columns("Started", "Status", "Iter", "Best val", "Reason")
+        self.query_one(RunsTable).add_columns(
+            "Started", "Status", "Iter", "Best val", "Obj", "From", "Reason"
+        )
 
-    def show(self, runs: list[runs_db.Run], select: str | None = None) -> None:
+    def show(
+        self,
+        runs: list[runs_db.Run],
+        select: str | None = None,
+        verdicts: dict[str, str | None] | None = None,
+    ) -> None:
+        """`verdicts`: each run's last verdict against its parent, by run id."""
+        self._verdicts = verdicts or {}
         table = self.query_one(RunsTable)
         keep = select or self.selected
         self._runs = {r.id: r for r in runs}
         table.clear()
         for r in runs:
+            lin = lineage.of_config(r.config)
+            parent = self._runs.get(lin.parent) if lin.parent else None
             table.add_row(
                 _started(r.created_at),
                 r.status.replace("_", " "),
                 f"{r.iter}/{r.iters_total or 0}",
                 _best(r),
+                lin.objective,
+                # The parent as its own Started cell reads, so the eye finds its row.
+                _started(parent.created_at) if parent else data_text(lin.parent or "base"),
                 data_text((r.error or "").splitlines()[0] if r.error else ""),
                 key=r.id,
             )
@@ -105,6 +122,9 @@ class RunsView(Vertical):
             return
         box.set_class(run.status == "failed", "-failed")
         text = f"run {run.id}  {run.status.replace('_', ' ')}"
+        text += f" · {lineage.of_config(run.config).describe()}"
+        found = getattr(self, "_verdicts", {}).get(run.id)
+        text += f" · last verdict: {found or 'not evaluated against its parent'}"
         if run.error:
             text += f": {run.error}"
         box.update(data_text(text))

@@ -1,5 +1,6 @@
-"""Dialogs of the Chat screen: generation settings and fuse options, and the
-terms lines the fuse and Ship dialogs show before a model leaves."""
+"""Dialogs of the Chat screen: generation settings and fuse options, the
+terms lines the fuse and Ship dialogs show before a model leaves, and the
+run's last verdict against its parent (asking first when it is worse)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Static, TextArea
 
+from distill_tui.core import chatlog
+from distill_tui.core.evaluate.verdict import Gate
 from distill_tui.core.ship.provenance import TermsSummary
 from distill_tui.core.ship.terms import NOT_ADVICE
 from distill_tui.engine.chat.session import GenSettings
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.checkbox import Tick
+from distill_tui.ui.widgets.confirm import ConfirmDialog
 from distill_tui.ui.widgets.dialog import Dialog
 
 # The form rows both dialogs share; the box itself is the one Dialog look.
@@ -46,6 +50,24 @@ class TermsBox(VerticalScroll, can_focus=False):
         ]
         lines += [f"teacher {teacher}: {line}" for teacher, line in s.teachers.items()]
         yield Static(Text("\n".join(lines)), classes="hint")
+
+
+def verdict_box(gate: Gate) -> Static:
+    """The run's last verdict (or that it has none) in the Fuse and Ship dialogs."""
+    return Static(Text(gate.line()), classes="error" if gate.worse else "hint", id="verdict")
+
+
+def worse_dialog(gate: Gate, action: str) -> ConfirmDialog:
+    """Asked before fusing or shipping a run evaluated worse than its parent:
+    the same figures `fuse` and `ship` refuse with."""
+    return ConfirmDialog(
+        f"{gate.line()}. {action.capitalize()} it anyway?",
+        {"y": ("anyway", f"{action} it anyway")},
+        cancel=f"do not {action}",
+    )
+
+
+_LABELS = {"top_p": "top-p", "max_tokens": "max tokens"}
 
 
 class SettingsDialog(Dialog[GenSettings | None]):
@@ -94,15 +116,13 @@ class SettingsDialog(Dialog[GenSettings | None]):
         except ValueError:
             self.query_one("#set-error", Static).update(Text("every field needs a number"))
             return
-        problems = []
-        if not 0 <= temp <= 2:
-            problems.append("temperature must be 0 to 2")
-        if not 0 < top_p <= 1:
-            problems.append("top-p must be above 0 and at most 1")
-        if max_tokens < 1:
-            problems.append("max tokens must be at least 1")
+        # The bounds settings.json is checked with when the screen opens.
+        problems = chatlog.check_settings(
+            temperature=temp, top_p=top_p, max_tokens=max_tokens, seed=seed
+        )
         if problems:
-            self.query_one("#set-error", Static).update(Text("; ".join(problems)))
+            shown = "; ".join(f"{_LABELS.get(k, k)}: {m}" for k, m in problems)
+            self.query_one("#set-error", Static).update(Text(shown))
             return
         system = self.query_one("#set-system", TextArea).text
         self.dismiss(
@@ -132,18 +152,22 @@ class FuseDialog(Dialog[tuple[Path, bool] | None]):
         default_out: Path,
         note: str = "",
         terms: TermsSummary | None = None,
+        gate: Gate | None = None,
     ) -> None:
         super().__init__()
         self.label = label
         self.default_out = default_out
         self.note = note  # what is true about GGUF for this student
         self.terms = terms
+        self.gate = gate
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(f"Fuse {self.label} into its base  (ctrl+s fuse, esc cancel)"))
             if self.terms is not None:
                 yield TermsBox(self.terms)
+            if self.gate is not None:
+                yield verdict_box(self.gate)
             with Horizontal():
                 yield Label("output folder")
                 yield Input(str(self.default_out), id="fuse-out")

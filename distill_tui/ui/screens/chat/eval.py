@@ -1,8 +1,12 @@
 """The evaluation view of the Chat screen: base vs adapter numbers on the
-validation split, and a failure browser with the teacher's output beside the
-adapter's answer. From it, `c` sends the failing rows back to the curator,
-`s` has the teacher write inputs like them into the generation queue, and `j`
-has the teacher judge the adapter's answers (within a cost cap).
+validation split with their 95% intervals, the verdict against the run's
+parent in one line above them, and a failure browser with the teacher's
+output beside the adapter's answer. `b` shows only the rows the run broke
+(right for its parent, wrong now), `f` only those it fixed, `m` the
+confusion matrix of a label task; `c` sends the rows shown back to the
+curator, `s` has the teacher write inputs like the failing rows into the
+generation queue, and `j` has the teacher judge the adapter's answers
+(within a cost cap).
 
 Before answering, `core.split_overlap.check` looks for validation rows the run
 trained on (a split exported again with another seed); a dialog then asks
@@ -18,7 +22,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
@@ -27,7 +31,8 @@ from textual.worker import Worker, WorkerState
 
 from distill_tui.core.curate import feedback
 from distill_tui.core.errors import UserError
-from distill_tui.core.evaluate import evals, split_overlap
+from distill_tui.core.evaluate import confusion, evals, split_overlap
+from distill_tui.core.evaluate.compare import PARENT_NAMES
 from distill_tui.core.project import Workspace
 from distill_tui.core.train.checkpoints import Checkpoint
 from distill_tui.engine.chat.evaluate import evaluate
@@ -39,6 +44,8 @@ from distill_tui.ui.widgets.chat_pane import failure_reason, safe_text
 from distill_tui.ui.widgets.confirm import ConfirmDialog
 
 JOB = "evaluation"
+# The rows the list shows: the adapter's wrong answers, or one kind of flip.
+WRONG, REGRESSED, FIXED, MATRIX = "wrong", "regressed", "fixed", "matrix"
 
 
 @dataclass
@@ -81,6 +88,9 @@ class EvalScreen(ModalScreen[None]):
         Binding("c", "to_curator", "To curator", id="eval-curator"),
         Binding("s", "similar", "Similar inputs", id="eval-similar"),
         Binding("j", "judge", "Judge", id="eval-judge"),
+        Binding("b", "view('regressed')", "Broke", id="eval-regressed"),
+        Binding("f", "view('fixed')", "Fixed", id="eval-fixed"),
+        Binding("m", "view('matrix')", "Matrix", id="eval-matrix"),
         Binding("escape", "close", "Stop/close", id="eval-close"),
     ]
     DEFAULT_CSS = """
@@ -88,15 +98,22 @@ class EvalScreen(ModalScreen[None]):
     EvalScreen #eval-title { height: 1; text-style: bold; color: $primary; }
     EvalScreen #eval-warning { height: auto; color: $warning; display: none; }
     EvalScreen #eval-warning.shown { display: block; }
-    EvalScreen #eval-metrics { height: auto; max-height: 8; }
+    EvalScreen #eval-verdict { height: auto; max-height: 2; }
+    EvalScreen #eval-verdict.worse { color: $error; }
+    EvalScreen #eval-metrics { height: auto; max-height: 10; }
+    EvalScreen #eval-list { height: 1; color: $text-muted; }
     EvalScreen #eval-failures { height: 1fr; }
-    EvalScreen #eval-detail { height: 6; border-top: solid $primary-darken-2; }
+    EvalScreen #eval-detail { height: 5; border-top: solid $primary-darken-2; }
+    EvalScreen #eval-matrix-box { height: 1fr; display: none; }
+    EvalScreen.matrix #eval-matrix-box { display: block; }
+    EvalScreen.matrix #eval-failures, EvalScreen.matrix #eval-detail { display: none; }
     EvalScreen #eval-progress { height: auto; max-height: 3; color: $text-muted; }
     """
 
     # The evaluation runs; the teacher is writing inputs or judging.
     running: reactive[bool] = reactive(False, bindings=True, init=False)
     asking: reactive[bool] = reactive(False, bindings=True, init=False)
+    view: reactive[str] = reactive(WRONG, bindings=True, init=False)
 
     def __init__(self, ws: Workspace, host: ModelHost, checkpoint: Checkpoint | None) -> None:
         super().__init__()
@@ -105,13 +122,18 @@ class EvalScreen(ModalScreen[None]):
         self.checkpoint = checkpoint
         self.result: evals.EvalResult | None = None
         self._stop = threading.Event()
+        self._matrix_lines: list[str] = []  # a label task's confusion matrix, drawn
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("", id="eval-title")
             yield Static("", id="eval-warning")
+            yield Static("", id="eval-verdict")
             yield DataTable(id="eval-metrics", cursor_type="none", zebra_stripes=True)
+            yield Label("", id="eval-list")
             yield DataTable(id="eval-failures", cursor_type="row")
+            with VerticalScroll(id="eval-matrix-box"):
+                yield Static("", id="eval-matrix")
             yield Static("", id="eval-detail")
             yield Static("", id="eval-progress")
         yield Footer()
@@ -130,8 +152,14 @@ class EvalScreen(ModalScreen[None]):
         if action == "run":
             return self.checkpoint is not None and not self.running or None
         if action == "to_curator":
-            ok = self.result is not None and any(i.row_id for i in self.result.failures())
+            ok = any(i.row_id for i in self.shown_items())
             return (ok and not self.running) or None
+        if action == "view":
+            if self.result is None or self.running:
+                return None
+            if parameters and parameters[0] == MATRIX:
+                return bool(self._matrix_lines) or None
+            return self.result.parent is not None or None
         if action == "similar":
             ok = self.result is not None and bool(self.result.failures())
             return (ok and not self.running and not self.asking) or None
@@ -145,14 +173,16 @@ class EvalScreen(ModalScreen[None]):
         self.result = result
         title = self.query_one("#eval-title", Label)
         metrics = self.query_one("#eval-metrics", DataTable)
-        failures = self.query_one("#eval-failures", DataTable)
         metrics.clear()
-        failures.clear()
         self._show_overlap(result)
+        self._show_verdict(result)
+        self._matrix_lines = self._matrix(result) if result is not None else []
+        self.query_one("#eval-matrix", Static).update(Text("\n".join(self._matrix_lines)))
         if result is None:
             what = self.checkpoint.label if self.checkpoint else "no run"
             title.update(Text(f"Evaluation of {what}: none yet (r runs it on the valid split)"))
-            self.refresh_bindings()
+            self.view = WRONG
+            self._fill_list()
             return
         wrong = result.failures()
         note = " (stopped early)" if result.stopped else ""
@@ -171,7 +201,25 @@ class EvalScreen(ModalScreen[None]):
         metrics.add_columns(*headers)
         for row in rows:
             metrics.add_row(*row)
-        for item in wrong:
+        flips_gone = self.view in (REGRESSED, FIXED) and result.parent is None
+        if flips_gone or (self.view == MATRIX and not self._matrix_lines):
+            self.view = WRONG
+        self._fill_list()
+
+    def shown_items(self) -> list[evals.EvalItem]:
+        """The rows the list shows (and `c` sends to the curator)."""
+        if self.result is None:
+            return []
+        if self.view in (REGRESSED, FIXED):
+            return self.result.flipped(self.view)
+        return self.result.failures()
+
+    def _fill_list(self) -> None:
+        failures = self.query_one("#eval-failures", DataTable)
+        failures.clear()
+        self.set_class(self.view == MATRIX, "matrix")
+        items = self.shown_items()
+        for item in items:
             failures.add_row(
                 str(item.index + 1),
                 _short(item.input, 22),
@@ -179,7 +227,43 @@ class EvalScreen(ModalScreen[None]):
                 _short(item.answers.get(evals.ADAPTER, ""), 20),
                 key=str(item.index),
             )
+        parent = self.result.parent if self.result else None
+        against = PARENT_NAMES.get(parent or "", "its parent")
+        caption = {
+            WRONG: f"{len(items)} rows the adapter got wrong",
+            REGRESSED: f"{len(items)} rows it broke: right for {against}, wrong now (b: back)",
+            FIXED: f"{len(items)} rows it fixed: wrong for {against}, right now (f: back)",
+            MATRIX: "confusion matrix of the adapter's answers (m: back)",
+        }[self.view]
+        self.query_one("#eval-list", Label).update(Text(caption if self.result else ""))
         self.refresh_bindings()
+
+    def _show_verdict(self, result: evals.EvalResult | None) -> None:
+        """One line above the table: the run against its parent, with the noise."""
+        box = self.query_one("#eval-verdict", Static)
+        v = result.verdict() if result is not None else None
+        box.set_class(v is not None and v.verdict == "worse", "worse")
+        if result is None:
+            box.update("")
+        elif v is None:
+            box.update(Text("no verdict: its parent (the base or SFT start) did not answer"))
+        else:
+            box.update(Text(v.line()))
+
+    @staticmethod
+    def _matrix(result: evals.EvalResult) -> list[str]:
+        lines: list[str] = []
+        whole = result.confusion()
+        if whole is not None:
+            lines += confusion.render(whole, 78)
+        for name, m in result.field_confusions().items():
+            lines += ["", f"field {name}:", *confusion.render(m, 78)]
+        return lines
+
+    def action_view(self, view: str) -> None:
+        """Show only one kind of row (or the matrix); the same key goes back."""
+        self.view = WRONG if self.view == view else view
+        self._fill_list()
 
     def _show_overlap(self, result: evals.EvalResult | None) -> None:
         """The result's header says when its rows were the run's training rows."""
@@ -279,13 +363,14 @@ class EvalScreen(ModalScreen[None]):
     def action_to_curator(self) -> None:
         if self.result is None:
             return
-        ids = [i.row_id for i in self.result.failures() if i.row_id is not None]
+        ids = [i.row_id for i in self.shown_items() if i.row_id is not None]
         try:
             n = feedback.send_to_curator(self.ws.store, ids)
         except UserError as e:
             self.app.report_error(e, "send to curator")  # type: ignore[attr-defined]
             return
-        say(self, f"{n} failing row(s) are unreviewed again in the curator (3)")
+        kind = {REGRESSED: "broken", FIXED: "fixed"}.get(self.view, "failing")
+        say(self, f"{n} {kind} row(s) are unreviewed again in the curator (3)")
 
     def action_similar(self) -> None:
         if self.result is None or self.asking:

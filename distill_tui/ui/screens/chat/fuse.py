@@ -17,13 +17,14 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
+from distill_tui.core.evaluate import verdict
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship import provenance
 from distill_tui.core.train import checkpoints
 from distill_tui.engine.chat.evaluate import default_probe_inputs
 from distill_tui.engine.chat.fuse import FuseReport, fuse_run, gguf_note
 from distill_tui.engine.chat.session import Target
-from distill_tui.ui.screens.chat.dialogs import FuseDialog
+from distill_tui.ui.screens.chat.dialogs import FuseDialog, worse_dialog
 from distill_tui.ui.text import say
 from distill_tui.ui.widgets.chat_pane import failure_reason
 
@@ -93,7 +94,18 @@ class Fuser(Widget):
             self._fuse(target, choice[0], choice[1], stop)
 
         terms = provenance.terms_summary(ws)
-        self.app.push_screen(FuseDialog(cp.label, default, gguf_note(cp.base_model), terms), chosen)
+        # The run's last verdict, as `fuse` prints it; worse than its parent: ask first.
+        gate = verdict.gate(ws.store, cp.run_id, cp.name)
+        dialog = FuseDialog(cp.label, default, gguf_note(cp.base_model), terms, gate)
+        if not gate.worse:
+            self.app.push_screen(dialog, chosen)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "anyway":
+                self.app.push_screen(dialog, chosen)
+
+        self.app.push_screen(worse_dialog(gate, "fuse"), answered)
 
     @work(thread=True, group="chat-fuse", exclusive=True, exit_on_error=False, name="fuse")
     def _fuse(self, target: Target, out: Path, dequantize: bool, stop: threading.Event) -> None:

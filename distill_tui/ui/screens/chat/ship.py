@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.widgets import Checkbox, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from distill_tui.core.evaluate import verdict
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship import provenance
 from distill_tui.core.train import checkpoints
@@ -26,7 +27,7 @@ from distill_tui.engine.chat.evaluate import default_probe_inputs
 from distill_tui.engine.chat.session import Message as ChatMessage
 from distill_tui.engine.ship.gguf_writer import QUANTS
 from distill_tui.engine.ship.targets import TARGETS, ShipReport, ship
-from distill_tui.ui.screens.chat.dialogs import TermsBox
+from distill_tui.ui.screens.chat.dialogs import TermsBox, verdict_box, worse_dialog
 from distill_tui.ui.widgets.chat_pane import failure_reason
 from distill_tui.ui.widgets.checkbox import Tick
 from distill_tui.ui.widgets.dialog import Dialog
@@ -91,11 +92,18 @@ class ShipDialog(Dialog[None]):
         self.ws = ws
         self.fused = fused
         self.terms = terms
+        # The run's last verdict, as `ship` prints it; worse than its parent: ask first.
+        prov = provenance.read_json(fused)
+        self.gate = verdict.gate(
+            ws.store, prov.run_id if prov else None, prov.checkpoint if prov else None
+        )
+        self._asked = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(f"Ship {self.fused.name}  (ctrl+s ship, esc close)"), classes="title")
             yield TermsBox(self.terms)
+            yield verdict_box(self.gate)
             with Horizontal():
                 yield Label("target")
                 yield _choice(TARGETS, "server", "ship-target")
@@ -138,6 +146,15 @@ class ShipDialog(Dialog[None]):
 
     def action_ship(self) -> None:
         if self.shipping:
+            return
+        if self.gate.worse and not self._asked:
+
+            def answered(answer: str | None) -> None:
+                if answer == "anyway":
+                    self._asked = True
+                    self.action_ship()
+
+            self.app.push_screen(worse_dialog(self.gate, "ship"), answered)
             return
         target = str(self.query_one("#ship-target", Select).value)
         quant = str(self.query_one("#ship-quant", Select).value)

@@ -14,6 +14,7 @@ from textual.message import Message
 
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import verdict
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import runs as runs_db
 from distill_tui.ui.screens.base import ChatWithRun
@@ -37,11 +38,14 @@ class RunsPanel(RunsView):
 
     def refresh_runs(self, force: bool = False) -> None:
         """Redraw the list when a run changed (or always, with `force`)."""
-        runs = runs_db.list_runs(self._ws.store)
+        store = self._ws.store
+        runs = runs_db.list_runs(store)
         key = tuple((r.id, r.status, r.iter, r.best_val_loss, r.error) for r in runs)
+        # A new evaluation changes a run's last verdict.
+        key += (store.conn.execute("SELECT MAX(id) FROM evals").fetchone()[0],)
         if force or key != self._seen:
             self._seen = key
-            self.show(runs)
+            self.show(runs, verdicts={r.id: verdict.last_verdict(store, r.id) for r in runs})
 
     @on(RunAction)
     def _act(self, m: RunAction) -> None:
