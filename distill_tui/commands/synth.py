@@ -18,6 +18,7 @@ import asyncio
 import json
 import sys
 
+from distill_tui.commands import synth_topics
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
@@ -50,9 +51,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-cost", type=finite_float, metavar="USD", help="budget cap")
     p.add_argument("--dry-run", action="store_true", help="print the estimate and exit")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    synth_topics.add_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    if synth_topics.wanted(args):
+        return synth_topics.run(args)
     if args.magpie is not None:
         return _magpie(args)
     # Refused before anything is paid for.

@@ -59,3 +59,30 @@ def test_synth_says_what_it_waits_for_each_retry_and_each_leaf(workspace, fake, 
     assert err.index("waiting for") < err.index("try 2 of 3") < err.index("topics: ")
     assert "2 input(s) for 'area 1-0' (leaf 1 of 2)" in err
     assert "2 input(s) for 'area 1-1' (leaf 2 of 2)" in err
+
+
+def test_the_topic_tree_by_hand_headless(workspace, fake, capsys):
+    """Issue 35 item 15: add, rename and delete topics and print the tree
+    without asking the teacher."""
+    ready(workspace)
+    root = str(workspace.root)
+    assert main(["synth", root, "--topics-only"]) == 0
+    assert "the topic tree is empty" in capsys.readouterr().out
+    assert main(["synth", root, "--add-topic", "refunds"]) == 0
+    assert main(["synth", root, "--add-topic", "billing"]) == 0
+    assert main(["synth", root, "--add-topic", "double charge", "--under", "billing"]) == 0
+    assert "added 'double charge' under 'billing'" in capsys.readouterr().out
+    assert main(["synth", root, "--rename-topic", "refunds", "returns"]) == 0
+    assert "renamed 'refunds' to 'returns'" in capsys.readouterr().out
+    assert [t.path for t in topics.tree(workspace.store)] == [
+        "returns",
+        "billing",
+        "billing / double charge",
+    ]
+    assert main(["synth", root, "--add-topic", "x", "--under", "nowhere"]) == 2
+    assert "no topic 'nowhere'" in capsys.readouterr().err
+    assert main(["synth", root, "--delete-topic", "billing"]) == 0
+    assert "deleted 'billing' and its 1 subtopic" in capsys.readouterr().out
+    assert main(["synth", root, "--topics-only"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["  returns  (0 inputs)"]
+    assert fake.requests == []

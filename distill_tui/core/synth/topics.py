@@ -127,6 +127,23 @@ def tree(store: Store) -> list[Topic]:
     return out
 
 
+def find(store: Store, name: str) -> Topic:
+    """A topic by its path ("root / sub") or by its name where one topic has
+    it, ignoring case; a name several topics share is refused with their paths."""
+    want = " ".join(name.split()).casefold()
+    every = tree(store)
+    for t in every:
+        if t.path.casefold() == want:
+            return t
+    named = [t for t in every if t.name.casefold() == want]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        paths = "; ".join(repr(t.path) for t in named)
+        raise UserError(f"{len(named)} topics are named {name!r}: give the path ({paths})")
+    raise UserError(f"no topic {name!r} (`distill-tui synth DIR --topics-only` lists them)")
+
+
 def leaves(store: Store) -> list[Topic]:
     return [t for t in tree(store) if t.is_leaf]
 
