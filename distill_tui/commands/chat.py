@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from distill_tui.core import chatlog
 from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
@@ -49,8 +50,11 @@ def run(args: argparse.Namespace) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     if not prompt.strip():
         raise UserError("--prompt is empty")
-    if args.max_tokens < 1:
-        raise UserError("--max-tokens must be at least 1")
+    wrong = chatlog.check_settings(
+        temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens, seed=args.seed
+    )
+    if wrong:  # the Chat screen's bounds: a seed of -1 was a raw mlx TypeError
+        raise UserError("; ".join(f"--{k.replace('_', '-')}: {m}" for k, m in wrong))
     if args.model:
         target = Target(args.model)
     elif (

@@ -51,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from distill_tui.engine.chat.evaluate import default_probe_inputs
-    from distill_tui.engine.chat.fuse import FuseStopped, check_out, fuse_run, gguf_note
+    from distill_tui.engine.chat.fuse import FuseStopped, check_fuse_out, fuse_run, gguf_note
     from distill_tui.engine.mlx_thread import MLXBusy
 
     ws = Workspace.open(args.dir)
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"distill-tui: {shown(gate.line())}", file=sys.stderr)
     gate.check("fuse", args.force)
     out = (args.out or checkpoints.default_fused_out(ws.root, cp)).expanduser().resolve()
-    check_out(out)
+    check_fuse_out(ws, cp, out)
     print(f"distill-tui: {shown(gguf_note(cp.base_model))}", file=sys.stderr)
     show = sys.stderr.isatty() and not args.json
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 
+from distill_tui.commands.stopping import stoppable
 from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.evaluate import verdict
@@ -73,21 +75,29 @@ def run(args: argparse.Namespace) -> int:
         for t in prov.teachers:
             print(f"distill-tui: teacher {shown(t.teacher)}: {shown(t.terms)}", file=sys.stderr)
     probes = default_probe_inputs(ws, max(1, args.probes))
-    report = ship.ship(
-        ws,
-        fused,
-        args.target,
-        probes,
-        prov,
-        quant=args.quant,
-        out=args.out,
-        name=args.name,
-        check=args.check,
-    )
+    stop = threading.Event()
+    try:
+        with stoppable(stop, "\nstopping after this stage (Ctrl-C again to quit at once)"):
+            report = ship.ship(
+                ws,
+                fused,
+                args.target,
+                probes,
+                prov,
+                quant=args.quant,
+                out=args.out,
+                name=args.name,
+                check=args.check,
+                stop=stop,
+            )
+    except ship.ShipStopped as e:
+        print(f"\ndistill-tui: {shown(str(e))}", file=sys.stderr)
+        return 1
     if args.json:
-        print(json.dumps(vars(report)))
+        print(json.dumps(report.to_json()))
     else:
         print(shown(report.summary()))
         for line in report.lines:
             print(f"  {shown(line)}")
-    return 0 if report.agree in (None, report.probes) or args.target == "gguf" else 1
+    # A shipped model that answers differently (beyond near-ties) is a failure.
+    return 0 if report.ok else 1

@@ -47,7 +47,8 @@ def test_lmstudio_link_and_ollama_modelfile(workspace, tiny_model, capsys, tmp_p
     modelfile = (fused / "Modelfile").read_text()
     assert modelfile.startswith(f"FROM {fused.resolve()}\n")
     assert 'SYSTEM """Label the ticket."""' in modelfile and "temperature 0" in modelfile
-    assert "Ollama is not installed here; then run: ollama create tickets -q q4_K_M" in out
+    assert "Ollama is not installed here; then run: ollama create tickets -f" in out
+    assert "q4_K_M is unprobed" in out and "FROM the fused folder, unprobed" in out
 
 
 def test_gguf_needs_a_gguf_student_and_says_which_route_works(workspace, tiny_model, capsys):

@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
+from distill_tui.core.dataset import dataset_hash
 from distill_tui.core.evaluate.compare import PARENT_NAMES, WORSE
-from distill_tui.core.ship.provenance import UNKNOWN, Provenance
+from distill_tui.core.ship.provenance import UNKNOWN, Provenance, TeacherUse
 from distill_tui.core.ship.terms import NOT_ADVICE
 
 
@@ -86,6 +87,26 @@ def _evaluation(ev: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def _dates(t: TeacherUse) -> str:
+    if t.provider == "recorded":
+        return "recorded"  # answers that came with the project, not asked for
+    return f"{t.first} to {t.last}" if t.first else "-"
+
+
+def _curation(c: dict[str, int]) -> str:
+    line = (
+        f"- curated by hand: {c['accepted']} accepted ({c['edited']} of them edited), "
+        f"{c['rejected']} rejected"
+    )
+    if "rejections" in c:  # cards of older provenance files have no history
+        line += (
+            f"; in the history, {c['rejections']} rejection(s) and {c['regenerations']}"
+            f" regeneration(s), {c['reject_regenerate_accept']} row(s) rejected,"
+            " regenerated and then accepted"
+        )
+    return line + f"; {c['synthesized']} inputs synthesized by the teacher"
+
+
 def render(prov: Provenance, name: str) -> str:
     """The whole README.md for a fused model folder called `name`."""
     lines = ["---", yaml.safe_dump(front_matter(prov), sort_keys=False).rstrip(), "---", ""]
@@ -118,7 +139,7 @@ def render(prov: Provenance, name: str) -> str:
                 t.endpoint,
                 str(t.rows),
                 str(t.exported),
-                f"{t.first} to {t.last}" if t.first else "-",
+                _dates(t),
             ]
             for t in prov.teachers
         ]
@@ -131,11 +152,10 @@ def render(prov: Provenance, name: str) -> str:
         "",
         "## Data",
         "",
-        f"- curated by hand: {c['accepted']} accepted ({c['edited']} of them edited), "
-        f"{c['rejected']} rejected; {c['synthesized']} inputs synthesized by the teacher",
+        _curation(c),
         "- split: " + (", ".join(f"{k} {v}" for k, v in prov.split.items()) or "not exported"),
-        f"- dataset sha256: `{prov.dataset_hash or 'unknown'}`"
-        + ("" if prov.split_is_runs else " (the current export is not the run's)"),
+        f"- dataset_hash: `{prov.dataset_hash or 'unknown'}` ({dataset_hash.DEFINITION})"
+        + ("" if prov.split_is_runs else "; the current export is not the run's"),
         "",
         "## Training",
         "",

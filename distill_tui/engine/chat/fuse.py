@@ -22,6 +22,7 @@ from distill_tui.core import gguf_header, paths, staging
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship import model_card, provenance
+from distill_tui.core.ship.outputs import refuse_project_path
 from distill_tui.core.ship.provenance import Provenance, write_json
 from distill_tui.core.train.checkpoints import Checkpoint
 from distill_tui.engine.chat.session import GenSettings, Message, apply_adapter, stream_reply
@@ -141,6 +142,21 @@ def check_out(out: Path) -> None:
         raise UserError(f"{above}: is a file, so {out.name} cannot be made inside it")
 
 
+def check_fuse_out(ws: Workspace, cp: Checkpoint, out: Path) -> None:
+    """What `fuse_run` refuses before it loads anything, for the command to
+    say first: a folder that holds something, or one inside the project's
+    store, models, data or runs, or the base model's own files."""
+    refuse_project_path(ws.root, out, "fused model", base_model_files(ws, cp.base_model))
+    check_out(out)
+
+
+def base_model_files(ws: Workspace, model: str) -> list[tuple[str, Path]]:
+    """The base model's files, when it is on disk here (a hub id is a name,
+    and its cache is not the user's to point at), for `refuse_project_path`."""
+    p = Path(paths.resolve_model(ws.root, model))
+    return [("base model", p)] if p.exists() else []
+
+
 def fuse(
     checkpoint: Checkpoint,
     out: Path,
@@ -200,6 +216,8 @@ def fuse_run(
     """`fuse` for a project's run, as both front ends call it: the fused folder
     gets the model card and provenance.json, and so does the run's folder
     (`runs/<id>/provenance.json`)."""
+    out = Path(out).expanduser().resolve()
+    check_fuse_out(ws, checkpoint, out)
     prov = prov or provenance.gather(ws, checkpoint.run_id, checkpoint.name)
     report = fuse(checkpoint, out, probes, provenance=prov, **kwargs)
     write_json(prov, paths.run_dir(ws.root, checkpoint.run_id) / PROVENANCE)
