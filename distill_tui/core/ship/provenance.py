@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from distill_tui.core import gguf_header, paths
+from distill_tui.core import gguf_header, gguf_origin, paths
 from distill_tui.core.config import Project
+from distill_tui.core.dataset import dataset_hash
 from distill_tui.core.evaluate import evals, lineage
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship import terms
@@ -126,8 +127,10 @@ def teacher_uses(store: Store, settings: Project, exported: set[int]) -> list[Te
                 endpoint_of(name, settings) if name != NO_TEACHER else "-",
                 f["rows"],
                 f["exported"],
-                _day(f["first"]),
-                _day(f["last"]),
+                # A recorded answer's date is when the project was made, not
+                # when anyone answered: no date is given for it.
+                None if provider == "recorded" else _day(f["first"]),
+                None if provider == "recorded" else _day(f["last"]),
                 line,
             )
         )
@@ -135,6 +138,39 @@ def teacher_uses(store: Store, settings: Project, exported: set[int]) -> list[Te
 
 
 def curation_counts(store: Store) -> dict[str, int]:
+    """The current decisions, and the history behind them: a row rejected,
+    regenerated and then accepted is one accepted row now, and one rejection
+    and one regeneration in its history (undone actions do not count)."""
+    rejections = regenerations = reject_regenerate_accept = 0
+    state: dict[int, tuple[bool, bool]] = {}  # row -> (rejected, then regenerated)
+    for row_id, kind, after in store.conn.execute(
+        "SELECT row_id, kind, after FROM events"
+        " WHERE kind IN ('decision', 'regenerate') ORDER BY id"
+    ):
+        rejected, regenerated = state.get(row_id, (False, False))
+        if kind == "regenerate":
+            regenerations += 1
+            state[row_id] = (rejected, rejected)
+            continue
+        try:
+            decision = json.loads(after).get("decision")
+        except (ValueError, AttributeError):
+            continue
+        if decision == "rejected":
+            rejections += 1
+            state[row_id] = (True, False)
+        elif decision == "accepted":
+            reject_regenerate_accept += regenerated
+            state[row_id] = (False, False)
+    counts = _current_decisions(store)
+    return counts | {
+        "rejections": rejections,
+        "regenerations": regenerations,
+        "reject_regenerate_accept": reject_regenerate_accept,
+    }
+
+
+def _current_decisions(store: Store) -> dict[str, int]:
     row = store.conn.execute(
         "SELECT"
         " COALESCE(SUM(decision = 'accepted'), 0),"
@@ -177,21 +213,31 @@ def _gguf_general(path: Path) -> dict[str, Any]:
     return out
 
 
+def _gguf_facts(licence: Any, org: Any, file_name: str) -> tuple[str, str, str | None, str]:
+    stem = _QUANT_SUFFIX.sub("", Path(file_name).stem)
+    base = f"{org}/{stem}" if isinstance(org, str) and org else None
+    return (
+        licence if isinstance(licence, str) and licence else UNKNOWN,
+        "the GGUF's general.license" if licence else "the GGUF says nothing",
+        base,
+        "the GGUF's general.organization and file name" if base else "not on disk",
+    )
+
+
 def student_facts(root: Path, model: str) -> tuple[str, str, str | None, str]:
-    """(licence, where it was read, base model or None, where that was read)."""
-    resolved = Path(paths.resolve_model(root, model))
-    if paths.is_gguf(str(resolved)) and resolved.is_file():
-        general = _gguf_general(resolved)
-        licence = general.get("general.license")
-        org = general.get("general.organization")
-        stem = _QUANT_SUFFIX.sub("", resolved.stem)
-        base = f"{org}/{stem}" if isinstance(org, str) and org else None
-        return (
-            licence if isinstance(licence, str) and licence else UNKNOWN,
-            "the GGUF's general.license" if licence else "the GGUF says nothing",
-            base,
-            "the GGUF's general.organization and file name" if base else "not on disk",
+    """(licence, where it was read, base model or None, where that was read).
+    A GGUF's converted folder answers for its file: from the file when it is
+    still here, else from what its `source.json` kept."""
+    gguf = gguf_origin.origin_gguf(root, model)
+    if gguf is not None:
+        general = _gguf_general(gguf)
+        return _gguf_facts(
+            general.get("general.license"), general.get("general.organization"), gguf.name
         )
+    resolved = Path(paths.resolve_model(root, model))
+    info = gguf_origin.converted_source(resolved) if resolved.is_dir() else None
+    if info is not None:
+        return _gguf_facts(info.get("license"), info.get("organization"), info["gguf"])
     folder = paths.local_model_dir(str(resolved) if resolved.exists() else model)
     card = front_matter(folder / "README.md") if folder is not None else {}
     licence = card.get("license")
@@ -227,15 +273,35 @@ def _run_dataset_hash(root: Path, run_id: str) -> str | None:
 
 
 def _current_dataset_hash(root: Path) -> str:
-    """The hash a run records for the split it trains on (engine.runplan's)."""
-    import hashlib
+    return dataset_hash.of_folder(paths.data_dir(root))
 
-    h = hashlib.sha256()
-    for name in ("train.jsonl", "valid.jsonl"):
-        p = paths.data_dir(root) / name
-        h.update(name.encode())
-        h.update(p.read_bytes() if p.is_file() else b"")
-    return h.hexdigest()
+
+def run_student(ws: Workspace, run_id: str) -> str:
+    """The model a run trained on, as its record says (the runs table, else
+    the run folder's adapter_config.json); the project's student setting
+    only when neither does. Said as the setting says it when it is the
+    same model, and relative to the project when inside it."""
+    from distill_tui.core.train import runs as runs_db
+
+    current = ws.settings.student.model
+    run = runs_db.get_run(ws.store, run_id)
+    model = run.config.get("model") if run is not None else None
+    if not isinstance(model, str) or not model:
+        try:
+            config = json.loads(
+                (paths.run_dir(ws.root, run_id) / "adapter_config.json").read_text("utf-8")
+            )
+            model = config.get("model") if isinstance(config, dict) else None
+        except (OSError, ValueError):
+            model = None
+    if not isinstance(model, str) or not model:
+        return current
+    if model in (current, paths.resolve_model(ws.root, current)):
+        return current
+    try:
+        return Path(model).relative_to(ws.root.resolve()).as_posix()
+    except ValueError:
+        return model
 
 
 def _run_config(ws: Workspace, run_id: str) -> dict[str, Any]:
@@ -258,7 +324,8 @@ def gather(ws: Workspace, run_id: str | None = None, checkpoint: str | None = No
         # A preference run hashed data/pref/, not data/.
         lin = lineage.of_config(_run_config(ws, run_id))
         split_is_runs = run_hash == lineage.current_data_hash(ws.root, lin.objective)
-    licence, licence_source, base, base_source = student_facts(ws.root, s.student.model)
+    student = run_student(ws, run_id) if run_id else s.student.model
+    licence, licence_source, base, base_source = student_facts(ws.root, student)
     teachers = teacher_uses(ws.store, s, exported)
     passes = [
         t.passes_on
@@ -298,7 +365,7 @@ def gather(ws: Workspace, run_id: str | None = None, checkpoint: str | None = No
     return Provenance(
         task=s.task.name,
         instructions=s.task.instructions,
-        student=s.student.model,
+        student=student,
         student_license=licence,
         license_source=licence_source,
         base_model=base,
