@@ -81,3 +81,19 @@ def test_accept_all_as_an_id_names_the_flag_that_does_it(workspace, capsys):
         main(["curate", str(ws.root), "--reject", "3x", "--no-reason"])
     assert "'3x' is not a row id (`distill-tui rows DIR` lists the ids)" in capsys.readouterr().err
     assert ws.store.counts()["accepted"] == 0
+
+
+def test_check_offline_with_a_hub_student_not_in_the_cache_says_so_in_one_line(workspace, capsys):
+    """Issue 35 item 16: huggingface_hub's raw "An error happened while trying
+    to locate the files on the Hub..." stood in for the reason."""
+    workspace.settings.student.model = "nobody-here/no-such-student-35"
+    workspace.save_settings()
+    assert main(["curate", str(workspace.root), "--check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "warning: the student's tokenizer (nobody-here/no-such-student-35) is not on this"
+        " machine and the Hub could not be reached; online, this fetches it (its tokenizer"
+        " files only), or `hf download nobody-here/no-such-student-35` fetches the whole"
+        " model; skipping the too-long check"
+    )
+    assert out[1].startswith("checked ")

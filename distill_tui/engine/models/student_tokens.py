@@ -20,12 +20,26 @@ def _load(model: str):  # noqa: ANN202 - a transformers tokenizer wrapper
     return load_tokenizer(mlx_path(model))
 
 
+def not_here(e: BaseException) -> bool:
+    """A Hub id that is not in the cache, with no way to fetch it (offline,
+    or no network): huggingface_hub's long message says no more than that."""
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    return isinstance(e, LocalEntryNotFoundError | OfflineModeIsEnabled)
+
+
 def load_token_counter(model: str, thread: MLXThread | None = None) -> TokenCounter:
     """A `TokenCounter` for the student `model` (a path or a Hub id; fetches
     only the tokenizer files if the model is not downloaded yet)."""
     try:
         tok = (thread or mlx_thread()).call(_load, model)
     except Exception as e:  # noqa: BLE001 - offline, missing repo, bad files
+        if not_here(e):
+            raise UserError(
+                f"the student's tokenizer ({model}) is not on this machine and the Hub could"
+                f" not be reached; online, this fetches it (its tokenizer files only), or"
+                f" `hf download {model}` fetches the whole model"
+            ) from None
         raise UserError(f"cannot load the student's tokenizer {model!r}: {e}") from None
 
     def count(messages: list[dict]) -> int:
