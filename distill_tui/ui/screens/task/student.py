@@ -95,6 +95,8 @@ class StudentChoice(Vertical):
                     for model, label, size in event.models
                 ]
             )
+            # Enter picks at once, even with one entry: no `down` to press first.
+            cache.highlighted = 0
         else:
             cache.add_option(Option(Text("(none found)"), disabled=True))
 
