@@ -172,7 +172,8 @@ def test_ollama_modelfile_is_from_the_gguf_with_template_stops_and_licence(
     text = (fused / "Modelfile").read_text()
     assert text.startswith(f"FROM {gguf_file}\n") and gguf_file.is_file()
     assert 'TEMPLATE """{{- range .Messages }}<|im_start|>{{ .Role }}' in text
-    assert 'PARAMETER stop "<|im_end|>"' in text and 'LICENSE """student licence: apache-2.0' in text
+    assert 'PARAMETER stop "<|im_end|>"' in text
+    assert 'LICENSE """student licence: apache-2.0' in text
     lines = " ".join(report["lines"])
     assert report["agree"] is not None and "q4_K_M is unprobed" in lines
     assert "ollama create t -f" in lines and "ChatML, rendered as the student's chat" in lines

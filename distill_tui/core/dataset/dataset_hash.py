@@ -10,7 +10,10 @@ import hashlib
 from pathlib import Path
 
 FILES = ("train.jsonl", "valid.jsonl")
-DEFINITION = "sha256 of train.jsonl and valid.jsonl, as split.json and the run record it"
+DEFINITION = (
+    "sha256 of the files the run trained on: train.jsonl and valid.jsonl (data/pref/'s"
+    " for a preference run), as split.json and the run record it"
+)
 
 
 def of_bytes(files: dict[str, bytes]) -> str:
