@@ -26,6 +26,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.ui.text import append_clipped, clip
 from distill_tui.ui.widgets.dialog import Dialog
+from distill_tui.ui.widgets.text_area import EditArea
 
 if TYPE_CHECKING:
     from distill_tui.ui.app import DistillApp
@@ -76,7 +77,7 @@ class EditDialog(Dialog[Saved | None]):
     def _field(self, field: str) -> ComposeResult:
         text = self.texts[field]
         if self.editable(field):
-            yield TextArea(text, id=f"edit-{field}", soft_wrap=True)
+            yield EditArea(text, id=f"edit-{field}", soft_wrap=True)
             return
         t = Text(
             f"{len(text.encode()):,} bytes: too long to edit here; E on the Curate screen"
