@@ -72,7 +72,8 @@ class Verdict:
         )
         if self.verdict == SAME:
             return f"no clear change from {parent}: {figures}, within noise (p={self.p:.2f})"
-        return f"{self.verdict} than {parent}: {figures}, beyond noise (p={self.p:.3f})"
+        p = "p<0.001" if self.p < 0.001 else f"p={self.p:.3f}"
+        return f"{self.verdict} than {parent}: {figures}, beyond noise ({p})"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self) | {"line": self.line()}

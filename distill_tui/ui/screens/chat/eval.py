@@ -88,9 +88,9 @@ class EvalScreen(ModalScreen[None]):
         Binding("c", "to_curator", "To curator", id="eval-curator"),
         Binding("s", "similar", "Similar inputs", id="eval-similar"),
         Binding("j", "judge", "Judge", id="eval-judge"),
-        Binding("b", "view('regressed')", "Broke", id="eval-regressed"),
-        Binding("f", "view('fixed')", "Fixed", id="eval-fixed"),
-        Binding("m", "view('matrix')", "Matrix", id="eval-matrix"),
+        Binding("b", "view('regressed')", "Broken rows", id="eval-regressed", show=False),
+        Binding("f", "view('fixed')", "Fixed rows", id="eval-fixed", show=False),
+        Binding("m", "view('matrix')", "Confusion matrix", id="eval-matrix", show=False),
         Binding("escape", "close", "Stop/close", id="eval-close"),
     ]
     DEFAULT_CSS = """
@@ -229,8 +229,19 @@ class EvalScreen(ModalScreen[None]):
             )
         parent = self.result.parent if self.result else None
         against = PARENT_NAMES.get(parent or "", "its parent")
+        # The keys are named here, not in the footer: it has no room at 80 columns.
+        keys = [
+            k
+            for k, ok in (
+                ("b broke", parent),
+                ("f fixed", parent),
+                ("m matrix", self._matrix_lines),
+            )
+            if ok
+        ]
         caption = {
-            WRONG: f"{len(items)} rows the adapter got wrong",
+            WRONG: f"{len(items)} rows the adapter got wrong"
+            + (f" · {', '.join(keys)}" if keys else ""),
             REGRESSED: f"{len(items)} rows it broke: right for {against}, wrong now (b: back)",
             FIXED: f"{len(items)} rows it fixed: wrong for {against}, right now (f: back)",
             MATRIX: "confusion matrix of the adapter's answers (m: back)",
