@@ -294,3 +294,18 @@ async def test_an_answer_with_no_token_count_shows_none_not_zero(workspace):
         table = screen.row_list.table
         tok = {screen.rows[i].id: str(table.get_row_at(i)[3]) for i in range(len(screen.rows))}
         assert tok == {counted: "5", recorded: ""}
+
+
+async def test_an_edited_answer_does_not_keep_the_teachers_token_count(workspace):
+    """Issue 35 item 12: after an edit the tok column showed the teacher's
+    count of the answer it replaced; it is unknown ("?") until c counts it."""
+    (row_id,) = add_answered(workspace.store, [("Charged twice", "billing billing billing")])
+    app = DistillApp(root=workspace.root, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        table = screen.row_list.table
+        assert str(table.get_row_at(0)[3]) == "5"
+        await _edit(pilot, app, "billing")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: _row(workspace, row_id).edited)
+        await wait_until(pilot, lambda: str(table.get_row_at(0)[3]) == "?")

@@ -170,8 +170,9 @@ def invalid_json(store: Store, settings: Project, ids: list[int]) -> dict[int, s
 def recheck_json(store: Store, settings: Project, row_id: int) -> str | None:
     """Set or clear one row's `bad-json` flag at once (after an edit), without
     waiting for the next full check; returns what is wrong, or None. The row's
-    other flags stay; its fingerprint is left as it was, so the next full
-    check sees the changed text and checks the row again."""
+    other flags stay; its token count, made for the old text, is dropped; its
+    fingerprint is left as it was, so the next full check sees the changed
+    text and checks (and counts) the row again."""
     row = store.conn.execute("SELECT output FROM rows WHERE id = ?", (row_id,)).fetchone()
     if row is None:
         return None
@@ -188,7 +189,10 @@ def recheck_json(store: Store, settings: Project, row_id: int) -> str | None:
                     (row_id, " ".join(flags)),
                 )
         else:
-            c.execute("UPDATE checks SET flags = ? WHERE row_id = ?", (" ".join(flags), row_id))
+            c.execute(
+                "UPDATE checks SET flags = ?, tokens = NULL WHERE row_id = ?",
+                (" ".join(flags), row_id),
+            )
     return problem
 
 

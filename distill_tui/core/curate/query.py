@@ -88,14 +88,15 @@ class RowView:
     reason: str | None
     edited: bool
     tokens: int | None  # student tokens once templated (from checks), if known
-    output_tokens: int | None  # the teacher's count for its answer
+    output_tokens: int | None  # the teacher's count for its answer (None once edited)
     flags: tuple[str, ...]
     stop_reason: str | None
 
 
 _COLUMNS = (
     "r.id, r.input, r.output, r.status, r.decision, r.reason, r.edited,"
-    " k.tokens, k.flags, g.output_tokens, g.stop_reason"
+    # The teacher's count is of its own answer, not of an edit of it.
+    " k.tokens, k.flags, CASE WHEN r.edited THEN NULL ELSE g.output_tokens END, g.stop_reason"
 )
 _FROM = (
     " FROM rows r LEFT JOIN checks k ON k.row_id = r.id"

@@ -61,8 +61,10 @@ def state_icon(row: cq.RowView, theme: Theme) -> Text:
 def row_cells(row: cq.RowView, theme: Theme) -> list[Text]:
     flags = ",".join(SHORT_FLAGS.get(f, f) for f in row.flags)
     # The student's count once checked (c), else the teacher's; an imported
-    # answer has no count (the store keeps 0), which is not "0 tokens".
+    # answer has no count (the store keeps 0), which is not "0 tokens"; an
+    # edited one is not counted until c checks it again ("?").
     tokens = row.tokens if row.tokens is not None else (row.output_tokens or None)
+    tok = "?" if tokens is None and row.edited else "" if tokens is None else str(tokens)
     out = preview(row.output)
     if row.edited:
         out = Text.assemble(("✎", theme.warning or ""), out, no_wrap=True, overflow="ellipsis")
@@ -70,7 +72,7 @@ def row_cells(row: cq.RowView, theme: Theme) -> list[Text]:
         Text.assemble(state_icon(row, theme), " ", str(row.id), no_wrap=True),
         preview(row.input),
         out,
-        Text("" if tokens is None else str(tokens)),
+        Text(tok),
         Text(flags, style=theme.warning or "", no_wrap=True, overflow="ellipsis"),
     ]
 
