@@ -9,7 +9,7 @@ form, and ctrl+n creates the project from it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -40,6 +40,8 @@ from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.dropdown import Dropdown
 from distill_tui.ui.widgets.examples import ExampleTable
+
+W = TypeVar("W", bound=Widget)
 
 
 def row(label: str, widget: Any) -> ComposeResult:
@@ -188,39 +190,68 @@ class TaskScreen(BaseScreen):
         self._refresh_info()
         self.after_first_frame(self._mount_rest)
 
+    def _open(self) -> bool:
+        """The screen is up: not closing, not closed (a quit, a SIGTERM or a
+        dropped SSH connection in the first frames closes it under the
+        callbacks that wait for its first frame)."""
+        return self.is_attached and not self._closing and not self._closed
+
     async def _mount_rest(self) -> None:
         """The rest of the form, below the fold, once the first frame is out."""
-        await self.query_one("#task-form", VerticalScroll).mount(FormRest(self.settings))
+        form = next(self.query("#task-form").results(VerticalScroll), None)
+        if form is None or not self._open():
+            return
+        await form.mount(FormRest(self.settings))
+        if not self._open():
+            return
         self._rest_ready = True
         self._refresh_info()
         if self._recommend_when_ready:
             self.action_use_recommended()
 
+    def _below(self, selector: str, kind: type[W]) -> W | None:
+        """A widget of the part below the fold: None until it is made, and
+        once the screen closes (its widgets go before its callbacks do)."""
+        if not self._rest_ready:
+            return None
+        return next(self.query(selector).results(kind), None)
+
     def on_screen_resume(self) -> None:
         self._refresh_info()
 
     def _refresh_info(self) -> None:
+        if not self._open():
+            return  # closed under a dialog's or the first frame's callback
         self._refresh_teacher()
-        if not self._rest_ready:
+        student, summary_box = (
+            self._below("StudentChoice", StudentChoice),
+            self._below("#inputs-summary", Static),
+        )
+        if student is None or summary_box is None:
             return  # the rest of the form is made from the settings as they are then
-        self.query_one(StudentChoice).refresh_info()
+        student.refresh_info()
         ws = self.workspace
         if ws is None:
             summary = "No project here yet: fill in the form, then ctrl+n creates it."
         else:
             c = ws.store.counts()
             summary = f"{c['inputs']} inputs stored ({c['pending']} pending). ctrl+o imports more."
-        self.query_one("#inputs-summary", Static).update(Text(summary))
+        summary_box.update(Text(summary))
 
     def _refresh_teacher(self) -> None:
         """The API key line and what a blank price means: they follow the
         provider and base URL as they are typed."""
-        teacher = self.settings.teacher
-        self.query_one("#api-key", Static).update(key_line(teacher))
-        if not self._rest_ready:
+        if not self._open():
             return
-        self.query_one("#teacher-terms", Static).update(terms_line(teacher))
-        self.query_one("#teacher-price", Input).placeholder = price_placeholder(teacher)
+        teacher = self.settings.teacher
+        key = next(self.query("#api-key").results(Static), None)
+        if key is not None:
+            key.update(key_line(teacher))
+        terms, price = self._below("#teacher-terms", Static), self._below("#teacher-price", Input)
+        if terms is not None:
+            terms.update(terms_line(teacher))
+        if price is not None:
+            price.placeholder = price_placeholder(teacher)
 
     # -- saving ----------------------------------------------------------------
     def _apply(self, widget: Widget, raw: Any) -> None:
@@ -247,8 +278,9 @@ class TaskScreen(BaseScreen):
         self._save()
         if widget_id in ("teacher-provider", "teacher-base-url", "teacher-model"):
             self._refresh_teacher()
-        if widget_id == "teacher-model" and self._rest_ready:  # the price is this model's own
-            self.query_one("#teacher-price", Input).value = price_value(self.settings.teacher)
+        price = self._below("#teacher-price", Input)
+        if widget_id == "teacher-model" and price is not None:  # the price is this model's own
+            price.value = price_value(self.settings.teacher)
         if widget_id == "task-name":
             self.query_one("NavBar").refresh()
 
@@ -338,8 +370,9 @@ class TaskScreen(BaseScreen):
                 widget.load_text(value)
             elif isinstance(widget, Dropdown):
                 widget.value = value
-        if any(k.startswith("teacher.") for k in event.changed) and self._rest_ready:
-            self.query_one("#teacher-price", Input).value = price_value(s.teacher)
+        price = self._below("#teacher-price", Input)
+        if any(k.startswith("teacher.") for k in event.changed) and price is not None:
+            price.value = price_value(s.teacher)
         if "task.examples" in event.changed:
             table = self.query_one(ExampleTable)
             table.examples = list(s.task.examples)
@@ -348,10 +381,11 @@ class TaskScreen(BaseScreen):
 
     # -- actions ---------------------------------------------------------------
     def action_use_recommended(self) -> None:
-        if not self._rest_ready:  # pressed before the student's field was made
+        student = self._below("StudentChoice", StudentChoice)
+        if student is None:  # pressed before the student's field was made
             self._recommend_when_ready = True
             return
-        self.query_one(StudentChoice).use_recommended()
+        student.use_recommended()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "create":
