@@ -28,12 +28,14 @@ ORIGIN = {"general.license": "apache-2.0", "general.organization": "HuggingFaceT
 @pytest.fixture
 def project(workspace, tmp_path, capsys):
     """(workspace, the student's GGUF outside the project, its converted
-    folder, the fused folder)."""
+    folder, the fused folder). The student setting is the GGUF file; the run
+    trained on the converted folder (its record says so), as when the
+    student was picked from the Task screen's "Models here" list."""
     src = tmp_path / "elsewhere" / "SmolTest-135M.F16.gguf"
     src.parent.mkdir()
     write_gguf(src, **ORIGIN)
     folder = mlx_thread().call(gguf.convert, src)
-    workspace.settings.student.model = str(folder)  # picked as its converted folder
+    workspace.settings.student.model = str(src)
     workspace.save_settings()
     make_run(workspace, folder)
     write_split(workspace, "valid", [("I was charged twice", "billing"), ("It crashes", "bug")])
