@@ -19,12 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from distill_tui.core.project import Workspace
-from distill_tui.core.train import loraconfig
-from distill_tui.core.train import runs as runs_db
-from distill_tui.demo.tiny import build_tiny_model
-from distill_tui.demo.tiny_task import write_split
-from distill_tui.engine.mlx_thread import mlx_thread
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tiny task's split
+
+from support.tiny_task import write_split  # noqa: E402
+
+from distill_tui.core.project import Workspace  # noqa: E402
+from distill_tui.core.train import loraconfig  # noqa: E402
+from distill_tui.core.train import runs as runs_db  # noqa: E402
+from distill_tui.demo.tiny import build_tiny_model  # noqa: E402
+from distill_tui.engine.mlx_thread import mlx_thread  # noqa: E402
 
 
 def main() -> int:

@@ -3,12 +3,19 @@ session (random-weight Qwen2 + byte-level BPE tokenizer; nothing downloads)."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from distill_tui.core.project import Workspace
+
+# tests/engine/test_pref_train.py still imports the tiny task from its old
+# place in the package; the module lives in tests/support now. Drop this line
+# once that file imports `support.tiny_task`.
+sys.modules.setdefault("distill_tui.demo.tiny_task", importlib.import_module("support.tiny_task"))
 
 # No test may reach a hub or a real API.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,6 +62,36 @@ def uniform_model(tmp_path_factory) -> Path:
     from distill_tui.engine.mlx_thread import mlx_thread
 
     return mlx_thread().call(build_uniform_model, tmp_path_factory.mktemp("uniform-model"))
+
+
+# -- the real student, converted and trained once per test run (tests/support/realmodel.py)
+@pytest.fixture(scope="session")
+def smollm2(tmp_path_factory) -> Path:
+    """SmolLM2-135M-Instruct, the demo's student, as a converted MLX folder:
+    converted once per test run, shared by every xdist worker."""
+    from support.realmodel import converted_smollm2, run_folder
+
+    return converted_smollm2(run_folder(tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
+def demo_sft(tmp_path_factory, smollm2):
+    """The demo project with every row accepted, exported and one SFT adapter
+    trained at the demo's defaults (`demo_settings()`, read now): trained once
+    per test run. Read only; `demo_sft_project` is a copy to write in."""
+    from support.realmodel import build_demo_sft, run_folder
+
+    from distill_tui.demo import demo_settings
+
+    return build_demo_sft(run_folder(tmp_path_factory), demo_settings())
+
+
+@pytest.fixture
+def demo_sft_project(demo_sft, tmp_path: Path, monkeypatch) -> Workspace:
+    """This test's copy of `demo_sft`'s project (its run is `demo_sft.run_id`),
+    with the cache that holds the converted student."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(demo_sft.cache))
+    return demo_sft.copy_to(tmp_path / "demo")
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from support.gguf_helpers import write_gguf
+from support.tiny_task import write_split
 
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
 from distill_tui.core.train.preflight import model_layers
 from distill_tui.demo.tiny import CHATML_TEMPLATE, DEFAULT_TEXTS
-from distill_tui.demo.tiny_task import write_split
 from distill_tui.engine.mlx_thread import mlx_thread
 from distill_tui.engine.models import gguf
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from support.gguf_helpers import MOUNTED, private_tmpfs, write_gguf
+from support.tiny_task import write_split
 
-from distill_tui.demo.tiny_task import write_split
 from distill_tui.engine.mlx_thread import mlx_thread
 from distill_tui.engine.models import gguf
 

@@ -12,11 +12,11 @@ import gguf as gguf_package
 import pytest
 import yaml
 
-from distill_tui.core import config as cfg
+from distill_tui.core import paths
 from distill_tui.core.ship import provenance
 from distill_tui.core.train import checkpoints
 from distill_tui.core.train import runs as runs_db
-from distill_tui.demo import INSTRUCTIONS, bundled_rows, create_demo, packaged_gguf
+from distill_tui.demo import INSTRUCTIONS, bundled_rows, packaged_gguf
 from distill_tui.engine.chat.evaluate import evaluate
 from distill_tui.engine.chat.fuse import fuse
 from distill_tui.engine.chat.session import (
@@ -28,7 +28,6 @@ from distill_tui.engine.chat.session import (
 from distill_tui.engine.mlx_thread import mlx_thread
 from distill_tui.engine.models import gguf
 from distill_tui.engine.ship import targets as ship
-from distill_tui.engine.train.trainer import train_run
 
 pytestmark = pytest.mark.realmodel
 
@@ -37,13 +36,6 @@ PARIS = "The capital of France is Paris."
 DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 # Shorter than the demo's instructions: every token is paid for in each step.
 LABEL_ONLY = "Label: billing, bug, feature or account."
-
-
-@pytest.fixture(scope="module")
-def smollm2(user_cache) -> Path:
-    """The converted folder, in the session's cache (the demo test shares it)."""
-    cache = user_cache / "distill-tui" / "gguf"
-    return mlx_thread().call(gguf.convert, packaged_gguf(), cache=cache)
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +173,8 @@ def _permute(w, n_head: int):
 
 
 def _write_split(root: Path, train: int, valid: int) -> None:
+    """A split of the demo tickets under the short system prompt
+    (test_realmodel_pref.py trains on it)."""
     rows = bundled_rows()
     data = root / "data"
     data.mkdir(exist_ok=True)
@@ -195,32 +189,21 @@ def _write_split(root: Path, train: int, valid: int) -> None:
                 f.write(json.dumps({"messages": messages}) + "\n")
 
 
-def test_lora_learns_the_tickets_and_fuse_keeps_its_answers(tmp_path, smollm2):
-    ws = create_demo(tmp_path / "demo", student=None)
-    ws.settings.student.model = str(packaged_gguf())  # the GGUF itself, as a user points at it
-    ws.save_settings()
-    _write_split(ws.root, train=24, valid=8)
-    train = cfg.Train(
-        iters=8,
-        batch_size=4,
-        lora_rank=8,
-        learning_rate=1e-3,
-        num_layers=4,
-        max_seq_length=128,
-        steps_per_report=4,
-        steps_per_eval=8,
-        steps_per_save=8,
-        val_batches=-1,
-    )
-    done = train_run(ws, train)
-    assert done.status == "finished", done
-    val = runs_db.history(ws.store, done.run_id, "val")
+def test_lora_learns_the_tickets_and_fuse_keeps_its_answers(demo_sft, demo_sft_project, smollm2):
+    """The demo's SFT run at its defaults (the session's `demo_sft`, trained
+    on the GGUF student as the demo sets it), then eval, fuse and ship."""
+    ws = demo_sft_project
+    run = runs_db.get_run(ws.store, demo_sft.run_id)
+    assert run is not None and run.status == "finished", run
+    val = runs_db.history(ws.store, demo_sft.run_id, "val")
     assert val[-1][1] < val[0][1] / 4, val
 
-    cp = checkpoints.resolve(ws, done.run_id, "latest")
-    assert cp.base_model == str(packaged_gguf())  # chat and fuse load the GGUF too
+    cp = checkpoints.resolve(ws, demo_sft.run_id, "latest")
+    student = ws.settings.student.model
+    assert student.endswith(".gguf")  # chat and fuse load the GGUF too
+    assert cp.base_model == str((demo_sft.project / student).resolve())
     # mlx_lm.lora cannot read a GGUF: the run's lora.yaml names the converted folder.
-    rerun = yaml.safe_load((done.run_dir / "lora.yaml").read_text())
+    rerun = yaml.safe_load((paths.run_dir(ws.root, demo_sft.run_id) / "lora.yaml").read_text())
     assert rerun["model"] == str(smollm2)
     result = evaluate(ws, ModelHost(), cp, limit=6, max_tokens=3, save=False)
     base = result.summary("base")["exact_match"]
@@ -228,15 +211,16 @@ def test_lora_learns_the_tickets_and_fuse_keeps_its_answers(tmp_path, smollm2):
     assert adapter > base and adapter >= 0.5, (base, adapter)
 
     # Fuse probes the fused model as loaded back from disk.
-    probes = [build_messages(LABEL_ONLY, [], r["input"]) for r in bundled_rows()[-2:]]
+    system = ws.settings.task.instructions  # the system prompt it was trained with
+    probes = [build_messages(system, [], r["input"]) for r in bundled_rows()[-2:]]
     report = fuse(cp, ws.root / "fused", probes, probe_tokens=3)
     assert report.ok, report.summary()
     assert {p.fused for p in report.probes} <= {"billing", "bug", "feature", "account"}
 
     # Shipped as GGUF (issue 23): reloaded through our own GGUF loader, the
     # file answers 8 held-out tickets as the fused MLX model does.
-    tickets = [build_messages(LABEL_ONLY, [], r["input"]) for r in bundled_rows()[-8:]]
-    prov = provenance.gather(ws, done.run_id, "latest")
+    tickets = [build_messages(system, [], r["input"]) for r in bundled_rows()[-8:]]
+    prov = provenance.gather(ws, demo_sft.run_id, "latest")
     agree = {}
     for quant in ("f16", "q8_0"):
         out = ws.root / f"fused-{quant}.gguf"

@@ -5,8 +5,6 @@ line, and that nothing queued is a fragment or a duplicate."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from distill_tui.core.config import Example
@@ -14,19 +12,11 @@ from distill_tui.core.dataset.export import normalize
 from distill_tui.core.errors import UserError
 from distill_tui.core.synth import topics
 from distill_tui.core.synth.candidates import is_fragment
-from distill_tui.demo import INSTRUCTIONS, bundled_rows, packaged_gguf
-from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.models import gguf
+from distill_tui.demo import INSTRUCTIONS, bundled_rows
 from distill_tui.engine.synth import topics as synth
 from distill_tui.engine.synth.magpie import UNFINISHED, magpie
 
 pytestmark = pytest.mark.realmodel
-
-
-@pytest.fixture(scope="module")
-def smollm2(user_cache) -> Path:
-    cache = user_cache / "distill-tui" / "gguf"
-    return mlx_thread().call(gguf.convert, packaged_gguf(), cache=cache)
 
 
 def _ticket_task(ws) -> None:  # noqa: ANN001

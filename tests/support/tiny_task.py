@@ -1,6 +1,6 @@
-"""A tiny ticket-classification split for the tests, the benchmark and an
-offline demo: the tiny model learns it visibly within a few dozen steps.
-Writes `train.jsonl` / `valid.jsonl` in mlx-lm's chat format. No MLX here."""
+"""A tiny ticket-classification split for the tests and bench/bench_train.py:
+the tiny model learns it visibly within a few dozen steps. Writes
+`train.jsonl` / `valid.jsonl` in mlx-lm's chat format. No MLX here."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from distill_tui.core import config as cfg
 from distill_tui.core.project import Workspace
-from distill_tui.demo.tiny_task import rows, write_split
+from support.tiny_task import rows, write_split
 
 FAST = dict(
     learning_rate=1e-3,

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from support.llm_server import FakeLLM
+from support.tiny_task import write_split
 
 from distill_tui.core.store import Store
 from distill_tui.core.train import runs as runs_db
-from distill_tui.demo.tiny_task import write_split
 
 
 class PtyApp:

@@ -5,10 +5,10 @@ iterations."""
 
 from __future__ import annotations
 
+from support.tiny_task import write_split
 from support.ui_helpers import screen_text, wait_until
 
 from distill_tui.core import config as cfg
-from distill_tui.demo.tiny_task import write_split
 from distill_tui.ui.app import DistillApp
 
 SIZE = (80, 24)

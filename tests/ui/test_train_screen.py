@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from support.tiny_task import write_split
 from support.ui_helpers import screen_text, wait_until
 
 from distill_tui.core.train import runs as runs_db
-from distill_tui.demo.tiny_task import write_split
 from distill_tui.ui.app import DistillApp
 from distill_tui.ui.screens.train.screen import TrainingFinished, TrainingReported
 
