@@ -68,13 +68,13 @@ def run(args: argparse.Namespace) -> int:
         f" hash {res.dataset_hash[:12]}"
     )
     if args.preferences:
-        from distill_tui.core.curate.preferences import export_preferences
+        from distill_tui.core.curate.preferences import export_preferences, sources_text
 
         pref = export_preferences(ws.root, ws.store, ws.settings, fmt=args.format, seed=args.seed)
         c, src = pref.counts, pref.by_source
         print(
             f"wrote {shown(paths.pref_dir(ws.root))}/: pairs train {c['train']}, valid"
-            f" {c['valid']} ({src['edit']} from edits, {src['regen']} from regenerations);"
+            f" {c['valid']} ({sources_text(src)});"
             f" KTO rows train {c['kto_train']}, valid {c['kto_valid']}"
         )
     return 0

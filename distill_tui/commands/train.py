@@ -19,7 +19,7 @@ from distill_tui.core.display import shown
 from distill_tui.core.errors import UserError
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
-from distill_tui.core.train import loraconfig
+from distill_tui.core.train import loraconfig, objectives
 from distill_tui.core.train.checkpoints import BEST_DIR
 
 # flag -> [train] field
@@ -38,6 +38,7 @@ _OVERRIDES = {
     "seed": int,
     "beta": finite_float,
     "sft_weight": finite_float,
+    "pref_learning_rate": finite_float,
 }
 
 
@@ -54,7 +55,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         flag = "--patience" if name == "early_stopping_patience" else "--" + name.replace("_", "-")
         p.add_argument(flag, dest=name, type=typ, metavar="N" if typ is int else "X")
     p.add_argument(
-        "--epochs", type=finite_float, help="iterations = epochs x train rows / batch size"
+        "--epochs",
+        type=finite_float,
+        help="iterations = epochs x train rows / batch size (dpo/kto: x pairs or labelled rows)",
+    )
+    p.add_argument(
+        "--stop-on-collapse",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="dpo/kto: stop when the chosen answers' likelihood collapses and keep the"
+        " checkpoint before the fall (on by default; --no-stop-on-collapse lets it run)",
     )
     p.add_argument("--fine-tune-type", choices=["lora", "dora", "full"])
     p.add_argument("--mask-prompt", action=argparse.BooleanOptionalAction, default=None)
@@ -91,7 +101,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
+def _settings(ws: Workspace, args: argparse.Namespace) -> tuple[Any, set[str]]:
+    """The run's settings and the fields set for this run alone (flags), which
+    a preference run's own defaults do not replace (core/train/objectives.py)."""
     from distill_tui.core import paths
     from distill_tui.core.dataset import jsonl
 
@@ -99,17 +111,27 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> Any:
     if args.preset:
         train = loraconfig.apply_preset(train, args.preset)
     update = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
-    for k in ("fine_tune_type", "mask_prompt", "grad_checkpoint", "group_by_length", "objective"):
+    for k in (
+        "fine_tune_type",
+        "mask_prompt",
+        "grad_checkpoint",
+        "group_by_length",
+        "objective",
+        "stop_on_collapse",
+    ):
         if getattr(args, k) is not None:
             update[k] = getattr(args, k)
-    if args.epochs is not None:
+    pref = objectives.is_preference(update.get("objective", train.objective))
+    if args.epochs is not None and pref:
+        update["pref_epochs"] = args.epochs  # over the pairs, counted when the run starts
+    elif args.epochs is not None:
         data = paths.data_dir(ws.root) / "train.jsonl"
         text = jsonl.read(data) if data.is_file() else ""
         rows = sum(1 for _, line in jsonl.split(text) if line.strip())
         bs = update.get("batch_size", train.batch_size)
         update["iters"] = loraconfig.iters_for_epochs(args.epochs, rows, bs)
     try:
-        return train.replace(**update)
+        return train.replace(**update), set(update)
     except cfg.Invalid as e:
         raise UserError(f"--{str(e.first.loc[0]).replace('_', '-')}: {e.first.msg}") from None
 
@@ -120,6 +142,39 @@ def _clock(s: float | None) -> str:
     s = int(s)
     h, rem = divmod(s, 3600)
     return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+
+
+# Fewer held-out pairs than this and a pair accuracy means nothing (one pair
+# reads 0 or 1): the count is said instead (README, "Preference training").
+MIN_PAIRS = 10
+
+
+def pair_accuracy_text(accuracy: float, pairs: int) -> str:
+    """'pairs 1: too few pairs to measure', or the accuracy with its 95%
+    interval (Wilson) when there are enough pairs for it to mean something."""
+    from distill_tui.core.train.collapse import wilson
+
+    if pairs < MIN_PAIRS:
+        return f"pairs {pairs}: too few pairs to measure (fewer than {MIN_PAIRS})"
+    lo, hi = wilson(round(accuracy * pairs), pairs)
+    return f"pairs {pairs}: accuracy {accuracy:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def pref_line(e: Any) -> str:
+    """One line per evaluation of a preference run: the task score on the
+    held-out rows first, then the pairs and the guard's reading."""
+    parts = [f"iter {e.iter:>6}"]
+    if e.task_score is not None:
+        best = "  (best so far, saved to best/)" if e.best else ""
+        start = "" if e.start_score is None or e.iter <= 1 else f" (start {e.start_score:.3f})"
+        ends = "" if e.run_on is None else f", {e.run_on:.0%} did not end"
+        parts.append(f"task {e.metric} {e.task_score:.3f}{start} on {e.task_rows} rows{ends}{best}")
+    parts.append(pair_accuracy_text(e.pair_accuracy, e.pairs))
+    if e.pairs:
+        parts.append(f"margin {e.reward_margin:+.2f}")
+    if e.chosen_drift is not None:
+        parts.append(f"chosen {e.chosen_drift:+.2f} nats/token vs start")
+    return "  ".join(parts)
 
 
 class Printer:
@@ -158,12 +213,7 @@ class Printer:
             print(f"iter {e.iter:>6}  val loss {e.loss:7.4f}{best}{mark}", flush=True)
             self._signs(e.signs)
         elif isinstance(e, tr.PrefReported):
-            print(
-                f"iter {e.iter:>6}  pairs {e.pairs}: accuracy {e.pair_accuracy:.3f}"
-                f"  margin {e.reward_margin:+.3f}  log-prob chosen {e.chosen_logp:.2f}"
-                f"  rejected {e.rejected_logp:.2f}",
-                flush=True,
-            )
+            print(pref_line(e), flush=True)
             self._signs(e.signs)
 
     def _signs(self, signs: Any) -> None:
@@ -201,12 +251,15 @@ def _fresh_export(ws: Workspace, args: argparse.Namespace, world_size: int) -> N
     print(f"exported {parts} rows to data/", flush=True)
 
 
-def _say_pairs(ws: Workspace, objective: str) -> None:
-    """What the preference stage will train on, from the last export."""
+def _say_pairs(ws: Workspace, train: Any, explicit: set[str]) -> None:
+    """What the preference stage will train on, from the last export, and
+    with which of its own settings."""
     import json
 
     from distill_tui.core import paths
+    from distill_tui.engine.train.runplan import pref_rows
 
+    objective = train.objective
     manifest = paths.pref_dir(ws.root) / "pref.json"
     try:
         m = json.loads(manifest.read_text(encoding="utf-8"))
@@ -214,12 +267,21 @@ def _say_pairs(ws: Workspace, objective: str) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         return  # train_run names the missing export
     if objective == "dpo":
+        kinds = ", ".join(f"{n} {k}" for k, n in src.items() if n)
         print(
-            f"{objective}: {c['train']} training pairs ({src['edit']} edits,"
-            f" {src['regen']} regenerations in all), {c['valid']} validation pairs"
+            f"{objective}: {c['train']} training pairs ({kinds or 'none'} in all),"
+            f" {c['valid']} validation pairs"
         )
     else:
         print(f"kto: {c['kto_train']} labelled training rows, {c['valid']} validation pairs")
+    rows = pref_rows(paths.pref_dir(ws.root), objective)
+    t = objectives.effective(train, rows, explicit)
+    print(
+        f"{objective}: learning rate {t.learning_rate:g}, {t.iters} iterations"
+        f" ({t.iters * t.batch_size / max(rows, 1):.1f} epochs), SFT term {t.sft_weight:g},"
+        f" beta {t.beta:g}, evaluation every {t.steps_per_eval} steps, collapse guard"
+        f" {'on' if t.stop_on_collapse else 'off'}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -230,14 +292,14 @@ def run(args: argparse.Namespace) -> int:
     from distill_tui.engine.train import trainer as tr
 
     rank, size = mlx_thread().call(tr._world)
-    train = _settings(ws, args)
+    train, explicit = _settings(ws, args)
     sft = train.objective == "sft"
     if args.from_run and (sft or args.resume):
         raise UserError("--from goes with --objective dpo or kto on a new run")
     if rank == 0 and not args.resume and sft:
         _fresh_export(ws, args, size)
     if not sft and not args.resume:
-        _say_pairs(ws, train.objective)
+        _say_pairs(ws, train, explicit)
     if rank == 0 and not args.no_preflight and not args.resume and sft:
         from distill_tui.engine.train.measure import preflight
 
@@ -261,7 +323,13 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     with stoppable(stop, "stopping after this step (Ctrl-C again to abort)"):
         done = tr.train_run(
-            ws, train, resume=args.resume, stop=stop, listener=Printer(), from_run=args.from_run
+            ws,
+            train,
+            resume=args.resume,
+            stop=stop,
+            listener=Printer(),
+            from_run=args.from_run,
+            explicit=explicit,
         )
     if done.world_size > 1:
         rows = done.rows_trained
@@ -279,4 +347,6 @@ def run(args: argparse.Namespace) -> int:
         )
         status = done.status.replace("_", " ")
         print(f"{status} at iteration {done.iter}: adapter in {shown(done.run_dir)}{shown(best)}")
+        if done.note:
+            print(shown(done.note), flush=True)
     return 0

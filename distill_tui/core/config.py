@@ -106,13 +106,20 @@ class Train(Section):
     # mlx.random.seed takes no negative number (-1 died in a TypeError after
     # the run was recorded); 2**32 - 1 leaves room for the per-step offsets.
     seed: Annotated[int, Range(ge=0, le=2**32 - 1)] = 0
-    # Preference training (issue 21) from an SFT run's adapter: "dpo" on the
-    # exported pairs, "kto" on the labelled rows. beta 0.1 as TRL and
-    # mlx-lm-lora; sft_weight adds the chosen answer's NLL (keeps the chosen
-    # log-probability from collapsing).
+    # Preference training from an SFT run's adapter: "dpo" on the exported
+    # pairs, "kto" on the labelled rows. A preference run has its own learning
+    # rate and length (core/train/objectives.py says why these values): it
+    # never inherits SFT's, which collapses the chosen answers' likelihood.
+    # beta 0.1 as TRL and mlx-lm-lora; sft_weight adds the chosen answer's NLL
+    # (RPO, TRL's rpo_alpha = 1.0), on by default.
     objective: Literal["sft", "dpo", "kto"] = "sft"
     beta: Annotated[float, Range(gt=0, le=10)] = 0.1
-    sft_weight: Annotated[float, Range(ge=0, le=10)] = 0.0
+    sft_weight: Annotated[float, Range(ge=0, le=10)] = 1.0
+    pref_learning_rate: Annotated[float, Range(gt=0, le=1)] = 2e-5
+    pref_epochs: Annotated[float, Range(gt=0, le=100)] = 2.0
+    # Stop a preference run whose chosen answers' likelihood collapsed, and
+    # keep the last checkpoint before the fall (core/train/collapse.py).
+    stop_on_collapse: bool = True
 
 
 # A key as Textual names it ("f4", "ctrl+t", "?"), or several separated by commas.

@@ -8,8 +8,16 @@ labelled rows for DPO and KTO, and their export beside the SFT split.
   "regen"). A rejection names its generation (events.generation_id); one
   recorded before that column existed is matched to the answer the row held at
   the time of the event.
+- An accepted row the trained student answered wrongly is a pair: the
+  accepted answer chosen, the student's own answer rejected (source
+  "student"; `distill-tui pairs --from RUN`, engine/train/student_pairs.py).
+  These fix what *this* student gets wrong (on-policy pairs, as in CLAIR,
+  arXiv 2408.06266).
 - Every accepted answer is a desirable row and every rejected answer an
   undesirable one in TRL's KTO format `{prompt, completion, label}`.
+
+The same (row, chosen, rejected) is one pair, whichever way it was made (a
+row rejected, regenerated to the same text, then edited is one pair, not two).
 
 The split follows the SFT export's (core/dataset/export.py): the same input
 groups, and a group with a row in SFT valid or test goes to preference valid,
@@ -39,7 +47,7 @@ from distill_tui.core.dataset.export import (
 )
 from distill_tui.core.store import Store
 
-SOURCES = ("edit", "regen")
+SOURCES = ("edit", "regen", "student")
 MANIFEST = "pref.json"
 FILES = ("train.jsonl", "valid.jsonl", "kto_train.jsonl", "kto_valid.jsonl")
 
@@ -112,7 +120,48 @@ def pairs(store: Store) -> list[Pair]:
             (text,) = c.execute("SELECT output FROM generations WHERE id = ?", (gen_id,)).fetchone()
             if text != chosen:
                 out.append(Pair(r["id"], r["input"], chosen, text, "regen"))
-    return out
+        for (text,) in c.execute(
+            "SELECT answer FROM student_answers WHERE row_id = ? ORDER BY id", (r["id"],)
+        ).fetchall():
+            if text.strip() != chosen.strip():
+                out.append(Pair(r["id"], r["input"], chosen, text, "student"))
+    seen: set[tuple[int, str, str]] = set()
+    unique = []
+    for p in out:
+        key = (p.row_id, p.chosen, p.rejected)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+_SOURCE_WORDS = {
+    "edit": "from edits",
+    "regen": "from regenerations",
+    "student": "from the student's mistakes",
+}
+
+
+def sources_text(by_source: dict[str, int]) -> str:
+    """'8 from edits, 6 from regenerations' (sources with no pair left out)."""
+    parts = [f"{by_source.get(k, 0)} {w}" for k, w in _SOURCE_WORDS.items() if by_source.get(k)]
+    return ", ".join(parts) or "none yet"
+
+
+def add_student_answers(store: Store, run_id: str, answers: list[tuple[int, str]]) -> int:
+    """Keep the student's wrong answers (row id, answer) as the rejected side
+    of pairs; returns how many are new (the same answer to a row is kept once)."""
+    import time
+
+    with store.tx() as c:
+        before = c.execute("SELECT COUNT(*) FROM student_answers").fetchone()[0]
+        c.executemany(
+            "INSERT OR IGNORE INTO student_answers (row_id, run_id, answer, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            [(row_id, run_id, text, time.time()) for row_id, text in answers],
+        )
+        after = c.execute("SELECT COUNT(*) FROM student_answers").fetchone()[0]
+    return int(after - before)
 
 
 def labelled(store: Store, found: list[Pair] | None = None) -> list[Labelled]:

@@ -51,7 +51,10 @@ class ValReported:
 
 @dataclass(frozen=True)
 class PrefReported:
-    """A preference run's evaluation on its validation pairs."""
+    """A preference run's evaluation: on its validation pairs (accuracy,
+    margin, log-probabilities), on the held-out rows (the task score and the
+    share of answers that did not end), and the chosen answers' drift per
+    token from the SFT start, which the collapse guard reads."""
 
     run_id: str
     iter: int
@@ -61,12 +64,19 @@ class PrefReported:
     rejected_logp: float
     pairs: int
     signs: tuple[losscurve.Sign, ...] = ()
+    task_score: float | None = None  # the task metric's mean on held-out rows
+    task_rows: int = 0
+    metric: str = "exact_match"
+    run_on: float | None = None
+    chosen_drift: float | None = None
+    best: bool = False  # best so far by the task score
+    start_score: float | None = None  # the SFT start's task score
 
 
 @dataclass(frozen=True)
 class RunFinished:
     run_id: str
-    status: str  # finished | stopped | early_stopped
+    status: str  # finished | stopped | early_stopped | collapsed
     iter: int
     best_iter: int | None
     best_val_loss: float | None
@@ -74,6 +84,8 @@ class RunFinished:
     rank: int = 0
     world_size: int = 1
     rows_trained: tuple[int, ...] = field(default=(), repr=False)
+    # A collapsed preference run: the guard's one line (the word "collapse").
+    note: str | None = None
 
 
 TrainEvent = RunStarted | TrainReported | ValReported | PrefReported | RunFinished

@@ -5,6 +5,7 @@ our batches and callback."""
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -113,6 +114,8 @@ class _Session:
         self.t0 = time.perf_counter()
         self.stopper = losscurve.EarlyStopper(plan.train.early_stopping_patience)
         self.early_stopped = False
+        # A preference run's guard sets this to its one-line reason and stops.
+        self.collapsed: str | None = None
         self.train_hist: list[tuple[int, float]] = []
         self.val_hist: list[tuple[int, float]] = []
         self.last_tokens = 0
@@ -157,6 +160,20 @@ class _Session:
             }
         )
 
+    def judge_validation(self, it: int, loss: float) -> tuple[bool, bool]:
+        """(improved, stop) for a validation loss: SFT's best follows it; a
+        preference run's follows the task (pref_loop)."""
+        return self.stopper.update(it, loss)
+
+    def best_record(self, it: int, loss: float) -> dict[str, Any]:
+        """What best/best.json says of the best checkpoint."""
+        return {"iter": it, "val_loss": loss}
+
+    def finish(self, status: str) -> str:
+        """Called after train() returns; a preference run restores the
+        checkpoint before a collapse here. Returns the final status."""
+        return status
+
     @property
     def writer(self) -> bool:
         return self.plan.rank == 0
@@ -179,6 +196,9 @@ class _Session:
             ckpt.save_checkpoint(self.plan.run_dir, step, self.model, self.optimizer, self.state())
             ckpt.save_adapter(self.model, self.plan.run_dir, self.plan.adapter_config)
             ckpt.save_iteration_adapter(self.model, self.plan.run_dir, step)
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """On resume: what a subclass kept in `state()` besides the stopper."""
 
     def restore_history(self) -> None:
         """On resume: the histories the warning signs read, from the store."""
@@ -218,12 +238,14 @@ class _Session:
         ):
             if self.consumed > self.start and self.consumed % every == 0:
                 self.checkpoint(self.consumed)
-            if self.stop.is_set() or self.early_stopped:
+            if self.stop.is_set() or self.early_stopped or self.collapsed:
                 return  # train() then saves the adapter and returns
             # Validation is ours, not train()'s: train() counts its schedule
             # from where this call started, which moved it on every resume.
             if self.validation_due(self.consumed):
                 self.validate(self.consumed)
+                if self.early_stopped or self.collapsed:
+                    return
             # train() steps on each batch before asking for the next, so every
             # batch counted here has been trained on by the time we look again.
             self.consumed += 1
@@ -275,7 +297,7 @@ def _callback(s: _Session) -> Any:
             it = s.start + int(info["iteration"])
             loss = float(info["val_loss"])
             s.val_hist.append((it, loss))
-            improved, stop = s.stopper.update(it, loss)
+            improved, stop = s.judge_validation(it, loss)
             if stop:
                 s.early_stopped = True
             if s.writer:
@@ -287,7 +309,7 @@ def _callback(s: _Session) -> Any:
                 if improved:
                     best = s.plan.run_dir / BEST_DIR
                     ckpt.save_adapter(s.model, best, s.plan.adapter_config)
-                    (best / "best.json").write_text(f'{{"iter": {it}, "val_loss": {loss!r}}}\n')
+                    (best / "best.json").write_text(json.dumps(s.best_record(it, loss)) + "\n")
                     runs_db.update_run(s.ws.store, s.plan.run_id, best_iter=it, best_val_loss=loss)
             s.emit(
                 ValReported(
@@ -379,6 +401,7 @@ def train_session(s: _Session, model: Any, train_set: Any, loss: Any = None) -> 
         s.elapsed_before = float(st.get("elapsed_s", 0.0))
         s.stopper = losscurve.EarlyStopper.from_dict(st["stopper"])
         s.stopper.patience = t.early_stopping_patience
+        s.restore_state(st)
         # Dropout draws from MLX's global key, which cannot be read back;
         # a fresh key per position keeps resumes reproducible.
         mx.random.seed(t.seed + s.start)
@@ -411,9 +434,10 @@ def train_session(s: _Session, model: Any, train_set: Any, loss: Any = None) -> 
         )
     stop = s.stop
     status = "stopped" if stop.is_set() else "early_stopped" if s.early_stopped else "finished"
+    status = s.finish(status)
     if s.writer:
         s.checkpoint(s.consumed)
-        runs_db.update_run(ws.store, plan.run_id, status=status, iter=s.consumed)
+        runs_db.update_run(ws.store, plan.run_id, status=status, iter=s.consumed, error=s.collapsed)
     return RunFinished(
         plan.run_id,
         status,
@@ -424,4 +448,5 @@ def train_session(s: _Session, model: Any, train_set: Any, loss: Any = None) -> 
         plan.rank,
         plan.world_size,
         tuple(sorted(s.rows)),
+        note=s.collapsed,
     )

@@ -11,6 +11,7 @@ label and weight. Call on the MLX thread.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,9 +140,29 @@ def iterate(
     )
 
 
-def fill_reference(model: Any, data: PrefSet, batch_size: int, max_seq_length: int) -> None:
+def nothing_to_train(data: PrefSet, max_seq_length: int) -> str | None:
+    """The preflight's message when `max_seq_length` cuts every answer off
+    (a run would train on 0 tokens and report "finished"), else None."""
+    from distill_tui.core.train.preflight import nothing_to_train as message
+    from distill_tui.core.train.preflight import trained_tokens
+
+    for seqs, offset in zip(data.seqs, data.offsets, strict=True):
+        if any(trained_tokens(len(s), offset, max_seq_length) for s in seqs):
+            return None
+    return message(max_seq_length, min(data.offsets, default=0)) if data.seqs else None
+
+
+def fill_reference(
+    model: Any,
+    data: PrefSet,
+    batch_size: int,
+    max_seq_length: int,
+    stop: threading.Event | None = None,
+) -> None:
     """The reference log-probability of every sequence, from the model as it
-    is now (the SFT policy), once, in the eval mode the policy starts from."""
+    is now (the SFT policy), once, in the eval mode the policy starts from.
+    Returns early, the rest left at 0, once `stop` is set: the run then stops
+    before its first step (a SIGTERM is acted on between batches)."""
     import mlx.core as mx
 
     from distill_tui.engine.train.pref_loss import sequence_logps
@@ -150,6 +171,8 @@ def fill_reference(model: Any, data: PrefSet, batch_size: int, max_seq_length: i
     data.reference = [[0.0] * len(s) for s in data.seqs]
     order = batches.length_order(data)
     for i in range(0, len(order), batch_size):
+        if stop is not None and stop.is_set():
+            break
         rows = order[i : i + batch_size]
         tokens, lengths, _, positions = make_batch(data, rows, max_seq_length, None)
         logps, _ = sequence_logps(model, tokens, lengths, positions)

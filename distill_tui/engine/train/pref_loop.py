@@ -2,19 +2,28 @@
 run's adapter as the policy start, reference log-probabilities computed once
 from it before step 1, and mlx-lm's own `train()` with our loss and batches,
 so checkpoints, resume, early stopping, reports and failure handling are the
-SFT run's (`loop._Session`). Validation measures the held-out pairs: the DPO
-loss (early stopping and best/ follow it), per-pair accuracy, reward margin
-and the chosen/rejected log-probabilities."""
+SFT run's (`loop._Session`).
+
+Each evaluation measures the held-out pairs (the DPO loss, or KTO's own loss
+on the held-out labelled rows; per-pair accuracy, reward margin, the
+chosen/rejected log-probabilities), answers up to 32 held-out rows of the SFT
+split and scores them with the task's metric, and reads the chosen answers'
+log-probability per token against the SFT start. `best/` and patience follow
+the task score, not the preference loss (which goes to 0 while a model
+breaks); the collapse guard (core/train/collapse.py) stops the run and puts
+back the weights of the last evaluation before the fall."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
-from distill_tui.core.train import losscurve
+from distill_tui.core.train import collapse, losscurve
 from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.train import checkpoint as ckpt
 from distill_tui.engine.train import pref_data
@@ -71,12 +80,117 @@ def pair_metrics(model: Any, data: pref_data.PrefSet, batch_size: int, plan: Run
     }
 
 
+# Held-out rows answered at each evaluation of a preference run, batched:
+# enough to see a collapse and rank checkpoints, few enough to cost seconds.
+TASK_ROWS = 32
+# Training pairs whose chosen answers the guard watches beside the held-out
+# pairs (a demo export holds one held-out pair).
+PROBE_TRAIN_ROWS = 16
+
+
+def _subset(data: pref_data.PrefSet, rows: list[int]) -> pref_data.PrefSet:
+    return pref_data.PrefSet(
+        [data.seqs[i] for i in rows],
+        [data.offsets[i] for i in rows],
+        [data.labels[i] for i in rows],
+        [data.reference[i] for i in rows] if data.reference else [],
+    )
+
+
+def probe_set(train: pref_data.PrefSet, val: pref_data.PrefSet) -> pref_data.PrefSet:
+    """The chosen (desirable) answers the collapse guard watches: every
+    held-out pair and the first training ones, their references filled."""
+    keep = [i for i in range(len(train)) if train.labels[i] > 0][:PROBE_TRAIN_ROWS]
+    a, b = _subset(train, keep), val
+    return pref_data.PrefSet(
+        a.seqs + b.seqs, a.offsets + b.offsets, a.labels + b.labels, a.reference + b.reference
+    )
+
+
+def chosen_drift(model: Any, data: pref_data.PrefSet, batch_size: int, max_seq: int) -> float:
+    """Mean over the chosen answers of (policy - reference) log-probability
+    per token: 0 at the start, falling when the run pushes them down."""
+    import mlx.core as mx
+
+    from distill_tui.engine.train.batches import length_order
+
+    model.eval()
+    drifts: list[float] = []
+    order = length_order(data)
+    for i in range(0, len(order), batch_size):
+        rows = order[i : i + batch_size]
+        tokens, lengths, reference, positions = pref_data.make_batch(data, rows, max_seq, None)
+        logps, ntoks = sequence_logps(model, tokens, lengths, positions)
+        mx.eval(logps, ntoks)
+        n = len(rows)  # the chosen (or only) answer of each row comes first
+        for j, (lp, ref, k) in enumerate(
+            zip(logps.tolist()[:n], reference.tolist()[:n], ntoks.tolist()[:n], strict=True)
+        ):
+            if data.labels[rows[j]] > 0 and k:
+                drifts.append((lp - ref) / k)
+    model.train()
+    return sum(drifts) / len(drifts) if drifts else 0.0
+
+
+def kto_loss_on(model: Any, data: pref_data.PrefSet, plan: RunPlan) -> float:
+    """KTO's own loss on the held-out labelled rows (its validation loss)."""
+    import mlx.core as mx
+
+    t = plan.train
+    weights = pref_data.kto_weights(data.labels)
+    loss = make_kto_loss(t.beta, 0.0)
+    model.eval()
+    values: list[float] = []
+    bs = max(4, min(t.batch_size, len(data)))
+    for n, batch in enumerate(
+        pref_data.iterate(data, bs, t.max_seq_length, weights=weights, seed=t.seed, loop=False)
+    ):
+        if t.val_batches != -1 and n >= t.val_batches:
+            break
+        value, _ = loss(model, *batch)
+        mx.eval(value)
+        values.append(float(value.item()))
+    model.train()
+    return sum(values) / len(values) if values else float("nan")
+
+
 class _PrefSession(_Session):
     def __init__(self, ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener):
         super().__init__(ws, plan, stop, emit)
         self.weights: tuple[float, float] | None = None
         self.chosen_hist: list[tuple[int, float]] = []
         self.val_pairs: pref_data.PrefSet | None = None
+        self.val_kto: pref_data.PrefSet | None = None
+        self.probe: pref_data.PrefSet | None = None
+        self.tokenizer: Any = None
+        self.task_rows: list[Any] = []
+        self.fmt = ws.settings.task.output_format
+        self.metric = "exact_match"
+        # The task score of the SFT start (the first evaluation) and the best
+        # trained checkpoint's (score, validation loss); the start is never
+        # "best", so best/ always holds what this run trained.
+        self.start_score: float | None = None
+        self.start_run_on: float | None = None
+        self.best_key: tuple[float, float] | None = None
+        self.last: dict[str, Any] = {}
+        self.snapshot: tuple[int, dict[str, Any]] | None = None
+
+    def state(self) -> dict[str, Any]:
+        return {
+            **super().state(),
+            "task": {
+                "start_score": self.start_score,
+                "start_run_on": self.start_run_on,
+                "best_key": list(self.best_key) if self.best_key else None,
+            },
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        task = state.get("task") or {}
+        self.start_score = task.get("start_score")
+        self.start_run_on = task.get("start_run_on")
+        key = task.get("best_key")
+        self.best_key = (float(key[0]), float(key[1])) if key else None
 
     def restore_history(self) -> None:
         super().restore_history()
@@ -89,47 +203,183 @@ class _PrefSession(_Session):
     def batches(self, dataset: Any, batch_size: int, max_seq_length: int, **kw: Any) -> Any:
         return pref_data.iterate(dataset, batch_size, max_seq_length, weights=self.weights, **kw)
 
+    def task_eval(self) -> tuple[float | None, float | None]:
+        """(task score, share of answers that did not end) on the held-out
+        rows, answered greedily together as evaluation answers them."""
+        from distill_tui.core.evaluate import metrics
+        from distill_tui.engine.chat.batch_answers import batch_answers
+        from distill_tui.engine.chat.evaluate import _budget
+
+        rows = self.task_rows
+        if not rows:
+            return None, None
+        scores: list[float] = []
+        ran_on = 0
+
+        def answered(i: int, text: str, finish: str) -> None:
+            nonlocal ran_on
+            scores.append(metrics.score(text, rows[i].reference, self.fmt)[self.metric])
+            ran_on += finish == "length"
+
+        self.model.eval()
+        try:
+            budgets = [_budget(r.reference, 512) for r in rows]
+            batch_answers(
+                self.model, self.tokenizer, [r.prompt for r in rows], budgets, answered, self.stop
+            )
+        finally:
+            self.model.train()
+        if not scores:
+            return None, None
+        return sum(scores) / len(scores), ran_on / len(scores)
+
     def validate(self, done: int) -> None:
-        assert self.val_pairs is not None
+        t = self.plan.train
         tic = time.perf_counter()
-        bs = min(self.plan.train.batch_size, len(self.val_pairs))
-        m = pair_metrics(self.model, self.val_pairs, bs, self.plan)
         it = done + 1  # labelled as SFT validations are (_Session.validation_due)
-        self.chosen_hist.append((it, m["chosen_logp"]))
+        m: dict[str, Any] = {"loss": float("nan"), "pairs": 0}
+        if self.val_pairs is not None and len(self.val_pairs):
+            bs = min(t.batch_size, len(self.val_pairs))
+            m = pair_metrics(self.model, self.val_pairs, bs, self.plan)
+        loss = m["loss"]
+        if self.val_kto is not None:
+            loss = kto_loss_on(self.model, self.val_kto, self.plan)
+        drift = None
+        if self.probe is not None and len(self.probe):
+            drift = chosen_drift(self.model, self.probe, t.batch_size, t.max_seq_length)
+        score, run_on = self.task_eval()
+        if done == 0:
+            self.start_score, self.start_run_on = score, run_on
+        reason = None
+        if t.stop_on_collapse and done > 0:
+            reason = collapse.collapsed(
+                collapse.Reading(it, drift if drift is not None else 0.0, run_on),
+                self.start_run_on,
+            )
+        if reason:
+            self.collapsed = reason
+        else:
+            self.snapshot = (it, self._weights())
+        self.last = {"it": it, "score": score, "loss": loss, "start": done == 0}
+        if m.get("chosen_logp") is not None:
+            self.chosen_hist.append((it, m["chosen_logp"]))
         sign = losscurve.chosen_falling(self.chosen_hist)
+        improved = self._improves(score, loss) if not reason and done > 0 else False
         if self.writer:
             runs_db.record_pref_metric(
                 self.ws.store,
                 self.plan.run_id,
                 runs_db.PrefMetric(
-                    it, m["pair_accuracy"], m["reward_margin"], m["chosen_logp"], m["rejected_logp"]
+                    it,
+                    m.get("pair_accuracy"),
+                    m.get("reward_margin"),
+                    m.get("chosen_logp"),
+                    m.get("rejected_logp"),
+                    m["pairs"],
+                    score,
+                    run_on,
+                    drift,
                 ),
             )
+        nan = float("nan")
         self.emit(
             PrefReported(
                 self.plan.run_id,
                 it,
-                m["pair_accuracy"],
-                m["reward_margin"],
-                m["chosen_logp"],
-                m["rejected_logp"],
+                m.get("pair_accuracy", nan),
+                m.get("reward_margin", nan),
+                m.get("chosen_logp", nan),
+                m.get("rejected_logp", nan),
                 m["pairs"],
                 (sign,) if sign else (),
+                task_score=score,
+                task_rows=len(self.task_rows),
+                metric=self.metric,
+                run_on=run_on,
+                chosen_drift=drift,
+                best=improved,
+                start_score=self.start_score,
             )
         )
         self.reporter.on_val_loss_report(
             {
                 "iteration": it - self.start,
-                "val_loss": m["loss"],
+                "val_loss": loss,
                 "val_time": time.perf_counter() - tic,
             }
         )
+
+    def _improves(self, score: float | None, loss: float) -> bool:
+        key = (
+            score if score is not None else float("-inf"),
+            -loss if math.isfinite(loss) else float("-inf"),
+        )
+        return self.best_key is None or key > self.best_key
+
+    def judge_validation(self, it: int, loss: float) -> tuple[bool, bool]:
+        """Best is the trained checkpoint with the best task score (ties: the
+        lower validation loss), never the start and never one past a collapse;
+        patience counts evaluations without a better task score."""
+        last = self.last
+        if self.collapsed or last.get("start"):
+            return False, False
+        score = last.get("score")
+        st = self.stopper
+        if self._improves(score, loss):
+            self.best_key = (
+                score if score is not None else float("-inf"),
+                -loss if math.isfinite(loss) else float("-inf"),
+            )
+            st.best_iter, st.best_loss, st.bad_evals = it, loss, 0
+            return True, False
+        st.bad_evals += 1
+        return False, st.patience > 0 and st.bad_evals >= st.patience
+
+    def best_record(self, it: int, loss: float) -> dict[str, Any]:
+        return {
+            **super().best_record(it, loss),
+            "task_metric": self.metric,
+            "task_score": self.last.get("score"),
+            "start_score": self.start_score,
+        }
+
+    def _weights(self) -> dict[str, Any]:
+        from mlx.utils import tree_flatten
+
+        # MLX arrays are values: an update makes new ones, so holding these
+        # keeps the weights as they are now without a copy.
+        return dict(tree_flatten(self.model.trainable_parameters()))
+
+    def finish(self, status: str) -> str:
+        if not self.collapsed:
+            return status
+        if self.snapshot is not None:
+            self.model.load_weights(list(self.snapshot[1].items()), strict=False)
+            self.collapsed += f" (iteration {self.snapshot[0]})"
+        return "collapsed"
+
+    def summary(self) -> str | None:
+        """A line for the end of the run when its best trained checkpoint is
+        below the SFT start on the task."""
+        if self.best_key is None or self.start_score is None:
+            return None
+        best = self.best_key[0]
+        if best < self.start_score:
+            return (
+                f"no checkpoint of this run reached its SFT start on the task: best"
+                f" {self.metric} {best:.3f} at iteration {self.stopper.best_iter}, the"
+                f" start {self.start_score:.3f}; keep the SFT run"
+            )
+        return None
 
 
 def run_pref_on_mlx(
     ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listener
 ) -> RunFinished:
     import mlx.core as mx
+
+    from distill_tui.core.evaluate.task_metric import task_metric
+    from distill_tui.engine.chat.evaluate import load_split
 
     t = plan.train
     if plan.from_run is None or not (plan.from_run / ckpt.ADAPTER_FILE).is_file():
@@ -138,26 +388,49 @@ def run_pref_on_mlx(
         raise UserError(f"KTO needs at least 4 rows a step (batch size {t.batch_size})")
     s = _PrefSession(ws, plan, stop, emit)
     model, tokenizer = load_student(plan)
+    s.tokenizer = tokenizer
     train_name, valid_name = data_files(t.objective)
     kind = "kto" if t.objective == "kto" else "pairs"
     train_set = pref_data.load(plan.data_dir / train_name, tokenizer, kind)
     val_pairs = pref_data.load(plan.data_dir / valid_name, tokenizer, "pairs")
+    val_kto = (
+        pref_data.load(plan.data_dir / "kto_valid.jsonl", tokenizer, "kto")
+        if t.objective == "kto"
+        else None
+    )
     if len(train_set) < t.batch_size:
         raise UserError(
             f"{plan.data_dir / train_name} has {len(train_set)} rows, fewer than batch size"
             f" {t.batch_size}; lower the batch size or curate more pairs"
         )
+    nothing = pref_data.nothing_to_train(train_set, t.max_seq_length)
+    if nothing:
+        raise UserError(nothing)
     if t.objective == "kto":
         s.weights = pref_data.kto_weights(train_set.labels)
+    try:
+        s.task_rows = load_split(ws, "valid")[:TASK_ROWS]
+    except UserError:
+        s.task_rows = []  # no SFT split: the pairs alone are measured
+    s.metric = task_metric(s.fmt, [r.reference for r in s.task_rows])
     mx.random.seed(t.seed)
     _setup_model(model, plan)
     # The policy starts as the SFT adapter, which is also the reference.
     model.load_weights(str(plan.from_run / ckpt.ADAPTER_FILE), strict=False)
     bs = t.batch_size
     make = make_kto_loss if t.objective == "kto" else make_dpo_loss
-    pref_data.fill_reference(model, train_set, bs, t.max_seq_length)
+    pref_data.fill_reference(model, train_set, bs, t.max_seq_length, stop)
     if len(val_pairs):
-        pref_data.fill_reference(model, val_pairs, min(bs, len(val_pairs)), t.max_seq_length)
+        pref_data.fill_reference(model, val_pairs, min(bs, len(val_pairs)), t.max_seq_length, stop)
         s.val_pairs = val_pairs
-        s.valid_set = val_pairs
-    return train_session(s, model, train_set, make(t.beta, t.sft_weight))
+    if val_kto is not None and len(val_kto) and 0 < sum(val_kto.labels) < len(val_kto):
+        pref_data.fill_reference(model, val_kto, min(bs, len(val_kto)), t.max_seq_length, stop)
+        s.val_kto = val_kto
+    s.probe = probe_set(train_set, val_pairs)
+    if len(val_pairs) or s.task_rows or s.val_kto is not None:
+        s.valid_set = val_pairs  # validation_due needs something to measure
+    done = train_session(s, model, train_set, make(t.beta, t.sft_weight))
+    below = s.summary()
+    if below and not done.note:
+        return replace(done, note=below)
+    return done

@@ -8,17 +8,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from distill_tui.core import config as cfg
 from distill_tui.core import paths
+from distill_tui.core.dataset import jsonl
 from distill_tui.core.dataset.export import verify_split
 from distill_tui.core.errors import UserError
 from distill_tui.core.evaluate import split_overlap
 from distill_tui.core.project import Workspace
-from distill_tui.core.train import loraconfig
+from distill_tui.core.train import loraconfig, objectives
 from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.train import checkpoint as ckpt
 
@@ -57,6 +59,14 @@ def data_files(objective: str) -> tuple[str, ...]:
     return ("train.jsonl", "valid.jsonl")
 
 
+def pref_rows(data_dir: Path, objective: str) -> int:
+    """Training pairs (dpo) or labelled rows (kto) in the preference export."""
+    path = data_dir / data_files(objective)[0]
+    if not path.is_file():
+        return 0
+    return sum(1 for _, line in jsonl.split(jsonl.read(path)) if line.strip())
+
+
 def run_data_dir(ws: Workspace, objective: str) -> Path:
     return paths.data_dir(ws.root) if objective == "sft" else paths.pref_dir(ws.root)
 
@@ -83,7 +93,10 @@ def plan_run(
     rank: int = 0,
     world_size: int = 1,
     from_run: str | None = None,
+    explicit: Iterable[str] = (),
 ) -> RunPlan:
+    """`explicit`: the [train] fields set for this run alone (command-line
+    flags), which a preference run's own defaults do not replace."""
     if resume:
         return _plan_resume(ws, train, resume, rank, world_size)
     train = train or ws.settings.train
@@ -92,6 +105,8 @@ def plan_run(
     model, from_dir = resolve_model(ws), None
     if train.objective != "sft":
         from_dir, model, train = _from_sft(ws, train, from_run)
+        rows = pref_rows(data_dir, train.objective)
+        train = objectives.effective(train, rows, explicit)
     run_id = runs_db.new_run_id()
     run_dir = paths.run_dir(ws.root, run_id)
     plan = RunPlan(

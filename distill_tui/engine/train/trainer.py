@@ -23,6 +23,7 @@ mlx-lm averages the gradients; only rank 0 writes files and the store.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 from distill_tui.core import config as cfg
 from distill_tui.core.errors import UserError
@@ -63,6 +64,7 @@ def train_run(
     listener: Listener | None = None,
     thread: MLXThread | None = None,
     from_run: str | None = None,
+    explicit: Iterable[str] = (),
 ) -> RunFinished:
     """Train (or resume) a run to the end, a stop, or early stopping.
 
@@ -70,13 +72,17 @@ def train_run(
     `UserError` for problems the user can fix (no exported split, batch size
     larger than the data, a changed dataset on resume). With `train.objective`
     "dpo" or "kto" the run starts from the adapter of SFT run `from_run` (the
-    newest finished one when None) and trains on data/pref/.
+    newest finished one when None) and trains on data/pref/, with the
+    preference settings (core/train/objectives.py) except the fields named in
+    `explicit` (set for this run alone, as command-line flags are).
     """
     thread = thread or mlx_thread()
     stop = stop or threading.Event()
     emit = listener or (lambda _e: None)
     rank, size = thread.call(_world)
-    plan = plan_run(ws, train, resume=resume, rank=rank, world_size=size, from_run=from_run)
+    plan = plan_run(
+        ws, train, resume=resume, rank=rank, world_size=size, from_run=from_run, explicit=explicit
+    )
     from distill_tui.engine.train.loop import run_on_mlx
     from distill_tui.engine.train.pref_loop import run_pref_on_mlx
 

@@ -44,7 +44,7 @@ class Exporter(Widget):
 
     @work(thread=True, group="curate-export", exclusive=True, exit_on_error=False, name="Export")
     def _export(self, preferences: bool) -> None:
-        from distill_tui.core.curate.preferences import export_preferences
+        from distill_tui.core.curate.preferences import export_preferences, sources_text
 
         ws = self._ws
         try:
@@ -62,7 +62,7 @@ class Exporter(Widget):
             c, src = pref.counts, pref.by_source
             summary += (
                 f" Preferences: {c['train']} training / {c['valid']} validation pairs"
-                f" ({src['edit']} from edits, {src['regen']} from regenerations),"
+                f" ({sources_text(src)}),"
                 f" {c['kto_train'] + c['kto_valid']} KTO rows in data/pref/: objective dpo"
                 " or kto on screen 4."
             )

@@ -93,8 +93,8 @@ def pair_counts_text(ws: Workspace, train: cfg.Train) -> Text:
 
     c = preferences.counts(ws.store)
     text = Text(
-        f"{train.objective}: curation holds {c['edit'] + c['regen']} pairs ({c['edit']} from"
-        f" edits, {c['regen']} from regenerations) and {c['desirable']} accepted /"
+        f"{train.objective}: curation holds {sum(c[k] for k in preferences.SOURCES)} pairs"
+        f" ({preferences.sources_text(c)}) and {c['desirable']} accepted /"
         f" {c['undesirable']} rejected answers\n"
     )
     try:

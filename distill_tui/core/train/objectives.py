@@ -1,0 +1,74 @@
+"""What a preference run (DPO or KTO) trains with, apart from SFT's settings.
+
+A preference run starts from an SFT adapter that already fits the task; SFT's
+learning rate (the demo's 5e-4) and an SFT term of 0 drive the chosen answers'
+likelihood down with the rejected ones until the student answers garbage (the
+classic DPO likelihood collapse). So a preference run has its own settings in
+`[train]`, used instead of SFT's:
+
+- `pref_learning_rate` 2e-5: DPO wants a learning rate one to two orders of
+  magnitude below SFT's (TRL's DPOConfig defaults to 1e-6 for full weights,
+  mlx-lm-lora's examples use 1e-5 to 5e-5 for adapters); measured on the demo
+  (README, "Preference training").
+- `sft_weight` 1.0: the chosen answer's NLL added to the loss (RPO, Pang et
+  al. 2024; TRL's `rpo_alpha = 1.0`), which keeps its likelihood up.
+- `pref_epochs` 2: the length in passes over the pairs, not in SFT's
+  iterations (20 steps of 4 pairs over 13 pairs is six epochs).
+
+A flag given on the command line for one run (`--learning-rate`, `--iters`,
+`--epochs`) wins over these, so a user who knows what they do can still say so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from distill_tui.core import config as cfg
+
+PREFERENCE = ("dpo", "kto")
+# A preference run evaluates at least this many times (the start, then
+# evenly), so the collapse guard and the task-scored best can act in a short run.
+MIN_EVALS = 4
+
+
+def is_preference(objective: str) -> bool:
+    return objective in PREFERENCE
+
+
+def pref_iters(epochs: float, rows: int, batch_size: int) -> int:
+    """Steps for `epochs` passes over `rows` pairs (or KTO rows)."""
+    return max(1, math.ceil(epochs * max(rows, 1) / max(batch_size, 1)))
+
+
+def effective(train: cfg.Train, rows: int, explicit: Iterable[str] = ()) -> cfg.Train:
+    """The settings a run of `train.objective` really uses: SFT's unchanged;
+    a preference run's learning rate from `pref_learning_rate`, its length
+    from `pref_epochs` over `rows`, and an evaluation cadence that gives at
+    least MIN_EVALS evaluations - except where `explicit` names a field the
+    user set for this run (a command-line flag)."""
+    if not is_preference(train.objective):
+        return train
+    given = set(explicit)
+    update: dict[str, float | int] = {}
+    if "learning_rate" not in given:
+        update["learning_rate"] = train.pref_learning_rate
+    if "iters" not in given:
+        update["iters"] = pref_iters(train.pref_epochs, rows, train.batch_size)
+    iters = int(update.get("iters", train.iters))
+    if "steps_per_eval" not in given:
+        update["steps_per_eval"] = max(1, min(train.steps_per_eval, iters // MIN_EVALS or 1))
+    every = int(update.get("steps_per_eval", train.steps_per_eval))
+    if "steps_per_report" not in given:
+        update["steps_per_report"] = max(1, min(train.steps_per_report, every))
+    return train.replace(**update)
+
+
+def differs(train: cfg.Train) -> list[str]:
+    """What a preference run of these settings uses instead of SFT's, in
+    words, for the form's hint and the command's first line."""
+    return [
+        f"learning rate {train.pref_learning_rate:g} (SFT's is {train.learning_rate:g})",
+        f"{train.pref_epochs:g} epoch(s) over the pairs (not SFT's {train.iters} iterations)",
+        f"SFT term {train.sft_weight:g}",
+    ]

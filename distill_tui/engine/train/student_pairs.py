@@ -1,0 +1,195 @@
+"""The student's own mistakes as preference pairs (`distill-tui pairs`, the
+Train screen's `p`).
+
+A trained student answers every input of the exported split greedily, in
+batches, as evaluation does. Where its answer is wrong against the accepted
+one, that answer is kept (core/curate/preferences.py, source "student"): the
+accepted answer is the chosen side, the student's the rejected one. Pairs that
+fix what *this* student gets wrong teach more than hand-made ones (on-policy
+pairs; CLAIR, arXiv 2408.06266). Training inputs give training pairs; held-out
+inputs give held-out pairs, so a preference run's pair accuracy is measured on
+enough pairs, never on rows it trains on (the preference split follows the SFT
+split).
+
+"Wrong" is the task's metric for label and JSON tasks
+(core/evaluate/task_metric.py); for free text the teacher judges, within a
+cost cap, as evaluation's judge does, and rows it did not reach are not used.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from distill_tui.core import paths
+from distill_tui.core.curate import preferences
+from distill_tui.core.curate.feedback import row_ids_for_inputs
+from distill_tui.core.dataset import jsonl
+from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import evals, metrics
+from distill_tui.core.evaluate.task_metric import is_right, task_metric
+from distill_tui.core.project import Workspace
+from distill_tui.core.train import checkpoints
+from distill_tui.engine.chat.evaluate import SplitRow, _budget, _parse
+from distill_tui.engine.chat.session import ModelHost, Target
+
+# (done, total) after each answer; on the MLX thread.
+ProgressFn = Callable[[int, int], None]
+SIDES = ("train", "valid")
+
+
+@dataclass
+class MinedPairs:
+    run_id: str
+    checkpoint: str
+    metric: str  # what decided "wrong": a metric name, or "judge"
+    answered: dict[str, int] = field(default_factory=dict)  # side -> inputs answered
+    wrong: dict[str, int] = field(default_factory=dict)  # side -> wrong answers
+    added: int = 0  # new pairs (an answer kept before is not added again)
+    not_judged: int = 0  # free text past the judge's cost cap
+    stopped: bool = False
+
+    def text(self) -> str:
+        """What `pairs` prints and the Train screen says, in one line."""
+        n = sum(self.answered.values())
+        bad = sum(self.wrong.values())
+        how = "judged by the teacher" if self.metric == "judge" else f"by {self.metric}"
+        sides = ", ".join(
+            f"{self.wrong.get(s, 0)} of {self.answered[s]} {s}" for s in SIDES if s in self.answered
+        )
+        if not bad:
+            line = (
+                f"the student made 0 mistakes on {n} inputs ({how}): no pairs to add; a"
+                " preference run has only the curation's pairs"
+            )
+        else:
+            line = (
+                f"the student answered {n} inputs: {bad} wrong ({sides}; {how}); added"
+                f" {self.added} pair(s) from its mistakes (source student"
+                f"{'' if self.added == bad else f'; {bad - self.added} were kept before'})"
+            )
+        if self.not_judged:
+            line += f"; {self.not_judged} answers not judged (the cost cap)"
+        if self.stopped:
+            line += "; stopped early"
+        return line
+
+
+def split_rows(ws: Workspace, side: str) -> list[SplitRow]:
+    path = paths.data_dir(ws.root) / f"{side}.jsonl"
+    if not path.is_file():
+        if side == "train":
+            raise UserError(f"{path}: no exported split; export the accepted rows first")
+        return []
+    out = []
+    for n, line in jsonl.split(jsonl.read(path)):
+        if not line.strip():
+            continue
+        try:
+            out.append(_parse(jsonl.loads(line)))
+        except (ValueError, KeyError, TypeError, IndexError) as e:
+            raise UserError(f"{path}:{n}: not an mlx-lm chat or completions record ({e})") from None
+    return out
+
+
+def mine_pairs(
+    ws: Workspace,
+    run_id: str | None,
+    *,
+    checkpoint: str | None = None,
+    limit: int | None = None,
+    max_cost_usd: float | None = 1.0,
+    host: ModelHost | None = None,
+    stop: threading.Event | None = None,
+    progress: ProgressFn | None = None,
+    judge_teacher: Any = None,
+) -> MinedPairs:
+    """Answer the split's inputs with the run's checkpoint (best when there
+    is one) and keep the wrong answers as pairs. `limit` caps the training
+    inputs answered (the held-out ones are few and all answered)."""
+    cp = checkpoints.resolve(ws, run_id, checkpoint)
+    host = host or ModelHost()
+    rows = {s: split_rows(ws, s) for s in SIDES}
+    if limit is not None:
+        rows["train"] = rows["train"][: max(0, limit)]
+    todo = [(s, r) for s in SIDES for r in rows[s]]
+    if not todo:
+        raise UserError("the exported split has no rows to answer")
+    fmt = ws.settings.task.output_format
+    metric = task_metric(fmt, [r.reference for _, r in todo])
+    answers: dict[int, tuple[str, str]] = {}
+
+    def answered(i: int, text: str, finish: str) -> None:
+        answers[i] = (text, finish)
+        if progress is not None:
+            progress(len(answers), len(todo))
+
+    with host.mlx.lease("pairs"):
+        done = host.answer_all(
+            Target.of(cp),
+            [r.prompt for _, r in todo],
+            [_budget(r.reference, 512) for _, r in todo],
+            answered,
+            stop,
+        )
+    result = MinedPairs(cp.run_id, cp.name, metric, stopped=not done)
+    wrong = [i for i, (text, _) in answers.items() if not _right(text, todo[i][1], fmt, metric)]
+    if metric == metrics.F1:
+        wrong, result.not_judged = _judged(
+            ws, todo, answers, wrong, max_cost_usd, judge_teacher, stop
+        )
+        result.metric = "judge"
+    for side in SIDES:
+        result.answered[side] = sum(1 for i in answers if todo[i][0] == side)
+        result.wrong[side] = sum(1 for i in wrong if todo[i][0] == side)
+    ids = row_ids_for_inputs(ws.store, [todo[i][1].input for i in wrong])
+    keep = [
+        (ids[todo[i][1].input], answers[i][0])
+        for i in wrong
+        if ids.get(todo[i][1].input) is not None
+    ]
+    result.added = preferences.add_student_answers(ws.store, cp.run_id, keep)
+    return result
+
+
+def _right(text: str, row: SplitRow, fmt: str, metric: str) -> bool:
+    return is_right(text, row.reference, fmt, metric)
+
+
+def _judged(
+    ws: Workspace,
+    todo: list[tuple[str, SplitRow]],
+    answers: dict[int, tuple[str, str]],
+    wrong: list[int],
+    max_cost_usd: float | None,
+    teacher: Any,
+    stop: threading.Event | None,
+) -> tuple[list[int], int]:
+    """Free text: the teacher judges every answer that is not an exact match
+    (token F1 alone would call a good paraphrase wrong). Returns the failed
+    ones and how many the cost cap left unjudged."""
+    from distill_tui.engine.chat.judge import judge
+
+    items = []
+    for i in sorted(answers):
+        row = todo[i][1]
+        item = evals.EvalItem(i, None, row.input, row.reference)
+        item.answers[evals.ADAPTER] = answers[i][0]
+        item.scores[evals.ADAPTER] = metrics.score(answers[i][0], row.reference, "text")
+        items.append(item)
+    result = evals.EvalResult(None, "pairs", "train", "text", items)
+    try:
+        judge(ws, result, max_cost_usd=max_cost_usd, teacher=teacher, stop=stop)
+    except UserError:
+        # No teacher to ask (no key, no server): fall back to the metric.
+        return wrong, 0
+    failed, unjudged = [], 0
+    for item in items:
+        verdict = item.scores.get(evals.ADAPTER, {}).get(evals.JUDGE)
+        if verdict is None:
+            unjudged += 1
+        elif verdict < 1.0:
+            failed.append(item.index)
+    return failed, unjudged
