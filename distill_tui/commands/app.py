@@ -4,8 +4,13 @@ to create one)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
+import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from distill_tui.core import paths
@@ -31,10 +36,43 @@ def run(args: argparse.Namespace) -> int:
         from distill_tui.ui.app import DistillApp
 
         app = DistillApp(root=root, workspace=workspace, after_first_frame=collect_from_now_on)
-        app.run()
+        # Our own loop: asyncio.run would wait, after the app, for every thread
+        # worker still running (a preflight measuring a big student: 30 s of a
+        # blank screen after ctrl+q on the Train screen).
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            app.run(loop=loop)
+        finally:
+            loop.close()  # its executor is shut down without waiting
     finally:
         gc.enable()
-    return app.return_code or 0
+    code = app.return_code or 0
+    leave_promptly(code)
+    return code
+
+
+QUIT_GRACE_S = 2.0
+
+
+def leave_promptly(code: int, grace: float = QUIT_GRACE_S) -> None:
+    """After the app: jobs have stopped and committed (quitting waits for
+    them), so a thread still running is read-only work nobody waits for (a
+    preflight, a chat reply). Give such threads `grace` seconds, then end the
+    process rather than wait; a SIGHUP meanwhile ends it at once."""
+    from distill_tui.ui.jobs import hang_up_now
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: hang_up_now())
+    me = threading.current_thread()
+    deadline = time.monotonic() + grace
+    for t in threading.enumerate():
+        if t is not me and not t.daemon:
+            t.join(max(0.0, deadline - time.monotonic()))
+    if any(t is not me and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def collect_from_now_on() -> None:

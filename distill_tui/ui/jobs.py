@@ -8,6 +8,9 @@ always; `distill-tui DIR` in a new session shows their progress live. With no
 job running it simply exits. Quitting while a job runs offers the same on
 purpose (`leave_headless`), or stops the jobs and quits when they have
 stopped (`stop_then_quit`), which is also what SIGTERM does (then exit 143).
+A SIGHUP once the quit is under way (the app exiting, its loop ending, a
+thread it waits for) ends the process at once: nothing is left to save, and
+a process left waiting with no terminal ran on for half an hour.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ if TYPE_CHECKING:
     from textual.app import App
 
 EXIT_TERMINATED = 128 + signal.SIGTERM
+EXIT_HANGUP = 128 + getattr(signal, "SIGHUP", 1)
+
+
+def hang_up_now() -> None:
+    """End the process on a hangup when no job is left to finish: the
+    terminal is gone, so nothing is drawn, and the store holds every commit."""
+    os._exit(EXIT_HANGUP)
 
 
 @dataclass
@@ -170,6 +180,9 @@ class Jobs:
             pass  # not on the main thread, or no SIGHUP on this platform
 
     def _on_sighup(self, loop) -> None:  # type: ignore[no-untyped-def]
+        quitting = getattr(self.app, "_exit", False) or loop.is_closed() or not loop.is_running()
+        if quitting and not self.running:
+            hang_up_now()  # the loop may never run a callback again
         if self.detached:
             return
         self.detached = True
