@@ -155,3 +155,13 @@ class EndCut:
     def flush(self) -> str:
         out, self.sent = self.text[self.sent :], len(self.text)
         return out
+
+
+def end_strings(folder: Any) -> list[str]:
+    """The texts of the end tokens the app stops a reply at, for the model
+    folder `folder`; mlx_lm.server and Ollama stop only at the tokenizer's
+    eos unless asked to stop at these."""
+    from mlx_lm.tokenizer_utils import load as load_tokenizer
+
+    tokenizer = load_tokenizer(folder)
+    return end_texts(tokenizer, end_token_ids(tokenizer))

@@ -126,7 +126,7 @@ def ship_ollama(
 ) -> ShipReport:
     from mlx_lm.tokenizer_utils import load as load_tokenizer
 
-    from distill_tui.engine.ship.targets import end_strings
+    from distill_tui.engine.models.end_tokens import end_strings
 
     gguf, gguf_report, gguf_line = ensure_gguf(ws, fused, probes, prov, stop)
     if gguf is None:

@@ -31,6 +31,7 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship.provenance import Provenance
 from distill_tui.engine.chat.session import Message, training_system_prompt
+from distill_tui.engine.models.end_tokens import end_strings
 from distill_tui.engine.ship import probe
 from distill_tui.engine.ship.gguf_target import (
     ShipStopped,
@@ -62,17 +63,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def end_strings(fused: Path) -> list[str]:
-    """The texts of the end tokens the app stops a reply at; mlx_lm.server
-    stops only at the tokenizer's eos unless asked to stop at these."""
-    from mlx_lm.tokenizer_utils import load as load_tokenizer
-
-    from distill_tui.engine.models.end_tokens import end_texts, end_token_ids
-
-    tokenizer = load_tokenizer(fused)
-    return end_texts(tokenizer, end_token_ids(tokenizer))
 
 
 def _listening(port: int) -> bool:
