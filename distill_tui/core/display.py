@@ -21,3 +21,9 @@ def shown(value: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """`n` and the noun agreeing with it: "1 validation pair", "2 validation
+    pairs", "0 inputs"; `nouns` for a plural that is not noun + "s" ("leaves")."""
+    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"

@@ -20,7 +20,7 @@ def test_synth_takes_the_teachers_topics_and_prints_coverage(workspace, fake, ca
     out, err = capsys.readouterr()
     assert "topics: area 1-0, area 1-1, area 1-2" in err
     assert "estimate: 18 input(s) for 6 leaf topic(s)" in err
-    assert out.count("/3, wrote") == 6 and "new input(s) in the queue" in out
+    assert out.count("/3, wrote") == 6 and "new inputs in the queue" in out
     assert len(topics.leaves(workspace.store)) == 6
     # A second run keeps the tree and asks only for what is missing.
     assert main(["synth", root, "--per-topic", "3", "--dry-run"]) == 0

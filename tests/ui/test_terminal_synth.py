@@ -60,7 +60,7 @@ def test_the_synthesis_dialog_by_keyboard(terminal, workspace):
         t = terminal(str(root), env=env)
         t.wait_for("Task", timeout=60)
         t.press("ctrl+g", binding="task-synth")
-        t.wait_for("Synthesize inputs: 0 topic(s)")
+        t.wait_for("Synthesize inputs: 0 topics")
         t.wait_for("m (Magpie) needs the local MLX teacher")  # an API teacher: greyed
 
         t.press("t", binding="synth-propose")
@@ -95,7 +95,7 @@ def test_the_synthesis_dialog_by_keyboard(terminal, workspace):
         t.wait_for("w writes")
 
         t.press("w", binding="synth-write")
-        t.wait_for("new input(s) in the queue", timeout=60)
+        t.wait_for("new inputs in the queue", timeout=60)
         leaves = len([p for p in _tree(root) if p != "refunds"])
         assert counts(root)["pending"] == 7 * leaves
         t.wait_for("7/7")

@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from distill_tui.core.config import Task
+from distill_tui.core.display import plural
 from distill_tui.core.errors import UserError
 from distill_tui.core.generate import queue as q
 from distill_tui.core.generate import side_costs
@@ -260,6 +261,7 @@ class LeafResult:
     dropped: dict[str, int] = field(default_factory=lambda: {r: 0 for r in REASONS})
     stopped: str = ""  # why the leaf stopped before its target ("" if it did not)
     cut: int = 0  # replies that hit their token limit
+    last_reply: str = ""  # the teacher's last reply as written, to see why none was kept
 
     @property
     def duplicates(self) -> int:
@@ -308,10 +310,10 @@ class SynthResult:
             f" (+{self.cost_unknown} of unknown price)" if self.cost_unknown else ""
         )
         return (
-            f"{self.kept} new input(s) in the queue from {self.written} written over"
-            f" {len(self.leaves)} leaf topic(s)"
+            f"{plural(self.kept, 'new input')} in the queue from {self.written} written over"
+            f" {plural(len(self.leaves), 'leaf topic')}"
             + (f", {rate:.0%} duplicates dropped" if rate is not None else "")
-            + f", {self.requests} request(s), {money}{end}"
+            + f", {plural(self.requests, 'request')}, {money}{end}"
             + self._cut_note()
         )
 
@@ -405,6 +407,7 @@ async def _fill(
                     result.cost_usd += usd
                 truncated = _cut(comp.stop_reason)
                 leaf.cut += truncated
+                leaf.last_reply = comp.text
                 items = parse_list(comp.text, truncated)[: 2 * n]
                 # Never more than the leaf still needs: the rest are not looked at.
                 report = check.filter(items, limit=need[t.id])

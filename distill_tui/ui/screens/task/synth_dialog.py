@@ -24,10 +24,13 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
+from distill_tui.core.display import plural
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.core.synth import topics
+from distill_tui.ui.screens.task.synth_reply import ReplyView
 from distill_tui.ui.text import data_text, say
+from distill_tui.ui.widgets.confirm import ConfirmDialog
 
 ROOTS = 6  # Kiln's default: 6 subtopics
 CHILDREN = 4
@@ -42,11 +45,14 @@ class TopicsAdded(Message):
 @dataclass
 class LeafWritten(Message):
     line: str
+    path: str = ""
+    reply: str = ""  # the teacher's last reply for the leaf, as written
 
 
 @dataclass
 class SynthDone(Message):
     summary: str
+    kept: int = 0  # new inputs queued
 
 
 @dataclass
@@ -68,6 +74,7 @@ class SynthDialog(ModalScreen[None]):
         Binding("minus", "per_leaf(-1)", "- per leaf", show=False, id="synth-fewer"),
         Binding("w", "write", "Write", id="synth-write"),
         Binding("m", "magpie", "Magpie", id="synth-magpie"),
+        Binding("v", "view_reply", "Reply", show=False, id="synth-reply"),
         Binding("escape", "close", "Stop/close", id="synth-close"),
     ]
     DEFAULT_CSS = """
@@ -89,6 +96,7 @@ class SynthDialog(ModalScreen[None]):
         self._stop = threading.Event()
         self._editing: tuple[str, int | None] | None = None  # ("add"|"rename", topic id)
         self._ids: list[int] = []
+        self._replies: dict[str, str] = {}  # leaf path -> the teacher's last reply
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -137,8 +145,8 @@ class SynthDialog(ModalScreen[None]):
         leaves = sum(1 for t in tree if t.is_leaf)
         self.query_one("#synth-title", Label).update(
             Text(
-                f"Synthesize inputs: {len(tree)} topic(s), {leaves} leaf/leaves,"
-                f" {self.per_leaf} per leaf (+/-)"
+                f"Synthesize inputs: {plural(len(tree), 'topic')},"
+                f" {plural(leaves, 'leaf', 'leaves')}, {self.per_leaf} per leaf (+/-)"
             )
         )
         self.refresh_bindings()
@@ -162,8 +170,9 @@ class SynthDialog(ModalScreen[None]):
             return (t is not None and t.parent_id is None) or None
         if action == "write":
             return bool(self._ids) or None
-        if action == "magpie":  # the template's raw continuation: local MLX only
-            return self._local or None
+        if action == "view_reply":
+            t = self._selected() if self._ids else None
+            return (t is not None and t.path in self._replies) or None
         return True
 
     def _status(self, message: str) -> None:
@@ -216,8 +225,27 @@ class SynthDialog(ModalScreen[None]):
         t = self._selected()
         if t is None:
             return
+        if not t.children:
+            self._delete(t)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "delete":
+                self._delete(t)
+
+        subs = plural(t.children, "subtopic")
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete {t.name!r} and its {subs}? The inputs written for them stay queued.",
+                {"y": ("delete", f"delete {t.name!r} and its {subs}"), "n": ("keep", "keep them")},
+            ),
+            answered,
+        )
+
+    def _delete(self, t: topics.Topic) -> None:
         n = topics.delete(self.ws.store, t.id)
-        self._status(f"deleted {t.path!r}" + (f" and {n - 1} subtopic(s)" if n > 1 else ""))
+        subs = f" and its {plural(n - 1, 'subtopic')}" if n > 1 else ""
+        self._status(f"deleted {t.path!r}{subs}")
         self.reload()
 
     def action_per_leaf(self, step: int) -> None:
@@ -276,15 +304,23 @@ class SynthDialog(ModalScreen[None]):
 
     @work(thread=True, group="synth", exclusive=True, exit_on_error=False, name="fill")
     def _fill(self, per_leaf: int) -> None:
-        from distill_tui.engine.synth.topics import fill
+        from distill_tui.engine.synth.topics import LeafResult, fill
 
-        def progress(leaf: object, _res: object) -> None:
-            self.post_message(LeafWritten(leaf.line()))  # type: ignore[attr-defined]
+        def progress(leaf: LeafResult, _res: object) -> None:
+            self.post_message(LeafWritten(leaf.line(), leaf.path, leaf.last_reply))
 
         res = fill(self.ws, per_leaf, progress=progress, stop=self._stop)
-        self.post_message(SynthDone(res.summary()))
+        self.post_message(SynthDone(res.summary(), res.kept))
 
     def action_magpie(self) -> None:
+        from distill_tui.engine.synth.magpie import check_local
+
+        try:
+            check_local(self.ws)  # the template's raw continuation: local MLX only
+        except UserError as e:
+            self._status(str(e))
+            say(self, str(e), title="Magpie", severity="warning")
+            return
         n = self.per_leaf
         self._start(
             f"Magpie: sampling {n} user turn(s) from {self.ws.settings.teacher.model}… (esc stops)"
@@ -299,18 +335,28 @@ class SynthDialog(ModalScreen[None]):
             self.post_message(MagpieSampled(res.leaf.line()))
 
         res = magpie(self.ws, n, progress=progress, stop=self._stop)
-        self.post_message(SynthDone(f"{res.leaf.line()}\n{res.summary()}"))
+        self.post_message(SynthDone(f"{res.leaf.line()}\n{res.summary()}", res.kept))
 
     def on_magpie_sampled(self, event: MagpieSampled) -> None:
         self._status(event.line + " (esc stops)")
 
     def on_leaf_written(self, event: LeafWritten) -> None:
+        if event.path:
+            self._replies[event.path] = event.reply
         self._status(event.line + " (esc stops)")
         self.reload()
 
     def on_synth_done(self, event: SynthDone) -> None:
-        self._finish(event.summary + "; the Queue (2) answers them")
+        queued = "; the Queue (2) answers them" if event.kept else ""
+        if not event.kept and self._replies:
+            queued = "; v shows a leaf's last reply from the teacher"
+        self._finish(event.summary + queued)
         say(self, event.summary, timeout=8)
+
+    def action_view_reply(self) -> None:
+        t = self._selected()
+        if t is not None and t.path in self._replies:
+            self.app.push_screen(ReplyView(t.path, self._replies[t.path]))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR or event.worker.group != "synth":
