@@ -77,9 +77,7 @@ def test_ollama_creates_the_model_where_it_is_installed(workspace, tiny_model, c
         subprocess.run(["ollama", "rm", name], capture_output=True, check=False)
 
 
-def test_the_server_report_prints_the_request_with_the_training_system_prompt(
-    workspace, tmp_path
-):
+def test_the_server_report_prints_the_request_with_the_training_system_prompt(workspace, tmp_path):
     """Issue 35 item 14: the student learned with the system prompt; the
     report gives the exact request that sends it, as a curl line."""
     import shlex
