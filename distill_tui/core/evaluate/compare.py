@@ -3,10 +3,11 @@ broke (flips), and whether the difference is beyond the noise of that many
 rows (the verdict).
 
 The parent is the base model for an SFT run and the SFT run a DPO/KTO run
-started from. Both are judged on exact match, the metric a label or JSON task
-is scored by. The verdict is the exact two-sided sign test on the rows where
-the two differ (McNemar's exact test: rows both got right or both got wrong
-say nothing about which is better), at the 5% level.
+started from. Both are judged on the metric `task_metric.verdict_metric`
+picks: JSON fields for a JSON task, exact match otherwise. The verdict is
+the exact two-sided sign test on the rows where the two differ (McNemar's
+exact test: rows both got right or both got wrong say nothing about which is
+better), at the 5% level.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from distill_tui.core.evaluate import metrics
 from distill_tui.core.evaluate.stats import sign_test
 
 ALPHA = 0.05
 BETTER, WORSE, SAME = "better", "worse", "no clear change"
 VERDICTS = (BETTER, WORSE, SAME)
 PARENT_NAMES = {"base": "the base model", "sft": "its SFT start"}
+METRIC_NAMES = {metrics.EXACT: "exact match", metrics.JSON_FIELDS: "JSON fields"}
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,9 @@ class Verdict:
     regressed: int
     rows: int
     p: float  # the sign test's two-sided p-value
-    run_score: float  # exact match of the run and its parent on these rows
+    run_score: float  # the metric's mean for the run and its parent on these rows
     parent_score: float
+    metric: str = metrics.EXACT  # verdicts stored before it was named: exact match
 
     @property
     def net(self) -> int:
@@ -68,7 +72,8 @@ class Verdict:
         rows = "row" if abs(self.net) == 1 else "rows"
         figures = (
             f"{self.net:+d} {rows} of {self.rows} (fixed {self.fixed}, broke {self.regressed}; "
-            f"exact match {self.run_score:.3f} vs {self.parent_score:.3f})"
+            f"{METRIC_NAMES.get(self.metric, self.metric)} {self.run_score:.3f}"
+            f" vs {self.parent_score:.3f})"
         )
         if self.verdict == SAME:
             return f"no clear change from {parent}: {figures}, within noise (p={self.p:.2f})"
@@ -80,11 +85,14 @@ class Verdict:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Verdict:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def verdict(run: Sequence[float], parent: Sequence[float], vs: str) -> Verdict:
-    """Per-row exact match (1.0 / 0.0) of the run and its parent, same rows."""
+def verdict(
+    run: Sequence[float], parent: Sequence[float], vs: str, metric: str = metrics.EXACT
+) -> Verdict:
+    """Per-row scores of the run and its parent on `metric` (exact match or
+    JSON fields), same rows; a row is right when its score is full (1.0)."""
     f = flips([r >= 1.0 for r in run], [p >= 1.0 for p in parent], vs)
     p = sign_test(f.fixed, f.regressed)
     found = SAME
@@ -100,4 +108,5 @@ def verdict(run: Sequence[float], parent: Sequence[float], vs: str) -> Verdict:
         p,
         sum(run) / n if n else 0.0,
         sum(parent) / n if n else 0.0,
+        metric,
     )

@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from distill_tui.core.evaluate import compare, metrics, stats
+from distill_tui.core.evaluate import compare, metrics, stats, task_metric
 from distill_tui.core.evaluate import confusion as conf
 from distill_tui.core.generate.pricing import fmt_usd
 from distill_tui.core.store import Store
@@ -109,15 +109,22 @@ class EvalResult:
     def _paired(self, vs: str) -> list[EvalItem]:
         return [i for i in self.items if ADAPTER in i.scores and vs in i.scores]
 
+    @property
+    def verdict_metric(self) -> str:
+        """What decides whether a row is right against the parent (JSON fields
+        for a JSON task, exact match otherwise: `task_metric.verdict_metric`)."""
+        return task_metric.verdict_metric(self.output_format)
+
+    def _right(self, item: EvalItem, who: str) -> bool:
+        return task_metric.row_right(item.scores[who], self.verdict_metric)
+
     def flips(self) -> compare.Flips | None:
         vs = self.parent
         if vs is None:
             return None
         rows = self._paired(vs)
         return compare.flips(
-            [not metrics.is_failure(i.scores[ADAPTER]) for i in rows],
-            [not metrics.is_failure(i.scores[vs]) for i in rows],
-            vs,
+            [self._right(i, ADAPTER) for i in rows], [self._right(i, vs) for i in rows], vs
         )
 
     def flipped(self, kind: str) -> list[EvalItem]:
@@ -127,8 +134,7 @@ class EvalResult:
             return []
         out = []
         for i in self._paired(vs):
-            run_ok = not metrics.is_failure(i.scores[ADAPTER])
-            parent_ok = not metrics.is_failure(i.scores[vs])
+            run_ok, parent_ok = self._right(i, ADAPTER), self._right(i, vs)
             if (kind == "fixed" and run_ok and not parent_ok) or (
                 kind == "regressed" and parent_ok and not run_ok
             ):
@@ -142,10 +148,12 @@ class EvalResult:
         rows = self._paired(vs)
         if not rows:
             return None
+        metric = self.verdict_metric
         return compare.verdict(
-            [i.scores[ADAPTER].get(metrics.EXACT, 0.0) for i in rows],
-            [i.scores[vs].get(metrics.EXACT, 0.0) for i in rows],
+            [i.scores[ADAPTER].get(metric, 0.0) for i in rows],
+            [i.scores[vs].get(metric, 0.0) for i in rows],
             vs,
+            metric,
         )
 
     def intervals(self) -> dict[str, dict[str, tuple[float, float]]]:
