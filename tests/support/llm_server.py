@@ -69,6 +69,7 @@ class FakeLLM:
     reply: Callable[[str], str] | None = None  # last user text -> answer text
     refuse_max_tokens: bool = False
     cut_at_max_tokens: bool = False
+    models: list[str] = field(default_factory=list)  # what GET /v1/models lists
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -179,6 +180,9 @@ class FakeLLM:
             self._batch_results(h, path.split("/")[-2])
         elif path.startswith("/v1/messages/batches/"):
             self._send(h, 200, self._batch_get(path.split("/")[-1], poll=True))
+        elif path == "/v1/models" and method == "GET":
+            listed = [{"id": m, "object": "model", "owned_by": "fake"} for m in self.models]
+            self._send(h, 200, {"object": "list", "data": listed})
         else:
             self._error(h, 404, "not_found_error")
 

@@ -135,3 +135,19 @@ class OpenAITeacher:
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def served_models(base_url: str, timeout_s: float = 3.0) -> list[str]:
+    """The model names an OpenAI-compatible server lists at `/models` (under
+    its base URL, `.../v1`), or [] when it does not answer or lists none:
+    the Task screen offers them when the provider is switched to one. For a
+    server on this machine or network: no proxy, no key."""
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(base_url.rstrip("/") + "/models", timeout=timeout_s) as r:
+            data = json.loads(r.read(1_000_000)).get("data") or []
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")]

@@ -22,6 +22,7 @@ from textual.widgets import Input, Label, Static, TextArea
 from distill_tui.core import config as cfg
 from distill_tui.core.errors import UserError
 from distill_tui.core.generate.pricing import parse_price, price_text
+from distill_tui.core.generate.teacher_models import WANTED
 from distill_tui.core.project import Workspace
 from distill_tui.core.synth import topics
 from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
@@ -36,6 +37,7 @@ from distill_tui.ui.screens.task.fields import (
     terms_line,
 )
 from distill_tui.ui.screens.task.student import StudentChoice
+from distill_tui.ui.screens.task.teacher_model import TeacherModelHint
 from distill_tui.ui.text import say
 from distill_tui.ui.typeahead import field_keys
 from distill_tui.ui.widgets.dropdown import Dropdown
@@ -182,6 +184,7 @@ class TaskScreen(BaseScreen):
             )
             yield from row("Model", Input(compact=True, value=s.teacher.model, id="teacher-model"))
             yield Static(id="api-key")
+            yield TeacherModelHint(id="teacher-model-hint")
 
     def on_mount(self) -> None:
         ws = self.workspace
@@ -278,6 +281,10 @@ class TaskScreen(BaseScreen):
         self._save()
         if widget_id in ("teacher-provider", "teacher-base-url", "teacher-model"):
             self._refresh_teacher()
+        if widget_id == "teacher-provider":
+            self.query_one(TeacherModelHint).switched(self.settings.teacher)
+        elif widget_id == "teacher-base-url":
+            self.query_one(TeacherModelHint).look(self.settings.teacher)
         price = self._below("#teacher-price", Input)
         if widget_id == "teacher-model" and price is not None:  # the price is this model's own
             price.value = price_value(self.settings.teacher)
@@ -344,6 +351,16 @@ class TaskScreen(BaseScreen):
     @on(TextArea.Changed)
     def _textarea_changed(self, event: TextArea.Changed) -> None:
         self._apply(event.text_area, event.text_area.text)
+
+    @on(TeacherModelHint.Clear)
+    def _clear_model(self) -> None:
+        field = self.query_one("#teacher-model", Input)
+        field.placeholder = WANTED[self.settings.teacher.provider]
+        field.value = ""
+
+    @on(TeacherModelHint.Pick)
+    def _pick_model(self, event: TeacherModelHint.Pick) -> None:
+        self.query_one("#teacher-model", Input).value = event.model
 
     @on(Dropdown.Changed)
     def _dropdown_changed(self, event: Dropdown.Changed) -> None:
