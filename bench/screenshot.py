@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -50,6 +51,7 @@ def main() -> int:
     a = ap.parse_args()
     cols, rows = (int(n) for n in a.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="distill-shot-") as tmp:
+        os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")  # the default theme
         svg = asyncio.run(curate_svg(Path(tmp) / "demo", (cols, rows)))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(svg, encoding="utf-8")
