@@ -86,7 +86,8 @@ class StatusBar(Static):
             except Exception as e:  # noqa: BLE001 - a busy store must not kill the bar
                 parts.append(f"store: {e}")
         else:
-            parts.append("no project yet: fill in the task and press ctrl+n to create it")
+            # Short: the memory figures after it must fit 80 columns too.
+            parts.append("no project yet: ctrl+n creates it")
         mlx = getattr(self.app, "mlx_holder", None)
         if mlx:
             parts.append(f"running: {mlx}")
