@@ -13,10 +13,21 @@ from textual.worker import Worker
 
 from distill_tui.core import paths
 from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.display import plural
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.ui.screens.base import report_failed_worker
 from distill_tui.ui.text import say
+
+
+def preferences_line(c: dict[str, int], sources: str) -> str:
+    """What the preference export wrote, its counts agreeing with their nouns."""
+    return (
+        f" Preferences: {plural(c['train'], 'training pair')} /"
+        f" {plural(c['valid'], 'validation pair')} ({sources}),"
+        f" {plural(c['kto_train'] + c['kto_valid'], 'KTO row')} in data/pref/: objective dpo"
+        " or kto on screen 4."
+    )
 
 
 @dataclass
@@ -59,13 +70,7 @@ class Exporter(Widget):
             f" ({res.format} format). Train them on screen 4."
         )
         if pref is not None:
-            c, src = pref.counts, pref.by_source
-            summary += (
-                f" Preferences: {c['train']} training / {c['valid']} validation pairs"
-                f" ({sources_text(src)}),"
-                f" {c['kto_train'] + c['kto_valid']} KTO rows in data/pref/: objective dpo"
-                " or kto on screen 4."
-            )
+            summary += preferences_line(pref.counts, sources_text(pref.by_source))
         self.post_message(DatasetExported(summary))
 
     def on_dataset_exported(self, msg: DatasetExported) -> None:
