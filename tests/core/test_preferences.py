@@ -59,10 +59,39 @@ def test_edits_and_regenerations_become_pairs(workspace):
     assert pref.counts(workspace.store) == {
         "edit": 2,
         "regen": 2,
+        "student": 0,
         # 6 accepted answers; 2 rejected now + the rejected side of the 4 pairs
         "desirable": 6,
         "undesirable": 6,
     }
+
+
+def test_the_same_pair_made_two_ways_is_one_pair(workspace):
+    """Rejected, regenerated to the same text, then edited: the edit and the
+    regeneration both say (edited chosen, first answer rejected); it was
+    written to data/pref/train.jsonl twice."""
+    store = workspace.store
+    (row_id,) = add_answered(store, [("the ticket", "bug")])
+    cur.reject(store, [row_id], "wrong")
+    _regenerate(store, row_id, "bug")
+    cur.edit(store, row_id, output="billing")
+    cur.accept(store, [row_id])
+    found = pref.pairs(store)
+    assert [(p.chosen, p.rejected) for p in found] == [("billing", "bug")]
+
+
+def test_the_students_wrong_answers_are_pairs_once(workspace):
+    store = workspace.store
+    a, b = add_answered(store, [("first ticket", "bug"), ("second ticket", "billing")])
+    cur.accept(store, [a, b])
+    assert pref.add_student_answers(store, "run1", [(a, "feature"), (b, "billing ")]) == 2
+    assert pref.add_student_answers(store, "run2", [(a, "feature")]) == 0  # kept before
+    found = pref.pairs(store)
+    # b's answer differs only by a space: not a mistake worth a pair.
+    assert [(p.row_id, p.chosen, p.rejected, p.source) for p in found] == [
+        (a, "bug", "feature", "student")
+    ]
+    assert pref.sources_text(pref.counts(store)) == "1 from the student's mistakes"
 
 
 def test_a_rejection_names_the_answer_it_was_about(workspace):

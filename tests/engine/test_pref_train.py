@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.tiny_task import rows
 from support.trainutil import FAST_FLAGS, fast, make_project
 
 from distill_tui.commands.eval import format_table
@@ -19,7 +20,6 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.evaluate import evals
 from distill_tui.core.train import checkpoints
 from distill_tui.core.train import runs as runs_db
-from distill_tui.demo.tiny_task import rows
 from distill_tui.engine.chat.evaluate import evaluate
 from distill_tui.engine.chat.session import ModelHost
 from distill_tui.engine.mlx_thread import mlx_thread
@@ -74,7 +74,15 @@ def ws(workspace, tiny_model):
 def test_dpo_loss_at_step_0_is_ln2_a_run_learns_the_pairs_and_eval_shows_base_sft_dpo(ws):
     sft = tr.train_run(ws, fast(20))
     events: list[object] = []
-    done = tr.train_run(ws, fast(20, objective="dpo", learning_rate=5e-4), listener=events.append)
+    # SFT's length and a learning rate high enough to learn the pairs in 20
+    # steps of the tiny model, set as flags would; the guard off, since such a
+    # rate pushes the chosen answers down too (test_pref_safety.py).
+    done = tr.train_run(
+        ws,
+        fast(20, objective="dpo", learning_rate=5e-4, stop_on_collapse=False),
+        listener=events.append,
+        explicit={"iters", "learning_rate"},
+    )
     assert done.status == "finished" and done.iter == 20
     val = runs_db.history(ws.store, done.run_id, "val")
     # Before step 1 the policy is the SFT adapter, which is the reference.
@@ -135,7 +143,7 @@ def test_the_loss_hook_gives_ln2_on_a_training_batch(ws, tiny_model):
 
 def test_kto_runs_and_resumes(ws):
     tr.train_run(ws, fast(10))
-    first = tr.train_run(ws, fast(10, objective="kto"))
+    first = tr.train_run(ws, fast(10, objective="kto"), explicit={"iters"})
     assert first.status == "finished"
     more = tr.train_run(ws, fast(15, objective="kto"), resume=first.run_id)
     assert more.iter == 15

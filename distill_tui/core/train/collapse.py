@@ -56,10 +56,19 @@ def collapsed(reading: Reading, start_run_on: float | None = None) -> str | None
             )
     if not why:
         return None
+    return f"collapse at iteration {reading.iter}: " + "; ".join(why)
+
+
+def stopped_line(reason: str, kept_iter: int | None) -> str:
+    """The one line a collapsed run ends with: why, what was kept, what to change."""
+    kept = (
+        f"kept the weights of iteration {kept_iter}, the last evaluation before the fall"
+        if kept_iter is not None
+        else "nothing trained before the fall was kept"
+    )
     return (
-        f"collapse at iteration {reading.iter}: " + "; ".join(why) + ". Stopped; kept the"
-        " checkpoint before the fall. Lower the learning rate or raise the SFT term"
-        " (--learning-rate, --sft-weight)"
+        f"{reason}. Stopped; {kept}. Lower the learning rate or raise the SFT term"
+        " (--learning-rate, --sft-weight; on the Train form: Pref LR, SFT term)"
     )
 
 

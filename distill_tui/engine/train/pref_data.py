@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ class PrefSet:
     offsets: list[int]
     labels: list[float]
     reference: list[list[float]]  # filled by `fill_reference`
+    # Accepted SFT rows (sequence, prompt length) a DPO training batch carries
+    # beside its pairs for the SFT term (`with_anchors`), in a seeded order.
+    anchors: list[tuple[list[int], int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -72,6 +75,37 @@ def load(path: Path, tokenizer: Any, kind: str) -> PrefSet:
     return out
 
 
+def with_anchors(data: PrefSet, sft_train: Path, tokenizer: Any, seed: int) -> PrefSet:
+    """`data` with the accepted rows of the SFT split as anchors: a DPO step
+    adds as many of them as it has pairs to its SFT term, so the term keeps
+    every label and answer where SFT left it, not only the chosen answers of
+    the pairs (which lean to what the student got wrong: on the demo 36 of 45
+    of its mistakes were "bug" tickets, and an SFT term on those alone taught
+    it to say "bug")."""
+    if not sft_train.is_file():
+        return data
+    rows: list[tuple[list[int], int]] = []
+    for n, line in jsonl.split(jsonl.read(sft_train)):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            if "messages" in rec:
+                msgs = rec["messages"]
+                prompt = tokenizer.apply_chat_template(msgs[:-1], add_generation_prompt=True)
+                full = tokenizer.apply_chat_template(msgs)
+            else:
+                prompt = tokenizer.encode(rec["prompt"])
+                full = tokenizer.encode(rec["prompt"] + rec["completion"])
+        except (ValueError, KeyError, TypeError, IndexError) as e:
+            where = f"{sft_train}:{n}"
+            raise UserError(f"{where}: not an mlx-lm chat or completions row ({e})") from None
+        rows.append((list(full), len(prompt)))
+    order = np.random.default_rng(seed).permutation(len(rows))
+    data.anchors = [rows[int(i)] for i in order]
+    return data
+
+
 def kto_weights(labels: list[float]) -> tuple[float, float]:
     """(desirable, undesirable) weights balanced to the counts (TRL: the
     weighted ratio between 1:1 and 4:3; here 1:1)."""
@@ -86,15 +120,29 @@ def kto_weights(labels: list[float]) -> tuple[float, float]:
 
 
 def make_batch(
-    data: PrefSet, rows: list[int], max_seq_length: int, weights: tuple[float, float] | None
+    data: PrefSet,
+    rows: list[int],
+    max_seq_length: int,
+    weights: tuple[float, float] | None,
+    position: int | None = None,
 ) -> tuple[Any, ...]:
-    """Stack each row's sequences side by side: [all first; all second...]."""
+    """Stack each row's sequences side by side: [all first; all second...];
+    with `position` (the batch's place in training) and anchors, as many
+    anchor rows after them, chosen by the position (so a resumed run sees the
+    same ones)."""
     import mlx.core as mx
 
     width = len(data.seqs[rows[0]])
     seqs = [data.seqs[i][k] for k in range(width) for i in rows]
     offsets = [data.offsets[i] for _ in range(width) for i in rows]
     ref = [data.reference[i][k] for k in range(width) for i in rows] if data.reference else []
+    if position is not None and data.anchors and weights is None:
+        n = len(data.anchors)
+        for j in range(len(rows)):
+            seq, offset = data.anchors[(position * len(rows) + j) % n]
+            seqs.append(seq)
+            offsets.append(offset)
+            ref.append(0.0)
     lengths = [min(len(s), max_seq_length) for s in seqs]
     w = 1 + batches.PAD_TO * ((max(lengths) + batches.PAD_TO - 1) // batches.PAD_TO)
     cols = min(w, max_seq_length)
@@ -109,7 +157,7 @@ def make_batch(
     out: tuple[Any, ...] = (
         mx.array(arr),
         mx.array(list(zip(offsets, lengths, strict=True))),
-        mx.array(ref or [0.0] * len(seqs), dtype=mx.float32),
+        mx.array(ref if len(ref) == len(seqs) else [0.0] * len(seqs), dtype=mx.float32),
         mx.array(pos),
     )
     if weights is not None:
@@ -130,12 +178,23 @@ def iterate(
     **kw: Any,
 ) -> Iterator[tuple[Any, ...]]:
     """`batches.iterate` (same keywords: seed, loop, start, rank, size,
-    on_rows) for preference rows; `weights` makes KTO batches."""
+    on_rows) for preference rows; `weights` makes KTO batches. A training
+    iteration (loop) of a set with anchors adds them to each DPO batch."""
+    at: list[int] = [0]
+    seen = kw.pop("on_rows", None)
+
+    def on_rows(pos: int, rows: list[int]) -> None:
+        at[0] = pos
+        if seen is not None:
+            seen(pos, rows)
+
+    loop = bool(kw.get("loop"))
     return batches.iterate(
         data,
         batch_size,
         max_seq_length,
-        make=lambda rows: make_batch(data, rows, max_seq_length, weights),
+        make=lambda rows: make_batch(data, rows, max_seq_length, weights, at[0] if loop else None),
+        on_rows=on_rows,
         **kw,
     )
 

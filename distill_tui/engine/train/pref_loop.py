@@ -21,6 +21,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from distill_tui.core import paths
 from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import collapse, losscurve
@@ -39,9 +40,13 @@ from distill_tui.engine.train.runplan import RunPlan, data_files
 
 
 def pair_metrics(model: Any, data: pref_data.PrefSet, batch_size: int, plan: RunPlan) -> dict:
-    """DPO loss and per-pair measures over (up to val_batches batches of) `data`."""
+    """DPO loss and per-pair measures over every pair of `data` (held-out
+    pairs are few and cheap; a pair accuracy on a capped part of them would
+    count fewer pairs than the export holds)."""
     import mlx.core as mx
     import mlx.nn as nn
+
+    from distill_tui.engine.train.batches import length_order
 
     t = plan.train
     model.eval()
@@ -50,12 +55,12 @@ def pair_metrics(model: Any, data: pref_data.PrefSet, batch_size: int, plan: Run
     loss: list[float] = []
     chosen: list[float] = []
     rejected: list[float] = []
-    for n, batch in enumerate(
-        pref_data.iterate(data, batch_size, t.max_seq_length, seed=t.seed, loop=False)
-    ):
-        if t.val_batches != -1 and n >= t.val_batches:
-            break
-        tokens, lengths, reference, positions = batch
+    order = length_order(data)
+    for i in range(0, len(order), batch_size):
+        rows = order[i : i + batch_size]
+        tokens, lengths, reference, positions = pref_data.make_batch(
+            data, rows, t.max_seq_length, None
+        )
         logps, _ = sequence_logps(model, tokens, lengths, positions)
         terms = dpo_terms(logps, reference, t.beta)
         diff = terms["chosen_reward"] - terms["rejected_reward"]
@@ -88,22 +93,17 @@ TASK_ROWS = 32
 PROBE_TRAIN_ROWS = 16
 
 
-def _subset(data: pref_data.PrefSet, rows: list[int]) -> pref_data.PrefSet:
-    return pref_data.PrefSet(
-        [data.seqs[i] for i in rows],
-        [data.offsets[i] for i in rows],
-        [data.labels[i] for i in rows],
-        [data.reference[i] for i in rows] if data.reference else [],
-    )
-
-
 def probe_set(train: pref_data.PrefSet, val: pref_data.PrefSet) -> pref_data.PrefSet:
-    """The chosen (desirable) answers the collapse guard watches: every
-    held-out pair and the first training ones, their references filled."""
+    """The chosen (desirable) answers the collapse guard watches, alone (one
+    sequence a row, their references filled): the first training ones and
+    every held-out pair's."""
     keep = [i for i in range(len(train)) if train.labels[i] > 0][:PROBE_TRAIN_ROWS]
-    a, b = _subset(train, keep), val
+    rows = [(train, i) for i in keep] + [(val, i) for i in range(len(val))]
     return pref_data.PrefSet(
-        a.seqs + b.seqs, a.offsets + b.offsets, a.labels + b.labels, a.reference + b.reference
+        [[d.seqs[i][0]] for d, i in rows],
+        [d.offsets[i] for d, i in rows],
+        [1.0 for _ in rows],
+        [[d.reference[i][0]] for d, i in rows],
     )
 
 
@@ -353,9 +353,11 @@ class _PrefSession(_Session):
     def finish(self, status: str) -> str:
         if not self.collapsed:
             return status
+        kept = None
         if self.snapshot is not None:
             self.model.load_weights(list(self.snapshot[1].items()), strict=False)
-            self.collapsed += f" (iteration {self.snapshot[0]})"
+            kept = self.snapshot[0]
+        self.collapsed = collapse.stopped_line(self.collapsed, kept)
         return "collapsed"
 
     def summary(self) -> str | None:
@@ -408,6 +410,9 @@ def run_pref_on_mlx(
         raise UserError(nothing)
     if t.objective == "kto":
         s.weights = pref_data.kto_weights(train_set.labels)
+    elif t.sft_weight:
+        sft_train = paths.data_dir(ws.root) / "train.jsonl"
+        pref_data.with_anchors(train_set, sft_train, tokenizer, t.seed)
     try:
         s.task_rows = load_split(ws, "valid")[:TASK_ROWS]
     except UserError:
@@ -418,7 +423,7 @@ def run_pref_on_mlx(
     # The policy starts as the SFT adapter, which is also the reference.
     model.load_weights(str(plan.from_run / ckpt.ADAPTER_FILE), strict=False)
     bs = t.batch_size
-    make = make_kto_loss if t.objective == "kto" else make_dpo_loss
+    anchored = bool(train_set.anchors)
     pref_data.fill_reference(model, train_set, bs, t.max_seq_length, stop)
     if len(val_pairs):
         pref_data.fill_reference(model, val_pairs, min(bs, len(val_pairs)), t.max_seq_length, stop)
@@ -429,7 +434,12 @@ def run_pref_on_mlx(
     s.probe = probe_set(train_set, val_pairs)
     if len(val_pairs) or s.task_rows or s.val_kto is not None:
         s.valid_set = val_pairs  # validation_due needs something to measure
-    done = train_session(s, model, train_set, make(t.beta, t.sft_weight))
+    loss = (
+        make_kto_loss(t.beta, t.sft_weight)
+        if t.objective == "kto"
+        else make_dpo_loss(t.beta, t.sft_weight, anchored)
+    )
+    done = train_session(s, model, train_set, loss)
     below = s.summary()
     if below and not done.note:
         return replace(done, note=below)

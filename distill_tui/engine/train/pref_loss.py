@@ -55,21 +55,26 @@ def sequence_logps(model: Any, tokens: Any, lengths: Any, positions: Any = None)
     return logp.sum(axis=1), mask.sum(axis=1)
 
 
-def dpo_terms(policy: Any, reference: Any, beta: float) -> dict[str, Any]:
-    """Per-pair rewards from stacked [chosen; rejected] log-probabilities."""
-    b = policy.shape[0] // 2
+def dpo_terms(policy: Any, reference: Any, beta: float, b: int | None = None) -> dict[str, Any]:
+    """Per-pair rewards from stacked [chosen; rejected] log-probabilities (b
+    pairs; rows after 2b, anchors, are not pairs)."""
+    b = policy.shape[0] // 2 if b is None else b
     chosen = beta * (policy[:b] - reference[:b])
-    rejected = beta * (policy[b:] - reference[b:])
+    rejected = beta * (policy[b : 2 * b] - reference[b : 2 * b])
     return {
         "chosen_reward": chosen,
         "rejected_reward": rejected,
         "chosen_logp": policy[:b],
-        "rejected_logp": policy[b:],
+        "rejected_logp": policy[b : 2 * b],
     }
 
 
-def make_dpo_loss(beta: float, sft_weight: float = 0.0) -> Callable[..., tuple[Any, Any]]:
-    """loss(model, tokens, lengths, reference, positions): rows 0..B-1 chosen, B..2B-1 rejected."""
+def make_dpo_loss(
+    beta: float, sft_weight: float = 0.0, anchored: bool = False
+) -> Callable[..., tuple[Any, Any]]:
+    """loss(model, tokens, lengths, reference, positions): rows 0..B-1 chosen,
+    B..2B-1 rejected; `anchored`: 2B..3B-1 accepted SFT rows, which the SFT
+    term covers with the chosen answers (pref_data.with_anchors)."""
     import mlx.core as mx
     import mlx.nn as nn
 
@@ -77,11 +82,13 @@ def make_dpo_loss(beta: float, sft_weight: float = 0.0) -> Callable[..., tuple[A
         model: Any, tokens: Any, lengths: Any, reference: Any, positions: Any
     ) -> tuple[Any, Any]:
         logps, ntoks = sequence_logps(model, tokens, lengths, positions)
-        t = dpo_terms(logps, reference, beta)
+        b = tokens.shape[0] // (3 if anchored else 2)
+        t = dpo_terms(logps, reference, beta, b)
         value = -nn.log_sigmoid(t["chosen_reward"] - t["rejected_reward"]).mean()
-        b = tokens.shape[0] // 2
         if sft_weight:
-            value = value - sft_weight * t["chosen_logp"].sum() / mx.maximum(ntoks[:b].sum(), 1)
+            nll = -(logps[:b].sum() + logps[2 * b :].sum())
+            count = ntoks[:b].sum() + ntoks[2 * b :].sum()
+            value = value + sft_weight * nll / mx.maximum(count, 1)
         return value, ntoks.sum()
 
     return loss
