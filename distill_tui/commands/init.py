@@ -5,6 +5,7 @@ The values go through the same config model as distill.toml."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from distill_tui.core import config as cfg
 from distill_tui.core.display import shown
@@ -32,6 +33,18 @@ _FLAGS: dict[str, tuple[str, str]] = {
     "request_timeout": ("teacher", "request_timeout_s"),
     "student": ("student", "model"),
 }
+
+
+# The teacher's limits: flag, type, metavar, help.
+_LIMITS: tuple[tuple[str, Callable[[str], object], str, str], ...] = (
+    ("--max-tokens", int, "N", "an answer's token limit (default 1024)"),
+    ("--temperature", finite_float, "T", "sampling temperature (default 0)"),
+    ("--concurrency", int, "N", "requests at once (default 8)"),
+    ("--requests-per-minute", int, "N", "request rate cap, 0 for none (default 50)"),
+    ("--max-cost", finite_float, "USD", "the project's budget cap"),
+    ("--max-attempts", int, "N", "tries per request (default 6)"),
+    ("--request-timeout", finite_float, "S", "seconds one request may take (default 120)"),
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -65,33 +78,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="the teacher's price in USD per million tokens (0 for a free local server)",
     )
     # The Task form's teacher limits, checked by the config model's ranges.
-    teacher.add_argument(
-        "--max-tokens", type=int, metavar="N", help="an answer's token limit (default 1024)"
-    )
-    teacher.add_argument(
-        "--temperature", type=finite_float, metavar="T", help="sampling temperature (default 0)"
-    )
-    teacher.add_argument(
-        "--concurrency", type=int, metavar="N", help="requests at once (default 8)"
-    )
-    teacher.add_argument(
-        "--requests-per-minute",
-        type=int,
-        metavar="N",
-        help="request rate cap, 0 for none (default 50)",
-    )
-    teacher.add_argument(
-        "--max-cost", type=finite_float, metavar="USD", help="the project's budget cap"
-    )
-    teacher.add_argument(
-        "--max-attempts", type=int, metavar="N", help="tries per request (default 6)"
-    )
-    teacher.add_argument(
-        "--request-timeout",
-        type=finite_float,
-        metavar="S",
-        help="seconds one request may take (default 120)",
-    )
+    for flag, kind, metavar, what in _LIMITS:
+        teacher.add_argument(flag, type=kind, metavar=metavar, help=what)
     p.add_argument_group("student").add_argument(
         "--student", metavar="MODEL", help="Hugging Face id, model folder or .gguf file"
     )

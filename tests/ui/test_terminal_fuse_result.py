@@ -7,20 +7,7 @@ from __future__ import annotations
 
 import re
 
-from support.adapter_helpers import make_run
-
-from distill_tui.core.curate import curation
-from distill_tui.core.dataset.export import export_dataset
-from distill_tui.core.project import Workspace
-
-
-def _exported_run(root) -> None:  # noqa: ANN001
-    ws = Workspace.open(root)
-    make_run(ws, root / "models" / "student")
-    ids = [r[0] for r in ws.store.conn.execute("SELECT id FROM rows WHERE status = 'done'")]
-    curation.decide(ws.store, ids, "accepted")
-    export_dataset(ws.root, ws.store, ws.settings)
-    ws.store.close()
+from ui.test_terminal_ship import _exported_run
 
 
 def test_fuse_result_stays_and_ship_waits_for_the_fuse(terminal, demo_project):

@@ -7,34 +7,13 @@ from __future__ import annotations
 
 from support.llm_server import FakeLLM
 
-from distill_tui.core.config import Example
-from distill_tui.core.project import Workspace
-from distill_tui.core.store import Store
-from distill_tui.core.synth import topics
-
-
-def _ready(ws: Workspace) -> None:
-    t = ws.settings.teacher
-    t.model, t.requests_per_minute, t.max_attempts = "claude-haiku-4-5", 0, 1
-    task = ws.settings.task
-    task.instructions = "Label the support ticket: billing, bug or account."
-    task.examples = [
-        Example(input=f"My {w} stopped working this morning", output="bug")
-        for w in ("printer", "login", "export", "sync", "backup")
-    ]
-    ws.save_settings()
-
-
-def _tree(root) -> list[str]:  # noqa: ANN001
-    s = Store(root / "distill.db")
-    try:
-        return [t.path for t in topics.tree(s)]
-    finally:
-        s.close()
+from ui.test_terminal_synth import _ready, _tree
 
 
 def test_synthesis_dialog_feedback(terminal, workspace):
     _ready(workspace)
+    workspace.settings.teacher.max_attempts = 1
+    workspace.save_settings()
     root = workspace.root
     with FakeLLM() as teacher:
         teacher.reply = lambda _last: "I'd rather not write [b]those[/b] today."
