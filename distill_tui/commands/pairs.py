@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--from",
         dest="from_run",
         metavar="RUN",
-        help="the SFT run whose student answers (default: the newest run)",
+        help="the run whose student answers (default: the newest finished SFT run)",
     )
     p.add_argument("--checkpoint", help="best (default when there is one), latest or a number")
     p.add_argument("--limit", type=int, metavar="N", help="answer only the first N training inputs")
@@ -43,9 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from distill_tui.core.curate.preferences import export_preferences, sources_text
     from distill_tui.core.errors import UserError
-    from distill_tui.engine.train.student_pairs import mine_pairs
+    from distill_tui.engine.train.student_pairs import mine_and_export
 
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit {args.limit}: give at least 1")
@@ -61,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"answered {done}/{total}", flush=True)
 
     with stoppable(stop, "stopping after the answers decoding now (Ctrl-C again to abort)"):
-        found = mine_pairs(
+        found, exported = mine_and_export(
             ws,
-            args.from_run,
+            run_id=args.from_run,
             checkpoint=args.checkpoint,
             limit=args.limit,
             max_cost_usd=args.max_cost or None,
@@ -71,12 +70,9 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     print(shown(f"run {found.run_id} ({found.checkpoint}): {found.text()}"), flush=True)
-    pref = export_preferences(ws.root, ws.store, ws.settings)
-    c = pref.counts
     print(
-        f"wrote data/pref/: pairs train {c['train']}, valid {c['valid']}"
-        f" ({sources_text(pref.by_source)}); next: distill-tui train"
-        f" {shown(args.dir)} --objective dpo --from {found.run_id}",
+        f"wrote {exported}; next: distill-tui train {shown(args.dir)} --objective dpo"
+        f" --from {found.run_id}",
         flush=True,
     )
     return 0

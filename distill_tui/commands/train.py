@@ -144,22 +144,6 @@ def _clock(s: float | None) -> str:
     return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
 
 
-# Fewer held-out pairs than this and a pair accuracy means nothing (one pair
-# reads 0 or 1): the count is said instead (README, "Preference training").
-MIN_PAIRS = 10
-
-
-def pair_accuracy_text(accuracy: float, pairs: int) -> str:
-    """'pairs 1: too few pairs to measure', or the accuracy with its 95%
-    interval (Wilson) when there are enough pairs for it to mean something."""
-    from distill_tui.core.train.collapse import wilson
-
-    if pairs < MIN_PAIRS:
-        return f"pairs {pairs}: too few pairs to measure (fewer than {MIN_PAIRS})"
-    lo, hi = wilson(round(accuracy * pairs), pairs)
-    return f"pairs {pairs}: accuracy {accuracy:.2f} [{lo:.2f}, {hi:.2f}]"
-
-
 def pref_line(e: Any) -> str:
     """One line per evaluation of a preference run: the task score on the
     held-out rows first, then the pairs and the guard's reading."""
@@ -169,7 +153,7 @@ def pref_line(e: Any) -> str:
         start = "" if e.start_score is None or e.iter <= 1 else f" (start {e.start_score:.3f})"
         ends = "" if e.run_on is None else f", {e.run_on:.0%} did not end"
         parts.append(f"task {e.metric} {e.task_score:.3f}{start} on {e.task_rows} rows{ends}{best}")
-    parts.append(pair_accuracy_text(e.pair_accuracy, e.pairs))
+    parts.append(objectives.pair_accuracy_text(e.pair_accuracy, e.pairs))
     if e.pairs:
         parts.append(f"margin {e.reward_margin:+.2f}")
     if e.chosen_drift is not None:

@@ -65,10 +65,30 @@ def effective(train: cfg.Train, rows: int, explicit: Iterable[str] = ()) -> cfg.
 
 
 def differs(train: cfg.Train) -> list[str]:
-    """What a preference run of these settings uses instead of SFT's, in
-    words, for the form's hint and the command's first line."""
+    """What a preference run of these settings uses instead of SFT's, short
+    enough for one line at 80 columns (the Train form's hint)."""
     return [
-        f"learning rate {train.pref_learning_rate:g} (SFT's is {train.learning_rate:g})",
-        f"{train.pref_epochs:g} epoch(s) over the pairs (not SFT's {train.iters} iterations)",
+        f"LR {train.pref_learning_rate:g} (SFT {train.learning_rate:g})",
+        f"{train.pref_epochs:g} epochs of pairs (SFT {train.iters} iters)",
         f"SFT term {train.sft_weight:g}",
     ]
+
+
+# Fewer held-out pairs than this and a pair accuracy means nothing (one pair
+# reads 0 or 1; ten give a 95% interval about 0.5 wide): the count is said
+# instead. The held-out pairs are those whose input is in the SFT split's
+# valid or test side (leak-free); `distill-tui pairs` adds the student's
+# mistakes on those inputs to them.
+MIN_PAIRS = 10
+
+
+def pair_accuracy_text(accuracy: float | None, pairs: int | None) -> str:
+    """'pairs 1: too few to measure', or the accuracy with its 95% interval
+    (Wilson) when there are enough pairs for it to mean something."""
+    from distill_tui.core.train.collapse import wilson
+
+    n = pairs or 0
+    if n < MIN_PAIRS or accuracy is None or math.isnan(accuracy):
+        return f"pairs {n}: too few pairs to measure (fewer than {MIN_PAIRS})"
+    lo, hi = wilson(round(accuracy * n), n)
+    return f"pairs {n}: accuracy {accuracy:.2f} [{lo:.2f}, {hi:.2f}]"

@@ -148,23 +148,29 @@ def _check_data(ws: Workspace, objective: str) -> Path:
 _ADAPTER_SHAPE = ("fine_tune_type", "num_layers", "lora_rank", "lora_scale", "lora_dropout")
 
 
+def newest_sft_run(ws: Workspace, what: str) -> str:
+    """The newest finished (or stopped) SFT run with an adapter; `what` names
+    the action that needs one in the refusal."""
+    found = [
+        r
+        for r in runs_db.list_runs(ws.store)
+        if r.config.get("train", {}).get("objective", "sft") == "sft"
+        and (paths.run_dir(ws.root, r.id) / ckpt.ADAPTER_FILE).is_file()
+        and r.status in ("finished", "early_stopped", "stopped")
+    ]
+    if not found:
+        raise UserError(
+            f"{what}: no finished SFT run to start from;"
+            " train one first (the preference stage starts from its adapter)"
+        )
+    return found[0].id
+
+
 def _from_sft(ws: Workspace, train: cfg.Train, from_run: str | None) -> tuple[Path, str, cfg.Train]:
     """The SFT run a preference run starts from (the newest finished one when
     none is named): its folder, its student and its adapter's shape."""
     if from_run in (None, "latest"):
-        found = [
-            r
-            for r in runs_db.list_runs(ws.store)
-            if r.config.get("train", {}).get("objective", "sft") == "sft"
-            and (paths.run_dir(ws.root, r.id) / ckpt.ADAPTER_FILE).is_file()
-            and r.status in ("finished", "early_stopped", "stopped")
-        ]
-        if not found:
-            raise UserError(
-                f"--objective {train.objective}: no finished SFT run to start from;"
-                " train one first (the preference stage starts from its adapter)"
-            )
-        from_run = found[0].id
+        from_run = newest_sft_run(ws, f"--objective {train.objective}")
     run = runs_db.get_run(ws.store, from_run)
     folder = paths.run_dir(ws.root, from_run)
     if run is None or not (folder / ckpt.ADAPTER_FILE).is_file():

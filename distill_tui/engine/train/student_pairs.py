@@ -96,7 +96,7 @@ def split_rows(ws: Workspace, side: str) -> list[SplitRow]:
 
 def mine_pairs(
     ws: Workspace,
-    run_id: str | None,
+    run_id: str | None = None,
     *,
     checkpoint: str | None = None,
     limit: int | None = None,
@@ -107,8 +107,13 @@ def mine_pairs(
     judge_teacher: Any = None,
 ) -> MinedPairs:
     """Answer the split's inputs with the run's checkpoint (best when there
-    is one) and keep the wrong answers as pairs. `limit` caps the training
-    inputs answered (the held-out ones are few and all answered)."""
+    is one; the newest SFT run when `run_id` is None) and keep the wrong
+    answers as pairs. `limit` caps the training inputs answered (the held-out
+    ones are few and all answered)."""
+    from distill_tui.engine.train.runplan import newest_sft_run
+
+    if run_id is None:
+        run_id = newest_sft_run(ws, "pairs")
     cp = checkpoints.resolve(ws, run_id, checkpoint)
     host = host or ModelHost()
     rows = {s: split_rows(ws, s) for s in SIDES}
@@ -193,3 +198,15 @@ def _judged(
         elif verdict < 1.0:
             failed.append(item.index)
     return failed, unjudged
+
+
+def mine_and_export(ws: Workspace, **kw: Any) -> tuple[MinedPairs, str]:
+    """`mine_pairs`, then data/pref/ written again with the new pairs; the
+    second value says what the export holds (the command and the screen)."""
+    found = mine_pairs(ws, **kw)
+    pref = preferences.export_preferences(ws.root, ws.store, ws.settings)
+    c = pref.counts
+    return found, (
+        f"data/pref/: pairs train {c['train']}, valid {c['valid']}"
+        f" ({preferences.sources_text(pref.by_source)})"
+    )

@@ -35,14 +35,17 @@ FIELDS: list[tuple[str, str, str]] = [
 ]
 # The preference stage (issue 21), after the SFT settings (tab order unchanged).
 PREF_FIELDS: list[tuple[str, str, str]] = [
+    ("pref_learning_rate", "Pref LR (dpo/kto)", "float"),
+    ("pref_epochs", "Pref epochs", "float"),
     ("beta", "Beta (dpo/kto)", "float"),
-    ("sft_weight", "SFT term (dpo)", "float"),
+    ("sft_weight", "SFT term", "float"),
 ]
 LABELS = {name: label for name, label, _ in FIELDS + PREF_FIELDS} | {
     "objective": "Objective",
     "fine_tune_type": "Fine-tune type",
     "mask_prompt": "Mask prompt",
     "grad_checkpoint": "Grad checkpoint",
+    "stop_on_collapse": "Stop on collapse",
 }
 KINDS = {name: kind for name, _, kind in FIELDS + PREF_FIELDS}
 
@@ -67,8 +70,11 @@ HINTS = {
     "steps_per_eval": "validation every this many steps (dpo/kto: on the held-out pairs)",
     "steps_per_save": "a checkpoint to resume from every this many steps",
     "early_stopping_patience": "stop after this many evaluations without a better one (0: never)",
+    "pref_learning_rate": "a dpo/kto run's own learning rate: 1-2 orders below SFT's (TRL)",
+    "pref_epochs": "a dpo/kto run's length: passes over the pairs (1-3)",
     "beta": "0.1 as TRL and mlx-lm-lora: higher keeps closer to the SFT adapter",
-    "sft_weight": "adds the chosen answer's loss: keeps its log-probability from collapsing",
+    "sft_weight": "dpo/kto: the accepted answers' loss added (RPO): keeps them likely",
+    "stop_on_collapse": "stop a dpo/kto run whose chosen answers collapse; keep the weights before",
     "mask_prompt": "train on the answer tokens only (dpo/kto always do)",
     "grad_checkpoint": "recompute activations: less memory, slower steps",
 }
@@ -153,6 +159,8 @@ class TrainForm(Grid):
             id="tf-objective",
         )
         yield from self._inputs(PREF_FIELDS)
+        yield Tick("Stop on collapse", t.stop_on_collapse, id="tf-stop_on_collapse")
+        yield Label("(dpo/kto guard)")
 
     def _inputs(self, fields: list[tuple[str, str, str]]) -> ComposeResult:
         for name, label, _kind in fields:
@@ -266,6 +274,7 @@ class TrainForm(Grid):
         self.query_one("#tf-objective", Select).value = train.objective
         self.query_one("#tf-mask_prompt", Checkbox).value = train.mask_prompt
         self.query_one("#tf-grad_checkpoint", Checkbox).value = train.grad_checkpoint
+        self.query_one("#tf-stop_on_collapse", Checkbox).value = train.stop_on_collapse
 
     def _edited(self, name: str) -> None:
         try:

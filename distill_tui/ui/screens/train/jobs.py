@@ -48,6 +48,19 @@ class TrainingFinished(Message):
     run_id: str
     status: str
     iter: int
+    note: str | None = None  # a collapse, or a best checkpoint below the SFT start
+
+
+@dataclass
+class PairsMined(Message):
+    """The student's mistakes were turned into pairs and data/pref/ written."""
+
+    text: str
+
+
+@dataclass
+class PairsFailed(Message):
+    error: str
 
 
 @dataclass
@@ -90,6 +103,8 @@ def pair_counts_text(ws: Workspace, train: cfg.Train) -> Text:
 
     from distill_tui.core import paths
     from distill_tui.core.curate import preferences
+    from distill_tui.core.train import objectives
+    from distill_tui.engine.train.runplan import pref_rows
 
     c = preferences.counts(ws.store)
     text = Text(
@@ -107,7 +122,15 @@ def pair_counts_text(ws: Workspace, train: cfg.Train) -> Text:
         text.append(f"data/pref/: {n['train']} training pairs, {n['valid']} validation pairs\n")
     else:
         text.append(f"data/pref/: {n['kto_train']} labelled rows, {n['valid']} validation pairs\n")
-    text.append("ctrl+r starts from the newest finished SFT run's adapter")
+    t = objectives.effective(train, pref_rows(paths.pref_dir(ws.root), train.objective))
+    text.append(
+        f"runs {t.iters} steps at learning rate {t.pref_learning_rate:g} (Pref LR), SFT term"
+        f" {t.sft_weight:g}, collapse guard {'on' if t.stop_on_collapse else 'off'}\n"
+    )
+    text.append(
+        "ctrl+y: the SFT student's own mistakes as pairs; ctrl+r starts from the newest"
+        " finished SFT run's adapter"
+    )
     return text
 
 
@@ -183,7 +206,23 @@ class TrainRunner(Widget):
             if not isinstance(e, UserError):
                 raise
             return
-        self.post_message(TrainingFinished(done.run_id, done.status, done.iter))
+        self.post_message(TrainingFinished(done.run_id, done.status, done.iter, done.note))
+
+    @work(thread=True, group="pairs", exclusive=True, exit_on_error=False, name="Pairs")
+    def mine_pairs(self) -> None:
+        """ctrl+y: the newest SFT run's student answers the split; its wrong
+        answers become pairs (`distill-tui pairs`, the same engine call)."""
+        from distill_tui.engine.chat.session import ModelHost
+        from distill_tui.engine.train.student_pairs import mine_and_export
+
+        try:
+            found, exported = mine_and_export(
+                self._ws, host=ModelHost(self._mlx()), stop=self.stop_event
+            )
+        except UserError as e:
+            self.post_message(PairsFailed(str(e)))
+            return
+        self.post_message(PairsMined(f"run {found.run_id}: {found.text()}; {exported}"))
 
     def _mlx(self) -> MLXThread:
         return cast("DistillApp", self.app).mlx

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from distill_tui.core.project import Workspace
-from distill_tui.core.train import losscurve
+from distill_tui.core.train import losscurve, objectives
 from distill_tui.core.train import runs as runs_db
 from distill_tui.ui.text import data_text
 from distill_tui.ui.widgets.losschart import LossChart
@@ -35,7 +35,7 @@ class TrainMonitor(Vertical):
     TrainMonitor > #train-metrics { height: 2; }
     TrainMonitor > #train-signs { height: auto; max-height: 3; color: $warning; }
     TrainMonitor > #train-pref-chart { min-height: 6; display: none; }
-    TrainMonitor > #train-pref { height: auto; max-height: 1; display: none; }
+    TrainMonitor > #train-pref { height: auto; max-height: 2; display: none; }
     TrainMonitor > #train-pref-chart.-pref, TrainMonitor > #train-pref.-pref { display: block; }
     """
 
@@ -55,8 +55,9 @@ class TrainMonitor(Vertical):
         yield Static("", id="train-head")
         yield Static("", id="train-error")
         yield LossChart(id="train-chart")
-        # A preference run's validation pairs (issue 21).
-        yield LossChart(("pair accuracy", "reward margin"), id="train-pref-chart")
+        # A preference run's task score on held-out rows and its pair accuracy,
+        # both shares on one 0-1 axis (the margin, in nats, is in words).
+        yield LossChart(("task score", "pair accuracy"), id="train-pref-chart")
         yield Static("", id="train-pref")
         yield Static("", id="train-metrics")
         yield Static("", id="train-signs")
@@ -136,7 +137,7 @@ class TrainMonitor(Vertical):
         if run.status == "failed":
             status += f" at iteration {run.iter}"
         self.head(f"Run {run.id}  {status}{best}")
-        self.failure(run.error if run.status == "failed" else None)
+        self.failure(run.error if run.status in ("failed", "collapsed") else None)
         self.query_one("#train-metrics", Static).update(self._metrics_text(run, train, at))
         signs = pref_signs + losscurve.warning_signs(t_hist, val)
         self.query_one("#train-signs", Static).update(
@@ -160,18 +161,24 @@ class TrainMonitor(Vertical):
         def series(name: str) -> list[tuple[int, float]]:
             return [(m.iter, v) for m in prefs if (v := getattr(m, name)) is not None]
 
-        chart.set_data(series("pair_accuracy"), series("reward_margin"), x_max)
+        enough = [m for m in prefs if (m.pairs or 0) >= objectives.MIN_PAIRS]
+        accuracy = [(m.iter, m.pair_accuracy) for m in enough if m.pair_accuracy is not None]
+        chart.set_data(series("task_score"), accuracy, x_max)
         if not prefs:
-            line.update(Text(f"{objective}: no validation pairs measured yet"))
+            line.update(Text(f"{objective}: measuring the SFT start..."))
             return []
         m = prefs[-1]
-        line.update(
-            Text(
-                f"{objective} @ {m.iter}: pair acc {m.pair_accuracy or 0:.2f}  margin"
-                f" {m.reward_margin or 0:+.3f}  log-p chosen {m.chosen_logp or 0:.1f}"
-                f" rejected {m.rejected_logp or 0:.1f}"
-            )
-        )
+        parts = [f"{objective} @ {m.iter}:"]
+        if m.task_score is not None:
+            start = prefs[0].task_score if prefs[0].iter <= 1 else None
+            was = f" (start {start:.2f})" if start is not None and m.iter > 1 else ""
+            parts.append(f"task {m.task_score:.2f}{was}")
+        parts.append(objectives.pair_accuracy_text(m.pair_accuracy, m.pairs))
+        if m.pairs:
+            parts.append(f"margin {m.reward_margin or 0:+.2f}")
+        if m.chosen_drift is not None:
+            parts.append(f"chosen {m.chosen_drift:+.2f}/tok")
+        line.update(Text("  ".join(parts)))
         sign = losscurve.chosen_falling(series("chosen_logp"))
         return [sign] if sign else []
 

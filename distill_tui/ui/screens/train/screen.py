@@ -33,6 +33,8 @@ from distill_tui.ui.screens.base import BaseScreen, SettingsReloaded
 from distill_tui.ui.screens.train.form import TrainForm
 from distill_tui.ui.screens.train.jobs import (
     EXPORT_FIRST,
+    PairsFailed,
+    PairsMined,
     PreflightFinished,
     TrainingFailed,
     TrainingFinished,
@@ -62,6 +64,7 @@ class TrainScreen(BaseScreen):
         Binding("ctrl+o", "resume", "Resume", id="train-resume", priority=True),
         Binding("ctrl+w", "toggle_view", "View", id="train-view", priority=True),
         Binding("ctrl+l", "runs", "Runs", id="train-runs", priority=True),
+        Binding("ctrl+y", "pairs", "Pairs", id="train-pairs", priority=True),
         Binding("ctrl+s", "save", "Save settings", id="train-save", show=False, priority=True),
         # Priority, resolved as read, so keys typed after tab land in the next
         # field (ui/typeahead.py); the order follows the form's columns.
@@ -171,7 +174,7 @@ class TrainScreen(BaseScreen):
 
     # -- actions ---------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("start", "resume", "preflight"):
+        if action in ("start", "resume", "preflight", "pairs"):
             busy = self._training or self.distill_app.mlx_holder is not None
             return None if busy else True
         if action == "stop":
@@ -266,9 +269,27 @@ class TrainScreen(BaseScreen):
         self._training = self.monitor.starting = False
         self.monitor.training = None
         self.monitor.redraw()
-        self.distill_app.jobs.finished(
-            "training", True, f"run {m.run_id} {m.status.replace('_', ' ')} at iteration {m.iter}"
-        )
+        said = f"run {m.run_id} {m.status.replace('_', ' ')} at iteration {m.iter}"
+        # A collapse, or a best checkpoint below the SFT start, in the same line.
+        ok = m.status != "collapsed"
+        self.distill_app.jobs.finished("training", ok, f"{said}: {m.note}" if m.note else said)
+
+    # -- the student's mistakes as pairs ----------------------------------------
+    def action_pairs(self) -> None:
+        self._training = True  # the MLX thread is busy: ctrl+r, ctrl+o wait
+        self.distill_app.jobs.started("pairs", stop=self.runner.stop_event)
+        self.runner.stop_event.clear()
+        say(self, "the newest SFT run's student is answering the split...", title="Pairs")
+        self.runner.mine_pairs()
+
+    def on_pairs_mined(self, m: PairsMined) -> None:
+        self._training = False
+        self.distill_app.jobs.finished("pairs", True, m.text)
+        self.setup.auto_preflight()
+
+    def on_pairs_failed(self, m: PairsFailed) -> None:
+        self._training = False
+        self.distill_app.jobs.finished("pairs", False, f"pairs: {m.error}")
 
     def on_training_failed(self, m: TrainingFailed) -> None:
         self._training = self.monitor.starting = False

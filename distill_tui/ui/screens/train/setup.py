@@ -27,7 +27,7 @@ from distill_tui.core import paths
 from distill_tui.core.dataset import export_stale
 from distill_tui.core.dataset.export import split_rows
 from distill_tui.core.project import Workspace
-from distill_tui.core.train import loraconfig
+from distill_tui.core.train import loraconfig, objectives
 from distill_tui.core.train.preflight import Preflight, model_layers
 from distill_tui.ui.screens.train.form import HINTS, OBJECTIVES, FormError, TrainForm
 from distill_tui.ui.screens.train.jobs import pair_counts_text, preflight_text
@@ -119,8 +119,18 @@ class TrainSetup(Vertical):
     def _show_hint(self, widget: Widget | None) -> None:
         """One line on the focused setting (the objective's says what it trains on)."""
         name = (widget.id or "").removeprefix("tf-") if widget is not None else ""
-        if name == "objective":
-            text = OBJECTIVES.get(self.form.train.objective, "") + "; " + HINTS["objective"]
+        train = self.form.train
+        pref = objectives.is_preference(train.objective)
+        if name == "objective" and pref:
+            # What the run uses instead of the SFT fields above.
+            text = f"{train.objective} uses " + ", ".join(objectives.differs(train))
+        elif name == "objective":
+            text = OBJECTIVES.get(train.objective, "") + "; " + HINTS["objective"]
+        elif name in ("learning_rate", "iters", "epochs") and pref:
+            text = (
+                f"SFT's; a {train.objective} run uses Pref LR {train.pref_learning_rate:g} and"
+                f" {train.pref_epochs:g} Pref epochs instead"
+            )
         else:
             text = HINTS.get(name, "")
         self.query_one("#train-hint", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
@@ -166,6 +176,8 @@ class TrainSetup(Vertical):
     def _edited(self, event: TrainForm.Edited) -> None:
         if self.save(event.train):  # else the line says why it was not saved
             self._show_form_error(self._remaining_error())
+        if event.field == "objective":
+            self._show_hint(self.screen.focused)  # what the new objective uses
         self._show_command()
         if self._timer is not None:
             self._timer.stop()
