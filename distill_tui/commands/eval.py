@@ -40,7 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", choices=["valid", "test"], default="valid")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N rows")
     p.add_argument("--max-tokens", type=int, default=512, help="cap per answer (default 512)")
-    p.add_argument("--no-base", action="store_true", help="skip the base model (faster)")
+    p.add_argument(
+        "--no-base",
+        action="store_true",
+        help="skip the base model's answers (faster); its general perplexity is still measured",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--items", action="store_true", help="with --json: include every row")
     p.add_argument(
@@ -99,8 +103,9 @@ def format_table(result: EvalResult) -> list[str]:
 
 
 def verdict_lines(result: EvalResult) -> list[str]:
-    """The verdict against the parent, the flips, and the confusion matrix of
-    a label task, as `eval` prints them after the table."""
+    """The verdict against the parent, the flips, the general perplexity (and
+    its warning), and the confusion matrix of a label task, as `eval` prints
+    them after the table."""
     v, f = result.verdict(), result.flips()
     if v is None or f is None:
         lines = ["verdict: none (the run's parent did not answer: run without --no-base)"]
@@ -110,6 +115,10 @@ def verdict_lines(result: EvalResult) -> list[str]:
             f"flips vs {f.vs}: fixed {f.fixed}, regressed {f.regressed}, kept {f.kept},"
             f" still wrong {f.still_wrong}",
         ]
+    if general := result.general_line():
+        lines.append(general)
+    if warning := result.general_warning():
+        lines.append(f"warning: {warning}")
     matrix = result.confusion()
     if matrix is not None:
         lines += ["", "confusion (the adapter's answers):", *confusion.render(matrix)]

@@ -1,6 +1,7 @@
 """`distill-tui ship DIR --target server|lmstudio|ollama|gguf [--quant f16|q8_0]`:
 take a fused student where other tools run it, say what its teachers' terms
-ask of it first, and check it with the fuse probes where it runs here."""
+ask of it first, and check it with the fuse probes where it runs here, and on
+the task: the first `--task-rows` held-out rows beside the adapter."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from distill_tui.core.train import checkpoints
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from distill_tui.engine.ship.gguf_writer import QUANTS
     from distill_tui.engine.ship.targets import TARGETS
+    from distill_tui.engine.ship.task_check import DEFAULT_ROWS
 
     p = sub.add_parser(
         "ship",
@@ -40,6 +42,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="Ollama model name (default: the folder's name)")
     p.add_argument("--check", action="store_true", help="server: start it and probe it")
     p.add_argument("--probes", type=int, default=8, metavar="N", help="probe prompts (default 8)")
+    p.add_argument(
+        "--task-rows",
+        type=int,
+        default=DEFAULT_ROWS,
+        metavar="N",
+        help="the shipped model answers the first N held-out rows beside the adapter, scored"
+        f" by the task's metric (default {DEFAULT_ROWS}; 0: skip)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--force",
@@ -89,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 name=args.name,
                 check=args.check,
                 stop=stop,
+                task_rows=args.task_rows,
             )
     except ship.ShipStopped as e:
         print(f"\ndistill-tui: {shown(str(e))}", file=sys.stderr)

@@ -92,6 +92,19 @@ def test_card_and_ship_keep_the_origin_of_a_converted_student(project, tiny_mode
     assert shipped.is_file() and report["agree"] + report["ties"] == report["probes"] == 2
 
 
+def test_the_gguf_reloaded_here_answers_the_held_out_rows_beside_the_adapter(project, capsys):
+    """Issue 31 item 5: the GGUF itself, through our reader, on the task."""
+    ws, *_ = project
+    shipped = ws.root.parent / "task.gguf"
+    args = ["ship", str(ws.root), "--target", "gguf", "--out", str(shipped), "--json"]
+    assert main(args) == 0
+    task = json.loads(capsys.readouterr().out)["task"]
+    assert (task["rows"], task["model"], task["metric"]) == (2, "the GGUF, reloaded here",
+                                                              "token_f1")  # fmt: skip
+    assert task["adapter"] is not None and task["adapter_right"] is not None
+    assert not list(shipped.parent.glob(".task.gguf.check"))  # the reloaded copy is gone
+
+
 def test_a_file_that_answers_differently_fails_the_ship(project, capsys):
     """The student's GGUF changed since the fuse (another chat template):
     the file written from it renders prompts differently and answers

@@ -77,11 +77,14 @@ def test_fuse_dialog_terms_and_every_ship_key(terminal, demo_project, tmp_path):
     t.press("ctrl+s", binding="chat-ship-start")
     t.wait_for("mlx_lm.server --model", timeout=60)
     assert "server:" in t.text()
+    # Issue 31 item 5: the fused model on the first 16 held-out rows, beside the adapter.
+    t.wait_for("on the task, first 16 held-out")
+    assert t.has("the adapter") and t.has("right)")
 
     # LM Studio: a link to the fused folder.
     t.press("enter", "down", "enter")  # the target list: server -> lmstudio
     t.press("ctrl+s")
-    t.wait_for("LM Studio lists it", timeout=60)
+    t.wait_for("MLX engine (Apple Silicon only)", timeout=60)  # below the task line
     link = tmp_path / "lms" / "distill-tui" / "run-1-best"
     assert link.is_symlink() and link.resolve() == (demo_project / "fused" / "run-1-best")
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from distill_tui.core.evaluate import compare, metrics, stats, task_metric
+from distill_tui.core.evaluate import compare, general, metrics, stats, task_metric
 from distill_tui.core.evaluate import confusion as conf
 from distill_tui.core.generate.pricing import fmt_usd
 from distill_tui.core.store import Store
@@ -80,6 +80,10 @@ class EvalResult:
     # model finds likelier than the rejected one, per model; pair_rows pairs.
     pairs: dict[str, float] = field(default_factory=dict)
     pair_rows: int = 0
+    # The forgetting check: perplexity per model on the package's general text
+    # (core.evaluate.general), over `general_tokens` tokens.
+    general: dict[str, float] = field(default_factory=dict)
+    general_tokens: int = 0
 
     @property
     def rows(self) -> int:
@@ -170,6 +174,13 @@ class EvalResult:
                 out[who] = {name: stats.interval(values) for name, values in per.items()}
         return out
 
+    def general_line(self) -> str | None:
+        """ "general perplexity base 12.31 -> run 12.90 (+4.8%) on ..." """
+        return general.line(self.general, self.general_tokens)
+
+    def general_warning(self) -> str | None:
+        return general.warning(self.general)
+
     def confusion(self) -> conf.Confusion | None:
         rows = [i for i in self.items if ADAPTER in i.answers]
         return conf.confusion([i.reference for i in rows], [i.answers[ADAPTER] for i in rows])
@@ -213,6 +224,8 @@ class EvalResult:
             out[JUDGE] = asdict(self.judge) | {"note": self.judge.note()}
         if self.pairs:
             out["pairs"] = {"rows": self.pair_rows, "accuracy": self.pairs}
+        out["general_perplexity"] = dict(self.general) or None
+        out["general_tokens"] = self.general_tokens
         if self.id is not None:
             out["id"] = self.id
         if items:
@@ -236,7 +249,22 @@ class EvalResult:
             judge=judge if isinstance(judge, JudgeSummary) else None,
             pairs=dict((data.get("pairs") or {}).get("accuracy", {})),
             pair_rows=int((data.get("pairs") or {}).get("rows", 0)),
+            general=dict(data.get("general_perplexity") or {}),
+            general_tokens=int(data.get("general_tokens") or 0),
         )
+
+
+GENERAL_ROW = "general ppl"  # lower is better; its change is relative
+
+
+def _cell(name: str, value: float) -> str:
+    return f"{value:.2f}" if name == GENERAL_ROW else f"{value:.3f}"
+
+
+def _change(name: str, a: float, b: float) -> str:
+    if name == GENERAL_ROW:
+        return f"{a / b - 1:+.1%}" if b else ""
+    return f"{a - b:+.3f}"
 
 
 def comparison(result: EvalResult, intervals: bool = True) -> tuple[list[str], list[list[str]]]:
@@ -244,7 +272,8 @@ def comparison(result: EvalResult, intervals: bool = True) -> tuple[list[str], l
     that answered (base, sft for a preference run, adapter), the adapter's
     change against the base and, where there is one, against its SFT start;
     under each metric its 95% interval per model; a last row with the
-    held-out pair accuracy when preference pairs exist."""
+    held-out pair accuracy when preference pairs exist, and one with the
+    general perplexity (the forgetting check) when it was measured."""
     who = result.compared
     sums = {w: result.summary(w) for w in who}
     against = [w for w in (BASE, SFT) if w in who]
@@ -258,13 +287,18 @@ def comparison(result: EvalResult, intervals: bool = True) -> tuple[list[str], l
             if w in result.pairs:
                 values[w]["pair acc"] = result.pairs[w]
     rows = []
+    if result.general:
+        names.append(GENERAL_ROW)
+        for w in who:
+            if w in result.general:
+                values[w][GENERAL_ROW] = result.general[w]
     for name in names:
         row = [name]
-        row += [f"{values[w][name]:.3f}" if name in values[w] else "-" for w in who]
+        row += [_cell(name, values[w][name]) if name in values[w] else "-" for w in who]
         a = values.get(ADAPTER, {}).get(name)
         for w in against:
             b = values[w].get(name)
-            row.append(f"{a - b:+.3f}" if a is not None and b is not None else "")
+            row.append(_change(name, a, b) if a is not None and b is not None else "")
         rows.append(row)
         if any(name in ci.get(w, {}) for w in who):
             row = ["  95% CI"]

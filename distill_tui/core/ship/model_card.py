@@ -8,7 +8,9 @@ from typing import Any
 
 import yaml
 
+from distill_tui.core.curate.preferences import sources_text
 from distill_tui.core.dataset import dataset_hash
+from distill_tui.core.evaluate import general
 from distill_tui.core.evaluate.compare import PARENT_NAMES, WORSE
 from distill_tui.core.ship.provenance import UNKNOWN, Provenance, TeacherUse
 from distill_tui.core.ship.terms import NOT_ADVICE
@@ -84,6 +86,19 @@ def _evaluation(ev: dict[str, Any] | None) -> list[str]:
             ]
     else:
         lines += ["", "No verdict: the model it was trained from was not evaluated beside it."]
+    return lines + _forgetting(ev)
+
+
+def _forgetting(ev: dict[str, Any]) -> list[str]:
+    """The general perplexity of the base and this model (lower is better),
+    and in words when it rose beyond `general.WARN_RISE`."""
+    ppl = ev.get("general_perplexity") or {}
+    said = general.line(ppl, int(ev.get("general_tokens") or 0))
+    if said is None:
+        return []
+    lines = ["", f"Forgetting check: {said} (lower is better)."]
+    if warning := general.warning(ppl):
+        lines += ["", f"**Warning: {warning}.**"]
     return lines
 
 
@@ -105,6 +120,17 @@ def _curation(c: dict[str, int]) -> str:
             " regenerated and then accepted"
         )
     return line + f"; {c['synthesized']} inputs synthesized by the teacher"
+
+
+def _training_line(key: str, value: Any) -> str:
+    if key != "pairs_by_source":
+        return f"- {key}: {value}"
+    if value is None:
+        return (
+            "- preference pairs by source: unknown (the current data/pref/ export is not the run's)"
+        )
+    total = sum(value.values())
+    return f"- preference pairs by source: {total} ({sources_text(value)})"
 
 
 def render(prov: Provenance, name: str) -> str:
@@ -160,7 +186,7 @@ def render(prov: Provenance, name: str) -> str:
         "## Training",
         "",
     ]
-    lines += [f"- {k}: {v}" for k, v in prov.training.items()] or ["- not recorded"]
+    lines += [_training_line(k, v) for k, v in prov.training.items()] or ["- not recorded"]
     lines += ["", "## Evaluation", ""]
     lines += _evaluation(prov.evaluation)
     return "\n".join(lines) + "\n"

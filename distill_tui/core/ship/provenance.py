@@ -304,6 +304,22 @@ def run_student(ws: Workspace, run_id: str) -> str:
         return model
 
 
+def _pairs_by_source(root: Path, run_hash: str | None, objective: str) -> dict[str, int] | None:
+    """A preference run's pairs by where they came from (edit, regen,
+    student), from data/pref/pref.json when that export is still the run's
+    (its hash is the run's `dataset.sha256`); None when it is not, or unread."""
+    from distill_tui.core.curate.preferences import MANIFEST
+
+    if run_hash is not None and run_hash != lineage.current_data_hash(root, objective):
+        return None
+    try:
+        data = json.loads((paths.pref_dir(root) / MANIFEST).read_text(encoding="utf-8"))
+        by_source = data["by_source"]
+        return {str(k): int(v) for k, v in by_source.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _run_config(ws: Workspace, run_id: str) -> dict[str, Any]:
     from distill_tui.core.train import runs as runs_db
 
@@ -359,6 +375,7 @@ def gather(ws: Workspace, run_id: str | None = None, checkpoint: str | None = No
             training |= {"objective": lin.objective, "parent_run": lin.parent or "base model"}
             if lin.preference:
                 training |= {"beta": lin.beta, "sft_weight": lin.sft_weight}
+                training["pairs_by_source"] = _pairs_by_source(ws.root, run_hash, lin.objective)
         result = evals.latest(ws.store, run_id, checkpoint)
         if result is not None:
             evaluation = result.to_json(items=False)

@@ -6,7 +6,8 @@ The same `ModelHost` the Chat screen uses does the work (so the base model is
 loaded once and the adapter swapped in place), under the "evaluation" lease.
 All adapter answers come first, then all base answers: one swap each way.
 Each pass decodes its rows together (`ModelHost.answer_all`), with the same
-greedy answers as one at a time.
+greedy answers as one at a time. Last, each model's perplexity on a short
+general text (`core.evaluate.general`): the forgetting check.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from distill_tui.core.curate.feedback import row_ids_for_inputs
 from distill_tui.core.dataset import jsonl
 from distill_tui.core.dataset.export import verify_split
 from distill_tui.core.errors import UserError
-from distill_tui.core.evaluate import evals, metrics
+from distill_tui.core.evaluate import evals, general, metrics
 from distill_tui.core.project import Workspace
 from distill_tui.core.train.checkpoints import Checkpoint
 from distill_tui.engine.chat.session import Message, ModelHost, Target
@@ -120,6 +121,8 @@ def evaluate(
     stopped = False
     pair_acc: dict[str, float] = {}
     pair_rows = 0
+    general_ppl: dict[str, float] = {}
+    general_tokens = 0
     with host.mlx.lease("evaluation"):
         for who, target in passes:
             # The rows decode together, each scored (and counted) as it ends.
@@ -139,13 +142,14 @@ def evaluate(
                 break
         if not stopped:
             pair_acc, pair_rows = _rank_pairs(ws, host, passes, progress, stop)
+            general_ppl, general_tokens = _general(host, passes, adapter, stop)
     if stopped:
         # Compare like with like: keep only rows every model answered.
         need = {p for p, _ in passes}
         items = [i for i in items if set(i.scores) >= need]
     result = evals.EvalResult(
         checkpoint.run_id, checkpoint.name, split, fmt, items, stopped,
-        pairs=pair_acc, pair_rows=pair_rows,
+        pairs=pair_acc, pair_rows=pair_rows, general=general_ppl, general_tokens=general_tokens,
     )  # fmt: skip
     if judge and items and not stopped:
         from distill_tui.engine.chat.judge import judge as run_judge
@@ -206,6 +210,34 @@ def _rank_pairs(
             return {}, 0
         acc[who] = right / n_pairs
     return acc, n_pairs
+
+
+def _general(
+    host: ModelHost,
+    passes: list[tuple[str, Target]],
+    adapter: Target,
+    stop: threading.Event | None,
+) -> tuple[dict[str, float], int]:
+    """The forgetting check: each model's perplexity on the package's general
+    text, the base's always (also with `--no-base`: it is one forward pass
+    over a few thousand tokens, no generation, and a rise means nothing
+    without it). The base first, since the last pass left it in place;
+    nothing when stopped part-way. No progress is reported: it takes a
+    moment, and the front ends count answers."""
+    from functools import partial
+
+    from distill_tui.engine.chat.perplexity import perplexity
+
+    models = dict(passes) | {evals.BASE: adapter.base()}
+    order = [evals.BASE, *(w for w in (evals.SFT, evals.ADAPTER) if w in models)]
+    measure = partial(perplexity, text=general.text(), max_tokens=general.MAX_TOKENS)
+    out: dict[str, float] = {}
+    tokens = 0
+    for who in order:
+        if stop is not None and stop.is_set():
+            return {}, 0
+        out[who], tokens = host.measure(models[who], measure)
+    return out, tokens
 
 
 def sft_start(ws: Workspace, checkpoint: Checkpoint) -> Checkpoint | None:

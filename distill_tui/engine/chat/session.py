@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from distill_tui.core import paths
 from distill_tui.core.errors import UserError
@@ -28,6 +28,7 @@ from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.engine.models.end_tokens import EndCut, end_texts, end_token_ids
 
 Message = dict[str, str]
+T = TypeVar("T")
 ChunkFn = Callable[[str], None]
 
 
@@ -257,6 +258,16 @@ class ModelHost:
             finally:
                 loaded.model.eval()  # it leaves the model in training mode
             return sum(1 for chosen, rejected in data.reference if chosen > rejected), len(data)
+
+        return self.mlx.call(run)
+
+    def measure(self, target: Target, fn: Callable[[Any, Any], T]) -> T:
+        """`fn(model, tokenizer)` with `target` in place, on the MLX thread
+        (a perplexity, say). For callers that hold a lease."""
+
+        def run() -> T:
+            loaded = self._select(target)
+            return fn(loaded.model, loaded.tokenizer)
 
         return self.mlx.call(run)
 

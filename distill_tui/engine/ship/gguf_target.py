@@ -24,8 +24,9 @@ from distill_tui.core.ship.provenance import Provenance
 from distill_tui.engine.chat.fuse import base_model_files
 from distill_tui.engine.chat.session import Message
 from distill_tui.engine.mlx_thread import mlx_thread
-from distill_tui.engine.ship import probe
+from distill_tui.engine.ship import probe, task_check
 from distill_tui.engine.ship.report import ShipReport
+from distill_tui.engine.ship.task_check import TaskRows
 
 
 class ShipStopped(UserError):
@@ -87,7 +88,10 @@ def ship_gguf(
     probes: list[list[Message]],
     prov: Provenance | None,
     stop: threading.Event | None = None,
+    task: TaskRows | None = None,
 ) -> ShipReport:
+    """Write, reload and probe the GGUF; with `task`, the reloaded file
+    also answers the task's held-out rows beside the adapter."""
     from distill_tui.engine.models.gguf import convert
     from distill_tui.engine.ship.gguf_writer import write_gguf
 
@@ -103,6 +107,10 @@ def ship_gguf(
             shipped = probe.greedy_answers(back, probes)
             reference = probe.greedy_answers(fused, probes)
             result = probe.compare(fused, shipped, reference, probes, mlx=mlx)
+            on_task = None
+            if task is not None:
+                _stopped(stop, out, "before the task check: it is written and probed")
+                on_task = task_check.score(task, back, task_check.GGUF, mlx)
         finally:
             shutil.rmtree(check, ignore_errors=True)
     return ShipReport(
@@ -112,6 +120,7 @@ def ship_gguf(
         result.probes,
         result.agree,
         result.ties,
+        on_task,
     )
 
 
@@ -122,6 +131,7 @@ def ensure_gguf(
     prov: Provenance | None,
     stop: threading.Event | None = None,
     quant: str = "f16",
+    task: TaskRows | None = None,
 ) -> tuple[Path | None, ShipReport | None, str]:
     """The GGUF beside the fused folder for the Ollama and LM Studio
     targets: (path, its ship report when written now, a line saying what
@@ -139,5 +149,5 @@ def ensure_gguf(
     path = gguf_path(ws, fused, quant, None, student)
     if path.is_file() and path.stat().st_mtime >= (fused / "config.json").stat().st_mtime:
         return path, None, f"{path}: the GGUF written before (`ship --target gguf` probes it)"
-    report = ship_gguf(ws, fused, path, quant, probes, prov, stop)
+    report = ship_gguf(ws, fused, path, quant, probes, prov, stop, task)
     return path, report, report.summary()

@@ -32,6 +32,7 @@ from distill_tui.core.ship.provenance import Provenance
 from distill_tui.engine.chat.session import Message, injected_system_prompt, training_system_prompt
 from distill_tui.engine.ship.gguf_target import ensure_gguf
 from distill_tui.engine.ship.report import ShipReport
+from distill_tui.engine.ship.task_check import TaskRows
 
 # Ollama's Go template for ChatML, and the same text as Python renders it.
 CHATML_GO = (
@@ -123,12 +124,13 @@ def ship_ollama(
     probes: list[list[Message]],
     prov: Provenance | None,
     stop: threading.Event | None = None,
+    task: TaskRows | None = None,
 ) -> ShipReport:
     from mlx_lm.tokenizer_utils import load as load_tokenizer
 
     from distill_tui.engine.models.end_tokens import end_strings
 
-    gguf, gguf_report, gguf_line = ensure_gguf(ws, fused, probes, prov, stop)
+    gguf, gguf_report, gguf_line = ensure_gguf(ws, fused, probes, prov, stop, task=task)
     if gguf is None:
         config = json.loads((fused / "config.json").read_text(encoding="utf-8"))
         if "quantization" in config or "quantization_config" in config:
@@ -151,6 +153,7 @@ def ship_ollama(
 
     report = ShipReport("ollama", str(modelfile))
     if gguf_report is not None:
+        report.task = gguf_report.task
         report.probes, report.agree, report.ties = (
             gguf_report.probes,
             gguf_report.agree,

@@ -1,10 +1,14 @@
-"""What a ship did: where it put the model, what to run next, and how the
-shipped model's greedy answers compare with the fused model's."""
+"""What a ship did: where it put the model, what to run next, how the
+shipped model's greedy answers compare with the fused model's, and what it
+scores on the task beside the adapter (`engine.ship.task_check`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from distill_tui.engine.ship.task_check import TaskScore
 
 
 @dataclass
@@ -15,6 +19,7 @@ class ShipReport:
     probes: int = 0
     agree: int | None = None  # None: not checked here (and `lines` says why)
     ties: int = 0  # differences that begin at a near-tie of the fused model (engine.ship.probe)
+    task: TaskScore | None = None  # None: not checked on the task (`lines` says why)
 
     @property
     def differ(self) -> int:
@@ -44,4 +49,4 @@ class ShipReport:
         return line
 
     def to_json(self) -> dict[str, Any]:
-        return {**vars(self), "ok": self.ok}
+        return {**vars(self), "ok": self.ok, "task": self.task.to_json() if self.task else None}

@@ -31,8 +31,9 @@ from distill_tui.core.errors import UserError
 from distill_tui.core.project import Workspace
 from distill_tui.core.ship.provenance import Provenance
 from distill_tui.engine.chat.session import Message, training_system_prompt
+from distill_tui.engine.mlx_thread import mlx_thread
 from distill_tui.engine.models.end_tokens import end_strings
-from distill_tui.engine.ship import probe
+from distill_tui.engine.ship import probe, task_check
 from distill_tui.engine.ship.gguf_target import (
     ShipStopped,
     gguf_path,
@@ -150,17 +151,37 @@ def ship(
     name: str | None = None,
     check: bool = False,
     stop: threading.Event | None = None,
+    task_rows: int = task_check.DEFAULT_ROWS,
 ) -> ShipReport:
     """One target, as `distill-tui ship` and the Chat screen's Ship dialog
     both ask for it; a GGUF file goes beside the fused folder unless `out`.
-    `stop` (SIGTERM, Ctrl-C) is looked at between stages."""
+    `stop` (SIGTERM, Ctrl-C) is looked at between stages. The shipped model
+    then answers the first `task_rows` held-out rows beside the adapter
+    (`engine.ship.task_check`), where it can be loaded here."""
+    if target not in TARGETS:
+        raise UserError(f"unknown ship target {target!r} (use {', '.join(TARGETS)})")
+    task, why = task_check.task_rows(ws, prov, task_rows)
     if target == "gguf":
         gguf = gguf_path(ws, fused, quant, out, student_of(ws, prov))
-        return ship_gguf(ws, fused, gguf, quant, probes, prov, stop)
-    if target == "server":
-        return ship_server(fused, probes, check, training_system_prompt(ws))
-    if target == "lmstudio":
-        return ship_lmstudio(ws, fused, probes, prov, stop)
-    if target == "ollama":
-        return ship_ollama(ws, fused, name or fused.name.lower(), probes, prov, stop)
-    raise UserError(f"unknown ship target {target!r} (use {', '.join(TARGETS)})")
+        report = ship_gguf(ws, fused, gguf, quant, probes, prov, stop, task)
+    elif target == "ollama":
+        report = ship_ollama(ws, fused, name or fused.name.lower(), probes, prov, stop, task)
+        if task is not None and report.task is None:
+            why = (
+                "no task check: no GGUF written now to load here (ship --target gguf checks"
+                " the file on the task)"
+            )
+    else:
+        if target == "server":
+            report = ship_server(fused, probes, check, training_system_prompt(ws))
+        else:
+            report = ship_lmstudio(ws, fused, probes, prov, stop)
+        if task is not None:
+            if stop is not None and stop.is_set():
+                raise ShipStopped(f"ship stopped by request before the task check; {fused}")
+            mlx = mlx_thread()
+            with mlx.lease("ship"):
+                report.task = task_check.score(task, fused, task_check.FUSED, mlx)
+    # First under the summary: what the shipped model scores, then how to run it.
+    report.lines.insert(0, report.task.line() if report.task is not None else why)
+    return report

@@ -1,7 +1,9 @@
 """The evaluation view of the Chat screen: base vs adapter numbers on the
 validation split with their 95% intervals, the verdict against the run's
 parent in one line above them, and a failure browser with the teacher's
-output beside the adapter's answer. `b` shows only the rows the run broke
+output beside the adapter's answer. The table's `general ppl` row is the
+forgetting check (each model's perplexity on a general text), with a warning
+above when the run's rose past the threshold. `b` shows only the rows the run broke
 (right for its parent, wrong now), `f` only those it fixed, `m` the
 confusion matrix of a label task; `c` sends the rows shown back to the
 curator, `s` has the teacher write inputs like the failing rows into the
@@ -174,7 +176,7 @@ class EvalScreen(ModalScreen[None]):
         title = self.query_one("#eval-title", Label)
         metrics = self.query_one("#eval-metrics", DataTable)
         metrics.clear()
-        self._show_overlap(result)
+        self._show_warnings(result)
         self._show_verdict(result)
         self._matrix_lines = self._matrix(result) if result is not None else []
         self.query_one("#eval-matrix", Static).update(Text("\n".join(self._matrix_lines)))
@@ -276,12 +278,16 @@ class EvalScreen(ModalScreen[None]):
         self.view = WRONG if self.view == view else view
         self._fill_list()
 
-    def _show_overlap(self, result: evals.EvalResult | None) -> None:
-        """The result's header says when its rows were the run's training rows."""
+    def _show_warnings(self, result: evals.EvalResult | None) -> None:
+        """The result's header says when its rows were the run's training rows,
+        and when the run's general perplexity rose past the threshold."""
         found = split_overlap.of_result(self.ws.root, result) if result else None
+        said = [f"⚠ {found.message()}: scores measure recall"] if found else []
+        forgot = result.general_warning() if result else None
+        said += [f"⚠ {forgot}"] if forgot else []
         warning = self.query_one("#eval-warning", Static)
-        warning.update(Text(f"⚠ {found.message()}: scores measure recall" if found else ""))
-        warning.set_class(found is not None, "shown")
+        warning.update(Text("\n".join(said)))
+        warning.set_class(bool(said), "shown")
 
     @on(DataTable.RowHighlighted, "#eval-failures")
     def _show_detail(self, event: DataTable.RowHighlighted) -> None:

@@ -1,7 +1,8 @@
 """The Chat screen's pickers as a component: what to chat with (ctrl+o): every
-run's checkpoints with the run's status and best validation loss, the fused
-models and the student alone; the choice is kept in the store's meta (per
-project, not in distill.toml). And what to compare with (the "vs" box)."""
+run's checkpoints with the run's objective, parent, status and best
+validation loss, the fused models and the student alone; the choice is kept
+in the store's meta (per project, not in distill.toml). And what to compare
+with (the "vs" box)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Select
 
 from distill_tui.core.errors import UserError
+from distill_tui.core.evaluate import lineage
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import checkpoints
 from distill_tui.core.train import runs as runs_db
@@ -218,6 +220,9 @@ class TargetPicker(Horizontal):
 
 
 def _run_note(run: runs_db.Run) -> str:
-    """A run's status and best validation loss, for the picker."""
+    """A run's objective and parent ("dpo from RUN", "sft from base"), status
+    and best validation loss, for the picker: the lineage first, so a narrow
+    terminal cuts the loss, not what the run is."""
+    lin = lineage.of_config(run.config)
     loss = f"  best val {run.best_val_loss:.3f}" if run.best_val_loss is not None else ""
-    return f"{run.status}{loss}"
+    return f"{lin.objective} from {lin.parent or 'base'}  {run.status}{loss}"
