@@ -56,7 +56,7 @@ def unknown_ids(keys: Mapping[str, str], known: Iterable[str]) -> str | None:
     hints = ", ".join(f"{b!r}" + (f" (did you mean {c!r}?)" if c else "") for b, c in close.items())
     return (
         f"distill.toml [keys]: no key of the app has the id {hints}; "
-        "these lines are ignored (the ids are listed in the README, Keys)"
+        "these lines are ignored (docs/keys.md lists every id)"
     )
 
 

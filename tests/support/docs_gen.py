@@ -145,7 +145,7 @@ def keys_page() -> str:
         "# Keys\n",
         "Every key of the app, by where it works. The footer of each screen shows the ones "
         "available there; `?` lists them in the app. An **id** is what the `[keys]` table of "
-        "`distill.toml` takes to move a key (see [the project folder](project.md#keys)), "
+        "`distill.toml` takes to move a key (see [the project folder](project.md#moving-a-key)), "
         'e.g. `goto-chat = "f5"`. *In* names the screen, dialog or widget that has the key.\n',
     ]
     for place, items in by_place.items():
