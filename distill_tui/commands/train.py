@@ -181,6 +181,9 @@ class Printer:
                 )
         elif self.rank != 0:
             return
+        elif isinstance(e, tr.PhaseReported):
+            if e.phase not in ("training", "evaluating"):  # those print their own lines
+                print(f"{e.phase}...", flush=True)
         elif isinstance(e, tr.TrainReported):
             print(
                 f"iter {e.iter:>6}/{e.iters_total}  train loss {e.loss:7.4f}"

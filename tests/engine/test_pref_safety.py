@@ -71,9 +71,7 @@ def test_the_command_says_which_preference_settings_it_uses(ws):
 
 def test_the_guard_stops_a_collapse_at_the_old_defaults_and_keeps_the_weights_before_it(ws):
     events: list[object] = []
-    done = tr.train_run(
-        ws, fast(20, **OLD_DEFAULTS), explicit=OLD_EXPLICIT, listener=events.append
-    )
+    done = tr.train_run(ws, fast(20, **OLD_DEFAULTS), explicit=OLD_EXPLICIT, listener=events.append)
     assert done.status == "collapsed" and done.iter < 20
     assert done.note is not None and done.note.startswith("collapse at iteration")
     assert "kept the weights of iteration 1" in done.note and "\n" not in done.note
@@ -107,9 +105,7 @@ def test_the_guard_stops_a_collapse_at_the_old_defaults_and_keeps_the_weights_be
     assert abs(mlx_thread().call(drift_of_saved)) < 1e-3
 
     # Asked to let it run, the same run goes to the end, collapsed.
-    free = tr.train_run(
-        ws, fast(20, **OLD_DEFAULTS, stop_on_collapse=False), explicit=OLD_EXPLICIT
-    )
+    free = tr.train_run(ws, fast(20, **OLD_DEFAULTS, stop_on_collapse=False), explicit=OLD_EXPLICIT)
     assert free.status == "finished" and free.iter == 20 and free.note is None
 
 

@@ -1,6 +1,8 @@
-"""Preference training in a real 80x24 terminal (issue 21): X on Curate exports
-the pairs beside the split, the Train form's objective shows what it trains on
-(the pair counts by source), and a DPO run plots its pair measures."""
+"""Preference training in a real 80x24 terminal (issues 21 and 30): X on Curate
+exports the pairs beside the split, the Train form's objective shows what it
+trains on (the pair counts by source) and with which of its own settings,
+ctrl+y adds the SFT student's mistakes as pairs, and a DPO run plots its task
+score beside its pair accuracy."""
 
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ def test_export_preferences_pick_dpo_and_watch_the_pairs(terminal, reviewed):
     t.wait_for("Preset")
     t.wait_for("Objective")
     # Tab down the left column to the objective: its hint says what it trains on.
-    for _ in range(7):
+    for _ in range(8):
         t.press("tab")
     t.wait_for("sft: learn the accepted rows")
     t.press("enter")
@@ -64,20 +66,31 @@ def test_export_preferences_pick_dpo_and_watch_the_pairs(terminal, reviewed):
     t.press("enter")
     t.wait_for("curation holds 14 pairs (8 from edits, 6 from regenerations)")
     t.wait_for("training pairs")
-    t.press(*["tab"] * 9)  # SFT term, then down the right column to Beta: its hint
+    # What a dpo run uses instead of the SFT fields: its own LR, epochs, SFT term.
+    t.wait_for("dpo uses LR 2e-05")
+    # ctrl+y: the SFT student's own mistakes become pairs, exported at once.
+    t.press("ctrl+y", binding="train-pairs")
+    t.wait_for("from its mistakes", timeout=120)
+    t.wait_for("from the student's mistakes", timeout=30)
+    t.press(*["tab"] * 12)  # down the left column, then the right one to Beta: its hint
     t.wait_for("0.1 as TRL and mlx-lm-lora")
+    t.press("tab")
+    t.wait_for("stop a dpo/kto run whose chosen answers collapse")
     t.press("ctrl+r", binding="train-start")
-    t.wait_for("pair acc", timeout=120)
+    t.wait_for("dpo @ 1: task", timeout=120)
     t.wait_until(
         lambda: (
-            (r := _runs(reviewed)[0]).status == "finished"
+            (r := _runs(reviewed)[0]).status in ("finished", "early_stopped")
             and r.config["train"]["objective"] == "dpo"
         ),
-        "the dpo run finished",
+        "the dpo run ended",
         timeout=180,
     )
-    t.wait_for("dpo @ 10: pair acc")
-    assert t.has("• pair accuracy   ◆ reward margin")
+    # The student's mistakes on held-out inputs are held-out pairs: enough of
+    # them for a pair accuracy with its interval.
+    t.wait_for("dpo @ ")
+    t.wait_for("accuracy")
+    assert t.has("• task score   ◆ pair accuracy")
     # Chat evaluates the DPO run beside its SFT start and the base model, and
     # ranks the held-out pairs with each (issue 21 item 5).
     t.press("5", binding="goto-chat")

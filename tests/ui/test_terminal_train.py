@@ -66,7 +66,7 @@ def test_bad_value_is_marked_refused_and_edits_survive_a_restart(terminal, expor
     t.wait_until(lambda: not re.search(r"\(not saved\)|will not start", t.text()), "cleared")
     # A value that is not a number: marked, said, not written.
     # Up the right column from Layers, then up the left one to Batch size.
-    t.press(*["shift+tab"] * 10)
+    t.press(*["shift+tab"] * 12)
     t.press("backspace")
     t.type("x")
     t.wait_for("Batch size: not a number: 'x' (not saved)")

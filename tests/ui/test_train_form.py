@@ -30,28 +30,29 @@ async def test_tab_visits_only_visible_fields_and_ctrl_w_returns_to_the_last(wor
         await _open(pilot, app)
         assert app.focused is not None and app.focused.id == "tf-preset"
         seen = []
-        for _ in range(21):
+        for _ in range(23):
             await pilot.press("tab")
             seen.append(app.focused.id if app.focused else None)
         # Every stop is a field or the command box (which scrolls); then Preset again.
         assert seen[-1] == "tf-preset" and None not in seen
         assert seen[-2] == "train-command-box"
         assert all(i.startswith("tf-") for i in seen[:-2])
-        assert len(set(seen)) == 21
+        assert len(set(seen)) == 23
         # Down the left column, then down the right one, as the form reads at
         # 80x24 (not row by row across both: tab from Preset reaches Iterations).
-        assert seen[:9] == [
+        assert seen[:10] == [
             "tf-iters",
             "tf-batch_size",
             "tf-learning_rate",
             "tf-max_seq_length",
             "tf-steps_per_save",
+            "tf-steps_per_report",
             "tf-mask_prompt",
             "tf-objective",
             "tf-pref_epochs",
             "tf-sft_weight",
         ]
-        assert seen[9] == "tf-fine_tune_type"
+        assert seen[10] == "tf-fine_tune_type"
         assert seen[-5:-2] == ["tf-pref_learning_rate", "tf-beta", "tf-stop_on_collapse"]
         await pilot.press("shift+tab", "shift+tab", "shift+tab")  # box, Stop on collapse, Beta
         await pilot.press("ctrl+w")

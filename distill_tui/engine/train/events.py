@@ -74,6 +74,15 @@ class PrefReported:
 
 
 @dataclass(frozen=True)
+class PhaseReported:
+    """What the run is doing now, said before each long step that reports
+    nothing else (loading, the reference pass, an evaluation, training)."""
+
+    run_id: str
+    phase: str
+
+
+@dataclass(frozen=True)
 class RunFinished:
     run_id: str
     status: str  # finished | stopped | early_stopped | collapsed
@@ -88,7 +97,7 @@ class RunFinished:
     note: str | None = None
 
 
-TrainEvent = RunStarted | TrainReported | ValReported | PrefReported | RunFinished
+TrainEvent = RunStarted | PhaseReported | TrainReported | ValReported | PrefReported | RunFinished
 
 # Called on the MLX thread (rank 0 only writes; every rank reports).
 Listener = Callable[[TrainEvent], None]

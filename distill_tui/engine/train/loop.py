@@ -23,6 +23,7 @@ from distill_tui.engine.train import batches
 from distill_tui.engine.train import checkpoint as ckpt
 from distill_tui.engine.train.events import (
     Listener,
+    PhaseReported,
     RunFinished,
     RunStarted,
     TrainReported,
@@ -243,13 +244,21 @@ class _Session:
             # Validation is ours, not train()'s: train() counts its schedule
             # from where this call started, which moved it on every resume.
             if self.validation_due(self.consumed):
+                phase(self.emit, self.plan, "evaluating")
                 self.validate(self.consumed)
                 if self.early_stopped or self.collapsed:
                     return
+                phase(self.emit, self.plan, "training")
             # train() steps on each batch before asking for the next, so every
             # batch counted here has been trained on by the time we look again.
             self.consumed += 1
             yield batch
+
+
+def phase(emit: Listener, plan: RunPlan, text: str) -> None:
+    """Say what the run does now (rank 0 only: one line, not one a process)."""
+    if plan.rank == 0:
+        emit(PhaseReported(plan.run_id, text))
 
 
 def _callback(s: _Session) -> Any:
@@ -361,7 +370,9 @@ def run_on_mlx(ws: Workspace, plan: RunPlan, stop: threading.Event, emit: Listen
 
     t = plan.train
     s = _Session(ws, plan, stop, emit)
+    phase(emit, plan, "loading the student")
     model, tokenizer = load_student(plan)
+    phase(emit, plan, "reading the split")
     opts = types.SimpleNamespace(mask_prompt=t.mask_prompt)
     try:
         train_set, valid_set, _ = load_local_dataset(plan.data_dir, tokenizer, opts)
@@ -410,6 +421,7 @@ def train_session(s: _Session, model: Any, train_set: Any, loss: Any = None) -> 
     if s.writer:
         ckpt.save_adapter(model, plan.run_dir, plan.adapter_config)
     s.emit(RunStarted(plan.run_id, plan.run_dir, t.iters, s.start, plan.rank, plan.world_size))
+    phase(s.emit, plan, "training")
     args = mt.TrainingArgs(
         batch_size=t.batch_size,
         iters=t.iters - s.start,

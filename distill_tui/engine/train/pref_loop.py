@@ -29,7 +29,7 @@ from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.train import checkpoint as ckpt
 from distill_tui.engine.train import pref_data
 from distill_tui.engine.train.events import Listener, PrefReported, RunFinished
-from distill_tui.engine.train.loop import _Session, _setup_model, load_student, train_session
+from distill_tui.engine.train.loop import _Session, _setup_model, load_student, phase, train_session
 from distill_tui.engine.train.pref_loss import (
     dpo_terms,
     make_dpo_loss,
@@ -389,6 +389,7 @@ def run_pref_on_mlx(
     if t.objective == "kto" and t.batch_size < 4:
         raise UserError(f"KTO needs at least 4 rows a step (batch size {t.batch_size})")
     s = _PrefSession(ws, plan, stop, emit)
+    phase(emit, plan, "loading the student")
     model, tokenizer = load_student(plan)
     s.tokenizer = tokenizer
     train_name, valid_name = data_files(t.objective)
@@ -424,6 +425,8 @@ def run_pref_on_mlx(
     model.load_weights(str(plan.from_run / ckpt.ADAPTER_FILE), strict=False)
     bs = t.batch_size
     anchored = bool(train_set.anchors)
+    n = len(train_set) + len(val_pairs) + (len(val_kto) if val_kto is not None else 0)
+    phase(emit, plan, f"computing the SFT start's log-probabilities of {n} rows")
     pref_data.fill_reference(model, train_set, bs, t.max_seq_length, stop)
     if len(val_pairs):
         pref_data.fill_reference(model, val_pairs, min(bs, len(val_pairs)), t.max_seq_length, stop)

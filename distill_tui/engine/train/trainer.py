@@ -32,6 +32,7 @@ from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.engine.train.events import (
     Listener,
+    PhaseReported,
     PrefReported,
     RunFinished,
     RunStarted,
@@ -45,6 +46,7 @@ __all__ = [
     "Listener",
     "RunFinished",
     "RunPlan",
+    "PhaseReported",
     "PrefReported",
     "RunStarted",
     "TrainEvent",

@@ -17,6 +17,17 @@ from textual.widgets import Static
 _lock = threading.Lock()
 
 RGB = tuple[int, int, int]
+# A series of fewer points is drawn as points: a line between two validation
+# points read as many of them.
+LINE_FROM = 6
+
+
+def iteration_ticks(end: int, width: int) -> list[int]:
+    """Whole-number ticks from 0 to `end` (iterations are whole), about one
+    per 12 columns, at a round step (1, 2, 5, 10, 20, 50...)."""
+    want = max(1, width // 12)
+    step = min(b * 10**k for k in range(12) for b in (1, 2, 5) if end / (b * 10**k) <= want)
+    return list(range(0, end + 1, step))
 
 
 def chart_text(
@@ -51,10 +62,14 @@ def chart_text(
                 continue
             xs, ys = [i for i, _ in series], [v for _, v in series]
             s = f.signal(xs, ys, marker=marker(sym, pixel(foreground=rgb)))
-            s.lines()
+            if len(series) >= LINE_FROM:
+                s.lines()  # a few points are drawn as the points they are
             f.draw(s)
         last = max(i for i, _ in [*train, *val])
-        f.ruler("x").lim(0, max(last, x_max or 0, 1))
+        end = max(last, x_max or 0, 1)
+        f.ruler("x").lim(0, end)
+        ticks = iteration_ticks(end, max(20, width))
+        f.ruler("x").ticks(ticks, [str(t) for t in ticks])
         f.label("iteration", axis=0)
         out = f.build().string()
     legend = Text("  ")

@@ -32,6 +32,8 @@ FIELDS: list[tuple[str, str, str]] = [
     ("steps_per_eval", "Steps per eval", "int"),
     ("steps_per_save", "Steps per save", "int"),
     ("early_stopping_patience", "Patience (evals)", "int"),
+    ("steps_per_report", "Steps per report", "int"),
+    ("val_batches", "Val batches (-1)", "int"),
 ]
 # The preference stage (issue 21), after the SFT settings (tab order unchanged).
 PREF_FIELDS: list[tuple[str, str, str]] = [
@@ -70,6 +72,8 @@ HINTS = {
     "steps_per_eval": "validation every this many steps (dpo/kto: on the held-out pairs)",
     "steps_per_save": "a checkpoint to resume from every this many steps",
     "early_stopping_patience": "stop after this many evaluations without a better one (0: never)",
+    "steps_per_report": "a train loss, speed and memory line every this many steps",
+    "val_batches": "batches each validation measures (-1: the whole valid split)",
     "pref_learning_rate": "a dpo/kto run's own learning rate: 1-2 orders below SFT's (TRL)",
     "pref_epochs": "a dpo/kto run's length: passes over the pairs (1-3)",
     "beta": "0.1 as TRL and mlx-lm-lora: higher keeps closer to the SFT adapter",

@@ -44,6 +44,14 @@ class TrainingReported(Message):
 
 
 @dataclass
+class TrainingPhase(Message):
+    """What the run does now: loading, the reference pass, evaluating, training."""
+
+    run_id: str
+    phase: str
+
+
+@dataclass
 class TrainingFinished(Message):
     run_id: str
     status: str
@@ -175,6 +183,8 @@ class TrainRunner(Widget):
         def listener(e: object) -> None:
             if isinstance(e, tr.RunStarted):
                 self.post_message(TrainingStarted(e.run_id, e.start_iter))
+            elif isinstance(e, tr.PhaseReported):
+                self.post_message(TrainingPhase(e.run_id, e.phase))
             elif isinstance(e, tr.TrainReported | tr.ValReported | tr.PrefReported):
                 self.post_message(TrainingReported(e.run_id, e.iter))
 

@@ -7,6 +7,8 @@ shows the same way."""
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -50,6 +52,12 @@ class TrainMonitor(Vertical):
         self.refusal: str | None = None
         self.starting = False
         self._seen: tuple[object, ...] = ()
+        # What the run training here does now, and since when (a live clock).
+        self._phase: str | None = None
+        self._phase_t0 = 0.0
+        self._started = 0.0
+        self._head = ""
+        self._drawn: tuple[runs_db.Run, list[runs_db.Metric], int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="train-head")
@@ -61,6 +69,35 @@ class TrainMonitor(Vertical):
         yield Static("", id="train-pref")
         yield Static("", id="train-metrics")
         yield Static("", id="train-signs")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def set_phase(self, phase: str | None) -> None:
+        """What the run training here does now (None: nothing runs here)."""
+        now = time.monotonic()
+        if phase is not None and self._phase is None:
+            self._started = now
+        self._phase, self._phase_t0 = phase, now
+        self._tick()
+
+    def _tick(self) -> None:
+        """Once a second while a run trains here: the phase and live clocks in
+        the head, the elapsed time in the metrics, between the reports."""
+        if self._phase is None:
+            return
+        now = time.monotonic()
+        since = _clock(now - self._phase_t0)
+        total = _clock(now - self._started)
+        text = f"{self._phase}... {since}" if self._phase != "training" else ""
+        base = self._head if not self.starting else ""
+        head = "  ".join(x for x in (base, text, f"elapsed {total}") if x)
+        self.query_one("#train-head", Static).update(Text(head))
+        if self._drawn is not None and not self.starting:
+            run, train, at = self._drawn
+            self.query_one("#train-metrics", Static).update(
+                self._metrics_text(run, train, at, time.time())
+            )
 
     # -- which run, read from the store ------------------------------------------------
     def open(self, run_id: str | None) -> None:
@@ -107,7 +144,10 @@ class TrainMonitor(Vertical):
 
     # -- drawing -------------------------------------------------------------------------
     def head(self, text: str) -> None:
+        self._head = text
         self.query_one("#train-head", Static).update(Text(text))
+        if self._phase is not None:
+            self._tick()
 
     def failure(self, reason: str | None) -> None:
         """Why the shown run failed or a start was refused; None clears it."""
@@ -138,6 +178,7 @@ class TrainMonitor(Vertical):
             status += f" at iteration {run.iter}"
         self.head(f"Run {run.id}  {status}{best}")
         self.failure(run.error if run.status in ("failed", "collapsed") else None)
+        self._drawn = (run, train, at) if run.status == "running" else None
         self.query_one("#train-metrics", Static).update(self._metrics_text(run, train, at))
         signs = pref_signs + losscurve.warning_signs(t_hist, val)
         self.query_one("#train-signs", Static).update(
@@ -199,10 +240,15 @@ class TrainMonitor(Vertical):
         return max([run.iter or 0, *(m.iter for m in train[-1:]), *(i for i, _ in val[-1:])])
 
     @staticmethod
-    def _metrics_text(run: runs_db.Run, train: list[runs_db.Metric], at: int) -> Text:
+    def _metrics_text(
+        run: runs_db.Run, train: list[runs_db.Metric], at: int, now: float | None = None
+    ) -> Text:
+        """`now`: the wall clock for a live elapsed time (a run training here);
+        else the elapsed time at the last report."""
         total = run.iters_total or 0
         if not train:
-            return Text(f"iter {at}/{total}")
+            live = f"  elapsed {_clock(now - run.created_at)}" if now is not None else ""
+            return Text(f"iter {at}/{total}{live}")
         m = train[-1]
         ips = m.it_per_sec or 0.0
         eta = (total - at) / ips if ips > 0 and run.status == "running" else None
@@ -211,5 +257,5 @@ class TrainMonitor(Vertical):
             f"iter {at}/{total}  loss {loss}  {ips:.2f} it/s  "
             f"{m.tokens_per_sec or 0:.0f} tok/s  {m.trained_tokens or 0} tokens\n"
             f"lr {m.learning_rate or 0:.1e}  peak {m.peak_memory_gb or 0:.2f} GB  "
-            f"elapsed {_clock(m.at - run.created_at)}  ETA {_clock(eta)}"
+            f"elapsed {_clock((now or m.at) - run.created_at)}  ETA {_clock(eta)}"
         )

@@ -38,6 +38,7 @@ from distill_tui.ui.screens.train.jobs import (
     PreflightFinished,
     TrainingFailed,
     TrainingFinished,
+    TrainingPhase,
     TrainingReported,
     TrainingStarted,
     TrainRunner,
@@ -226,8 +227,10 @@ class TrainScreen(BaseScreen):
         self.distill_app.jobs.started("training", stop=self.runner.stop_event)
         self._switch(MONITOR)
         self.monitor.failure(None)
-        self.monitor.head(
-            "checking the settings and data..." if train else "starting: loading the student..."
+        # The last run's chart goes: what shows is this run's, from its first second.
+        self.monitor.clear("")
+        self.monitor.set_phase(
+            "checking the settings and data" if train else "starting: loading the student"
         )
         self.runner.start(train, resume, export_first)
 
@@ -265,9 +268,13 @@ class TrainScreen(BaseScreen):
     def on_training_reported(self, m: TrainingReported) -> None:
         self._poll()
 
+    def on_training_phase(self, m: TrainingPhase) -> None:
+        self.monitor.set_phase(m.phase)
+
     def on_training_finished(self, m: TrainingFinished) -> None:
         self._training = self.monitor.starting = False
         self.monitor.training = None
+        self.monitor.set_phase(None)
         self.monitor.redraw()
         said = f"run {m.run_id} {m.status.replace('_', ' ')} at iteration {m.iter}"
         # A collapse, or a best checkpoint below the SFT start, in the same line.
@@ -294,6 +301,7 @@ class TrainScreen(BaseScreen):
     def on_training_failed(self, m: TrainingFailed) -> None:
         self._training = self.monitor.starting = False
         self.monitor.training = None
+        self.monitor.set_phase(None)
         if m.run_id is not None:
             self.monitor.open(m.run_id)  # the failed run, its reason from the store
         else:
