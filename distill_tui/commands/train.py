@@ -210,32 +210,35 @@ class Printer:
                 print(f"warning: {s.message}", flush=True)
 
 
-def _fresh_export(ws: Workspace, args: argparse.Namespace, world_size: int) -> None:
-    """Refuse, export or warn when data/ is older than the accepted rows."""
+def _fresh_export(ws: Workspace, args: argparse.Namespace, world_size: int, objective: str) -> None:
+    """Refuse, export or warn when the export a run of `objective` reads
+    (data/, or data/pref/) is older than the store: the check and the
+    choices the Train screen's ctrl+r makes (export_stale.compare_for)."""
     from distill_tui.core.dataset import export_stale
 
-    stale = export_stale.compare(ws.root, ws.store)
+    stale = export_stale.compare_for(ws.root, ws.store, objective)
     if stale is None:
         return
+    where = "data/pref/" if stale.pairs else "data/"
     if args.old_export:
-        print(f"warning: {stale.message('training on data/ as it is: --old-export')}")
+        print(f"warning: {stale.message(f'training on {where} as it is: --old-export')}")
         return
     if not args.export:
+        cmd = f"distill-tui export {shown(args.dir)}" + (" --preferences" if stale.pairs else "")
         raise UserError(
             "not started: "
             + stale.message(
-                f"`distill-tui export {shown(args.dir)}` exports them; --export exports"
-                " first, --old-export trains on data/ as it is"
+                f"`{cmd}` exports them; --export exports first, --old-export trains on"
+                f" {where} as it is"
             )
         )
     if world_size > 1:
         raise UserError("--export under mlx.launch: export first, then launch the run")
-    from distill_tui.core.dataset.export import export_dataset
+    from distill_tui.core.curate.preferences import export_for_run
 
     print(stale.message("--export: exporting first"))
-    res = export_dataset(ws.root, ws.store, ws.settings)
-    parts = ", ".join(f"{k} {n}" for k, n in res.counts.items() if n)
-    print(f"exported {parts} rows to data/", flush=True)
+    said = export_for_run(ws.root, ws.store, ws.settings, objective)
+    print(f"exported {said}", flush=True)
 
 
 def _say_pairs(ws: Workspace, train: Any, explicit: set[str]) -> None:
@@ -283,8 +286,8 @@ def run(args: argparse.Namespace) -> int:
     sft = train.objective == "sft"
     if args.from_run and (sft or args.resume):
         raise UserError("--from goes with --objective dpo or kto on a new run")
-    if rank == 0 and not args.resume and sft:
-        _fresh_export(ws, args, size)
+    if rank == 0 and not args.resume:
+        _fresh_export(ws, args, size, train.objective)
     if not sft and not args.resume:
         _say_pairs(ws, train, explicit)
     if rank == 0 and not args.no_preflight and not args.resume and sft:

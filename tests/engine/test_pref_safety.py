@@ -161,3 +161,33 @@ def test_a_max_seq_length_that_cuts_every_answer_is_refused_before_step_1(ws):
         tr.train_run(ws, fast(5, objective="dpo", max_seq_length=16))
     latest = runs_db.latest_run(ws.store)
     assert latest is not None and latest.status == "failed" and latest.iter == 0
+
+
+def test_a_stale_preference_export_is_refused_or_exported_first(tmp_path):
+    """After an edit, `train --objective dpo` trained on the old data/pref/
+    silently (the check ran only for SFT)."""
+    from distill_tui.core.curate import curation
+    from distill_tui.core.curate import query as cq
+    from distill_tui.core.curate.preferences import export_preferences
+    from distill_tui.core.dataset.export import export_dataset
+    from distill_tui.demo import create_demo
+
+    ws = create_demo(tmp_path / "demo", student="tiny", preferences=True)
+    curation.accept(ws.store, cq.ids(ws.store, cq.Filter(decision="unreviewed")))
+    export_dataset(ws.root, ws.store, ws.settings)
+    export_preferences(ws.root, ws.store, ws.settings)
+    tr.train_run(ws, fast(4, fine_tune_type="full"))
+    curation.edit(ws.store, 5, output="a better answer")  # a new edit pair
+    exe = str(Path(sys.executable).parent / "distill-tui")
+    base = [exe, "train", str(ws.root), "--objective", "dpo", "--no-preflight"]
+    out = subprocess.run(base, capture_output=True, text=True, check=False)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "1 curated pair is not in data/pref/" in out.stderr
+    assert "distill-tui export" in out.stderr and "--preferences" in out.stderr
+    out = subprocess.run([*base, "--export"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "--export: exporting first" in out.stdout and "to data/pref/" in out.stdout
+    pairs = (paths.pref_dir(ws.root) / "train.jsonl").read_text() + (
+        paths.pref_dir(ws.root) / "valid.jsonl"
+    ).read_text()
+    assert "a better answer" in pairs

@@ -50,7 +50,7 @@ def test_preflight_warns_and_ctrl_r_asks_export_first_old_or_cancel(terminal, st
     t.press("ctrl+r", binding="train-start")
     t.wait_for("train on the old export")
     t.press("escape", binding="confirm-cancel")
-    t.wait_for("Not started: data/ is older")
+    t.wait_for("Not started: the export is older")
     assert _runs(stale) == []
     # o: trains on data/ as it is.
     t.press("ctrl+r")
@@ -60,7 +60,7 @@ def test_preflight_warns_and_ctrl_r_asks_export_first_old_or_cancel(terminal, st
     assert EDITED not in _exported(stale)
     # e: exports the accepted rows first, then trains on them.
     t.press("ctrl+r")
-    t.wait_for("export the accepted rows first")
+    t.wait_for("export first, then train")
     t.press("e")
     _stop(t, stale, 2)
     assert EDITED in _exported(stale)

@@ -292,3 +292,17 @@ def export_preferences(
     ordered = {out_dir / MANIFEST: (json.dumps(manifest, indent=1) + "\n").encode(), **files}
     _write_all(ordered, [])
     return PrefExportResult(cnt, by_source, sorted(ordered))
+
+
+def export_for_run(root: Path, store: Store, settings: Project, objective: str) -> str:
+    """Export what a run of `objective` trains on (data/, and data/pref/ for
+    DPO and KTO); returns what was written, in one line."""
+    from distill_tui.core.dataset.export import export_dataset
+
+    res = export_dataset(root, store, settings)
+    said = ", ".join(f"{k} {n}" for k, n in res.counts.items() if n) + " rows to data/"
+    if objective != "sft":
+        pref = export_preferences(root, store, settings)
+        c = pref.counts
+        said += f"; pairs train {c['train']}, valid {c['valid']} to data/pref/"
+    return said

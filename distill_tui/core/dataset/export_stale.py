@@ -27,16 +27,21 @@ from distill_tui.core.store import Store
 class StaleExport:
     missing: int  # accepted rows (new or edited) that no split file holds
     gone: int  # rows in the split files the store no longer accepts as they are
+    pairs: bool = False  # counts preference pairs in data/pref/, not rows in data/
 
     def message(self, how: str) -> str:
         """`how` says how to export: "x on the Curate screen exports" or a command."""
         parts = []
+        where = "data/pref/" if self.pairs else "data/"
+        one, many = ("pair", "pairs") if self.pairs else ("row", "rows")
         if self.missing:
-            rows = "row is" if self.missing == 1 else "rows are"
-            parts.append(f"{self.missing} accepted or edited {rows} not in data/")
+            rows = f"{one} is" if self.missing == 1 else f"{many} are"
+            what = "curated" if self.pairs else "accepted or edited"
+            parts.append(f"{self.missing} {what} {rows} not in {where}")
         if self.gone:
-            rows = "row" if self.gone == 1 else "rows"
-            parts.append(f"{self.gone} {rows} in data/ no longer accepted as exported")
+            rows = one if self.gone == 1 else many
+            kept = "kept" if self.pairs else "accepted"
+            parts.append(f"{self.gone} {rows} in {where} no longer {kept} as exported")
         return f"{' and '.join(parts)} ({how})"
 
 
@@ -80,3 +85,44 @@ def compare(root: Path, store: Store) -> StaleExport | None:
     missing = sum((accepted - exported).values())
     gone = sum((exported - accepted).values())
     return StaleExport(missing, gone) if missing or gone else None
+
+
+def compare_preferences(root: Path, store: Store) -> StaleExport | None:
+    """The differences between data/pref/ and the pairs the store holds now
+    (an edit, a regeneration or `pairs` since the last export); None when
+    there are none or when there is no preference export to compare."""
+    from distill_tui.core.curate.preferences import MANIFEST as PREF_MANIFEST
+    from distill_tui.core.curate.preferences import pairs
+
+    pref = paths.pref_dir(root)
+    if not (pref / PREF_MANIFEST).is_file():
+        return None
+    exported: Counter[tuple[str, str, str]] = Counter()
+    for name in ("train.jsonl", "valid.jsonl"):
+        path = pref / name
+        if not path.is_file():
+            continue
+        for _, line in jsonl.split(jsonl.read(path)):
+            if not line.strip():
+                continue
+            try:
+                rec = jsonl.loads(line)
+                exported[(str(rec["prompt"]), str(rec["chosen"]), str(rec["rejected"]))] += 1
+            except (ValueError, KeyError, TypeError):
+                continue
+    held = Counter((p.input, p.chosen, p.rejected) for p in pairs(store))
+    missing = sum((held - exported).values())
+    gone = sum((exported - held).values())
+    return StaleExport(missing, gone, pairs=True) if missing or gone else None
+
+
+def compare_for(root: Path, store: Store, objective: str) -> StaleExport | None:
+    """What a run of `objective` would train on that the store no longer
+    says: data/ for SFT, data/pref/ for DPO and KTO (KTO's rows are the
+    accepted and rejected answers, so the accepted rows of data/ count too).
+    The one check the Train screen's ctrl+r and `distill-tui train` make."""
+    if objective == "sft":
+        return compare(root, store)
+    return compare_preferences(root, store) or (
+        compare(root, store) if objective == "kto" else None
+    )

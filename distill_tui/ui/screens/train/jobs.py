@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from distill_tui.core import config as cfg
-from distill_tui.core.dataset.export import export_dataset
+from distill_tui.core.curate.preferences import export_for_run
 from distill_tui.core.dataset.export_stale import StaleExport
 from distill_tui.core.errors import NoSpace, UserError
 from distill_tui.core.project import Workspace
@@ -143,12 +143,14 @@ def pair_counts_text(ws: Workspace, train: cfg.Train) -> Text:
 
 
 def stale_export_dialog(stale: StaleExport) -> ConfirmDialog:
-    """Asked on ctrl+r when data/ is older than the accepted rows."""
+    """Asked on ctrl+r when data/ (or data/pref/) is older than the store."""
+    where = "data/pref/" if stale.pairs else "data/"
+    how = "X on the Curate screen exports them" if stale.pairs else "x on the Curate screen"
     return ConfirmDialog(
-        f"{stale.message('x on the Curate screen exports them')}. Train on which data?",
+        f"{stale.message(how if stale.pairs else how + ' exports them')}. Train on which data?",
         {
-            "e": (EXPORT_FIRST, "export the accepted rows first, then train"),
-            "o": (OLD_EXPORT, "train on the old export in data/"),
+            "e": (EXPORT_FIRST, "export first, then train"),
+            "o": (OLD_EXPORT, f"train on the old export in {where}"),
         },
         cancel="do not train",
     )
@@ -192,7 +194,8 @@ class TrainRunner(Widget):
         before = runs_db.latest_run(ws.store)
         try:
             if export_first:
-                export_dataset(ws.root, ws.store, ws.settings)
+                objective = train.objective if train is not None else "sft"
+                export_for_run(ws.root, ws.store, ws.settings, objective)
             if train is not None and train.objective == "sft":
                 # A new SFT run: refuse what would fail at start (it measures data/).
                 pf = preflight(ws, train, thread=mlx)

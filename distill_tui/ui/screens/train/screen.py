@@ -193,17 +193,15 @@ class TrainScreen(BaseScreen):
         train = self._form_value()
         if train is None:
             return
-        # A preference run trains on data/pref/ (export --preferences / x on Curate).
-        stale = (
-            export_stale.compare(self.ws.root, self.ws.store) if train.objective == "sft" else None
-        )
+        # The same check `distill-tui train` makes: data/, or data/pref/.
+        stale = export_stale.compare_for(self.ws.root, self.ws.store, train.objective)
         if stale is None:
             self._begin(train, None)
             return
 
         def answered(answer: str | None) -> None:
             if answer is None:
-                say(self, "Not started: data/ is older than the accepted rows", severity="warning")
+                say(self, "Not started: the export is older than the store", severity="warning")
             else:
                 self._begin(train, None, export_first=answer == EXPORT_FIRST)
 
