@@ -6,7 +6,6 @@ only these."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import gguf as gguf_package
 import pytest
@@ -170,23 +169,6 @@ def _permute(w, n_head: int):
         .swapaxes(1, 2)
         .reshape(w.shape)
     )
-
-
-def _write_split(root: Path, train: int, valid: int) -> None:
-    """A split of the demo tickets under the short system prompt
-    (test_realmodel_pref.py trains on it)."""
-    rows = bundled_rows()
-    data = root / "data"
-    data.mkdir(exist_ok=True)
-    for name, part in (("train", rows[:train]), ("valid", rows[-valid:])):
-        with open(data / f"{name}.jsonl", "w", encoding="utf-8") as f:
-            for r in part:
-                messages = [
-                    {"role": "system", "content": LABEL_ONLY},
-                    {"role": "user", "content": r["input"]},
-                    {"role": "assistant", "content": r["output"]},
-                ]
-                f.write(json.dumps({"messages": messages}) + "\n")
 
 
 def test_lora_learns_the_tickets_and_fuse_keeps_its_answers(demo_sft, demo_sft_project, smollm2):
