@@ -6,7 +6,7 @@ keeps unless the mode says otherwise.
 
     uv run python bench/bench_pref_quality.py seeds    [--seeds 0 1 2] [-- train flags]
     uv run python bench/bench_pref_quality.py flow     [--seeds 0 1 2]
-    uv run python bench/bench_pref_quality.py mistakes [--seeds 0 1 2] [--early 4]
+    uv run python bench/bench_pref_quality.py mistakes [--seeds 0 1 2] [--early 4] [--pairs-limit N]
     uv run python bench/bench_pref_quality.py collapse [--seeds 0]
 
 - seeds: the demo's SFT run (`train --seed N`), exact match per seed.
@@ -116,7 +116,8 @@ def mistakes(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> None:
         shutil.copytree(base, root)
         sft = _run_id(cli("train", str(root), "--seed", s, "--iters", str(args.early), env=env))
         early.append(_exact(_eval(root, sft, env)))
-        print(cli("pairs", str(root), "--from", sft, env=env).strip().splitlines()[-2])
+        limit = ["--limit", str(args.pairs_limit)] if args.pairs_limit else []
+        print(cli("pairs", str(root), "--from", sft, *limit, env=env).strip().splitlines()[-2])
         out = cli("train", str(root), "--objective", "dpo", "--from", sft, "--seed", s, env=env)
         run = _run_id(out)
         rec = json.loads((root / "runs" / run / "config.json").read_text())
@@ -159,6 +160,12 @@ def main() -> None:
     p.add_argument("mode", choices=["seeds", "flow", "mistakes", "collapse"])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--early", type=int, default=4, help="mistakes: SFT steps before the pairs")
+    p.add_argument(
+        "--pairs-limit",
+        type=int,
+        default=96,
+        help="mistakes: training inputs the early student answers (0: all)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
     p.add_argument("train", nargs="*", help="seeds: extra `train` flags (after --)")
     args = p.parse_args()

@@ -23,6 +23,7 @@ from distill_tui.core.evaluate.evals import EvalResult
 from distill_tui.core.numbers import finite_float
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import checkpoints
+from distill_tui.core.train.objectives import MIN_PAIRS
 
 DEFAULT_JUDGE_CAP = 1.0  # USD; the same default as engine.judge.DEFAULT_MAX_COST_USD
 
@@ -94,7 +95,12 @@ def format_table(result: EvalResult) -> list[str]:
 
     lines = [line(headers), *map(line, rows)]
     lines.append(f"95% CI: {evals.CI_METHOD.removeprefix('95%: ')}")
-    if result.pairs:
+    if result.pairs and result.pair_rows < MIN_PAIRS:
+        lines.append(
+            f"pair acc: {result.pair_rows} held-out preference pair(s): too few pairs to"
+            f" measure (fewer than {MIN_PAIRS}; `distill-tui pairs` adds the student's mistakes)"
+        )
+    elif result.pairs:
         lines.append(
             f"pair acc: of {result.pair_rows} held-out preference pairs, the share whose"
             " chosen answer the model finds likelier than the rejected one"

@@ -191,3 +191,17 @@ def test_a_stale_preference_export_is_refused_or_exported_first(tmp_path):
         paths.pref_dir(ws.root) / "valid.jsonl"
     ).read_text()
     assert "a better answer" in pairs
+
+
+def test_an_evaluation_with_one_held_out_pair_shows_no_pair_accuracy():
+    from distill_tui.commands.eval import format_table
+    from distill_tui.core.evaluate import evals
+
+    item = evals.EvalItem(0, None, "in", "bug")
+    item.scores = {evals.SFT: {"exact_match": 1.0}, evals.ADAPTER: {"exact_match": 1.0}}
+    one = evals.EvalResult(
+        "r", "best", "valid", "text", [item], pairs={"adapter": 1.0}, pair_rows=1
+    )
+    table = "\n".join(format_table(one))
+    assert "1.000" not in table.split("pair acc", 1)[1].splitlines()[0]
+    assert "too few" in table and "1 held-out preference pair(s): too few pairs" in table

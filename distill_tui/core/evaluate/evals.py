@@ -13,6 +13,7 @@ from distill_tui.core.evaluate import compare, general, metrics, stats, task_met
 from distill_tui.core.evaluate import confusion as conf
 from distill_tui.core.generate.pricing import fmt_usd
 from distill_tui.core.store import Store
+from distill_tui.core.train.objectives import MIN_PAIRS
 
 BASE = "base"
 ADAPTER = "adapter"
@@ -292,8 +293,13 @@ def comparison(result: EvalResult, intervals: bool = True) -> tuple[list[str], l
         for w in who:
             if w in result.general:
                 values[w][GENERAL_ROW] = result.general[w]
+    few = result.pair_rows < MIN_PAIRS
     for name in names:
         row = [name]
+        if name == "pair acc" and few:
+            # One pair reads 0 or 1 (issue 30): the count, not a share.
+            rows.append([name, *["too few" for _ in who], *[""] * len(against)])
+            continue
         row += [_cell(name, values[w][name]) if name in values[w] else "-" for w in who]
         a = values.get(ADAPTER, {}).get(name)
         for w in against:
