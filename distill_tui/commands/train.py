@@ -147,18 +147,19 @@ def _clock(s: float | None) -> str:
 def pref_line(e: Any) -> str:
     """One line per evaluation of a preference run: the task score on the
     held-out rows first, then the pairs and the guard's reading."""
-    parts = [f"iter {e.iter:>6}"]
-    if e.task_score is not None:
-        best = "  (best so far, saved to best/)" if e.best else ""
-        start = "" if e.start_score is None or e.iter <= 1 else f" (start {e.start_score:.3f})"
-        ends = "" if e.run_on is None else f", {e.run_on:.0%} did not end"
-        parts.append(f"task {e.metric} {e.task_score:.3f}{start} on {e.task_rows} rows{ends}{best}")
-    parts.append(objectives.pair_accuracy_text(e.pair_accuracy, e.pairs))
-    if e.pairs:
-        parts.append(f"margin {e.reward_margin:+.2f}")
-    if e.chosen_drift is not None:
-        parts.append(f"chosen {e.chosen_drift:+.2f} nats/token vs start")
-    return "  ".join(parts)
+    best = "  (best so far, saved to best/)" if e.best else ""
+    ends = "" if e.run_on is None else f", {e.run_on:.0%} did not end"
+    parts = objectives.evaluation_parts(
+        task_score=e.task_score,
+        start_score=e.start_score if e.iter > 1 else None,
+        pair_accuracy=e.pair_accuracy,
+        pairs=e.pairs,
+        reward_margin=e.reward_margin,
+        chosen_drift=e.chosen_drift,
+        metric=e.metric,
+        rows=f" on {e.task_rows} rows{ends}{best}",
+    )
+    return "  ".join([f"iter {e.iter:>6}", *parts])
 
 
 class Printer:

@@ -11,7 +11,9 @@ with `split.json`) is compared: a hand-written one is taken as it is.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from distill_tui.core.dataset import jsonl
 from distill_tui.core.dataset.export import MANIFEST, SPLITS, accepted_samples, record_input
 from distill_tui.core.errors import UserError
 from distill_tui.core.store import Store
+from distill_tui.core.train.objectives import reads_sft_split
 
 
 @dataclass(frozen=True)
@@ -54,21 +57,28 @@ def _output(rec: dict[str, Any]) -> str:
     return str(rec["completion"])
 
 
-def _exported_pairs(data_dir: Path) -> Counter[tuple[str, str]]:
-    pairs: Counter[tuple[str, str]] = Counter()
-    for name in SPLITS:
-        path = data_dir / f"{name}.jsonl"
+def _counted(
+    files: list[Path], key: Callable[[dict[str, Any]], tuple[str, ...]]
+) -> Counter[tuple[str, ...]]:
+    """How many records of `files` have each `key`; unreadable ones are
+    skipped (verify_split and the preflight say what is wrong with them)."""
+    found: Counter[tuple[str, ...]] = Counter()
+    for path in files:
         if not path.is_file():
             continue
         for _, line in jsonl.split(jsonl.read(path)):
             if not line.strip():
                 continue
             try:
-                rec = jsonl.loads(line)
-                pairs[(record_input(rec), _output(rec))] += 1
+                found[key(jsonl.loads(line))] += 1
             except (ValueError, KeyError, TypeError, IndexError, AttributeError):
                 continue
-    return pairs
+    return found
+
+
+def _exported_pairs(data_dir: Path) -> Counter[tuple[str, ...]]:
+    files = [data_dir / f"{name}.jsonl" for name in SPLITS]
+    return _counted(files, lambda rec: (record_input(rec), _output(rec)))
 
 
 def compare(root: Path, store: Store) -> StaleExport | None:
@@ -81,7 +91,9 @@ def compare(root: Path, store: Store) -> StaleExport | None:
         exported = _exported_pairs(data_dir)
     except UserError:
         return None  # unreadable: verify_split and the preflight say what is wrong
-    accepted = Counter((s.input, s.output) for s in accepted_samples(store))
+    accepted: Counter[tuple[str, ...]] = Counter(
+        (s.input, s.output) for s in accepted_samples(store)
+    )
     missing = sum((accepted - exported).values())
     gone = sum((exported - accepted).values())
     return StaleExport(missing, gone) if missing or gone else None
@@ -95,22 +107,17 @@ def compare_preferences(root: Path, store: Store) -> StaleExport | None:
     from distill_tui.core.curate.preferences import pairs
 
     pref = paths.pref_dir(root)
-    if not (pref / PREF_MANIFEST).is_file():
+    try:
+        manifest = json.loads((pref / PREF_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    exported: Counter[tuple[str, str, str]] = Counter()
-    for name in ("train.jsonl", "valid.jsonl"):
-        path = pref / name
-        if not path.is_file():
-            continue
-        for _, line in jsonl.split(jsonl.read(path)):
-            if not line.strip():
-                continue
-            try:
-                rec = jsonl.loads(line)
-                exported[(str(rec["prompt"]), str(rec["chosen"]), str(rec["rejected"]))] += 1
-            except (ValueError, KeyError, TypeError):
-                continue
-    held = Counter((p.input, p.chosen, p.rejected) for p in pairs(store))
+    if not isinstance(manifest, dict) or "files" not in manifest:
+        return None  # not the app's export (it names its files' hashes): taken as it is
+    exported = _counted(
+        [pref / "train.jsonl", pref / "valid.jsonl"],
+        lambda rec: (str(rec["prompt"]), str(rec["chosen"]), str(rec["rejected"])),
+    )
+    held: Counter[tuple[str, ...]] = Counter((p.input, p.chosen, p.rejected) for p in pairs(store))
     missing = sum((held - exported).values())
     gone = sum((exported - held).values())
     return StaleExport(missing, gone, pairs=True) if missing or gone else None
@@ -121,7 +128,7 @@ def compare_for(root: Path, store: Store, objective: str) -> StaleExport | None:
     says: data/ for SFT, data/pref/ for DPO and KTO (KTO's rows are the
     accepted and rejected answers, so the accepted rows of data/ count too).
     The one check the Train screen's ctrl+r and `distill-tui train` make."""
-    if objective == "sft":
+    if reads_sft_split(objective):  # on-policy reads data/'s inputs
         return compare(root, store)
     return compare_preferences(root, store) or (
         compare(root, store) if objective == "kto" else None

@@ -36,6 +36,17 @@ def is_preference(objective: str) -> bool:
     return objective in PREFERENCE
 
 
+# On-policy distillation (engine/train/onpolicy.py): the student's own samples
+# scored by a local teacher; it trains with SFT's settings.
+ONPOLICY = "onpolicy"
+
+
+def reads_sft_split(objective: str) -> bool:
+    """SFT and on-policy runs read data/ (on-policy: the accepted rows'
+    inputs); DPO and KTO read data/pref/."""
+    return objective in ("sft", ONPOLICY)
+
+
 def pref_iters(epochs: float, rows: int, batch_size: int) -> int:
     """Steps for `epochs` passes over `rows` pairs (or KTO rows)."""
     return max(1, math.ceil(epochs * max(rows, 1) / max(batch_size, 1)))
@@ -92,3 +103,30 @@ def pair_accuracy_text(accuracy: float | None, pairs: int | None) -> str:
         return f"pairs {n}: too few pairs to measure (fewer than {MIN_PAIRS})"
     lo, hi = wilson(round(accuracy * n), n)
     return f"pairs {n}: accuracy {accuracy:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def evaluation_parts(
+    *,
+    task_score: float | None,
+    start_score: float | None,
+    pair_accuracy: float | None,
+    pairs: int | None,
+    reward_margin: float | None,
+    chosen_drift: float | None,
+    metric: str = "",
+    rows: str = "",
+) -> list[str]:
+    """A preference run's evaluation in words, the task first (`metric` and
+    `rows` say more of it where there is room): what `train` prints and the
+    Train monitor shows."""
+    parts = []
+    if task_score is not None:
+        start = f" (start {start_score:.3f})" if start_score is not None else ""
+        name = f" {metric}" if metric else ""
+        parts.append(f"task{name} {task_score:.3f}{start}{rows}")
+    parts.append(pair_accuracy_text(pair_accuracy, pairs))
+    if pairs:
+        parts.append(f"margin {reward_margin or 0:+.2f}")
+    if chosen_drift is not None:
+        parts.append(f"chosen {chosen_drift:+.2f} nats/token vs start")
+    return parts

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from distill_tui.core import paths
@@ -47,6 +48,11 @@ def load_split(ws: Workspace, split: str) -> list[SplitRow]:
     if not path.is_file():
         raise UserError(f"{path}: no {split} split yet (export the dataset first)")
     verify_split(path.parent)
+    return read_rows(path)
+
+
+def read_rows(path: Path) -> list[SplitRow]:
+    """The rows of one exported split file, in either mlx-lm format."""
     out = []
     for n, line in jsonl.split(jsonl.read(path)):
         if not line.strip():

@@ -26,13 +26,12 @@ from typing import Any
 from distill_tui.core import paths
 from distill_tui.core.curate import preferences
 from distill_tui.core.curate.feedback import row_ids_for_inputs
-from distill_tui.core.dataset import jsonl
 from distill_tui.core.errors import UserError
 from distill_tui.core.evaluate import evals, metrics
 from distill_tui.core.evaluate.task_metric import is_right, task_metric
 from distill_tui.core.project import Workspace
 from distill_tui.core.train import checkpoints
-from distill_tui.engine.chat.evaluate import SplitRow, _budget, _parse
+from distill_tui.engine.chat.evaluate import SplitRow, _budget, read_rows
 from distill_tui.engine.chat.session import ModelHost, Target
 
 # (done, total) after each answer; on the MLX thread.
@@ -83,15 +82,7 @@ def split_rows(ws: Workspace, side: str) -> list[SplitRow]:
         if side == "train":
             raise UserError(f"{path}: no exported split; export the accepted rows first")
         return []
-    out = []
-    for n, line in jsonl.split(jsonl.read(path)):
-        if not line.strip():
-            continue
-        try:
-            out.append(_parse(jsonl.loads(line)))
-        except (ValueError, KeyError, TypeError, IndexError) as e:
-            raise UserError(f"{path}:{n}: not an mlx-lm chat or completions record ({e})") from None
-    return out
+    return read_rows(path)
 
 
 def mine_pairs(

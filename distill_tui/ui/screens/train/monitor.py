@@ -209,17 +209,16 @@ class TrainMonitor(Vertical):
             line.update(Text(f"{objective}: measuring the SFT start..."))
             return []
         m = prefs[-1]
-        parts = [f"{objective} @ {m.iter}:"]
-        if m.task_score is not None:
-            start = prefs[0].task_score if prefs[0].iter <= 1 else None
-            was = f" (start {start:.2f})" if start is not None and m.iter > 1 else ""
-            parts.append(f"task {m.task_score:.2f}{was}")
-        parts.append(objectives.pair_accuracy_text(m.pair_accuracy, m.pairs))
-        if m.pairs:
-            parts.append(f"margin {m.reward_margin or 0:+.2f}")
-        if m.chosen_drift is not None:
-            parts.append(f"chosen {m.chosen_drift:+.2f}/tok")
-        line.update(Text("  ".join(parts)))
+        start = prefs[0].task_score if prefs[0].iter <= 1 and m.iter > 1 else None
+        parts = objectives.evaluation_parts(
+            task_score=m.task_score,
+            start_score=start,
+            pair_accuracy=m.pair_accuracy,
+            pairs=m.pairs,
+            reward_margin=m.reward_margin,
+            chosen_drift=m.chosen_drift,
+        )
+        line.update(Text("  ".join([f"{objective} @ {m.iter}:", *parts])))
         sign = losscurve.chosen_falling(series("chosen_logp"))
         return [sign] if sign else []
 
