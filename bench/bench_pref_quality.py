@@ -87,10 +87,12 @@ def seeds(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> None:
 
 
 def flow(args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> None:
-    root = _demo(tmp, env)
+    base = _demo(tmp, env)
     sft_got, dpo_got = [], []
     for seed in args.seeds:
         s = str(seed)
+        root = tmp / f"seed{seed}"  # each seed its own project: its own mistakes only
+        shutil.copytree(base, root)
         sft = _run_id(cli("train", str(root), "--seed", s, env=env))
         print(cli("pairs", str(root), "--from", sft, env=env).strip().splitlines()[-2])
         out = cli("train", str(root), "--objective", "dpo", "--from", sft, "--seed", s, env=env)
