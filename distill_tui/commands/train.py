@@ -39,6 +39,9 @@ _OVERRIDES = {
     "beta": finite_float,
     "sft_weight": finite_float,
     "pref_learning_rate": finite_float,
+    "onpolicy_temperature": finite_float,
+    "onpolicy_beta": finite_float,
+    "onpolicy_sft_weight": finite_float,
 }
 
 
@@ -77,14 +80,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--objective",
-        choices=["sft", "dpo", "kto"],
-        help="sft on data/ (default), or dpo / kto on data/pref/ from an SFT run's adapter",
+        choices=["sft", "dpo", "kto", "onpolicy"],
+        help="sft on data/ (default), dpo / kto on data/pref/ from an SFT run's adapter, or"
+        " onpolicy: the student's own answers to data/'s inputs scored by a local teacher",
     )
     p.add_argument(
         "--from",
         dest="from_run",
         metavar="RUN",
-        help="with --objective dpo|kto: the SFT run to start from (default: the newest)",
+        help="with --objective dpo|kto: the SFT run to start from (default: the newest);"
+        " with onpolicy: an SFT run to start from (default: the base student)",
+    )
+    p.add_argument(
+        "--teacher-model",
+        dest="onpolicy_teacher",
+        metavar="PATH",
+        help="with --objective onpolicy: the local MLX teacher, sharing the student's"
+        ' vocabulary (default: [teacher] model when provider = "mlx")',
     )
     p.add_argument("--resume", metavar="RUN", help="continue a run from its last checkpoint")
     p.add_argument("--no-preflight", action="store_true", help="skip the preflight checks")
@@ -118,6 +130,7 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> tuple[Any, set[str]]:
         "group_by_length",
         "objective",
         "stop_on_collapse",
+        "onpolicy_teacher",
     ):
         if getattr(args, k) is not None:
             update[k] = getattr(args, k)
@@ -162,6 +175,42 @@ def pref_line(e: Any) -> str:
     return "  ".join([f"iter {e.iter:>6}", *parts])
 
 
+def onpolicy_line(e: Any) -> str:
+    """One line per evaluation of an on-policy run: the task score on the
+    held-out rows, the held-out KL and agreement, and where the time went."""
+    parts = [f"iter {e.iter:>6}"]
+    if e.task_score is not None:
+        best = "  (best so far, saved to best/)" if e.best else ""
+        start = "" if e.start_score is None or e.iter <= 1 else f" (start {e.start_score:.3f})"
+        parts.append(f"task {e.metric} {e.task_score:.3f}{start} on {e.task_rows} rows{best}")
+    parts.append(f"held-out KL {e.kl:.4f} nats/token, agreement {e.agreement:.2f}")
+    parts.append(
+        f"time: sampling {e.sampling_s:.1f} s, teacher {e.teacher_s:.1f} s,"
+        f" update {e.update_s:.1f} s"
+    )
+    return "  ".join(parts)
+
+
+def _say_onpolicy(ws: Workspace, train: Any, from_run: str | None) -> None:
+    """The teacher an on-policy run scores with and the weights it loads; the
+    run's own check refuses (the vocabulary, the memory) before any work."""
+    from distill_tui.engine.mlx_thread import mlx_thread
+    from distill_tui.engine.train.onpolicy_batch import check_teacher
+    from distill_tui.engine.train.runplan import onpolicy_start
+
+    start, model, t = onpolicy_start(ws, train, from_run)
+    check = mlx_thread().call(check_teacher, model, t.onpolicy_teacher)
+    print(f"onpolicy: {check.line()}", flush=True)
+    print(
+        f"onpolicy: from {f'run {start.name}' if start else 'the base student, a fresh adapter'},"
+        f" temperature {t.onpolicy_temperature:g}, beta {t.onpolicy_beta:g}"
+        f" ({'reverse KL' if t.onpolicy_beta >= 1 else 'generalised JSD'}),"
+        f" SFT term {t.onpolicy_sft_weight:g}, learning rate {t.learning_rate:g},"
+        f" {t.iters} iterations",
+        flush=True,
+    )
+
+
 class Printer:
     """Turns trainer events into one line each (rank 0 only)."""
 
@@ -203,6 +252,8 @@ class Printer:
         elif isinstance(e, tr.PrefReported):
             print(pref_line(e), flush=True)
             self._signs(e.signs)
+        elif isinstance(e, tr.OnPolicyReported):
+            print(onpolicy_line(e), flush=True)
 
     def _signs(self, signs: Any) -> None:
         for s in signs:
@@ -286,10 +337,15 @@ def run(args: argparse.Namespace) -> int:
     train, explicit = _settings(ws, args)
     sft = train.objective == "sft"
     if args.from_run and (sft or args.resume):
-        raise UserError("--from goes with --objective dpo or kto on a new run")
+        raise UserError("--from goes with --objective dpo or kto (or onpolicy) on a new run")
+    onpolicy = train.objective == objectives.ONPOLICY
+    if args.onpolicy_teacher and (not onpolicy or args.resume):
+        raise UserError("--teacher-model goes with --objective onpolicy on a new run")
     if rank == 0 and not args.resume:
         _fresh_export(ws, args, size, train.objective)
-    if not sft and not args.resume:
+    if onpolicy and not args.resume and rank == 0:
+        _say_onpolicy(ws, train, args.from_run)
+    elif not sft and not args.resume:
         _say_pairs(ws, train, explicit)
     if rank == 0 and not args.no_preflight and not args.resume and sft:
         from distill_tui.engine.train.measure import preflight

@@ -112,7 +112,7 @@ class Train(Section):
     # never inherits SFT's, which collapses the chosen answers' likelihood.
     # beta 0.1 as TRL and mlx-lm-lora; sft_weight adds the chosen answer's NLL
     # (RPO, TRL's rpo_alpha = 1.0), on by default.
-    objective: Literal["sft", "dpo", "kto"] = "sft"
+    objective: Literal["sft", "dpo", "kto", "onpolicy"] = "sft"
     beta: Annotated[float, Range(gt=0, le=10)] = 0.1
     sft_weight: Annotated[float, Range(ge=0, le=10)] = 1.0
     pref_learning_rate: Annotated[float, Range(gt=0, le=1)] = 2e-5
@@ -120,6 +120,17 @@ class Train(Section):
     # Stop a preference run whose chosen answers' likelihood collapsed, and
     # keep the last checkpoint before the fall (core/train/collapse.py).
     stop_on_collapse: bool = True
+    # On-policy distillation (objective "onpolicy", engine/train/onpolicy.py):
+    # the student samples answers at onpolicy_temperature, a local MLX teacher
+    # sharing its vocabulary scores every token (onpolicy_teacher; empty: the
+    # [teacher] model when its provider is "mlx"), and the loss is GKD's
+    # generalised JSD with onpolicy_beta (1: the reverse KL(student || teacher)
+    # of on-policy distillation; 0: the forward KL), plus onpolicy_sft_weight
+    # times the NLL of the accepted answers of the same inputs.
+    onpolicy_teacher: str = ""
+    onpolicy_temperature: Annotated[float, Range(ge=0, le=2)] = 1.0
+    onpolicy_beta: Annotated[float, Range(ge=0, le=1)] = 1.0
+    onpolicy_sft_weight: Annotated[float, Range(ge=0, le=10)] = 0.0
 
 
 # A key as Textual names it ("f4", "ctrl+t", "?"), or several separated by commas.

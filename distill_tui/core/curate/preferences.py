@@ -46,6 +46,7 @@ from distill_tui.core.dataset.export import (
     split_samples,
 )
 from distill_tui.core.store import Store
+from distill_tui.core.train.objectives import reads_sft_split
 
 SOURCES = ("edit", "regen", "student")
 MANIFEST = "pref.json"
@@ -301,7 +302,7 @@ def export_for_run(root: Path, store: Store, settings: Project, objective: str) 
 
     res = export_dataset(root, store, settings)
     said = ", ".join(f"{k} {n}" for k, n in res.counts.items() if n) + " rows to data/"
-    if objective != "sft":
+    if not reads_sft_split(objective):
         pref = export_preferences(root, store, settings)
         c = pref.counts
         said += f"; pairs train {c['train']}, valid {c['valid']} to data/pref/"

@@ -1,6 +1,7 @@
-"""What a run is, read from its config: its objective (sft, dpo, kto), the
-preference settings (beta, SFT term) and its parent (the SFT run a DPO/KTO
-run started from; an SFT run's parent is the base model). The runs list,
+"""What a run is, read from its config: its objective (sft, dpo, kto,
+onpolicy), the preference settings (beta, SFT term), an on-policy run's
+teacher, and its parent (the SFT run a DPO/KTO/on-policy run started from;
+an SFT run's parent is the base model). The runs list,
 `status --json` and the model card all say it the same way."""
 
 from __future__ import annotations
@@ -14,24 +15,29 @@ from distill_tui.core import paths
 from distill_tui.core.evaluate.verdict import last_verdict
 from distill_tui.core.store import Store
 from distill_tui.core.train import runs as runs_db
+from distill_tui.core.train.objectives import is_preference, reads_sft_split
 
 
 @dataclass(frozen=True)
 class Lineage:
-    objective: str  # "sft" | "dpo" | "kto"
+    objective: str  # "sft" | "dpo" | "kto" | "onpolicy"
     parent: str | None  # the SFT run id of a preference run; None: the base model
     beta: float | None = None  # preference runs only
     sft_weight: float | None = None
+    teacher: str | None = None  # on-policy runs: the teacher's folder name
 
     @property
     def preference(self) -> bool:
-        return self.objective != "sft"
+        return is_preference(self.objective)
 
     def describe(self) -> str:
-        """ "dpo (beta 0.1, SFT term 0) from run X" / "sft from the base model"."""
+        """ "dpo (beta 0.1, SFT term 0) from run X" / "sft from the base model" /
+        "onpolicy (teacher NAME) from the base model"."""
         what = self.objective
         if self.preference:
             what += f" (beta {self.beta:g}, SFT term {self.sft_weight:g})"
+        elif self.teacher:
+            what += f" (teacher {self.teacher})"
         return f"{what} from " + (f"run {self.parent}" if self.parent else "the base model")
 
 
@@ -41,6 +47,10 @@ def of_config(config: dict[str, Any]) -> Lineage:
     parent = config.get("from_run")
     if objective == "sft":
         return Lineage(objective, None)
+    if not is_preference(objective):
+        # The folder's name, not its path: a model card leaves the machine.
+        teacher = Path(str(train.get("onpolicy_teacher") or "")).name or None
+        return Lineage(objective, str(parent) if parent else None, teacher=teacher)
     return Lineage(
         objective,
         str(parent) if parent else None,
@@ -74,7 +84,7 @@ def data_files(root: Path, objective: str) -> tuple[Path, Path]:
     """The files a run of this objective trains and validates on: data/ for
     SFT, data/pref/ for DPO (pairs) and KTO (labelled answers), as the
     trainer hashes them into the run's `dataset.sha256`."""
-    if objective == "sft":
+    if reads_sft_split(objective):
         folder, first = paths.data_dir(root), "train.jsonl"
     else:
         folder = paths.pref_dir(root)

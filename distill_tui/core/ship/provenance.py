@@ -373,6 +373,8 @@ def gather(ws: Workspace, run_id: str | None = None, checkpoint: str | None = No
             training |= {"iterations_done": run.iter, "best_val_loss": run.best_val_loss}
             lin = lineage.of_config(run.config)
             training |= {"objective": lin.objective, "parent_run": lin.parent or "base model"}
+            if lin.teacher:
+                training["teacher"] = lin.teacher  # an on-policy run's, by name
             if lin.preference:
                 training |= {"beta": lin.beta, "sft_weight": lin.sft_weight}
                 training["pairs_by_source"] = _pairs_by_source(ws.root, run_hash, lin.objective)

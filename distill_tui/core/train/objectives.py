@@ -124,7 +124,8 @@ def evaluation_parts(
         start = f" (start {start_score:.3f})" if start_score is not None else ""
         name = f" {metric}" if metric else ""
         parts.append(f"task{name} {task_score:.3f}{start}{rows}")
-    parts.append(pair_accuracy_text(pair_accuracy, pairs))
+    if pairs is not None:  # None: an on-policy run, which has no pairs
+        parts.append(pair_accuracy_text(pair_accuracy, pairs))
     if pairs:
         parts.append(f"margin {reward_margin or 0:+.2f}")
     if chosen_drift is not None:

@@ -74,6 +74,30 @@ class PrefReported:
 
 
 @dataclass(frozen=True)
+class OnPolicyReported:
+    """An on-policy run's evaluation: on the held-out inputs' greedy answers
+    the reverse KL(student || teacher) per answer token and the share of
+    answer positions where both models' most likely tokens agree; the task
+    score on held-out rows; and the seconds spent so far sampling, scoring
+    with the teacher and updating."""
+
+    run_id: str
+    iter: int
+    kl: float
+    agreement: float
+    tokens: int
+    task_score: float | None = None
+    task_rows: int = 0
+    metric: str = "exact_match"
+    run_on: float | None = None
+    best: bool = False  # best so far by the task score
+    start_score: float | None = None
+    sampling_s: float = 0.0
+    teacher_s: float = 0.0
+    update_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class PhaseReported:
     """What the run is doing now, said before each long step that reports
     nothing else (loading, the reference pass, an evaluation, training)."""
@@ -97,7 +121,15 @@ class RunFinished:
     note: str | None = None
 
 
-TrainEvent = RunStarted | PhaseReported | TrainReported | ValReported | PrefReported | RunFinished
+TrainEvent = (
+    RunStarted
+    | PhaseReported
+    | TrainReported
+    | ValReported
+    | PrefReported
+    | OnPolicyReported
+    | RunFinished
+)
 
 # Called on the MLX thread (rank 0 only writes; every rank reports).
 Listener = Callable[[TrainEvent], None]

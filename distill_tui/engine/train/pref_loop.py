@@ -37,6 +37,7 @@ from distill_tui.engine.train.pref_loss import (
     sequence_logps,
 )
 from distill_tui.engine.train.runplan import RunPlan, data_files
+from distill_tui.engine.train.task_eval import held_out_rows, task_score
 
 
 def pair_metrics(model: Any, data: pref_data.PrefSet, batch_size: int, plan: RunPlan) -> dict:
@@ -85,9 +86,6 @@ def pair_metrics(model: Any, data: pref_data.PrefSet, batch_size: int, plan: Run
     }
 
 
-# Held-out rows answered at each evaluation of a preference run, batched:
-# enough to see a collapse and rank checkpoints, few enough to cost seconds.
-TASK_ROWS = 32
 # Training pairs whose chosen answers the guard watches beside the held-out
 # pairs (a demo export holds one held-out pair).
 PROBE_TRAIN_ROWS = 16
@@ -205,33 +203,10 @@ class _PrefSession(_Session):
 
     def task_eval(self) -> tuple[float | None, float | None]:
         """(task score, share of answers that did not end) on the held-out
-        rows, answered greedily together as evaluation answers them."""
-        from distill_tui.core.evaluate import metrics
-        from distill_tui.engine.chat.batch_answers import batch_answers
-        from distill_tui.engine.chat.evaluate import _budget
-
-        rows = self.task_rows
-        if not rows:
-            return None, None
-        scores: list[float] = []
-        ran_on = 0
-
-        def answered(i: int, text: str, finish: str) -> None:
-            nonlocal ran_on
-            scores.append(metrics.score(text, rows[i].reference, self.fmt)[self.metric])
-            ran_on += finish == "length"
-
-        self.model.eval()
-        try:
-            budgets = [_budget(r.reference, 512) for r in rows]
-            batch_answers(
-                self.model, self.tokenizer, [r.prompt for r in rows], budgets, answered, self.stop
-            )
-        finally:
-            self.model.train()
-        if not scores:
-            return None, None
-        return sum(scores) / len(scores), ran_on / len(scores)
+        rows (engine/train/task_eval.py)."""
+        return task_score(
+            self.model, self.tokenizer, self.task_rows, self.fmt, self.metric, self.stop
+        )
 
     def validate(self, done: int) -> None:
         t = self.plan.train
@@ -380,9 +355,6 @@ def run_pref_on_mlx(
 ) -> RunFinished:
     import mlx.core as mx
 
-    from distill_tui.core.evaluate.task_metric import task_metric
-    from distill_tui.engine.chat.evaluate import load_split
-
     t = plan.train
     if plan.from_run is None or not (plan.from_run / ckpt.ADAPTER_FILE).is_file():
         raise UserError(f"{plan.from_run}: the SFT run's adapter is gone")
@@ -414,11 +386,7 @@ def run_pref_on_mlx(
     elif t.sft_weight:
         sft_train = paths.data_dir(ws.root) / "train.jsonl"
         pref_data.with_anchors(train_set, sft_train, tokenizer, t.seed)
-    try:
-        s.task_rows = load_split(ws, "valid")[:TASK_ROWS]
-    except UserError:
-        s.task_rows = []  # no SFT split: the pairs alone are measured
-    s.metric = task_metric(s.fmt, [r.reference for r in s.task_rows])
+    s.task_rows, s.metric = held_out_rows(ws)  # none without an SFT split: the pairs alone
     mx.random.seed(t.seed)
     _setup_model(model, plan)
     # The policy starts as the SFT adapter, which is also the reference.

@@ -68,7 +68,11 @@ def pref_rows(data_dir: Path, objective: str) -> int:
 
 
 def run_data_dir(ws: Workspace, objective: str) -> Path:
-    return paths.data_dir(ws.root) if objective == "sft" else paths.pref_dir(ws.root)
+    return (
+        paths.data_dir(ws.root)
+        if objectives.reads_sft_split(objective)
+        else paths.pref_dir(ws.root)
+    )
 
 
 def dataset_hash(data_dir: Path, objective: str = "sft") -> str:
@@ -103,10 +107,12 @@ def plan_run(
     data_dir = _check_data(ws, train.objective)
     digest = dataset_hash(data_dir, train.objective)
     model, from_dir = resolve_model(ws), None
-    if train.objective != "sft":
+    if objectives.is_preference(train.objective):
         from_dir, model, train = _from_sft(ws, train, from_run)
         rows = pref_rows(data_dir, train.objective)
         train = objectives.effective(train, rows, explicit)
+    elif train.objective == objectives.ONPOLICY:
+        from_dir, model, train = onpolicy_start(ws, train, from_run)
     run_id = runs_db.new_run_id()
     run_dir = paths.run_dir(ws.root, run_id)
     plan = RunPlan(
@@ -121,7 +127,7 @@ def plan_run(
 
 def _check_data(ws: Workspace, objective: str) -> Path:
     data_dir = run_data_dir(ws, objective)
-    if objective != "sft":
+    if not objectives.reads_sft_split(objective):
         name = data_files(objective)[0]
         rows = (
             (data_dir / name).read_text(encoding="utf-8").strip()
@@ -180,6 +186,45 @@ def _from_sft(ws: Workspace, train: cfg.Train, from_run: str | None) -> tuple[Pa
         raise UserError(f"--from {from_run}: a {sft['objective']} run, not an SFT run")
     shape = {k: sft[k] for k in _ADAPTER_SHAPE if k in sft}
     return folder, str(run.config.get("model", resolve_model(ws))), train.replace(**shape)
+
+
+def onpolicy_teacher(ws: Workspace, given: str) -> str:
+    """The local MLX teacher an on-policy run scores with: `given` (the
+    [train] onpolicy_teacher or --teacher-model), else the project's teacher
+    when its provider is "mlx"; a hosted teacher gives no log-probabilities."""
+    if given:
+        return paths.resolve_model(ws.root, given)
+    teacher = ws.settings.teacher
+    if teacher.provider == "mlx":
+        return paths.resolve_model(ws.root, teacher.model)
+    if teacher.provider == "anthropic":
+        raise UserError(
+            "--objective onpolicy needs the teacher's log-probabilities, which the Anthropic"
+            " API does not give: pass --teacher-model PATH (a local MLX model sharing the"
+            " student's vocabulary), or use `distill-tui pairs --from RUN` (the student's"
+            " mistakes as preference pairs, the on-policy route any teacher can take)"
+        )
+    raise UserError(
+        f"--objective onpolicy scores with a local MLX teacher, not the {teacher.provider}"
+        ' server: pass --teacher-model PATH, or set [teacher] provider = "mlx" and its model'
+        " in distill.toml"
+    )
+
+
+def onpolicy_start(
+    ws: Workspace, train: cfg.Train, from_run: str | None
+) -> tuple[Path | None, str, cfg.Train]:
+    """An on-policy run starts from an SFT run's adapter (`from_run`) or, with
+    none, from the base student with a fresh adapter; its teacher is resolved
+    now and recorded in the run's settings, so a resume scores with the same."""
+    from_dir, model = None, resolve_model(ws)
+    if from_run:
+        from_dir, model, train = _from_sft(ws, train, from_run)
+    return (
+        from_dir,
+        model,
+        train.replace(onpolicy_teacher=onpolicy_teacher(ws, train.onpolicy_teacher)),
+    )
 
 
 def _config(plan: RunPlan) -> dict[str, Any]:

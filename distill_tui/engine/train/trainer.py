@@ -32,6 +32,7 @@ from distill_tui.core.train import runs as runs_db
 from distill_tui.engine.mlx_thread import MLXThread, mlx_thread
 from distill_tui.engine.train.events import (
     Listener,
+    OnPolicyReported,
     PhaseReported,
     PrefReported,
     RunFinished,
@@ -44,6 +45,7 @@ from distill_tui.engine.train.runplan import RunPlan, plan_run
 
 __all__ = [
     "Listener",
+    "OnPolicyReported",
     "RunFinished",
     "RunPlan",
     "PhaseReported",
@@ -76,7 +78,10 @@ def train_run(
     "dpo" or "kto" the run starts from the adapter of SFT run `from_run` (the
     newest finished one when None) and trains on data/pref/, with the
     preference settings (core/train/objectives.py) except the fields named in
-    `explicit` (set for this run alone, as command-line flags are).
+    `explicit` (set for this run alone, as command-line flags are). With
+    "onpolicy" the student learns from a local teacher's probabilities on
+    its own samples of data/'s inputs (engine/train/onpolicy.py), from SFT
+    run `from_run`'s adapter or, with none, a fresh one.
     """
     thread = thread or mlx_thread()
     stop = stop or threading.Event()
@@ -86,9 +91,12 @@ def train_run(
         ws, train, resume=resume, rank=rank, world_size=size, from_run=from_run, explicit=explicit
     )
     from distill_tui.engine.train.loop import run_on_mlx
+    from distill_tui.engine.train.onpolicy import run_onpolicy_on_mlx
     from distill_tui.engine.train.pref_loop import run_pref_on_mlx
 
-    entry = run_on_mlx if plan.train.objective == "sft" else run_pref_on_mlx
+    entry = {"sft": run_on_mlx, "onpolicy": run_onpolicy_on_mlx}.get(
+        plan.train.objective, run_pref_on_mlx
+    )
     with thread.lease("training"):
         try:
             return thread.call(entry, ws, plan, stop, emit)

@@ -55,12 +55,14 @@ OBJECTIVES = {
     "sft": "sft: learn the accepted rows (data/)",
     "dpo": "dpo: prefer edits and regenerations (data/pref/, from an SFT run)",
     "kto": "kto: accepted good, rejected bad (data/pref/, from an SFT run)",
+    "onpolicy": "onpolicy: own answers scored by a local MLX teacher's probabilities",
 }
 
 # One line under the form for the focused setting.
 HINTS = {
     "preset": "a starting point from the guide; every field stays editable",
     "objective": "sft first; dpo or kto then start from the newest finished SFT run's adapter",
+    "onpolicy": "a local MLX teacher scores the student's own answers (hosted ones: ctrl+y)",
     "fine_tune_type": "lora: a small adapter; dora: a bit better, slower; full: all weights",
     "iters": "training steps; each step sees one batch",
     "epochs": "or passes over the training rows, turned into iterations",

@@ -187,7 +187,9 @@ class TrainRunner(Widget):
                 self.post_message(TrainingStarted(e.run_id, e.start_iter))
             elif isinstance(e, tr.PhaseReported):
                 self.post_message(TrainingPhase(e.run_id, e.phase))
-            elif isinstance(e, tr.TrainReported | tr.ValReported | tr.PrefReported):
+            elif isinstance(
+                e, tr.TrainReported | tr.ValReported | tr.PrefReported | tr.OnPolicyReported
+            ):
                 self.post_message(TrainingReported(e.run_id, e.iter))
 
         ws, mlx = self._ws, self._mlx()

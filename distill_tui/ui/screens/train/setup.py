@@ -124,6 +124,8 @@ class TrainSetup(Vertical):
         if name == "objective" and pref:
             # What the run uses instead of the SFT fields above.
             text = f"{train.objective} uses " + ", ".join(objectives.differs(train))
+        elif name == "objective" and train.objective == objectives.ONPOLICY:
+            text = HINTS["onpolicy"]
         elif name == "objective":
             text = OBJECTIVES.get(train.objective, "") + "; " + HINTS["objective"]
         elif name in ("learning_rate", "iters", "epochs") and pref:
@@ -192,7 +194,7 @@ class TrainSetup(Vertical):
     def preflight(self, train: cfg.Train) -> None:
         """ctrl+e: measure now (a preference run shows its pairs instead)."""
         box = self.query_one("#train-preflight", Static)
-        if train.objective != "sft":
+        if objectives.is_preference(train.objective):
             box.update(pair_counts_text(self._ws, train))
             return
         box.update(Text("preflight: measuring..."))
@@ -210,7 +212,7 @@ class TrainSetup(Vertical):
             train = self.form.value()
         except FormError:
             return  # the field says what is wrong
-        if train.objective != "sft":
+        if objectives.is_preference(train.objective):
             self._measured = ()
             self.query_one("#train-preflight", Static).update(pair_counts_text(ws, train))
             return
