@@ -200,6 +200,11 @@ MIGRATIONS: list[str] = [
         UNIQUE (row_id, answer)
     );
     """,
+    # the teacher's minimal revision of a wrong free-text answer, the chosen
+    # side of that pair where there is one (CLAIR); NULL: the accepted answer.
+    """
+    ALTER TABLE student_answers ADD COLUMN revision TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,6 +16,7 @@ from support.trainutil import fast
 
 from distill_tui.core import paths
 from distill_tui.core.curate import curation
+from distill_tui.core.curate import preferences as pref
 from distill_tui.core.curate import query as cq
 from distill_tui.core.dataset.export import export_dataset
 from distill_tui.demo import create_demo
@@ -83,3 +84,38 @@ def test_bad_arguments_are_one_line(trained):
     )
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert out.stderr.strip().count("\n") == 0 and "nope" in out.stderr
+
+
+def test_free_text_mistakes_are_judged_and_revised_by_the_teacher(workspace, tiny_model, fake):
+    """A free-text task: the teacher judges the student's answers, and where
+    one fails it writes a minimal revision, which becomes the chosen side."""
+    from support.curate_helpers import add_answered
+
+    from distill_tui.core.generate import side_costs
+    from distill_tui.engine.train.student_pairs import mine_pairs
+
+    ws = workspace
+    ws.settings.student.model = str(tiny_model)
+    ws.save_settings()
+    texts = [(f"ticket {i}: the app crashes on screen {i}", f"Reset screen {i}, then retry.")
+             for i in range(24)]  # fmt: skip
+    ids = add_answered(ws.store, texts)
+    curation.accept(ws.store, ids)
+    export_dataset(ws.root, ws.store, ws.settings)
+    run = tr.train_run(ws, fast(2))
+
+    def teacher(text: str) -> str:
+        if "Reply with only a JSON object" in text:  # the judge
+            return '{"pass": false, "reason": "not the fix"}'
+        answer = text.split("<answer>\n", 1)[1].split("\n</answer>", 1)[0]
+        return f"{answer} (revised)"
+
+    fake.reply = teacher
+    found = mine_pairs(ws, run.run_id, max_cost_usd=None)
+    assert found.metric == "judge" and sum(found.wrong.values()) == 24
+    assert found.revised == found.added == 24
+    assert "chosen as the teacher's minimal revision" in found.text()
+    pairs = pref.pairs(ws.store)
+    assert len(pairs) == 24
+    assert all(p.chosen == f"{p.rejected} (revised)" for p in pairs)
+    assert side_costs.total_usd(ws.store, side_costs.REVISE) > 0

@@ -121,11 +121,13 @@ def pairs(store: Store) -> list[Pair]:
             (text,) = c.execute("SELECT output FROM generations WHERE id = ?", (gen_id,)).fetchone()
             if text != chosen:
                 out.append(Pair(r["id"], r["input"], chosen, text, "regen"))
-        for (text,) in c.execute(
-            "SELECT answer FROM student_answers WHERE row_id = ? ORDER BY id", (r["id"],)
+        for text, revision in c.execute(
+            "SELECT answer, revision FROM student_answers WHERE row_id = ? ORDER BY id",
+            (r["id"],),
         ).fetchall():
-            if text.strip() != chosen.strip():
-                out.append(Pair(r["id"], r["input"], chosen, text, "student"))
+            better = revision if revision and revision.strip() != text.strip() else chosen
+            if text.strip() != better.strip():
+                out.append(Pair(r["id"], r["input"], better, text, "student"))
     seen: set[tuple[int, str, str]] = set()
     unique = []
     for p in out:
@@ -149,17 +151,28 @@ def sources_text(by_source: dict[str, int]) -> str:
     return ", ".join(parts) or "none yet"
 
 
-def add_student_answers(store: Store, run_id: str, answers: list[tuple[int, str]]) -> int:
+def add_student_answers(
+    store: Store,
+    run_id: str,
+    answers: list[tuple[int, str]],
+    revisions: dict[tuple[int, str], str] | None = None,
+) -> int:
     """Keep the student's wrong answers (row id, answer) as the rejected side
-    of pairs; returns how many are new (the same answer to a row is kept once)."""
+    of pairs, with the teacher's minimal revision of each where there is one
+    (`revisions`, the chosen side then); returns how many are new (the same
+    answer to a row is kept once)."""
     import time
 
+    revised = revisions or {}
     with store.tx() as c:
         before = c.execute("SELECT COUNT(*) FROM student_answers").fetchone()[0]
         c.executemany(
-            "INSERT OR IGNORE INTO student_answers (row_id, run_id, answer, created_at)"
-            " VALUES (?, ?, ?, ?)",
-            [(row_id, run_id, text, time.time()) for row_id, text in answers],
+            "INSERT OR IGNORE INTO student_answers (row_id, run_id, answer, revision,"
+            " created_at) VALUES (?, ?, ?, ?, ?)",
+            [
+                (row_id, run_id, text, revised.get((row_id, text)), time.time())
+                for row_id, text in answers
+            ],
         )
         after = c.execute("SELECT COUNT(*) FROM student_answers").fetchone()[0]
     return int(after - before)

@@ -21,8 +21,14 @@ META_KEY = "teacher_costs"
 SIMILAR = "similar"
 JUDGE = "judge"
 SYNTH = "synth"
+REVISE = "revise"  # minimal revisions of the student's wrong answers (`pairs`)
 # What each purpose is called where a total is broken down (`status`).
-LABELS = {SYNTH: "synthesis", SIMILAR: "similar inputs", JUDGE: "judging"}
+LABELS = {
+    SYNTH: "synthesis",
+    SIMILAR: "similar inputs",
+    JUDGE: "judging",
+    REVISE: "revising the student's answers",
+}
 _FIELDS = ("requests", "input_tokens", "output_tokens", "usd")
 
 

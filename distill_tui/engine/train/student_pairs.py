@@ -14,10 +14,14 @@ split).
 "Wrong" is the task's metric for label and JSON tasks
 (core/evaluate/task_metric.py); for free text the teacher judges, within a
 cost cap, as evaluation's judge does, and rows it did not reach are not used.
+Where it judged an answer wrong, the teacher then writes a minimal revision
+of it within what is left of the cap (CLAIR's "minimal revisions"): that is
+the chosen side, so the pair differs only where the student was wrong.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +37,7 @@ from distill_tui.core.project import Workspace
 from distill_tui.core.train import checkpoints
 from distill_tui.engine.chat.evaluate import SplitRow, _budget, read_rows
 from distill_tui.engine.chat.session import ModelHost, Target
+from distill_tui.engine.generate.teachers.base import Prompt
 
 # (done, total) after each answer; on the MLX thread.
 ProgressFn = Callable[[int, int], None]
@@ -48,6 +53,7 @@ class MinedPairs:
     wrong: dict[str, int] = field(default_factory=dict)  # side -> wrong answers
     added: int = 0  # new pairs (an answer kept before is not added again)
     not_judged: int = 0  # free text past the judge's cost cap
+    revised: int = 0  # pairs whose chosen side is the teacher's minimal revision
     stopped: bool = False
 
     def text(self) -> str:
@@ -69,6 +75,8 @@ class MinedPairs:
                 f" {self.added} pair(s) from its mistakes (source student"
                 f"{'' if self.added == bad else f'; {bad - self.added} were kept before'})"
             )
+        if self.revised:
+            line += f"; {self.revised} chosen as the teacher's minimal revision"
         if self.not_judged:
             line += f"; {self.not_judged} answers not judged (the cost cap)"
         if self.stopped:
@@ -132,11 +140,17 @@ def mine_pairs(
         )
     result = MinedPairs(cp.run_id, cp.name, metric, stopped=not done)
     wrong = [i for i, (text, _) in answers.items() if not _right(text, todo[i][1], fmt, metric)]
+    revisions: dict[int, str] = {}
     if metric == metrics.F1:
-        wrong, result.not_judged = _judged(
+        wrong, result.not_judged, spent = _judged(
             ws, todo, answers, wrong, max_cost_usd, judge_teacher, stop
         )
         result.metric = "judge"
+        if spent is not None:
+            left = None if max_cost_usd is None else max(0.0, max_cost_usd - spent)
+            revisions = asyncio.run(
+                _revise(ws, [(i, todo[i][1], answers[i][0]) for i in wrong], left, judge_teacher)
+            )
     for side in SIDES:
         result.answered[side] = sum(1 for i in answers if todo[i][0] == side)
         result.wrong[side] = sum(1 for i in wrong if todo[i][0] == side)
@@ -146,7 +160,13 @@ def mine_pairs(
         for i in wrong
         if ids.get(todo[i][1].input) is not None
     ]
-    result.added = preferences.add_student_answers(ws.store, cp.run_id, keep)
+    revised = {
+        (ids[todo[i][1].input], answers[i][0]): text
+        for i, text in revisions.items()
+        if ids.get(todo[i][1].input) is not None
+    }
+    result.revised = len(revised)
+    result.added = preferences.add_student_answers(ws.store, cp.run_id, keep, revised)
     return result
 
 
@@ -162,10 +182,11 @@ def _judged(
     max_cost_usd: float | None,
     teacher: Any,
     stop: threading.Event | None,
-) -> tuple[list[int], int]:
+) -> tuple[list[int], int, float | None]:
     """Free text: the teacher judges every answer that is not an exact match
     (token F1 alone would call a good paraphrase wrong). Returns the failed
-    ones and how many the cost cap left unjudged."""
+    ones, how many the cost cap left unjudged and what judging cost (None:
+    no teacher to ask, the metric decided)."""
     from distill_tui.engine.chat.judge import judge
 
     items = []
@@ -177,10 +198,10 @@ def _judged(
         items.append(item)
     result = evals.EvalResult(None, "pairs", "train", "text", items)
     try:
-        judge(ws, result, max_cost_usd=max_cost_usd, teacher=teacher, stop=stop)
+        summary = judge(ws, result, max_cost_usd=max_cost_usd, teacher=teacher, stop=stop)
     except UserError:
         # No teacher to ask (no key, no server): fall back to the metric.
-        return wrong, 0
+        return wrong, 0, None
     failed, unjudged = [], 0
     for item in items:
         verdict = item.scores.get(evals.ADAPTER, {}).get(evals.JUDGE)
@@ -188,7 +209,52 @@ def _judged(
             unjudged += 1
         elif verdict < 1.0:
             failed.append(item.index)
-    return failed, unjudged
+    return failed, unjudged, summary.cost_usd
+
+
+def revise_prompt(instructions: str, input: str, reference: str, answer: str) -> Prompt:
+    """Ask for the smallest change that makes the student's answer right."""
+    system = (
+        "You correct a small model's answer for one narrow task. Change as little as you"
+        " can: keep its words where they are right and fix only what is wrong or missing, so"
+        " that it says what the reference says. Reply with the corrected answer only.\n\n"
+        f"The task:\n{instructions.strip() or '(no instructions)'}"
+    )
+    body = (
+        f"<input>\n{input}\n</input>\n<reference>\n{reference}\n</reference>\n"
+        f"<answer>\n{answer}\n</answer>\n\nThe corrected answer, and nothing else:"
+    )
+    return Prompt(system=system, examples=(), input=body)
+
+
+async def _revise(
+    ws: Workspace,
+    wrong: list[tuple[int, SplitRow, str]],
+    max_cost_usd: float | None,
+    teacher: Any,
+) -> dict[int, str]:
+    """The teacher's minimal revision of each wrong answer, while the cap
+    allows (checked before each request against the mean cost so far)."""
+    from distill_tui.core.generate import side_costs
+    from distill_tui.engine.generate.teacher_ask import asker
+
+    out: dict[int, str] = {}
+    if not wrong:
+        return out
+    spent, asked = 0.0, 0
+    async with asker(ws, side_costs.REVISE, teacher) as a:
+        for i, row, answer in wrong:
+            per = spent / asked if asked else 0.0
+            if max_cost_usd is not None and spent + per > max_cost_usd:
+                break
+            prompt = revise_prompt(ws.settings.task.instructions, row.input, row.reference, answer)
+            comp, usd = await a.ask(prompt, "a minimal revision of the student's answer")
+            asked += 1
+            spent += usd or 0.0
+            text = metrics.strip_fence(comp.text).strip()
+            if text and text != answer.strip():
+                out[i] = text
+    return out
 
 
 def mine_and_export(ws: Workspace, **kw: Any) -> tuple[MinedPairs, str]:
