@@ -146,7 +146,10 @@ def _settings(ws: Workspace, args: argparse.Namespace) -> tuple[Any, set[str]]:
     try:
         return train.replace(**update), set(update)
     except cfg.Invalid as e:
-        raise UserError(f"--{str(e.first.loc[0]).replace('_', '-')}: {e.first.msg}") from None
+        name = str(e.first.loc[0])
+        # The flag the user typed: --epochs sets a preference run's pref_epochs.
+        flag = "epochs" if name == "pref_epochs" and args.epochs is not None else name
+        raise UserError(f"--{flag.replace('_', '-')}: {e.first.msg}") from None
 
 
 def _clock(s: float | None) -> str:

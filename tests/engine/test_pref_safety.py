@@ -205,3 +205,15 @@ def test_an_evaluation_with_one_held_out_pair_shows_no_pair_accuracy():
     table = "\n".join(format_table(one))
     assert "1.000" not in table.split("pair acc", 1)[1].splitlines()[0]
     assert "too few" in table and "1 held-out preference pair(s): too few pairs" in table
+
+
+def test_a_preference_flag_out_of_range_names_the_flag_typed(ws):
+    exe = str(Path(sys.executable).parent / "distill-tui")
+    out = subprocess.run(
+        [exe, "train", str(ws.root), "--objective", "dpo", "--epochs", "-1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("distill-tui: --epochs: ") and "greater than 0" in out.stderr

@@ -166,8 +166,8 @@ def newest_sft_run(ws: Workspace, what: str) -> str:
     ]
     if not found:
         raise UserError(
-            f"{what}: no finished SFT run to start from;"
-            " train one first (the preference stage starts from its adapter)"
+            f"{what}: no finished SFT run with an adapter here; train one first"
+            " (`distill-tui train DIR`, or ctrl+r on the Train screen)"
         )
     return found[0].id
 
