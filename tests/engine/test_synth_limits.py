@@ -51,7 +51,9 @@ def test_nested_brackets_end_in_one_line_not_a_recursion_error(workspace, fake, 
     err = capsys.readouterr().err
     assert "held no JSON array or list of topics" in err
     assert "Traceback" not in err and "RecursionError" not in err
-    assert len(err.strip().splitlines()) == 1
+    # One line of error; the lines before it say what the command waited for.
+    errors = [ln for ln in err.strip().splitlines() if not ln.startswith("waiting for ")]
+    assert len(errors) == 1 and errors[0].startswith("distill-tui: ")
     # Filling a leaf: the reply is paid, counted and said, nothing queued.
     topics.add(workspace.store, "billing")
     fake.reply = lambda _t: "[x] " * 2000

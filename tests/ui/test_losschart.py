@@ -9,7 +9,8 @@ from distill_tui.ui.widgets.losschart import chart_text, iteration_ticks
 
 def test_the_axis_counts_whole_iterations():
     assert iteration_ticks(20, 76) == [0, 5, 10, 15, 20]
-    assert iteration_ticks(7, 76) == [0, 2, 4, 6]
+    assert iteration_ticks(7, 76) == [0, 2, 4, 7]  # the run's end is labelled
+    assert iteration_ticks(17, 76) == [0, 5, 10, 17]
     assert iteration_ticks(600, 76) == [0, 100, 200, 300, 400, 500, 600]
     text = chart_text([(5, 2.0), (10, 1.0)], [(1, 3.0)], 76, 12, x_max=20).plain
     axis = text.splitlines()[-2].split()

@@ -24,10 +24,17 @@ LINE_FROM = 6
 
 def iteration_ticks(end: int, width: int) -> list[int]:
     """Whole-number ticks from 0 to `end` (iterations are whole), about one
-    per 12 columns, at a round step (1, 2, 5, 10, 20, 50...)."""
+    per 12 columns, at a round step (1, 2, 5, 10, 20, 50...), and `end`."""
     want = max(1, width // 12)
     step = min(b * 10**k for k in range(12) for b in (1, 2, 5) if end / (b * 10**k) <= want)
-    return list(range(0, end + 1, step))
+    ticks = list(range(0, end + 1, step))
+    if ticks[-1] != end:
+        # The axis ends where the run ends (or stopped): that tick is labelled,
+        # in place of a round one too close to it to read.
+        if end - ticks[-1] <= step / 2 and len(ticks) > 1:
+            ticks.pop()
+        ticks.append(end)
+    return ticks
 
 
 def chart_text(
