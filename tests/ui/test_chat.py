@@ -93,6 +93,8 @@ async def test_eval_view_and_failures_to_curator(workspace, tiny_model):
         assert "none yet" in screen_text(app)
         await pilot.press("r")
         await wait_until(pilot, lambda: view.result is not None and not view.running, 30)
+        # The table is drawn a frame after the result lands (later under load).
+        await wait_until(pilot, lambda: "exact_match" in screen_text(app), 10)
         text = screen_text(app)
         assert "exact_match" in text and "adapter wrong on 2" in text
         await pilot.press("c")

@@ -44,6 +44,8 @@ async def test_eval_of_training_rows_asks_then_warns_in_the_header(workspace, ti
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("e")
         await wait_until(pilot, lambda: view.result is not None and not view.running, 60)
+        # The header is drawn a frame after the result lands (later under load).
+        await wait_until(pilot, lambda: "were training rows of run" in screen_text(app), 10)
         text = screen_text(app)
         assert "run-1:best on valid: 3 rows" in text
         assert "2 of 3 validation rows were training rows of run run-1" in text
