@@ -79,7 +79,8 @@ def test_fuse_dialog_terms_and_every_ship_key(terminal, demo_project, tmp_path):
     assert "server:" in t.text()
     # Issue 31 item 5: the fused model on the first 16 held-out rows, beside the adapter.
     t.wait_for("on the task, first 16 held-out")
-    assert t.has("the adapter") and t.has("right)")
+    # The line wraps where the output folder's length puts it (longer under xdist).
+    assert "theadapter" in _squeezed(t) and "right)" in _squeezed(t)
 
     # LM Studio: a link to the fused folder.
     t.press("enter", "down", "enter")  # the target list: server -> lmstudio
