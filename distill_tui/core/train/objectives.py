@@ -68,7 +68,7 @@ def effective(train: cfg.Train, rows: int, explicit: Iterable[str] = ()) -> cfg.
         update["iters"] = pref_iters(train.pref_epochs, rows, train.batch_size)
     iters = int(update.get("iters", train.iters))
     if "steps_per_eval" not in given:
-        update["steps_per_eval"] = max(1, min(train.steps_per_eval, iters // MIN_EVALS or 1))
+        update["steps_per_eval"] = max(1, min(train.steps_per_eval, -(-iters // MIN_EVALS)))
     every = int(update.get("steps_per_eval", train.steps_per_eval))
     if "steps_per_report" not in given:
         update["steps_per_report"] = max(1, min(train.steps_per_report, every))
