@@ -389,10 +389,16 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
     if done.rank == 0:
+        # A preference (or on-policy) run's best/ follows the task score.
+        from distill_tui.core.train import runs as runs_db
+
+        record = runs_db.get_run(ws.store, done.run_id)
+        objective = (record.config if record else {}).get("train", {}).get("objective", "sft")
+        by = "best on the task" if objective != "sft" else "best val loss"
+        value = "" if objective != "sft" else f" {done.best_val_loss:.4f}"
         best = (
-            f"; best val loss {done.best_val_loss:.4f} at iteration {done.best_iter}"
-            f" in {done.run_dir / BEST_DIR}"
-            if done.best_val_loss is not None
+            f"; {by}{value} at iteration {done.best_iter} in {done.run_dir / BEST_DIR}"
+            if done.best_val_loss is not None and done.best_iter is not None
             else ""
         )
         status = done.status.replace("_", " ")
