@@ -154,7 +154,7 @@ class Project(Section):
     split: Split = field(default_factory=Split)
     train: Train = field(default_factory=Train)
     # Binding id -> key(s), replacing the app's own key for that action (the ids
-    # are the ones the `?` overlay's keys belong to; README "Keys").
+    # are the ones the `?` overlay's keys belong to; docs/keys.md).
     keys: Annotated[dict[str, str], _check_keys] = field(default_factory=dict)
 
 

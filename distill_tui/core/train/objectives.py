@@ -7,9 +7,8 @@ classic DPO likelihood collapse). So a preference run has its own settings in
 `[train]`, used instead of SFT's:
 
 - `pref_learning_rate` 2e-5: DPO wants a learning rate one to two orders of
-  magnitude below SFT's (TRL's DPOConfig defaults to 1e-6 for full weights,
-  mlx-lm-lora's examples use 1e-5 to 5e-5 for adapters); measured on the demo
-  (README, "Preference training").
+  magnitude below SFT's (TRL's DPOConfig defaults to 1e-6 for full weights;
+  an adapter takes more); measured on the demo (docs/preferences.md).
 - `sft_weight` 1.0: the chosen answer's NLL added to the loss (RPO, Pang et
   al. 2024; TRL's `rpo_alpha = 1.0`), which keeps its likelihood up.
 - `pref_epochs` 2: the length in passes over the pairs, not in SFT's
