@@ -3,19 +3,12 @@ session (random-weight Qwen2 + byte-level BPE tokenizer; nothing downloads)."""
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from distill_tui.core.project import Workspace
-
-# tests/engine/test_pref_train.py still imports the tiny task from its old
-# place in the package; the module lives in tests/support now. Drop this line
-# once that file imports `support.tiny_task`.
-sys.modules.setdefault("distill_tui.demo.tiny_task", importlib.import_module("support.tiny_task"))
 
 # No test may reach a hub or a real API.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
