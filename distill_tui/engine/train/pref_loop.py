@@ -284,12 +284,16 @@ class _PrefSession(_Session):
             }
         )
 
-    def _improves(self, score: float | None, loss: float) -> bool:
-        key = (
+    @staticmethod
+    def _key(score: float | None, loss: float) -> tuple[float, float]:
+        """What ranks checkpoints: the task score, then the lower loss."""
+        return (
             score if score is not None else float("-inf"),
             -loss if math.isfinite(loss) else float("-inf"),
         )
-        return self.best_key is None or key > self.best_key
+
+    def _improves(self, score: float | None, loss: float) -> bool:
+        return self.best_key is None or self._key(score, loss) > self.best_key
 
     def judge_validation(self, it: int, loss: float) -> tuple[bool, bool]:
         """Best is the trained checkpoint with the best task score (ties: the
@@ -301,10 +305,7 @@ class _PrefSession(_Session):
         score = last.get("score")
         st = self.stopper
         if self._improves(score, loss):
-            self.best_key = (
-                score if score is not None else float("-inf"),
-                -loss if math.isfinite(loss) else float("-inf"),
-            )
+            self.best_key = self._key(score, loss)
             st.best_iter, st.best_loss, st.bad_evals = it, loss, 0
             return True, False
         st.bad_evals += 1

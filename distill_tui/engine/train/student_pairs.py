@@ -139,7 +139,11 @@ def mine_pairs(
             stop,
         )
     result = MinedPairs(cp.run_id, cp.name, metric, stopped=not done)
-    wrong = [i for i, (text, _) in answers.items() if not _right(text, todo[i][1], fmt, metric)]
+    wrong = [
+        i
+        for i, (text, _) in answers.items()
+        if not is_right(text, todo[i][1].reference, fmt, metric)
+    ]
     revisions: dict[int, str] = {}
     if metric == metrics.F1:
         wrong, result.not_judged, spent = _judged(
@@ -168,10 +172,6 @@ def mine_pairs(
     result.revised = len(revised)
     result.added = preferences.add_student_answers(ws.store, cp.run_id, keep, revised)
     return result
-
-
-def _right(text: str, row: SplitRow, fmt: str, metric: str) -> bool:
-    return is_right(text, row.reference, fmt, metric)
 
 
 def _judged(
